@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-tune",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TuneTensor", targets: ["TuneTensor"]),
+        .library(name: "Tune", targets: ["Tune"]),
+        .executable(name: "tune", targets: ["tune"]),
+        .executable(name: "tune-bench", targets: ["TuneBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "TuneTensor",
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+        ),
+        .target(name: "Tune", dependencies: ["TuneTensor"]),
+        .executableTarget(
+            name: "tune",
+            dependencies: ["Tune", "TuneTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "TuneBench",
+            dependencies: ["TuneTensor", "Tune"],
+            path: "bench/Sources/TuneBench"
+        ),
+        .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor"]),
+        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

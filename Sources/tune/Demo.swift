@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Tune
+import TuneTensor
+
+extension TuneCommand {
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a small Swish network on generated two-spiral data and show the loss falling.")
+
+        @Option(help: "Random seed; the same seed gives the same run, bit for bit.")
+        var seed: UInt64 = 42
+
+        @Option(help: "Number of epochs.")
+        var epochs: Int = 40
+
+        @Option(help: "Learning rate of Adam.")
+        var learningRate: Float = 0.01
+
+        func validate() throws {
+            guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+            guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number, got \(learningRate)") }
+        }
+
+        func run() throws {
+            var config = DemoConfiguration()
+            config.seed = seed
+            config.epochs = epochs
+            config.learningRate = learningRate
+            let info = BLAS.info
+            print("swift-tune \(SwiftTune.version) demo: two spirals, \(2 * config.pointsPerClass) points, network 2-\(config.hiddenUnits)-\(config.hiddenUnits)-2 (Swish), Adam lr \(config.learningRate), batch \(config.batchSize)")
+            print("BLAS: \(info.library) \(info.kernel.map { "kernel \($0)" } ?? "")")
+            print("")
+            print(" epoch  train loss  val loss  val acc    time")
+            let history = runDemo(config) { e in
+                print(String(format: "%6d  %10.4f  %8.4f  %6.1f%%  %5.0fms", e.epoch, e.trainLoss, e.validationLoss, 100 * e.validationAccuracy, e.seconds * 1000))
+            }
+            print("")
+            print("training loss per epoch:")
+            print(Sparkline.render(history.map { Double($0.trainLoss) }, height: 8))
+            if let first = history.first, let last = history.last {
+                let best = history.max { $0.validationAccuracy < $1.validationAccuracy }!
+                print(String(format: "loss fell from %.4f to %.4f; best validation accuracy %.1f%% at epoch %d", first.trainLoss, last.trainLoss, 100 * best.validationAccuracy, best.epoch))
+            }
+        }
+    }
+}

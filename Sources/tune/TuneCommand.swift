@@ -1,0 +1,12 @@
+import ArgumentParser
+import Tune
+
+/// The `tune` command line: thin subcommands over the library.
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Train neural networks on the CPU and tune them, with the reasons explained.",
+        version: SwiftTune.version,
+        subcommands: [Demo.self, Env.self]
+    )
+}

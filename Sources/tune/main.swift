@@ -1,0 +1,3 @@
+import ArgumentParser
+
+TuneCommand.main()
