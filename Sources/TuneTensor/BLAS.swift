@@ -118,7 +118,10 @@ public enum BLAS {
     }
 
     /// Loads the BLAS library: picks the kernel, loads it, checks it with `verify`, and falls back on failure.
-    static func load(userSetting: String?, features: CPUFeatures, verify: (Backend) -> BLASSelfTest) -> LoadedBLAS {
+    /// `isolated` loads even the first choice in a fresh namespace, so that tests can load a kernel of their own
+    /// beside the one the process already uses.
+    static func load(userSetting: String?, features: CPUFeatures, verify: (Backend) -> BLASSelfTest,
+                     isolated: Bool = false) -> LoadedBLAS {
         #if canImport(Accelerate)
         let backend = Backend.accelerate()
         let test = verify(backend)
@@ -135,7 +138,7 @@ public enum BLAS {
         var attempts: [String] = []
         let candidates: [String?] = [choice.kernel] + choice.fallbacks
         for (index, kernel) in candidates.enumerated() {
-            guard let backend = Backend.openBLAS(kernel: kernel, setByUser: choice.setByUser, newNamespace: index > 0) else {
+            guard let backend = Backend.openBLAS(kernel: kernel, setByUser: choice.setByUser, newNamespace: isolated || index > 0) else {
                 attempts.append("\(kernel ?? "OpenBLAS's own choice"): library not found")
                 break
             }

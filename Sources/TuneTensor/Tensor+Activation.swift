@@ -35,14 +35,14 @@ enum SoftplusK: UnaryKernel {
     }
     @inline(__always) static func apply(_ x: Float) -> Float { Swift.max(x, 0) + Foundation.log1p(sexp(-abs(x))) }
 }
-/// GELU with the exact normal CDF: x * Phi(x).
+/// GELU with the exact normal CDF: x * Phi(x), with Phi through erfc so that the left tail keeps its precision.
 enum GeluExactK: UnaryKernel {
     @inline(__always) static func apply(_ x: Vec) -> Vec {
         var r = Vec()
         for i in 0..<vecWidth { r[i] = apply(x[i]) }
         return r
     }
-    @inline(__always) static func apply(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+    @inline(__always) static func apply(_ x: Float) -> Float { 0.5 * x * Foundation.erfc(-x * 0.70710678118654752) }
 }
 enum GeluExactGradK: UnaryKernel {
     @inline(__always) static func apply(_ x: Vec) -> Vec {
@@ -51,7 +51,7 @@ enum GeluExactGradK: UnaryKernel {
         return r
     }
     @inline(__always) static func apply(_ x: Float) -> Float {
-        let cdf = 0.5 * (1 + Foundation.erf(x * 0.70710678118654752))
+        let cdf = 0.5 * Foundation.erfc(-x * 0.70710678118654752)
         let pdf = Foundation.exp(-0.5 * x * x) * 0.39894228040143268
         return cdf + x * pdf
     }
@@ -137,20 +137,29 @@ public func gelu(_ x: Tensor, approximate: GELUApproximation = .none) -> Tensor 
     }
 }
 
+/// `x` minus its (constant) maximum along `axis`, the shift that keeps exponentials in range. A row whose maximum is
+/// infinite is not shifted, so that -inf rows stay -inf instead of becoming NaN.
+private func shiftedByMaximum(_ x: Tensor, axis: Int) -> (shifted: Tensor, shift: Tensor) {
+    let m = x.detached().max(axis: axis, keepingDimension: true)
+    let shift = Tensor.select(m.mapping(AbsK.self) .< Float.infinity, m, Tensor(0))
+    return (x - shift, shift)
+}
+
 /// log(sum(exp(x))) along `axis`, computed stably by subtracting the (constant) maximum first.
 public func logSumExp(_ x: Tensor, axis: Int = -1, keepingDimension: Bool = false) -> Tensor {
-    let m = x.detached().max(axis: axis, keepingDimension: true)
-    let finite = Tensor.select(m.mapping(AbsK.self) .< Float.infinity, m, Tensor(0))
-    let lse = log(exp(x - finite).sum(axis: axis, keepingDimension: true)) + finite
+    let (shifted, shift) = shiftedByMaximum(x, axis: axis)
+    let lse = log(exp(shifted).sum(axis: axis, keepingDimension: true)) + shift
     return keepingDimension ? lse : lse.reshaped(x.shape.removing(axis: x.shape.axis(axis), keepingDimension: false))
 }
 
-/// log(softmax(x)) along `axis`, computed stably.
+/// log(softmax(x)) along `axis`, computed stably: (x - max) - log(sum(exp(x - max))).
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
-    x - logSumExp(x, axis: axis, keepingDimension: true)
+    let (shifted, _) = shiftedByMaximum(x, axis: axis)
+    return shifted - log(exp(shifted).sum(axis: axis, keepingDimension: true))
 }
 
-/// e^x normalised to sum to 1 along `axis`.
+/// e^x normalised to sum to 1 along `axis`, computed as exp(x - max) / sum(exp(x - max)).
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
-    exp(logSoftmax(x, axis: axis))
+    let e = exp(shiftedByMaximum(x, axis: axis).shifted)
+    return e / e.sum(axis: axis, keepingDimension: true)
 }
