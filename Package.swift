@@ -14,8 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        .target(name: "CTuneKernels"),
         .target(
             name: "TuneTensor",
+            dependencies: ["CTuneKernels"],
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "Tune", dependencies: ["TuneTensor"]),

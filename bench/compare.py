@@ -123,8 +123,11 @@ def describe(report, default_tool):
     return text
 
 
-def c_sgemm_line(swift, c_report):
-    """'sgemm N vs C cblas_sgemm (kernel X): 97%' for the C program's N."""
+def c_sgemm_line(swift, c_report, swift_best=None):
+    """'sgemm N vs C cblas_sgemm (kernel X): 97%' for the C program's N.
+
+    The C program reports its best repetition, so the swift-tune side uses its best batch ("best" in its JSON)
+    when present, to compare like with like."""
     n = c_report.get("n", 1024)
     kernel = c_report.get("kernel", "?")
     c_gflops = float(c_report["gflops"])
@@ -135,7 +138,7 @@ def c_sgemm_line(swift, c_report):
     prefix += ")"
     if name not in swift:
         return f"{prefix}: - (no swift-tune '{name}' result; C: {c_gflops:.1f} GFLOP/s)"
-    s_gflops = swift[name][1]
+    s_gflops = (swift_best or {}).get(name, swift[name][1])
     return (f"{prefix}: {100.0 * s_gflops / c_gflops:.0f}% "
             f"({s_gflops:.1f} vs {c_gflops:.1f} GFLOP/s)")
 
@@ -167,7 +170,7 @@ def main():
         print(render_text(rows))
 
     if opts.c_sgemm:
-        line = c_sgemm_line(swift, load(opts.c_sgemm))
+        line = c_sgemm_line(swift, load(opts.c_sgemm), swift_report.get("best"))
         print(f"\n{line}")
 
 

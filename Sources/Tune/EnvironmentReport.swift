@@ -15,6 +15,8 @@ public struct EnvironmentReport: Codable, Sendable {
     public let threads: Int
     public let cpuModel: String?
     public let cpuFeatures: [String]
+    /// The instruction set the element-wise kernels run with.
+    public let elementwiseKernels: String
     /// sgemm 1024x1024x1024 speed, nil when not measured.
     public let sgemmGFLOPs: Double?
 
@@ -26,7 +28,8 @@ public struct EnvironmentReport: Codable, Sendable {
             version: SwiftTune.version, blasLibrary: info.library, blasConfiguration: info.configuration, blasPath: info.path,
             kernel: info.kernel, kernelReason: info.reason, selfTestPassed: info.selfTest.passed,
             selfTestMaxRelativeError: info.selfTest.maxRelativeError, attempts: info.attempts, threads: BLAS.threadCount,
-            cpuModel: features.modelName, cpuFeatures: features.relevantFlags, sgemmGFLOPs: speed)
+            cpuModel: features.modelName, cpuFeatures: features.relevantFlags,
+            elementwiseKernels: ElementwiseKernels.instructionSet, sgemmGFLOPs: speed)
     }
 
     public func text() -> String {
@@ -43,6 +46,7 @@ public struct EnvironmentReport: Codable, Sendable {
             "threads        \(threads)",
             "CPU            \(cpuModel ?? "unknown")",
             "CPU features   \(cpuFeatures.isEmpty ? "-" : cpuFeatures.joined(separator: " "))",
+            "element-wise   \(elementwiseKernels) kernels",
         ]
         if let sgemmGFLOPs {
             lines.append(String(format: "sgemm          %.1f GFLOP/s (1024x1024x1024, %d thread%@)", sgemmGFLOPs, threads, threads == 1 ? "" : "s"))

@@ -1,4 +1,8 @@
+import CTuneKernels
+
 /// Vectorised element loops. Every kernel works on 16 lanes at a time with a scalar tail and never allocates.
+/// Transcendental functions (exp, sigmoid, tanh, ...) live in the C target `CTuneKernels` instead, which is built for
+/// several instruction sets and dispatched at load time; Swift code is compiled for the baseline only.
 
 typealias Vec = SIMD16<Float>
 let vecWidth = 16
@@ -68,69 +72,11 @@ func binaryLoop<K: BinaryKernel>(_: K.Type, _ a: UnsafePointer<Float>, _ sa: Int
     }
 }
 
-// MARK: - Vectorised transcendental functions
-
-/// `exp(x)` on 16 lanes: Cody-Waite range reduction and a degree-6 polynomial (Cephes `expf`), relative error about
-/// 1e-7 over the whole range; overflows to +inf above 88.72, underflows to 0 below -87.33, propagates NaN.
-@inline(__always)
-func vexp(_ x: Vec) -> Vec {
-    let hi = Vec(repeating: 88.72283), lo = Vec(repeating: -87.33654)
-    var v = x.clamped(lowerBound: lo, upperBound: hi)
-    // n = round(x / ln 2), with truncation and a correction so that only SSE2 conversions are needed.
-    let t = v * 1.44269504088896341 + 0.5
-    var fn = Vec(SIMD16<Int32>(t, rounding: .towardZero))
-    fn = fn.replacing(with: fn - 1, where: fn .> t)
-    let n = SIMD16<Int32>(fn, rounding: .towardZero)
-    v = v - fn * 0.693359375
-    v = v - fn * -2.12194440e-4
-    let z = v * v
-    var y = Vec(repeating: 1.9875691500e-4)
-    y = y * v + 1.3981999507e-3
-    y = y * v + 8.3334519073e-3
-    y = y * v + 4.1665795894e-2
-    y = y * v + 1.6666665459e-1
-    y = y * v + 5.0000001201e-1
-    y = y * z + v + 1
-    // Multiply by 2^n through the exponent bits, in two halves so that n = 128 does not overflow the exponent.
-    let n1 = n &>> 1, n2 = n &- n1
-    y = y * unsafeBitCast((n1 &+ 127) &<< 23, to: Vec.self) * unsafeBitCast((n2 &+ 127) &<< 23, to: Vec.self)
-    y = y.replacing(with: 0, where: x .< lo)
-    y = y.replacing(with: .infinity, where: x .> hi)
-    y = y.replacing(with: x, where: x .!= x)
-    return y
-}
-
-/// `tanh(x)` on 16 lanes: an odd polynomial near 0 (Cephes `tanhf`) and `1 - 2/(exp(2|x|) + 1)` elsewhere.
-@inline(__always)
-func vtanh(_ x: Vec) -> Vec {
-    let ax = vabs(x)
-    let s = x * x
-    var p = Vec(repeating: -5.70498872745e-3)
-    p = p * s + 2.06390887954e-2
-    p = p * s - 5.37397155531e-2
-    p = p * s + 1.33314422036e-1
-    p = p * s - 3.33332819422e-1
-    let small = p * s * x + x
-    let e = vexp(ax + ax)
-    var large = 1 - 2 / (e + 1)
-    large = large.replacing(with: -large, where: x .< 0)
-    return small.replacing(with: large, where: ax .>= 0.625)
-}
-
 /// |x| on 16 lanes, by clearing the sign bits.
 @inline(__always)
 func vabs(_ x: Vec) -> Vec {
     unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Vec.self)
 }
-
-@inline(__always)
-func vsigmoid(_ x: Vec) -> Vec {
-    1 / (1 + vexp(-x))
-}
-
-@inline(__always) func sexp(_ x: Float) -> Float { vexp(Vec(repeating: x))[0] }
-@inline(__always) func stanh(_ x: Float) -> Float { vtanh(Vec(repeating: x))[0] }
-@inline(__always) func ssigmoid(_ x: Float) -> Float { 1 / (1 + sexp(-x)) }
 
 /// Sum of `n` elements in a fixed order (16 partial sums, then a fixed tree), so results are reproducible.
 @inline(__always)
@@ -155,4 +101,11 @@ func addInto(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n:
         i += vecWidth
     }
     while i < n { out[i] += x[i]; i += 1 }
+}
+
+/// Facts about the element-wise kernels.
+public enum ElementwiseKernels {
+    /// The instruction set the C kernels (exp, sigmoid, tanh, ...) run with on this CPU: "x86-64-v4" (AVX-512),
+    /// "x86-64-v3" (AVX2+FMA) or "baseline".
+    public static var instructionSet: String { String(cString: tune_kernels_isa()) }
 }

@@ -1,39 +1,9 @@
+import CTuneKernels
 import Foundation
 
 enum ReluK: UnaryKernel {
     @inline(__always) static func apply(_ x: Vec) -> Vec { x.replacing(with: 0, where: x .< 0) }
     @inline(__always) static func apply(_ x: Float) -> Float { x < 0 ? 0 : x }
-}
-enum StepK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec { Vec.zero.replacing(with: 1, where: x .> 0) }
-    @inline(__always) static func apply(_ x: Float) -> Float { x > 0 ? 1 : 0 }
-}
-enum SigmoidK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec { vsigmoid(x) }
-    @inline(__always) static func apply(_ x: Float) -> Float { ssigmoid(x) }
-}
-enum TanhK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec { vtanh(x) }
-    @inline(__always) static func apply(_ x: Float) -> Float { stanh(x) }
-}
-enum SwishK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec { x * vsigmoid(x) }
-    @inline(__always) static func apply(_ x: Float) -> Float { x * ssigmoid(x) }
-}
-/// d swish / dx = s (1 + x (1 - s)) with s = sigmoid(x).
-enum SwishGradK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec { let s = vsigmoid(x); return s * (1 + x * (1 - s)) }
-    @inline(__always) static func apply(_ x: Float) -> Float { let s = ssigmoid(x); return s * (1 + x * (1 - s)) }
-}
-/// softplus(x) = max(x, 0) + log1p(exp(-|x|)), stable for every x.
-enum SoftplusK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec {
-        let e = vexp(-vabs(x))
-        var l = Vec()
-        for i in 0..<vecWidth { l[i] = Foundation.log1p(e[i]) }
-        return x.replacing(with: 0, where: x .< 0) + l
-    }
-    @inline(__always) static func apply(_ x: Float) -> Float { Swift.max(x, 0) + Foundation.log1p(sexp(-abs(x))) }
 }
 /// GELU with the exact normal CDF: x * Phi(x), with Phi through erfc so that the left tail keeps its precision.
 enum GeluExactK: UnaryKernel {
@@ -56,62 +26,40 @@ enum GeluExactGradK: UnaryKernel {
         return cdf + x * pdf
     }
 }
-/// GELU with the tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-enum GeluTanhK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec {
-        let inner: Vec = 0.79788456080286536 * (x + 0.044715 * x * x * x)
-        let t = vtanh(inner)
-        return 0.5 * x * (1 + t)
-    }
-    @inline(__always) static func apply(_ x: Float) -> Float { apply(Vec(repeating: x))[0] }
-}
-enum GeluTanhGradK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec {
-        let x2: Vec = x * x
-        let inner: Vec = 0.79788456080286536 * (x + 0.044715 * x2 * x)
-        let t = vtanh(inner)
-        let dInner: Vec = 0.79788456080286536 * (1 + 0.134145 * x2)
-        let left: Vec = 0.5 * (1 + t)
-        let right: Vec = 0.5 * x * (1 - t * t) * dInner
-        return left + right
-    }
-    @inline(__always) static func apply(_ x: Float) -> Float { apply(Vec(repeating: x))[0] }
-}
-
 /// max(x, 0), element-wise; its gradient at 0 is 0.
 public func relu(_ x: Tensor) -> Tensor {
     var out = x.mapping(ReluK.self)
-    Tensor.recordUnary(&out, x) { g in g * x.mapping(StepK.self) }
+    Tensor.recordUnary(&out, x) { g in Tensor.combining(g, x, tune_relu_backward) }
     return out
 }
 
 /// 1 / (1 + e^-x), element-wise.
 public func sigmoid(_ x: Tensor) -> Tensor {
-    var out = x.mapping(SigmoidK.self)
+    var out = x.applying(tune_sigmoid)
     let y = out
-    Tensor.recordUnary(&out, x) { g in g * (y * (1 - y)) }
+    Tensor.recordUnary(&out, x) { g in Tensor.combining(g, y, tune_sigmoid_backward) }
     return out
 }
 
 /// The hyperbolic tangent, element-wise.
 public func tanh(_ x: Tensor) -> Tensor {
-    var out = x.mapping(TanhK.self)
+    var out = x.applying(tune_tanh)
     let y = out
-    Tensor.recordUnary(&out, x) { g in g * (1 - y.squared()) }
+    Tensor.recordUnary(&out, x) { g in Tensor.combining(g, y, tune_tanh_backward) }
     return out
 }
 
 /// Swish (also called SiLU): x * sigmoid(x), element-wise.
 public func swish(_ x: Tensor) -> Tensor {
-    var out = x.mapping(SwishK.self)
-    Tensor.recordUnary(&out, x) { g in g * x.mapping(SwishGradK.self) }
+    var out = x.applying(tune_swish)
+    Tensor.recordUnary(&out, x) { g in g * x.applying(tune_swish_derivative) }
     return out
 }
 
 /// log(1 + e^x), element-wise, computed stably for large |x|.
 public func softplus(_ x: Tensor) -> Tensor {
-    var out = x.mapping(SoftplusK.self)
-    Tensor.recordUnary(&out, x) { g in g * x.mapping(SigmoidK.self) }
+    var out = x.applying(tune_softplus)
+    Tensor.recordUnary(&out, x) { g in g * x.applying(tune_sigmoid) }
     return out
 }
 
@@ -131,8 +79,8 @@ public func gelu(_ x: Tensor, approximate: GELUApproximation = .none) -> Tensor 
         Tensor.recordUnary(&out, x) { g in g * x.mapping(GeluExactGradK.self) }
         return out
     case .tanh:
-        var out = x.mapping(GeluTanhK.self)
-        Tensor.recordUnary(&out, x) { g in g * x.mapping(GeluTanhGradK.self) }
+        var out = x.applying(tune_gelu_tanh)
+        Tensor.recordUnary(&out, x) { g in g * x.applying(tune_gelu_tanh_derivative) }
         return out
     }
 }

@@ -1,0 +1,129 @@
+// Element-wise kernels, written as plain loops over branch-free scalar code that the compiler vectorises, and built
+// once per instruction set where the platform can dispatch at load time. See CTuneKernels.h.
+#include "CTuneKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+#define TUNE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define TUNE_DISPATCH 1
+#else
+#define TUNE_CLONES
+#define TUNE_DISPATCH 0
+#endif
+
+static inline float bits_to_float(int32_t b) { float f; memcpy(&f, &b, sizeof f); return f; }
+static inline int32_t float_to_bits(float f) { int32_t b; memcpy(&b, &f, sizeof b); return b; }
+
+// exp(x): Cody-Waite reduction x = n ln2 + r and a degree-6 polynomial for e^r (Cephes expf); n is rounded with the
+// 1.5 * 2^23 trick and 2^n built from exponent bits in two halves, so n = 128 does not overflow.
+static inline float exp1(float x) {
+    const float hi = 88.72283f, lo = -87.33654f;
+    float v = x > hi ? hi : x;
+    v = v < lo ? lo : v;
+    const float r = v * 1.44269504088896341f + 12582912.0f;
+    const float fn = r - 12582912.0f;
+    const int32_t n = float_to_bits(r) - 0x4B400000;
+    v = v - fn * 0.693359375f;
+    v = v - fn * -2.12194440e-4f;
+    const float z = v * v;
+    float y = 1.9875691500e-4f;
+    y = y * v + 1.3981999507e-3f;
+    y = y * v + 8.3334519073e-3f;
+    y = y * v + 4.1665795894e-2f;
+    y = y * v + 1.6666665459e-1f;
+    y = y * v + 5.0000001201e-1f;
+    y = y * z + v + 1.0f;
+    const int32_t n1 = n >> 1, n2 = n - n1;
+    y = y * bits_to_float((n1 + 127) << 23) * bits_to_float((n2 + 127) << 23);
+    y = x < lo ? 0.0f : y;
+    y = x > hi ? __builtin_inff() : y;
+    return x != x ? x : y;
+}
+
+static inline float sigmoid1(float x) { return 1.0f / (1.0f + exp1(-x)); }
+
+// tanh(x): an odd polynomial below |x| = 0.625 (Cephes tanhf), 1 - 2 / (exp(2|x|) + 1) above, sign restored.
+static inline float tanh1(float x) {
+    const float ax = fabsf(x);
+    const float s = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * s + 2.06390887954e-2f;
+    p = p * s - 5.37397155531e-2f;
+    p = p * s + 1.33314422036e-1f;
+    p = p * s - 3.33332819422e-1f;
+    const float small = p * s * x + x;
+    float large = 1.0f - 2.0f / (exp1(ax + ax) + 1.0f);
+    large = x < 0 ? -large : large;
+    return ax >= 0.625f ? large : small;
+}
+
+TUNE_CLONES void tune_exp(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = exp1(x[i]);
+}
+
+TUNE_CLONES void tune_sigmoid(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = sigmoid1(x[i]);
+}
+
+TUNE_CLONES void tune_tanh(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = tanh1(x[i]);
+}
+
+TUNE_CLONES void tune_swish(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * sigmoid1(x[i]);
+}
+
+TUNE_CLONES void tune_swish_derivative(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float s = sigmoid1(x[i]);
+        y[i] = s * (1.0f + x[i] * (1.0f - s));
+    }
+}
+
+TUNE_CLONES void tune_softplus(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        y[i] = (v > 0 ? v : 0.0f) + log1pf(exp1(-fabsf(v)));
+    }
+}
+
+TUNE_CLONES void tune_gelu_tanh(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        const float t = tanh1(0.79788456080286536f * (v + 0.044715f * v * v * v));
+        y[i] = 0.5f * v * (1.0f + t);
+    }
+}
+
+TUNE_CLONES void tune_gelu_tanh_derivative(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i], v2 = v * v;
+        const float t = tanh1(0.79788456080286536f * (v + 0.044715f * v2 * v));
+        const float inner = 0.79788456080286536f * (1.0f + 0.134145f * v2);
+        y[i] = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * inner;
+    }
+}
+
+TUNE_CLONES void tune_sigmoid_backward(const float *g, const float *s, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = g[i] * (s[i] * (1.0f - s[i]));
+}
+
+TUNE_CLONES void tune_tanh_backward(const float *g, const float *t, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = g[i] * (1.0f - t[i] * t[i]);
+}
+
+TUNE_CLONES void tune_relu_backward(const float *g, const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? g[i] : 0.0f;
+}
+
+const char *tune_kernels_isa(void) {
+#if TUNE_DISPATCH
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4";
+    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3";
+#endif
+    return "baseline";
+}
