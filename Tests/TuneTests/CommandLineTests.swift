@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TuneTensor
+
+/// Runs the built `tune` executable, which sits next to the test bundle.
+func runTune(_ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, output: String, error: String) {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var executable = directory.appendingPathComponent("tune")
+    if !FileManager.default.fileExists(atPath: executable.path) {
+        // Under some runners argv[0] is inside the .xctest bundle.
+        executable = directory.deletingLastPathComponent().appendingPathComponent("tune")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let error = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+}
+
+@Suite("tune env", .serialized)
+struct EnvCommandTests {
+    struct Report: Decodable {
+        let blasLibrary: String
+        let kernel: String?
+        let kernelReason: String
+        let selfTestPassed: Bool
+        let threads: Int
+        let sgemmGFLOPs: Double?
+    }
+
+    func report(_ arguments: [String], environment: [String: String?]) throws -> Report {
+        let result = try runTune(["env", "--json"] + arguments, environment: environment)
+        #expect(result.status == 0, "\(result.error)")
+        return try JSONDecoder().decode(Report.self, from: Data(result.output.utf8))
+    }
+
+    #if os(Linux)
+    @Test func aKernelTheUserSetIsKept() throws {
+        let r = try report(["--seconds", "0"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(r.kernel == "Prescott")
+        #expect(r.kernelReason.contains("set by the user"))
+        #expect(r.selfTestPassed)
+    }
+
+    @Test func withoutASettingTheKernelComesFromTheCPU() throws {
+        let expected = BLAS.chooseKernel(userSetting: nil, features: CPUFeatures.current)
+        let r = try report(["--seconds", "0"], environment: ["OPENBLAS_CORETYPE": nil])
+        #expect(r.selfTestPassed)
+        if let kernel = expected.kernel {
+            #expect(r.kernel == kernel, "\(r.kernelReason)")
+            #expect(r.kernelReason == expected.reason)
+        }
+    }
+    #endif
+
+    @Test func threadsAndSpeedAreReported() throws {
+        let r = try report(["--threads", "1", "--seconds", "0.05"], environment: [:])
+        #expect(r.threads == 1 || r.blasLibrary != "OpenBLAS")
+        #expect((r.sgemmGFLOPs ?? 0) > 0)
+    }
+
+    @Test func badArgumentsAreRefusedWithAClearMessage() throws {
+        let r = try runTune(["env", "--threads", "0"])
+        #expect(r.status != 0)
+        #expect(r.error.contains("--threads must be at least 1"))
+        let d = try runTune(["demo", "--epochs", "0"])
+        #expect(d.status != 0)
+        #expect(d.error.contains("--epochs must be at least 1"))
+    }
+}
