@@ -119,6 +119,34 @@ TUNE_CLONES void tune_relu_backward(const float *g, const float *x, float *y, si
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? g[i] : 0.0f;
 }
 
+// Binary kernels: one loop per stride combination, so that each loop is a plain vectorisable loop.
+#define TUNE_BINARY(name, expr)                                                                     \
+    TUNE_CLONES void name(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n) { \
+        if (sa && sb) {                                                                             \
+            for (size_t i = 0; i < n; i++) { const float u = a[i], v = b[i]; y[i] = (expr); }       \
+        } else if (sa) {                                                                            \
+            const float v = b[0];                                                                   \
+            for (size_t i = 0; i < n; i++) { const float u = a[i]; y[i] = (expr); }                 \
+        } else if (sb) {                                                                            \
+            const float u = a[0];                                                                   \
+            for (size_t i = 0; i < n; i++) { const float v = b[i]; y[i] = (expr); }                 \
+        } else {                                                                                    \
+            const float u = a[0], v = b[0], r = (expr);                                             \
+            for (size_t i = 0; i < n; i++) y[i] = r;                                                \
+        }                                                                                           \
+    }
+
+TUNE_BINARY(tune_add, u + v)
+TUNE_BINARY(tune_sub, u - v)
+TUNE_BINARY(tune_mul, u * v)
+TUNE_BINARY(tune_div, u / v)
+TUNE_BINARY(tune_max, v != v ? v : (v > u ? v : u))
+TUNE_BINARY(tune_min, v != v ? v : (v < u ? v : u))
+
+TUNE_CLONES void tune_relu(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0f : x[i];
+}
+
 const char *tune_kernels_isa(void) {
 #if TUNE_DISPATCH
     __builtin_cpu_init();

@@ -25,6 +25,27 @@ protocol UnaryKernel {
 protocol BinaryKernel {
     static func apply(_ a: Vec, _ b: Vec) -> Vec
     static func apply(_ a: Float, _ b: Float) -> Float
+    /// Runs the kernel along one row where each operand advances (stride 1) or stays put (stride 0).
+    static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int)
+}
+
+extension BinaryKernel {
+    @inline(__always)
+    static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        binaryLoop(Self.self, a, sa, b, sb, out, n)
+    }
+}
+
+/// A binary kernel whose row loop is a C kernel built for the CPU's widest vectors.
+protocol CBinaryKernel: BinaryKernel {
+    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { get }
+}
+
+extension CBinaryKernel {
+    @inline(__always)
+    static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        kernel(a, sa, b, sb, out, n)
+    }
 }
 
 @inline(__always)

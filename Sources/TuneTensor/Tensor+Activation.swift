@@ -1,10 +1,6 @@
 import CTuneKernels
 import Foundation
 
-enum ReluK: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vec) -> Vec { x.replacing(with: 0, where: x .< 0) }
-    @inline(__always) static func apply(_ x: Float) -> Float { x < 0 ? 0 : x }
-}
 /// GELU with the exact normal CDF: x * Phi(x), with Phi through erfc so that the left tail keeps its precision.
 enum GeluExactK: UnaryKernel {
     @inline(__always) static func apply(_ x: Vec) -> Vec {
@@ -28,7 +24,7 @@ enum GeluExactGradK: UnaryKernel {
 }
 /// max(x, 0), element-wise; its gradient at 0 is 0.
 public func relu(_ x: Tensor) -> Tensor {
-    var out = x.mapping(ReluK.self)
+    var out = x.applying(tune_relu)
     Tensor.recordUnary(&out, x) { g in Tensor.combining(g, x, tune_relu_backward) }
     return out
 }

@@ -4,7 +4,7 @@ extension Tensor {
         let pa = a.storage.pointer, pb = b.storage.pointer
         if a.shape == b.shape {
             let out = Tensor(uninitialized: a.shape)
-            binaryLoop(k, pa, 1, pb, 1, out.storage.pointer, a.count)
+            k.run(pa, 1, pb, 1, out.storage.pointer, a.count)
             return out
         }
         guard let shape = Shape.broadcast(a.shape, b.shape) else {
@@ -13,11 +13,11 @@ extension Tensor {
         let out = Tensor(uninitialized: shape)
         let po = out.storage.pointer
         if b.count == 1 && shape == a.shape {
-            binaryLoop(k, pa, 1, pb, 0, po, a.count)
+            k.run(pa, 1, pb, 0, po, a.count)
             return out
         }
         if a.count == 1 && shape == b.shape {
-            binaryLoop(k, pa, 0, pb, 1, po, b.count)
+            k.run(pa, 0, pb, 1, po, b.count)
             return out
         }
         let (o0, o1, o2, o3) = shape.padded4
@@ -28,7 +28,7 @@ extension Tensor {
                 for i2 in 0..<o2 {
                     let offA = i0 * sa.0 + i1 * sa.1 + i2 * sa.2
                     let offB = i0 * sb.0 + i1 * sb.1 + i2 * sb.2
-                    binaryLoop(k, pa + offA, sa.3, pb + offB, sb.3, po + offO, o3)
+                    k.run(pa + offA, sa.3, pb + offB, sb.3, po + offO, o3)
                     offO += o3
                 }
             }

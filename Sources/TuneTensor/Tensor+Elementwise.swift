@@ -3,24 +3,29 @@ import Foundation
 
 // MARK: - Kernels
 
-enum AddK: BinaryKernel {
+enum AddK: CBinaryKernel {
+    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_add }
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a + b }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b }
 }
-enum SubK: BinaryKernel {
+enum SubK: CBinaryKernel {
+    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_sub }
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a - b }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b }
 }
-enum MulK: BinaryKernel {
+enum MulK: CBinaryKernel {
+    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_mul }
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a * b }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b }
 }
-enum DivK: BinaryKernel {
+enum DivK: CBinaryKernel {
+    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_div }
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a / b }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a / b }
 }
 /// Maximum that propagates NaN from either side.
-enum MaxK: BinaryKernel {
+enum MaxK: CBinaryKernel {
+    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_max }
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec {
         let m = a.replacing(with: b, where: b .> a)
         return m.replacing(with: b, where: b .!= b)
@@ -28,7 +33,8 @@ enum MaxK: BinaryKernel {
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { b.isNaN ? b : (b > a ? b : a) }
 }
 /// Minimum that propagates NaN from either side.
-enum MinK: BinaryKernel {
+enum MinK: CBinaryKernel {
+    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_min }
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec {
         let m = a.replacing(with: b, where: b .< a)
         return m.replacing(with: b, where: b .!= b)

@@ -25,7 +25,9 @@ public struct Tensor: Sendable {
     public init(shape: Shape, scalars: [Float]) {
         precondition(scalars.count == shape.count, "Tensor(shape:scalars:): \(scalars.count) values for shape \(shape) (\(shape.count) elements)")
         self.init(uninitialized: shape)
-        scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: Swift.max(0, $0.count)) }
+        scalars.withUnsafeBufferPointer { buffer in
+            if let base = buffer.baseAddress, buffer.count > 0 { storage.pointer.update(from: base, count: buffer.count) }
+        }
     }
 
     /// A rank-0 tensor holding `value`.

@@ -173,6 +173,15 @@ struct ForwardTests {
         #expect(r.scalars == [1, 20, 3], "a reshaped view keeps its values when the original is written")
     }
 
+    @Test func emptyTensorsAreValid() {
+        let e = Tensor(shape: [0, 3], scalars: [])
+        #expect(e.count == 0)
+        #expect(e.scalars.isEmpty)
+        #expect((e + Tensor([1, 2, 3])).shape == [0, 3])
+        #expect(e.sum().scalar == 0)
+        #expect(e.sum(axis: 0).scalars == [0, 0, 0])
+    }
+
     @Test func shapeBroadcastRules() {
         #expect(Shape.broadcast([3, 1], [1, 4]) == [3, 4])
         #expect(Shape.broadcast([5, 3, 4], [4]) == [5, 3, 4])

@@ -35,6 +35,17 @@ void tune_tanh_backward(const float *g, const float *t, float *y, size_t n);
 /// y = x > 0 ? g : 0: the pullback of relu from its input x.
 void tune_relu_backward(const float *g, const float *x, float *y, size_t n);
 
+/// y[i] = a[i*sa] OP b[i*sb] for i < n, where each stride is 0 (a broadcast scalar) or 1. max and min propagate a NaN
+/// from either side.
+void tune_add(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
+void tune_sub(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
+void tune_mul(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
+void tune_div(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
+void tune_max(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
+void tune_min(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
+/// y = max(x, 0), NaN propagated.
+void tune_relu(const float *x, float *y, size_t n);
+
 /// The name of the instruction set the kernels run with on this CPU ("x86-64-v4", "x86-64-v3" or "baseline").
 const char *tune_kernels_isa(void);
 
