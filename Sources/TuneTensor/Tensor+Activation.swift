@@ -81,11 +81,16 @@ public func gelu(_ x: Tensor, approximate: GELUApproximation = .none) -> Tensor 
     }
 }
 
+/// x where it is finite, 0 where it is infinite or NaN.
+enum FiniteOrZeroK: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vec) -> Vec { x.replacing(with: 0, where: .!(vabs(x) .< .infinity)) }
+    @inline(__always) static func apply(_ x: Float) -> Float { x.isFinite ? x : 0 }
+}
+
 /// `x` minus its (constant) maximum along `axis`, the shift that keeps exponentials in range. A row whose maximum is
 /// infinite is not shifted, so that -inf rows stay -inf instead of becoming NaN.
 private func shiftedByMaximum(_ x: Tensor, axis: Int) -> (shifted: Tensor, shift: Tensor) {
-    let m = x.detached().max(axis: axis, keepingDimension: true)
-    let shift = Tensor.select(m.mapping(AbsK.self) .< Float.infinity, m, Tensor(0))
+    let shift = x.detached().max(axis: axis, keepingDimension: true).mapping(FiniteOrZeroK.self)
     return (x - shift, shift)
 }
 

@@ -1,7 +1,7 @@
 // swift-tune's benchmark executable: sgemm speed, per-op overhead and a two-layer MLP training step, printed as JSON
 // in the schema bench/peers/torch_bench.py uses, so that bench/compare.py can put the two side by side.
 //
-//     swift run -c release tune-bench [--threads N] [--quick] > swift.json
+//     swift run -c release tune-bench [--threads N] [--quick] [--only NAME-PREFIX] > swift.json
 //
 // Timing: each measurement is warmed up, then run in at least five batches of repetitions sized to fill the time
 // budget; the figure is the median time per call over the batches. For sgemm 1024 the best batch is recorded too
@@ -12,11 +12,16 @@ import TuneTensor
 struct Options {
     var threads = 2
     var quick = false
+    /// Runs only the benchmarks whose name starts with this prefix.
+    var only: String?
     init(_ arguments: [String]) {
         var i = 1
         while i < arguments.count {
             switch arguments[i] {
             case "--quick": quick = true
+            case "--only" where i + 1 < arguments.count:
+                only = arguments[i + 1]
+                i += 1
             case "--threads" where i + 1 < arguments.count:
                 guard let n = Int(arguments[i + 1]), n >= 1 else {
                     FileHandle.standardError.write(Data("tune-bench: --threads needs a positive integer, got \(arguments[i + 1])\n".utf8))
@@ -25,7 +30,7 @@ struct Options {
                 threads = n
                 i += 1
             default:
-                FileHandle.standardError.write(Data("usage: tune-bench [--threads N] [--quick]\n".utf8))
+                FileHandle.standardError.write(Data("usage: tune-bench [--threads N] [--quick] [--only NAME-PREFIX]\n".utf8))
                 exit(2)
             }
             i += 1
@@ -77,8 +82,11 @@ var best: [String: Double] = [:]
 
 var rng = PhiloxRandom(seed: 0)
 
+func selected(_ name: String) -> Bool { options.only.map { name.hasPrefix($0) } ?? true }
+
 // sgemm into a preallocated output, as torch.mm(a, b, out=c).
 @MainActor func sgemm(_ m: Int, _ k: Int, _ n: Int, name: String) {
+    guard selected(name) else { return }
     let a = Tensor.uniform([m, k], low: -1, high: 1, using: &rng), b = Tensor.uniform([k, n], low: -1, high: 1, using: &rng)
     var c = Tensor.zeros([m, n])
     let timing = a.withUnsafeBufferPointer { pa in
@@ -106,6 +114,7 @@ for (m, k, n) in [(32, 784, 256), (128, 784, 512), (256, 512, 512), (1024, 256, 
 // Per-op overhead: each call allocates its result, as in PyTorch eager mode. The " grad" variants run with the
 // operands watched by a tape, so every call also records a node (a fresh tape per batch, as PyTorch frees its graph).
 @MainActor func opBenchmark(_ name: String, size: Int, _ op: @escaping (Tensor, Tensor) -> Tensor) {
+    guard selected("op \(name) \(size)x\(size)") else { return }
     let a = Tensor.uniform([size, size], low: -1, high: 1, using: &rng), b = Tensor.uniform([size, size], low: -1, high: 1, using: &rng)
     var sink: Float = 0
     let plain = measure { reps in
@@ -139,7 +148,8 @@ opBenchmark("add", size: 8) { $0 + $1 }
 opBenchmark("matmul", size: 8) { $0.matmul($1) }
 
 // A two-layer MLP training step: forward, mean softmax cross-entropy, backward.
-for (batch, inputs, hidden, outputs) in [(32, 784, 256, 10), (128, 784, 512, 10), (256, 64, 64, 2)] {
+for (batch, inputs, hidden, outputs) in [(32, 784, 256, 10), (128, 784, 512, 10), (256, 64, 64, 2)]
+    where selected("mlp step \(batch)x\(inputs)x\(hidden)x\(outputs)") {
     let x = Tensor.uniform([batch, inputs], low: -1, high: 1, using: &rng)
     let labels = (0..<batch).map { _ in Int(rng.next32() % UInt32(outputs)) }
     var oneHot = [Float](repeating: 0, count: batch * outputs)
