@@ -20,20 +20,29 @@ extension Tensor {
             k.run(pa, 0, pb, 1, po, b.count)
             return out
         }
-        let (o0, o1, o2, o3) = shape.padded4
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
-        var offO = 0
+        let rowLength = shape.padded4.3
+        forEachRow(of: shape, sa, sb) { offO, offA, offB in
+            k.run(pa + offA, sa.3, pb + offB, sb.3, po + offO, rowLength)
+        }
+        return out
+    }
+
+    /// Walks the rows of `shape` (its last dimension, the other three of four right-aligned dimensions looped over),
+    /// calling `body` with the row's offset in `shape` and in two operands whose broadcast strides are `sa` and `sb`.
+    @inline(__always)
+    static func forEachRow(of shape: Shape, _ sa: (Int, Int, Int, Int), _ sb: (Int, Int, Int, Int),
+                           _ body: (_ offset: Int, _ offsetA: Int, _ offsetB: Int) -> Void) {
+        let (o0, o1, o2, o3) = shape.padded4
+        var offset = 0
         for i0 in 0..<o0 {
             for i1 in 0..<o1 {
                 for i2 in 0..<o2 {
-                    let offA = i0 * sa.0 + i1 * sa.1 + i2 * sa.2
-                    let offB = i0 * sb.0 + i1 * sb.1 + i2 * sb.2
-                    k.run(pa + offA, sa.3, pb + offB, sb.3, po + offO, o3)
-                    offO += o3
+                    body(offset, i0 * sa.0 + i1 * sa.1 + i2 * sa.2, i0 * sb.0 + i1 * sb.1 + i2 * sb.2)
+                    offset += o3
                 }
             }
         }
-        return out
     }
 
     /// Row-major strides of `shape` aligned to the four slots of `target`, 0 along broadcast dimensions.
@@ -50,20 +59,13 @@ extension Tensor {
         precondition(Shape.broadcast(target, shape) == shape, "reduced(toShape:): \(target) does not broadcast to \(shape)")
         var out = Tensor.zeros(target)
         let po = out.storage.pointer, pg = storage.pointer
-        let (g0, g1, g2, g3) = shape.padded4
         let st = Tensor.broadcastStrides(target, to: shape)
-        var offG = 0
-        for i0 in 0..<g0 {
-            for i1 in 0..<g1 {
-                for i2 in 0..<g2 {
-                    let offO = i0 * st.0 + i1 * st.1 + i2 * st.2
-                    if st.3 == 1 {
-                        addInto(po + offO, pg + offG, g3)
-                    } else {
-                        po[offO] += sumElements(pg + offG, g3)
-                    }
-                    offG += g3
-                }
+        let rowLength = shape.padded4.3
+        Tensor.forEachRow(of: shape, st, (0, 0, 0, 0)) { offG, offO, _ in
+            if st.3 == 1 {
+                addInto(po + offO, pg + offG, rowLength)
+            } else {
+                po[offO] += sumElements(pg + offG, rowLength)
             }
         }
         out.tracking = .none

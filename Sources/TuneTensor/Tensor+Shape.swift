@@ -1,31 +1,21 @@
 extension Tensor {
-    /// The same elements with another shape of the same size; one extent may be -1 and is then inferred.
-    /// Shares the buffer: no copy.
+    /// The same elements with another shape of the same size. Shares the buffer: no copy.
     public func reshaped(_ newShape: Shape) -> Tensor {
-        var dims = newShape.dimensions
-        if let unknown = dims.firstIndex(of: -1) {
-            let known = dims.enumerated().filter { $0.offset != unknown }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && count % known == 0, "reshaped: cannot infer -1 in \(dims) for \(count) elements")
-            dims[unknown] = count / known
-        }
-        let target = Shape(dims)
-        precondition(target.count == count, "reshaped: shape \(shape) (\(count) elements) cannot become \(target)")
-        var out = Tensor(shape: target, storage: storage)
+        precondition(newShape.count == count, "reshaped: shape \(shape) (\(count) elements) cannot become \(newShape)")
+        var out = Tensor(shape: newShape, storage: storage)
         let original = shape
         Tensor.recordUnary(&out, self) { g in g.reshaped(original) }
         return out
     }
 
-    /// Shape literal convenience for `reshaped(_:)`, accepting -1 for one inferred extent.
+    /// The same elements with the extents `dims`, one of which may be -1 and is then inferred.
     public func reshaped(_ dims: [Int]) -> Tensor {
-        if let unknown = dims.firstIndex(of: -1) {
-            var d = dims
-            let known = dims.enumerated().filter { $0.offset != unknown }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && count % known == 0, "reshaped: cannot infer -1 in \(dims) for \(count) elements")
-            d[unknown] = count / known
-            return reshaped(Shape(d))
-        }
-        return reshaped(Shape(dims))
+        guard let unknown = dims.firstIndex(of: -1) else { return reshaped(Shape(dims)) }
+        let known = dims.enumerated().filter { $0.offset != unknown }.reduce(1) { $0 * $1.element }
+        precondition(known > 0 && count % known == 0, "reshaped: cannot infer -1 in \(dims) for \(count) elements")
+        var inferred = dims
+        inferred[unknown] = count / known
+        return reshaped(Shape(inferred))
     }
 
     /// This tensor repeated along its broadcast dimensions to fill `target` (NumPy broadcasting made explicit).
@@ -34,16 +24,13 @@ extension Tensor {
         precondition(Shape.broadcast(shape, target) == target, "expanded(to:): \(shape) does not broadcast to \(target)")
         var out = Tensor(uninitialized: target)
         let px = storage.pointer, po = out.storage.pointer
-        let (t0, t1, t2, t3) = target.padded4
         let s = Tensor.broadcastStrides(shape, to: target)
-        var offO = 0
-        for i0 in 0..<t0 {
-            for i1 in 0..<t1 {
-                for i2 in 0..<t2 {
-                    let offX = i0 * s.0 + i1 * s.1 + i2 * s.2
-                    if s.3 == 1 { (po + offO).update(from: px + offX, count: t3) } else { (po + offO).update(repeating: px[offX], count: t3) }
-                    offO += t3
-                }
+        let rowLength = target.padded4.3
+        Tensor.forEachRow(of: target, s, (0, 0, 0, 0)) { offO, offX, _ in
+            if s.3 == 1 {
+                (po + offO).update(from: px + offX, count: rowLength)
+            } else {
+                (po + offO).update(repeating: px[offX], count: rowLength)
             }
         }
         let original = shape
