@@ -29,7 +29,7 @@ extension TuneCommand {
             config.learningRate = learningRate
             let info = BLAS.info
             print("swift-tune \(SwiftTune.version) demo: two spirals, \(2 * config.pointsPerClass) points, network 2-\(config.hiddenUnits)-\(config.hiddenUnits)-2 (Swish), Adam lr \(config.learningRate), batch \(config.batchSize)")
-            print("BLAS: \(info.library) \(info.kernel.map { "kernel \($0)" } ?? "")")
+            print("BLAS: \(info.library)\(info.kernel.map { " kernel \($0)" } ?? ""): \(info.reason)")
             print("")
             print(" epoch  train loss  val loss  val acc    time")
             let history = runDemo(config) { e in
