@@ -246,7 +246,7 @@ public enum BLAS {
                 }
                 return Backend(sgemm: product,
                                threadCount: { getThreads.map { Int($0()) } ?? 1 },
-                               setThreadCount: { n in setThreads?(Int32(n)) },
+                               setThreadCount: { n in setThreads?(Int32(clamping: n)) },
                                coreName: core.map { $0.trimmingCharacters(in: .whitespaces) },
                                configuration: config.map { $0.trimmingCharacters(in: .whitespaces) },
                                path: path)

@@ -72,10 +72,17 @@ extension Tensor {
     /// Values drawn uniformly from [low, high).
     public static func uniform(_ shape: Shape, low: Float = 0, high: Float = 1, using rng: inout PhiloxRandom) -> Tensor {
         var t = Tensor(uninitialized: shape)
-        let p = t.storage.pointer, width = high - low
-        for i in 0..<shape.count { p[i] = low + width * rng.nextUniformFloat() }
+        let p = t.storage.pointer
+        for i in 0..<shape.count { p[i] = scaledUniform(rng.nextUniformFloat(), low: low, high: high) }
         t.tracking = .none
         return t
+    }
+
+    /// `u` in [0, 1) mapped to [low, high). `low + (high - low) * u` alone can round up to `high` (for u = 1 - 2^-24
+    /// when low and high share a binade), so the result is capped at the largest value below `high`.
+    static func scaledUniform(_ u: Float, low: Float, high: Float) -> Float {
+        let top = high > low ? high.nextDown : low
+        return Swift.min(low + (high - low) * u, top)
     }
 
     /// Values drawn from a normal distribution.

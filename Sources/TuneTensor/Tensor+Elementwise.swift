@@ -284,8 +284,10 @@ public func pow(_ a: Tensor, _ b: Tensor) -> Tensor {
     var out = Tensor.broadcasting(PowK.self, a, b, "pow")
     let y = out
     Tensor.recordBinary(&out, a, b) { g in
-        (a.tracking.isTracked ? (g * b * pow(a, b - 1)).reduced(toShape: a.shape) : nil,
-         b.tracking.isTracked ? (g * y * log(a)).reduced(toShape: b.shape) : nil)
+        // d/da = b a^(b-1), taken as 0 where b = 0 (not 0 * inf at a = 0); d/db = a^b log a, taken as 0 where a = 0
+        // (not 0 * -inf), as PyTorch does.
+        (a.tracking.isTracked ? (g * Tensor.select(b .== 0, Tensor(0), b * pow(a, b - 1))).reduced(toShape: a.shape) : nil,
+         b.tracking.isTracked ? (g * Tensor.select(a .== 0, Tensor(0), y * log(a))).reduced(toShape: b.shape) : nil)
     }
     return out
 }
@@ -293,7 +295,7 @@ public func pow(_ a: Tensor, _ b: Tensor) -> Tensor {
 /// `a^p`, element-wise.
 public func pow(_ a: Tensor, _ p: Float) -> Tensor {
     var out = Tensor.broadcasting(PowK.self, a, Tensor(p), "pow")
-    Tensor.recordUnary(&out, a) { g in g * (pow(a, p - 1) * p) }
+    Tensor.recordUnary(&out, a) { g in p == 0 ? g * 0 : g * (pow(a, p - 1) * p) }
     return out
 }
 

@@ -38,10 +38,13 @@ extension TuneCommand {
             print("")
             print("training loss per epoch:")
             print(Sparkline.render(history.map { Double($0.trainLoss) }, height: 8))
-            if let first = history.first, let last = history.last {
-                let best = history.max { $0.validationAccuracy < $1.validationAccuracy }!
-                print(String(format: "loss fell from %.4f to %.4f; best validation accuracy %.1f%% at epoch %d", first.trainLoss, last.trainLoss, 100 * best.validationAccuracy, best.epoch))
+            guard let first = history.first, let last = history.last else { return }
+            if let diverged = history.first(where: { !$0.trainLoss.isFinite }) {
+                print("training diverged at epoch \(diverged.epoch) (the loss is no longer a finite number): lower --learning-rate, e.g. 10x")
+                throw ExitCode(1)
             }
+            let best = history.max { $0.validationAccuracy < $1.validationAccuracy }!
+            print(String(format: "loss went from %.4f to %.4f; best validation accuracy %.1f%% at epoch %d", first.trainLoss, last.trainLoss, 100 * best.validationAccuracy, best.epoch))
         }
     }
 }

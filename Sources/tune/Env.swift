@@ -18,7 +18,7 @@ extension TuneCommand {
         var json = false
 
         func validate() throws {
-            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+            if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
             guard seconds >= 0, seconds.isFinite else { throw ValidationError("--seconds must be zero or positive, got \(seconds)") }
         }
 

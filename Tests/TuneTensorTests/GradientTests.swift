@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TuneTensor
 
@@ -59,6 +60,15 @@ struct GradientTests {
         expectPasses(gradientCheck([positive, a]) { pow($0[0], $0[1]) }, "pow(tensor, tensor)")
         expectPasses(gradientCheck([positive]) { pow($0[0], 2.5) }, "pow(tensor, 2.5)")
         expectPasses(gradientCheck([positive, row]) { pow($0[0], $0[1]) }, "pow with a broadcast exponent")
+    }
+
+    @Test func powersAtABaseOfZeroHaveFiniteGradients() {
+        // d/dx x^0 = 0 everywhere, and d/db a^b = a^b log a is 0 at a = 0 for b > 0 (the limit), as in PyTorch.
+        let (_, g0) = valueAndGradient(at: Tensor([0, 2])) { pow($0, 0).sum() }
+        #expect(g0.scalars == [0, 0])
+        let (_, gb) = valueAndGradient(at: Tensor([2, 2])) { b in pow(Tensor([0, 2]), b).sum() }
+        #expect(gb.scalars[0] == 0)
+        #expect(abs(gb.scalars[1] - 4 * Float(Foundation.log(2.0))) < 1e-5)
     }
 
     @Test func maximumAndMinimum() {

@@ -32,6 +32,15 @@ struct RandomTests {
         #expect(s0.next32() != s1.next32())
     }
 
+    @Test func uniformNeverReturnsItsUpperBound() {
+        // The largest draw, 1 - 2^-24, scaled into [1, 2) rounds to 2 in Float arithmetic: it must be capped below 2.
+        let largest = Float(0xFF_FFFF) * 0x1p-24
+        #expect(Float(1) + Float(1) * largest == 2, "the rounding this test guards against")
+        #expect(Tensor.scaledUniform(largest, low: 1, high: 2) == Float(2).nextDown)
+        #expect(Tensor.scaledUniform(largest, low: -1, high: 1) < 1)
+        #expect(Tensor.scaledUniform(0, low: 1, high: 2) == 1)
+    }
+
     @Test func uniformAndNormalHaveTheirMoments() {
         var rng = PhiloxRandom(seed: 2024)
         let n = 200_000

@@ -71,7 +71,9 @@ struct EnvCommandTests {
     @Test func badArgumentsAreRefusedWithAClearMessage() throws {
         let r = try runTune(["env", "--threads", "0"])
         #expect(r.status != 0)
-        #expect(r.error.contains("--threads must be at least 1"))
+        #expect(r.error.contains("--threads must be between 1 and 1024"))
+        let huge = try runTune(["env", "--threads", "3000000000", "--seconds", "0"])
+        #expect(huge.status != 0 && huge.error.contains("--threads must be between 1 and 1024"))
         let d = try runTune(["demo", "--epochs", "0"])
         #expect(d.status != 0)
         #expect(d.error.contains("--epochs must be at least 1"))
