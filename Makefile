@@ -7,9 +7,10 @@ SWIFT ?= swift
 demo: build
 	.build/release/tune demo
 
-## Install what is missing and run the test suite.
+## Install what is missing and run the test suite. The checkpoint tests cross-check files with Python's reference
+## safetensors package; scripts/python.sh finds or installs it.
 test: deps
-	$(SWIFT) test
+	TUNE_PYTHON="$$(sh scripts/python.sh)" $(SWIFT) test
 
 deps:
 	@sh scripts/install-deps.sh

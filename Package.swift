@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "TuneTensor", targets: ["TuneTensor"]),
+        .library(name: "TuneNN", targets: ["TuneNN"]),
+        .library(name: "TuneData", targets: ["TuneData"]),
         .library(name: "Tune", targets: ["Tune"]),
         .executable(name: "tune", targets: ["tune"]),
         .executable(name: "tune-bench", targets: ["TuneBench"]),
@@ -20,7 +22,9 @@ let package = Package(
             dependencies: ["CTuneKernels"],
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
-        .target(name: "Tune", dependencies: ["TuneTensor"]),
+        .target(name: "TuneNN", dependencies: ["TuneTensor"]),
+        .target(name: "TuneData", dependencies: ["TuneTensor"]),
+        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
         .executableTarget(
             name: "tune",
             dependencies: ["Tune", "TuneTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -31,7 +35,8 @@ let package = Package(
             path: "bench/Sources/TuneBench"
         ),
         .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor"]),
-        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor"]),
+        .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"]),
+        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData"]),
     ],
     swiftLanguageModes: [.v6]
 )

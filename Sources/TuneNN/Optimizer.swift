@@ -52,7 +52,7 @@ public final class Optimizer<Rule: OptimizerRule> {
 
     /// An optimizer with a constant learning rate.
     public convenience init(for module: Module, rule: Rule, learningRate: Float, clipping: GradientClipping? = nil) {
-        self.init(module.parameters(), rule: rule, schedule: .constant(learningRate), clipping: clipping)
+        self.init(module.parameters(), rule: rule, schedule: .constant(Double(learningRate)), clipping: clipping)
     }
 
     /// The learning rate the next step will use.

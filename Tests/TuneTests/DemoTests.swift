@@ -1,5 +1,6 @@
 import Testing
 @testable import Tune
+import TuneData
 import TuneTensor
 
 @Suite("The demo")
@@ -31,7 +32,7 @@ struct DemoTests {
 
     @Test func twoSpiralsAreBalancedAndBounded() {
         var rng = PhiloxRandom(seed: 1)
-        let (x, y) = twoSpirals(pointsPerClass: 50, noise: 0, using: &rng)
+        let (x, y) = Synthetic.twoSpirals(pointsPerClass: 50, noise: 0, using: &rng)
         #expect(x.shape == [100, 2])
         #expect(y.filter { $0 == 1 }.count == 50)
         // Without noise the radius is t / 3.75 with t in [0.25, 3.75): inside the unit disc.
