@@ -22,7 +22,7 @@ let package = Package(
             dependencies: ["CTuneKernels"],
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
-        .target(name: "TuneNN", dependencies: ["TuneTensor"]),
+        .target(name: "TuneNN", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneData", dependencies: ["TuneTensor"]),
         .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
         .executableTarget(

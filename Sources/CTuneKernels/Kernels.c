@@ -14,6 +14,13 @@
 #define TUNE_DISPATCH 0
 #endif
 
+// sqrt without errno (sqrtf may set errno, which keeps the compiler from vectorising a loop that calls it).
+#if defined(__clang__) && __has_builtin(__builtin_elementwise_sqrt)
+#define TUNE_SQRT(x) __builtin_elementwise_sqrt(x)
+#else
+#define TUNE_SQRT(x) sqrtf(x)
+#endif
+
 static inline float bits_to_float(int32_t b) { float f; memcpy(&f, &b, sizeof f); return f; }
 static inline int32_t float_to_bits(float f) { int32_t b; memcpy(&b, &f, sizeof b); return b; }
 
@@ -145,6 +152,76 @@ TUNE_BINARY(tune_min, v != v ? v : (v < u ? v : u))
 
 TUNE_CLONES void tune_relu(const float *x, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0f : x[i];
+}
+
+TUNE_CLONES void tune_adam_update(float *p, const float *g, float *m, float *v, float *vmax, size_t n, float step_size,
+                                  float one_minus_beta1, float beta2, float one_minus_beta2, float eps,
+                                  float correction2_root, float l2, float decay) {
+    if (vmax) {
+        for (size_t i = 0; i < n; i++) {
+            const float pi = p[i] * decay;
+            const float gi = g[i] + l2 * pi;
+            const float mi = m[i] + one_minus_beta1 * (gi - m[i]);
+            const float vi = beta2 * v[i] + one_minus_beta2 * gi * gi;
+            const float si = vmax[i] > vi ? vmax[i] : vi;
+            m[i] = mi;
+            v[i] = vi;
+            vmax[i] = si;
+            p[i] = pi - step_size * (mi / (TUNE_SQRT(si) / correction2_root + eps));
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const float pi = p[i] * decay;
+            const float gi = g[i] + l2 * pi;
+            const float mi = m[i] + one_minus_beta1 * (gi - m[i]);
+            const float vi = beta2 * v[i] + one_minus_beta2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi - step_size * (mi / (TUNE_SQRT(vi) / correction2_root + eps));
+        }
+    }
+}
+
+TUNE_CLONES double tune_sum_squares(const float *x, size_t n) {
+    float lanes[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int k = 0; k < 16; k++) lanes[k] += x[i + k] * x[i + k];
+    }
+    double total = 0;
+    for (int k = 0; k < 16; k++) total += lanes[k];
+    for (; i < n; i++) total += (double)x[i] * x[i];
+    return total;
+}
+
+TUNE_CLONES void tune_philox_uniform(uint32_t k0, uint32_t k1, uint64_t position, uint64_t stream, float *out, size_t blocks) {
+    const uint32_t s0 = (uint32_t)stream, s1 = (uint32_t)(stream >> 32);
+    for (size_t i = 0; i < blocks; i++) {
+        const uint64_t at = position + i;
+        uint32_t c0 = (uint32_t)at, c1 = (uint32_t)(at >> 32), c2 = s0, c3 = s1;
+        uint32_t a = k0, b = k1;
+        for (int round = 0; round < 10; round++) {
+            if (round > 0) {
+                a += 0x9E3779B9u;
+                b += 0xBB67AE85u;
+            }
+            const uint64_t p0 = (uint64_t)0xD2511F53u * c0;
+            const uint64_t p1 = (uint64_t)0xCD9E8D57u * c2;
+            const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ a;
+            const uint32_t n1 = (uint32_t)p1;
+            const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ b;
+            const uint32_t n3 = (uint32_t)p0;
+            c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+        }
+        out[4 * i + 0] = (float)(c0 >> 8) * 0x1p-24f;
+        out[4 * i + 1] = (float)(c1 >> 8) * 0x1p-24f;
+        out[4 * i + 2] = (float)(c2 >> 8) * 0x1p-24f;
+        out[4 * i + 3] = (float)(c3 >> 8) * 0x1p-24f;
+    }
+}
+
+TUNE_CLONES void tune_dropout_mask(const float *u, float *y, size_t n, float p, float scale) {
+    for (size_t i = 0; i < n; i++) y[i] = u[i] >= p ? scale : 0.0f;
 }
 
 const char *tune_kernels_isa(void) {

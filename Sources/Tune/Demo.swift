@@ -47,7 +47,7 @@ public func runDemo(_ config: DemoConfiguration = DemoConfiguration(), report: (
         for batchStart in stride(from: 0, to: shuffled.count, by: config.batchSize) {
             let rows = Array(shuffled[batchStart..<min(batchStart + config.batchSize, shuffled.count)])
             let x = data.x.gathering(rows: rows), y = rows.map { data.y[$0] }
-            let (loss, gradients) = model.valueAndGradients { crossEntropy(model(x), labels: y) }
+            let (loss, gradients) = optimizer.valueAndGradients { crossEntropy(model(x), labels: y) }
             optimizer.step(gradients)
             lossSum += loss.scalar
             batches += 1

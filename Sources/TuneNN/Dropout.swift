@@ -1,3 +1,4 @@
+import CTuneKernels
 import TuneTensor
 
 /// Inverted dropout: in training each element is zeroed with probability `p` and the rest scaled by 1/(1-p); in
@@ -19,7 +20,8 @@ public final class Dropout: Module, UnaryLayer {
         let scale = 1 / (1 - probability)
         var mask = Tensor.zeros(x.shape)
         mask.withUnsafeMutableBufferPointer { m in
-            for i in m.indices { m[i] = rng.nextUniformFloat() >= probability ? scale : 0 }
+            rng.fillUniform(m)
+            tune_dropout_mask(m.baseAddress, m.baseAddress, m.count, probability, scale)
         }
         return x * mask
     }

@@ -145,14 +145,19 @@ extension Module {
     /// The value of `body` (a scalar loss computed with this module) and its gradient with respect to every parameter,
     /// in the order of `parameters()`.
     public func valueAndGradients(_ body: () throws -> Tensor) rethrows -> (value: Tensor, gradients: [Tensor]) {
-        let parameters = self.parameters()
-        let tape = GradientTape()
-        defer { for p in parameters { p.value = p.value.detached() } }
-        return try tape.record {
-            for p in parameters { p.value = tape.watch(p.value) }
-            let value = try body()
-            let gradients = tape.gradient(of: value, withRespectTo: parameters.map(\.value))
-            return (value.detached(), gradients)
-        }
+        try TuneNN.valueAndGradients(of: parameters(), body)
+    }
+}
+
+/// The value of `body` (a scalar) and its gradient with respect to each of `parameters`, in their order. The
+/// parameters are watched by a fresh tape while `body` runs and detached again afterwards.
+public func valueAndGradients(of parameters: [Parameter], _ body: () throws -> Tensor) rethrows -> (value: Tensor, gradients: [Tensor]) {
+    let tape = GradientTape()
+    defer { for p in parameters { p.value = p.value.detached() } }
+    return try tape.record {
+        for p in parameters { p.value = tape.watch(p.value) }
+        let value = try body()
+        let gradients = tape.gradient(of: value, withRespectTo: parameters.map(\.value))
+        return (value.detached(), gradients)
     }
 }

@@ -1,3 +1,4 @@
+import CTuneKernels
 import Foundation
 import TuneTensor
 
@@ -58,13 +59,19 @@ public final class Optimizer<Rule: OptimizerRule> {
     /// The learning rate the next step will use.
     public var learningRate: Float { schedule(stepCount) * learningRateScale }
 
-    /// The global L2 norm of `gradients` (accumulated in double precision).
+    /// The global L2 norm of `gradients` (squares summed in a fixed order, totals in double precision).
     public static func globalNorm(_ gradients: [Tensor]) -> Float {
         var total = 0.0
         for g in gradients {
-            g.withUnsafeBufferPointer { b in for v in b { total += Double(v) * Double(v) } }
+            total += g.withUnsafeBufferPointer { tune_sum_squares($0.baseAddress, $0.count) }
         }
         return Float(total.squareRoot())
+    }
+
+    /// The value of `body` (a scalar loss) and the gradients of this optimizer's parameters, in their order; the same
+    /// as the module's `valueAndGradients` without finding the parameters again.
+    public func valueAndGradients(_ body: () throws -> Tensor) rethrows -> (value: Tensor, gradients: [Tensor]) {
+        try TuneNN.valueAndGradients(of: parameters, body)
     }
 
     /// Applies one step with `gradients`, in the order of `parameters`.
@@ -183,29 +190,20 @@ public struct Adam: OptimizerRule {
         let stepSize = Float(Double(lr) / correction1)
         let l2 = decoupledWeightDecay ? 0 : weightDecay
         let decay = decoupledWeightDecay ? 1 - lr * weightDecay : 1
-        let b1 = beta1, b2 = beta2, eps = epsilon, oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2
-        let ams = amsgrad
+        let b2 = beta2, eps = epsilon, oneMinusB1 = 1 - beta1, ams = amsgrad
         state.m.withUnsafeMutableBufferPointer { m in
             state.v.withUnsafeMutableBufferPointer { v in
                 state.vMax.withUnsafeMutableBufferPointer { vMax in
-                    for i in p.indices {
-                        if decay != 1 { p[i] *= decay }
-                        let g = gradient[i] + l2 * p[i]
-                        m[i] += oneMinusB1 * (g - m[i])  // PyTorch's lerp with weight < 0.5
-                        v[i] = b2 * v[i] + oneMinusB2 * g * g
-                        let second: Float
-                        if ams {
-                            vMax[i] = max(vMax[i], v[i])
-                            second = vMax[i]
-                        } else {
-                            second = v[i]
-                        }
-                        p[i] -= stepSize * (m[i] / (second.squareRoot() / correction2Root + eps))
+                    let pp = p.baseAddress!, gp = gradient.baseAddress!, mp = m.baseAddress!, vp = v.baseAddress!
+                    let vm = ams ? vMax.baseAddress : nil
+                    Parallel.forEachChunk(of: p.count) { range in
+                        tune_adam_update(pp + range.lowerBound, gp + range.lowerBound, mp + range.lowerBound, vp + range.lowerBound,
+                                         vm.map { $0 + range.lowerBound }, range.count, stepSize, oneMinusB1, b2, 1 - b2, eps,
+                                         correction2Root, l2, decay)
                     }
                 }
             }
         }
-        _ = b1
     }
 }
 

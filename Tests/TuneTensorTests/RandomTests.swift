@@ -23,6 +23,19 @@ struct RandomTests {
         #expect([rng.next32(), rng.next32(), rng.next32(), rng.next32()] == [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8])
     }
 
+    @Test func bulkUniformDrawsEqualOneByOneDraws() {
+        // Start mid-block (3 values drawn) so that the buffered values, whole blocks and a partial tail all take part.
+        for stream: UInt64 in [0, 1 << 40] {
+            var a = PhiloxRandom(seed: 77, stream: stream), b = a
+            for _ in 0..<3 { _ = a.nextUniformFloat(); _ = b.nextUniformFloat() }
+            var bulk = [Float](repeating: 0, count: 103)
+            bulk.withUnsafeMutableBufferPointer { a.fillUniform($0) }
+            let single = (0..<103).map { _ in b.nextUniformFloat() }
+            #expect(bulk == single)
+            #expect(a.next32() == b.next32(), "both generators continue from the same place")
+        }
+    }
+
     @Test func sameSeedSameValuesOtherSeedOtherValues() {
         var a = PhiloxRandom(seed: 123), b = PhiloxRandom(seed: 123), c = PhiloxRandom(seed: 124)
         let x = Tensor.normal([100], using: &a), y = Tensor.normal([100], using: &b), z = Tensor.normal([100], using: &c)

@@ -8,7 +8,7 @@ JSON object to stdout, in the schema shared by both sides:
      "results": [{"name": "sgemm 1024", "unit": "GFLOP/s", "value": 123.4}, ...]}
 
 Usage:
-    python3 bench/peers/torch_bench.py [--threads N] [--quick] [--verbose] > torch.json
+    python3 bench/peers/torch_bench.py [--threads N] [--quick] [--verbose] [--only PREFIX] > torch.json
     python3 bench/compare.py swift.json torch.json
 
 Options:
@@ -31,6 +31,7 @@ import sys
 import time
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 MIN_BATCHES = 5
@@ -133,11 +134,55 @@ def mlp_step_us(b, i, h, o, budget):
     return measure(step, budget=budget) * 1e6
 
 
+# The building-blocks issue's networks: (name, inputs, hidden sizes, outputs, swish+batchnorm+dropout, batch).
+TRAIN_CONFIGS = [
+    ("A", 30, [64, 64], 1, False, 32), ("A", 30, [64, 64], 1, False, 128),
+    ("B", 30, [64, 64], 1, True, 32), ("B", 30, [64, 64], 1, True, 128),
+    ("C", 784, [512, 256], 10, False, 64), ("C", 784, [512, 256], 10, False, 256),
+    ("D", 1024, [2048, 2048], 10, False, 512),
+]
+
+
+def train_steps_per_second(inputs, hidden, outputs, fancy, batch, budget):
+    """Optimizer steps per second: forward, loss, backward and Adam update, data in memory.
+
+    A/C/D: Linear-ReLU blocks; B: Linear-BatchNorm1d-SiLU-Dropout(0.2) blocks. One output: BCE with logits;
+    more: cross-entropy."""
+    layers, width = [], inputs
+    for h in hidden:
+        layers.append(nn.Linear(width, h))
+        if fancy:
+            layers += [nn.BatchNorm1d(h), nn.SiLU(), nn.Dropout(0.2)]
+        else:
+            layers.append(nn.ReLU())
+        width = h
+    layers.append(nn.Linear(width, outputs))
+    model = nn.Sequential(*layers)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, inputs)
+    if outputs == 1:
+        y = torch.randint(0, 2, (batch, 1)).float()
+        loss_fn = F.binary_cross_entropy_with_logits
+    else:
+        y = torch.randint(0, outputs, (batch,))
+        loss_fn = F.cross_entropy
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return 1.0 / measure(step, budget=budget)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--quick", action="store_true", help="~0.05 s per measurement instead of ~0.3 s")
     ap.add_argument("--verbose", action="store_true", help="print results to stderr as they come")
+    ap.add_argument("--only", metavar="PREFIX", help="run only the benchmarks whose name starts with PREFIX")
     opts = ap.parse_args()
 
     torch.set_num_threads(opts.threads)
@@ -145,19 +190,31 @@ def main():
     budget = 0.05 if opts.quick else 0.3
     results = []
 
+    def selected(name):
+        return opts.only is None or name.startswith(opts.only)
+
     def record(name, unit, value):
         results.append({"name": name, "unit": unit, "value": round(value, 4)})
         if opts.verbose:
             print(f"{name:<28} {value:12.3f} {unit}", file=sys.stderr, flush=True)
 
     for n in SGEMM_SQUARE:
-        record(f"sgemm {n}", "GFLOP/s", sgemm_gflops(n, n, n, budget))
+        if selected(f"sgemm {n}"):
+            record(f"sgemm {n}", "GFLOP/s", sgemm_gflops(n, n, n, budget))
     for m, k, n in SGEMM_MLP:
-        record(f"sgemm {m}x{k}x{n}", "GFLOP/s", sgemm_gflops(m, k, n, budget))
-    for name, us in op_benchmarks(budget):
-        record(name, "us", us)
+        if selected(f"sgemm {m}x{k}x{n}"):
+            record(f"sgemm {m}x{k}x{n}", "GFLOP/s", sgemm_gflops(m, k, n, budget))
+    if selected("op "):
+        for name, us in op_benchmarks(budget):
+            if selected(name):
+                record(name, "us", us)
     for b, i, h, o in MLP_STEPS:
-        record(f"mlp step {b}x{i}x{h}x{o}", "us", mlp_step_us(b, i, h, o, budget))
+        if selected(f"mlp step {b}x{i}x{h}x{o}"):
+            record(f"mlp step {b}x{i}x{h}x{o}", "us", mlp_step_us(b, i, h, o, budget))
+    for name, inputs, hidden, outputs, fancy, batch in TRAIN_CONFIGS:
+        label = f"train {name} b{batch}"
+        if selected(label):
+            record(label, "steps/s", train_steps_per_second(inputs, hidden, outputs, fancy, batch, budget))
 
     report = {
         "tool": "pytorch",

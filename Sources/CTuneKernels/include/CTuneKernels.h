@@ -7,6 +7,7 @@
 #define CTUNEKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +46,26 @@ void tune_max(const float *a, size_t sa, const float *b, size_t sb, float *y, si
 void tune_min(const float *a, size_t sa, const float *b, size_t sb, float *y, size_t n);
 /// y = max(x, 0), NaN propagated.
 void tune_relu(const float *x, float *y, size_t n);
+
+/// One Adam step on n parameters, PyTorch's formula:
+///   p *= decay (AdamW's decoupled weight decay; 1 for none); g' = g + l2 * p;
+///   m += (1 - beta1) (g' - m); v = beta2 v + (1 - beta2) g'^2; s = vmax ? (vmax = max(vmax, v)) : v;
+///   p -= step_size * m / (sqrt(s) / correction2_root + eps).
+/// vmax is NULL without AMSGrad.
+void tune_adam_update(float *p, const float *g, float *m, float *v, float *vmax, size_t n, float step_size,
+                      float one_minus_beta1, float beta2, float one_minus_beta2, float eps, float correction2_root,
+                      float l2, float decay);
+
+/// The sum of squares of n floats, accumulated in 16 float lanes in a fixed order and then added in double.
+double tune_sum_squares(const float *x, size_t n);
+
+/// Philox4x32-10 blocks for counters (position + i, stream) with key (k0, k1), i < blocks, each of the 4 words turned
+/// into a uniform float in [0, 1) with its top 24 bits: 4 * blocks floats in stream order. The counter's first two
+/// words hold the 64-bit position, the last two the stream.
+void tune_philox_uniform(uint32_t k0, uint32_t k1, uint64_t position, uint64_t stream, float *out, size_t blocks);
+
+/// y = u >= p ? scale : 0 (an inverted-dropout mask from uniform draws u).
+void tune_dropout_mask(const float *u, float *y, size_t n, float p, float scale);
 
 /// The name of the instruction set the kernels run with on this CPU ("x86-64-v4", "x86-64-v3" or "baseline").
 const char *tune_kernels_isa(void);

@@ -7,6 +7,7 @@
 // budget; the figure is the median time per call over the batches. For sgemm 1024 the best batch is recorded too
 // (as "best"), to compare like with like against the C program, which reports its best repetition.
 import Foundation
+import TuneNN
 import TuneTensor
 
 struct Options {
@@ -170,6 +171,39 @@ for (batch, inputs, hidden, outputs) in [(32, 784, 256, 10), (128, 784, 512, 10)
         }
     }
     record("mlp step \(batch)x\(inputs)x\(hidden)x\(outputs)", "us", timing.median * 1e6)
+    if sink == .infinity { print(sink) }
+}
+
+// One optimizer step (forward, loss, backward, Adam update) of the networks of the building-blocks issue, data in
+// memory: A 30-64-64-1 ReLU with BCE; B the same with BatchNorm, Swish and Dropout(0.2); C 784-512-256-10 ReLU with
+// cross-entropy; D 1024-2048-2048-10 ReLU with cross-entropy.
+let trainConfigurations: [(name: String, spec: MLPSpecification, batch: Int)] = [
+    ("A", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1), 32),
+    ("A", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1), 128),
+    ("B", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1, activation: .swish, dropout: 0.2, batchNorm: .beforeActivation), 32),
+    ("B", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1, activation: .swish, dropout: 0.2, batchNorm: .beforeActivation), 128),
+    ("C", MLPSpecification(inputSize: 784, hiddenSizes: [512, 256], outputSize: 10), 64),
+    ("C", MLPSpecification(inputSize: 784, hiddenSizes: [512, 256], outputSize: 10), 256),
+    ("D", MLPSpecification(inputSize: 1024, hiddenSizes: [2048, 2048], outputSize: 10), 512),
+]
+for (name, spec, batch) in trainConfigurations where selected("train \(name) b\(batch)") {
+    let model = MLP(spec, seed: 1)
+    let optimizer = Optimizer(for: model, rule: Adam(), learningRate: 1e-3)
+    let x = Tensor.normal([batch, spec.inputSize], using: &rng)
+    let labels = (0..<batch).map { _ in Int(rng.next32() % UInt32(max(spec.outputSize, 2))) }
+    let binaryTargets = Tensor(shape: [batch, 1], scalars: labels.map { Float($0) })
+    var sink: Float = 0
+    let timing = measure { reps in
+        for _ in 0..<reps {
+            let (loss, grads) = optimizer.valueAndGradients {
+                let out = model(x)
+                return spec.outputSize == 1 ? binaryCrossEntropyWithLogits(out, binaryTargets) : crossEntropy(out, labels: labels)
+            }
+            optimizer.step(grads)
+            sink += loss.scalar
+        }
+    }
+    record("train \(name) b\(batch)", "steps/s", 1 / timing.median)
     if sink == .infinity { print(sink) }
 }
 
