@@ -27,22 +27,23 @@ struct TrainingTests {
         return Float(zip(predicted, test.y).filter { Int($0) == $1 }.count) / Float(test.y.count)
     }
 
-    @Test func twoMoons() {
-        var rng = PhiloxRandom(seed: 1)
+    /// Two moons, 600 points to train on and 400 new ones to test on.
+    func moonsAccuracy(_ spec: MLPSpecification, dataSeed: UInt64) -> Float {
+        var rng = PhiloxRandom(seed: dataSeed)
         let train = Synthetic.twoMoons(count: 600, noise: 0.1, using: &rng)
         let test = Synthetic.twoMoons(count: 400, noise: 0.1, using: &rng)
-        let spec = MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 2, activation: .relu)
-        let acc = accuracy(spec, train: train, test: test, epochs: 30, learningRate: 0.01)
+        return accuracy(spec, train: train, test: test, epochs: 30, learningRate: 0.01)
+    }
+
+    @Test func twoMoons() {
+        let acc = moonsAccuracy(MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 2, activation: .relu), dataSeed: 1)
         #expect(acc >= 0.97, "accuracy \(acc)")
     }
 
     @Test func twoMoonsWithBatchNormAndDropout() {
-        var rng = PhiloxRandom(seed: 4)
-        let train = Synthetic.twoMoons(count: 600, noise: 0.1, using: &rng)
-        let test = Synthetic.twoMoons(count: 400, noise: 0.1, using: &rng)
         let spec = MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 2, activation: .relu, dropout: 0.1,
                                     batchNorm: .beforeActivation)
-        let acc = accuracy(spec, train: train, test: test, epochs: 30, learningRate: 0.01)
+        let acc = moonsAccuracy(spec, dataSeed: 4)
         #expect(acc >= 0.97, "accuracy \(acc)")
     }
 
