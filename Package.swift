@@ -8,12 +8,14 @@ let package = Package(
         .library(name: "TuneTensor", targets: ["TuneTensor"]),
         .library(name: "TuneNN", targets: ["TuneNN"]),
         .library(name: "TuneData", targets: ["TuneData"]),
+        .library(name: "TuneTraining", targets: ["TuneTraining"]),
         .library(name: "Tune", targets: ["Tune"]),
         .executable(name: "tune", targets: ["tune"]),
         .executable(name: "tune-bench", targets: ["TuneBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(name: "CTuneKernels"),
@@ -24,10 +26,12 @@ let package = Package(
         ),
         .target(name: "TuneNN", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneData", dependencies: ["TuneTensor"]),
-        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
+        .target(name: "TuneTraining", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
+        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "tune",
-            dependencies: ["Tune", "TuneTensor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tune", "TuneTensor", "TuneNN", "TuneData", "TuneTraining",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "TuneBench",
@@ -36,6 +40,8 @@ let package = Package(
         ),
         .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"]),
+        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
+        .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"]),
         .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData"]),
     ],
     swiftLanguageModes: [.v6]

@@ -5,14 +5,17 @@ import TuneTensor
 
 /// max(x, 0) + slope * min(x, 0), PyTorch's LeakyReLU (default slope 0.01).
 public func leakyRelu(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
-    relu(x) - relu(-x) * negativeSlope
+    // At x = 0 the gradient is the slope, as in PyTorch.
+    Tensor.select(x .> 0, x, x * negativeSlope)
 }
 
 /// x for x > 0, alpha * (exp(x) - 1) otherwise (PyTorch's ELU, default alpha 1).
 public func elu(_ x: Tensor, alpha: Float = 1) -> Tensor {
-    // exp of min(x, 0) keeps the unused branch finite, so that its (masked) gradient is never 0 * inf.
-    let negative = (exp(minimum(x, 0)) - 1) * alpha
-    return Tensor.select(x .> 0, x, negative)
+    // The negative branch sees 0 where x > 0, so that its (masked) gradient is never 0 * inf; at x = 0 the gradient
+    // is alpha, as in PyTorch.
+    let positive = x .> 0
+    let negative = (exp(Tensor.select(positive, Tensor(0), x)) - 1) * alpha
+    return Tensor.select(positive, x, negative)
 }
 
 /// x * tanh(softplus(x)) (Misra, 2019).

@@ -60,27 +60,48 @@ public enum Checkpoint {
         for (name, b) in buffers { b.value = tensors[name]! }
     }
 
-    /// Saves `model` into `directory` (created if needed): `model.safetensors`, then `model.json`, each atomically.
+    /// Saves `model` into `directory`: `model.safetensors` and `model.json`. Both are written into a fresh sibling
+    /// directory that then takes the place of `directory`, so the two files always belong together: a failed save
+    /// leaves the previous checkpoint as it was.
     public static func save(_ model: MLP, to directory: URL, hyperparameters: [String: JSONValue] = [:],
                             preprocessing: JSONValue? = nil) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError(path: directory.path, "cannot create the directory: \(error.localizedDescription)")
-        }
         let state = state(of: model)
         let description = ModelDescription(architecture: model.specification, hyperparameters: hyperparameters,
                                            preprocessing: preprocessing,
                                            tensors: Dictionary(uniqueKeysWithValues: state.map { ($0.name, $0.tensor.shape.dimensions) }))
-        try Safetensors.write(state, metadata: ["format": "swift-tune"], to: directory.appendingPathComponent(tensorsFile))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let url = directory.appendingPathComponent(descriptionFile)
+        let json: Data
         do {
-            try encoder.encode(description).write(to: url, options: .atomic)
+            json = try encoder.encode(description)
         } catch {
-            throw CheckpointError(path: url.path, "cannot write: \(error.localizedDescription)")
+            throw CheckpointError(path: directory.appendingPathComponent(descriptionFile).path, "cannot encode the description: \(error)")
         }
+        let fileManager = FileManager.default
+        let parent = directory.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(directory.lastPathComponent).saving-\(UUID().uuidString)")
+        do {
+            try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError(path: directory.path, "cannot create the directory: \(error.localizedDescription)")
+        }
+        defer { try? fileManager.removeItem(at: staging) }
+        try Safetensors.write(state, metadata: ["format": "swift-tune"], to: staging.appendingPathComponent(tensorsFile))
+        do {
+            try json.write(to: staging.appendingPathComponent(descriptionFile))
+        } catch {
+            throw CheckpointError(path: directory.appendingPathComponent(descriptionFile).path, "cannot write: \(error.localizedDescription)")
+        }
+        let previous = parent.appendingPathComponent(".\(directory.lastPathComponent).previous-\(UUID().uuidString)")
+        let hadPrevious = fileManager.fileExists(atPath: directory.path)
+        do {
+            if hadPrevious { try fileManager.moveItem(at: directory, to: previous) }
+            try fileManager.moveItem(at: staging, to: directory)
+        } catch {
+            if hadPrevious && !fileManager.fileExists(atPath: directory.path) { try? fileManager.moveItem(at: previous, to: directory) }
+            throw CheckpointError(path: directory.path, "cannot put the checkpoint in place: \(error.localizedDescription)")
+        }
+        if hadPrevious { try? fileManager.removeItem(at: previous) }
     }
 
     /// Rebuilds a model saved with `save(_:to:)`.

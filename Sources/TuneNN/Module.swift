@@ -38,7 +38,9 @@ public final class Buffer {
 /// The base of every layer and model: finds its parameters, buffers and sub-modules by reflection, names them by
 /// path (`layers.0.weight`), and carries a train/eval flag of its own.
 ///
-/// Sub-modules are found in stored properties of type `Module`, arrays of modules, `@Parameter` and `@Buffer`.
+/// Sub-modules are found in stored properties of type `Module` (optional or lazy too), arrays of modules, dictionaries
+/// of modules by string key, `@Parameter`, `@Buffer` and arrays of parameters. Modules inside tuples or other
+/// containers are not found.
 open class Module {
     /// Whether the module is in training mode (dropout active, batch statistics used). Set with `train()`/`eval()`.
     public internal(set) var isTraining = true
@@ -49,29 +51,28 @@ open class Module {
     public final func namedChildren() -> [(name: String, module: Module)] {
         var result: [(String, Module)] = []
         forEachStoredProperty { name, value in
-            if let m = value as? Module {
-                result.append((name, m))
-            } else if let array = value as? [Module] {
-                for (i, m) in array.enumerated() { result.append(("\(name).\(i)", m)) }
-            }
+            for (suffix, m) in Module.modules(in: value) { result.append((name + suffix, m)) }
         }
         return result
     }
 
-    /// Every parameter of this module and its sub-modules, named by path, in declaration order.
+    /// Every parameter of this module and its sub-modules, named by path, in declaration order. A parameter reached
+    /// twice (a layer used in two places) is listed once, under its first name, as in PyTorch.
     public final func namedParameters() -> [(name: String, parameter: Parameter)] {
         var result: [(String, Parameter)] = []
+        var seen = Set<ObjectIdentifier>()
         walk(prefix: "") { name, value in
-            if let p = value as? Parameter { result.append((name, p)) }
+            if let p = value as? Parameter, seen.insert(ObjectIdentifier(p)).inserted { result.append((name, p)) }
         }
         return result
     }
 
-    /// Every buffer of this module and its sub-modules, named by path, in declaration order.
+    /// Every buffer of this module and its sub-modules, named by path, in declaration order, each once.
     public final func namedBuffers() -> [(name: String, buffer: Buffer)] {
         var result: [(String, Buffer)] = []
+        var seen = Set<ObjectIdentifier>()
         walk(prefix: "") { name, value in
-            if let b = value as? Buffer { result.append((name, b)) }
+            if let b = value as? Buffer, seen.insert(ObjectIdentifier(b)).inserted { result.append((name, b)) }
         }
         return result
     }
@@ -98,12 +99,25 @@ open class Module {
                 visit(prefix + name, p)
             } else if let b = value as? Buffer {
                 visit(prefix + name, b)
-            } else if let m = value as? Module {
-                m.walk(prefix: prefix + name + ".", visit)
-            } else if let array = value as? [Module] {
-                for (i, m) in array.enumerated() { m.walk(prefix: "\(prefix)\(name).\(i).", visit) }
+            } else if let array = value as? [Parameter?] {
+                for (i, p) in array.enumerated() { if let p { visit("\(prefix)\(name).\(i)", p) } }
+            } else {
+                for (suffix, m) in Module.modules(in: value) { m.walk(prefix: prefix + name + suffix + ".", visit) }
             }
         }
+    }
+
+    /// The modules a stored property holds, with the name suffix of each: a module (""), an array of modules,
+    /// optional or not (".0", ".1", ...), or a dictionary of modules by string key (".key", in key order).
+    private static func modules(in value: Any) -> [(String, Module)] {
+        if let m = value as? Module { return [("", m)] }
+        if let array = value as? [Module?] {
+            return array.enumerated().compactMap { i, m in m.map { (".\(i)", $0) } }
+        }
+        if let dictionary = value as? [String: Module] {
+            return dictionary.keys.sorted().map { (".\($0)", dictionary[$0]!) }
+        }
+        return []
     }
 
     /// The stored properties of the dynamic type and its superclasses (base class first), wrapper underscores removed.
@@ -117,7 +131,10 @@ open class Module {
         for m in mirrors.reversed() {
             for child in m.children {
                 guard let label = child.label else { continue }
-                body(label.hasPrefix("_") ? String(label.dropFirst()) : label, child.value)
+                var name = label
+                if name.hasPrefix("$__lazy_storage_$_") { name.removeFirst("$__lazy_storage_$_".count) }
+                if name.hasPrefix("_") { name.removeFirst() }
+                body(name, child.value)
             }
         }
     }

@@ -282,3 +282,18 @@ public struct Adagrad: OptimizerRule {
         }
     }
 }
+
+/// An optimizer whose rule is chosen at run time (the training loop's view of ``Optimizer``).
+public protocol TrainingOptimizer: AnyObject {
+    var parameters: [Parameter] { get }
+    /// The learning rate the next step will use.
+    var learningRate: Float { get }
+    /// A factor on the schedule's rate, which reduce-on-plateau lowers.
+    var learningRateScale: Float { get set }
+    /// The global gradient norm of the last step, before clipping.
+    var lastGradientNorm: Float { get }
+    func step(_ gradients: [Tensor])
+    func valueAndGradients(_ body: () throws -> Tensor) rethrows -> (value: Tensor, gradients: [Tensor])
+}
+
+extension Optimizer: TrainingOptimizer {}

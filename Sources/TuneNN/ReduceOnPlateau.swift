@@ -19,8 +19,8 @@ public struct ReduceOnPlateau: Sendable, Codable {
     /// Reductions smaller than this are skipped.
     public var epsilon: Double
 
-    /// The best value seen so far.
-    public private(set) var best: Double
+    /// The best value seen so far (nil before the first).
+    public private(set) var best: Double?
     public private(set) var badEpochs = 0
     public private(set) var cooldownCounter = 0
 
@@ -35,11 +35,11 @@ public struct ReduceOnPlateau: Sendable, Codable {
         self.cooldown = cooldown
         self.minimumRate = minimumRate
         self.epsilon = epsilon
-        best = mode == .min ? .infinity : -.infinity
     }
 
     /// Whether `value` improves on the best so far by more than the threshold.
     public func isImprovement(_ value: Double) -> Bool {
+        guard let best else { return !value.isNaN }
         switch (mode, thresholdMode) {
         case (.min, .relative): return value < best * (1 - threshold)
         case (.min, .absolute): return value < best - threshold

@@ -76,6 +76,7 @@ public enum Safetensors {
             throw CheckpointError(path: path, "the header claims \(headerLength) bytes but only \(data.count - 8) follow: truncated or not a safetensors file")
         }
         let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
+        try checkHeaderSyntax(headerData, path: path)
         let header: [String: JSONValue]
         do {
             header = try JSONDecoder().decode([String: JSONValue].self, from: headerData)
@@ -84,6 +85,7 @@ public enum Safetensors {
         }
         let dataStart = 8 + Int(headerLength), dataLength = data.count - dataStart
         var tensors: [String: Tensor] = [:]
+        var ranges: [(name: String, begin: Int, end: Int)] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -124,10 +126,18 @@ public enum Safetensors {
             guard offsets[1] <= dataLength else {
                 throw CheckpointError(path: path, "tensor '\(name)': bytes \(offsets[0])..<\(offsets[1]) lie beyond the \(dataLength)-byte data section: the file is truncated")
             }
-            let count = shape.reduce(1, *)
+            var count = 1
+            for extent in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+                guard !overflow, product <= dataLength else {
+                    throw CheckpointError(path: path, "tensor '\(name)': shape \(shape) holds more elements than the file has bytes")
+                }
+                count = product
+            }
             guard offsets[1] - offsets[0] == count * 4 else {
                 throw CheckpointError(path: path, "tensor '\(name)': shape \(shape) needs \(count * 4) bytes but data_offsets span \(offsets[1] - offsets[0])")
             }
+            ranges.append((name, offsets[0], offsets[1]))
             var scalars = [Float](repeating: 0, count: count)
             let start = dataStart + offsets[0]
             data.withUnsafeBytes { raw in
@@ -138,6 +148,53 @@ public enum Safetensors {
             }
             tensors[name] = Tensor(shape: Shape(shape), scalars: scalars)
         }
+        // The tensors must tile the data section exactly: no overlap, no gap, nothing after the last.
+        var expectedStart = 0
+        for range in ranges.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
+            guard range.begin == expectedStart else {
+                throw CheckpointError(path: path, "tensor '\(range.name)': bytes \(range.begin)..<\(range.end) \(range.begin < expectedStart ? "overlap another tensor" : "leave a gap after the previous tensor")")
+            }
+            expectedStart = range.end
+        }
+        guard expectedStart == dataLength else {
+            throw CheckpointError(path: path, "the data section has \(dataLength) bytes but the tensors cover \(expectedStart)")
+        }
         return (tensors, metadata)
+    }
+
+    /// Checks what the JSON decoder would let pass: every top-level key appears once, and every number is a plain
+    /// non-negative integer (shapes and offsets; metadata holds strings only).
+    static func checkHeaderSyntax(_ header: Data, path: String) throws {
+        var depth = 0, i = 0
+        var keys = Set<String>()
+        let bytes = [UInt8](header)
+        // Not an object at all: the JSON decoder says so.
+        guard bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == 0x7B else { return }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x22 {
+                // A string: find its end, then see whether it is a key of the top-level object.
+                var j = i + 1
+                while j < bytes.count && bytes[j] != 0x22 { j += bytes[j] == 0x5C ? 2 : 1 }
+                guard j < bytes.count else { return }  // the decoder reports the broken string
+                var k = j + 1
+                while k < bytes.count && (bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09) { k += 1 }
+                if depth == 1 && k < bytes.count && bytes[k] == 0x3A {
+                    let key = String(decoding: bytes[(i + 1)..<j], as: UTF8.self)
+                    guard keys.insert(key).inserted else {
+                        throw CheckpointError(path: path, "the header names '\(key)' twice")
+                    }
+                }
+                i = j + 1
+                continue
+            }
+            if b == 0x7B || b == 0x5B { depth += 1 } else if b == 0x7D || b == 0x5D { depth -= 1 }
+            if b == 0x2D || b == 0x2E || b == 0x65 || b == 0x45 || b == 0x2B {
+                if depth >= 2, i > 0, (bytes[i - 1] >= 0x30 && bytes[i - 1] <= 0x39) || b == 0x2D || b == 0x2E {
+                    throw CheckpointError(path: path, "the header holds a number that is not a non-negative integer")
+                }
+            }
+            i += 1
+        }
     }
 }

@@ -94,6 +94,8 @@ public struct LearningRateSchedule: Sendable {
         }
         return LearningRateSchedule(description: "one-cycle max \(maximum) over \(totalSteps)") { t in
             let step = Double(min(t, totalSteps - 1))
+            // With pctStart * totalSteps <= 1 there is no rise: the cycle starts at the peak (PyTorch divides by 0).
+            if peakStep <= 0 { return anneal(maximum, final, step / lastStep) }
             if step <= peakStep { return anneal(initial, maximum, step / peakStep) }
             return anneal(maximum, final, (step - peakStep) / (lastStep - peakStep))
         }

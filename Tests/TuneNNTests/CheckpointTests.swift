@@ -171,3 +171,57 @@ struct CheckpointTests {
         #expect(data.count == 8 + headerLength + 12)
     }
 }
+
+@Suite("Safetensors files that must be refused")
+struct SafetensorsRefusalTests {
+    /// A file with `header` (padded) and `dataBytes` zero bytes of data.
+    func file(_ header: String, dataBytes: Int) throws -> URL {
+        var json = Data(header.utf8)
+        while (json.count + 8) % 8 != 0 { json.append(0x20) }
+        var data = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        data.append(Data(count: dataBytes))
+        let url = temporaryDirectory().appendingPathComponent("f.safetensors")
+        try data.write(to: url)
+        return url
+    }
+
+    func message(_ header: String, dataBytes: Int) throws -> String {
+        do {
+            _ = try Safetensors.read(from: try file(header, dataBytes: dataBytes))
+            return "accepted"
+        } catch let e as CheckpointError {
+            return e.message
+        }
+    }
+
+    @Test func overlapsGapsAndTrailingBytes() throws {
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, dataBytes: 12)
+            .contains("overlap"))
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, dataBytes: 8).contains("gap"))
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 16).contains("cover 4"))
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4) == "accepted")
+    }
+
+    @Test func hugeShapesDuplicateNamesAndFractionalNumbers() throws {
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[999999999999,999999999999],"data_offsets":[0,4]}}"#, dataBytes: 4)
+            .contains("more elements than the file has bytes"))
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 8)
+            .contains("names 'a' twice"))
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#, dataBytes: 4).contains("not a non-negative integer"))
+        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}"#, dataBytes: 4).contains("not a non-negative integer"))
+    }
+
+    @Test func aFailedSaveLeavesThePreviousCheckpoint() throws {
+        let dir = temporaryDirectory().appendingPathComponent("model")
+        let small = MLP(MLPSpecification(inputSize: 3, hiddenSizes: [2], outputSize: 1), seed: 1)
+        try Checkpoint.save(small, to: dir)
+        let big = MLP(MLPSpecification(inputSize: 5, hiddenSizes: [4], outputSize: 1), seed: 1)
+        #expect(throws: CheckpointError.self) { try Checkpoint.save(big, to: dir, hyperparameters: ["lr": .number(.nan)]) }
+        let (loaded, _) = try Checkpoint.load(from: dir)
+        #expect(loaded.specification.inputSize == 3)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.deletingLastPathComponent().path)
+        #expect(leftovers == ["model"], "no staging directory is left behind: \(leftovers)")
+    }
+}

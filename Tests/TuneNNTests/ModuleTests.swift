@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TuneNN
 import TuneTensor
@@ -157,5 +158,48 @@ struct DropoutTests {
         let x = Tensor.ones([64])
         #expect(a(x).scalars == b(x).scalars)
         #expect(a(x).scalars != c(x).scalars)
+    }
+}
+
+@Suite("Reflection edge cases")
+struct ReflectionTests {
+    final class Holder: Module, UnaryLayer {
+        let shared: Dense
+        let optionals: [Dense?]
+        let named: [String: Dense]
+        lazy var late = ReLU()
+        init(_ rng: inout PhiloxRandom) {
+            shared = Dense(2, 2, using: &rng)
+            optionals = [nil, Dense(2, 2, bias: false, using: &rng)]
+            named = ["b": Dense(2, 1, bias: false, using: &rng), "a": Dense(2, 1, bias: false, using: &rng)]
+        }
+        func callAsFunction(_ x: Tensor) -> Tensor { x }
+    }
+
+    @Test func sharedLayersCountOnceAndContainersAreSearched() {
+        var rng = PhiloxRandom(seed: 1)
+        let d = Dense(2, 2, using: &rng)
+        let tied = Sequential([d, Tanh(), d])
+        #expect(tied.namedParameters().map(\.name) == ["layers.0.weight", "layers.0.bias"])
+        #expect(tied.parameterCount == 6)
+        let holder = Holder(&rng)
+        #expect(holder.namedParameters().map(\.name) == ["shared.weight", "shared.bias", "optionals.1.weight", "named.a.weight", "named.b.weight"])
+        holder.eval()
+        #expect(!holder.optionals[1]!.isTraining && !holder.named["a"]!.isTraining)
+    }
+
+    @Test func leakyReluAndEluGradientsAtZeroAreTheSlope() {
+        let (_, g1) = valueAndGradient(at: Tensor([-1, 0, 1])) { leakyRelu($0, negativeSlope: 0.2).sum() }
+        #expect(g1.scalars == [0.2, 0.2, 1])
+        let (_, g2) = valueAndGradient(at: Tensor([0, 1])) { elu($0, alpha: 2).sum() }
+        #expect(g2.scalars == [2, 1])
+    }
+
+    @Test func reduceOnPlateauEncodesBeforeItsFirstMetricAndOneCycleWithoutARise() throws {
+        let data = try JSONEncoder().encode(ReduceOnPlateau())
+        #expect(try JSONDecoder().decode(ReduceOnPlateau.self, from: data).best == nil)
+        let s = LearningRateSchedule.oneCycle(maximum: 0.1, totalSteps: 10, pctStart: 0.1)
+        #expect((0..<10).allSatisfy { s($0).isFinite })
+        #expect(abs(s(0) - 0.1) < 1e-7)
     }
 }

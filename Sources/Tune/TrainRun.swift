@@ -1,0 +1,156 @@
+import Foundation
+import TuneData
+import TuneNN
+import TuneTensor
+import TuneTraining
+
+/// The result of `tune train`.
+public struct TrainOutcome: Sendable {
+    public let result: TrainingResult
+    public let preprocessor: Preprocessor
+    public let specification: MLPSpecification
+    /// Metrics of the selected model on the test rows (empty when the split has no test part).
+    public let testMetrics: [String: Double]
+    public let rows: (train: Int, validation: Int, test: Int)
+    public let notes: [String]
+}
+
+/// `tune train` as a library call: read and check everything, prepare the data, build and train the network,
+/// evaluate the selected model on the test rows, and write the run directory. Nothing is written unless every input
+/// checks out; every file is written atomically.
+public final class TrainRun {
+    public let settings: TrainSettings
+    /// The command that started the run, recorded in `command.txt`.
+    public var command: String
+    public var onNote: (String) -> Void = { _ in }
+    public var onEpoch: ((EpochRecord, History) -> Void)?
+    public var onStep: ((Int, Int, Int, Double) -> Void)?
+    public var callbacks: [TrainingCallback] = []
+
+    public init(settings: TrainSettings, command: String = "") {
+        self.settings = settings
+        self.command = command
+    }
+
+    /// Checks and prepares the data, the model and the configuration without training.
+    public func prepare() throws -> (data: PreparedData, specification: MLPSpecification, configuration: TrainingConfiguration) {
+        let s = settings
+        guard let dataPath = s.data else { throw DataError(path: "tune train", "no data file: pass --data FILE") }
+        guard let target = s.target else { throw DataError(path: dataPath, "no target column: pass --target COLUMN") }
+        let configuration = s.trainingConfiguration
+        if let problem = configuration.validationError() { throw DataError(path: "settings", problem) }
+        let fractions: SplitFractions
+        switch SplitFractions.parse(s.split) {
+        case .success(let f): fractions = f
+        case .failure(let e): throw e
+        }
+        let table = try CSVReader.read(path: dataPath, delimiter: try s.delimiterByte())
+        let data = try DataPreparation.prepare(table, target: target, task: s.task, split: fractions, seed: s.seed,
+                                               options: s.preprocessingOptions)
+        let task = data.preprocessor.target.task
+        if let metric = s.metric, !MetricName.reported(for: task).contains(metric) {
+            throw DataError(path: "--metric", "'\(metric.rawValue)' does not apply to \(task.rawValue) tasks; choose one of \(MetricName.reported(for: task).map(\.rawValue).joined(separator: ", "))")
+        }
+        let specification = MLPSpecification(inputSize: data.preprocessor.inputSize, hiddenSizes: s.hidden,
+                                             outputSize: data.preprocessor.outputSize, activation: s.activation,
+                                             dropout: s.dropout, batchNorm: s.batchnorm ? .beforeActivation : .none)
+        if let problem = specification.validationError() { throw DataError(path: "settings", problem) }
+        return (data, specification, configuration)
+    }
+
+    /// Runs everything and, when `settings.out` is set, writes the run directory.
+    @discardableResult
+    public func run() throws -> TrainOutcome {
+        let (data, specification, configuration) = try prepare()
+        for note in data.notes { onNote(note) }
+        let model = MLP(specification, seed: settings.seed)
+        let trainer = Trainer(configuration: configuration)
+        trainer.onEpoch = onEpoch
+        trainer.onStep = onStep
+        trainer.callbacks = callbacks
+        if let reason = configuration.batchSize.resolve(trainingRows: data.train.count).reason { onNote(reason) }
+        let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
+        let testMetrics = data.test.count > 0
+            ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target)
+            : [:]
+        let outcome = TrainOutcome(result: result, preprocessor: data.preprocessor, specification: specification,
+                                   testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count),
+                                   notes: data.notes)
+        if let out = settings.out { try write(outcome, model: model, to: URL(fileURLWithPath: out)) }
+        return outcome
+    }
+
+    func write(_ outcome: TrainOutcome, model: MLP, to directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DataError(path: directory.path, "cannot create the output directory: \(error.localizedDescription)")
+        }
+        let settingsJSON = try JSONValue.encoding(settings)
+        try Checkpoint.save(model, to: directory.appendingPathComponent("model"),
+                            hyperparameters: settingsJSON.objectValue ?? [:], preprocessing: try JSONValue.encoding(outcome.preprocessor))
+        let history = outcome.result.history
+        try writeAtomically(Data(history.csv().utf8), to: directory.appendingPathComponent("history.csv"))
+        try writeAtomically(try jsonData(history), to: directory.appendingPathComponent("history.json"))
+        let summary = RunSummary(task: outcome.preprocessor.target.task.rawValue, monitor: history.monitor, status: history.status.rawValue,
+                                 reason: history.reason, bestEpoch: history.bestEpoch,
+                                 lowestValidationLossEpoch: history.lowestValidationLossEpoch,
+                                 batchSize: outcome.result.batchSize, rows: ["train": outcome.rows.train, "validation": outcome.rows.validation,
+                                                                              "test": outcome.rows.test],
+                                 validation: history.bestEpoch.map { history.epochs[$0 - 1].metrics } ?? [:],
+                                 test: outcome.testMetrics)
+        try writeAtomically(try jsonData(summary), to: directory.appendingPathComponent("metrics.json"))
+        try writeAtomically(Data((command + "\n").utf8), to: directory.appendingPathComponent("command.txt"))
+    }
+}
+
+/// What `metrics.json` holds.
+public struct RunSummary: Codable, Sendable {
+    public var task: String
+    public var monitor: String
+    public var status: String
+    public var reason: String
+    public var bestEpoch: Int?
+    public var lowestValidationLossEpoch: Int?
+    public var batchSize: Int
+    public var rows: [String: Int]
+    /// Validation metrics of the selected (best) epoch.
+    public var validation: [String: Double]
+    /// Test metrics of the selected model.
+    public var test: [String: Double]
+}
+
+/// JSON with non-finite numbers written as strings ("nan", "inf"), keys sorted, for files people read.
+func jsonData<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return try encoder.encode(value)
+}
+
+/// Writes `data` to `url` through a temporary file and a rename, so the file is whole or absent.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    do {
+        try data.write(to: url, options: .atomic)
+    } catch {
+        throw DataError(path: url.path, "cannot write: \(error.localizedDescription)")
+    }
+}
+
+extension JSONValue {
+    /// Any encodable value as JSON.
+    static func encoding<T: Encodable>(_ value: T) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: jsonData(value))
+    }
+
+    /// The decoded value of this JSON.
+    func decoding<T: Decodable>(_ type: T.Type) throws -> T {
+        let encoder = JSONEncoder()
+        return try JSONDecoder().decode(type, from: encoder.encode(self))
+    }
+
+    var objectValue: [String: JSONValue]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+}

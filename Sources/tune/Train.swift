@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import Tune
+import TuneData
+import TuneNN
+import TuneTraining
+
+/// Prints a data or settings error and exits with status 2.
+func failWithDataError(_ error: Error) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return ExitCode(2)
+}
+
+extension TuneCommand {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a network on a CSV file, print the metrics every epoch, keep the best epoch by its metric.",
+            discussion: """
+            Writes to --out: model/ (safetensors weights and model.json with the preprocessing), history.csv, \
+            history.json, metrics.json (test metrics of the selected model) and command.txt. A YAML or JSON --config \
+            file can hold the same settings under the flags' names; flags override it. Bad input exits with status 2 \
+            and writes nothing; a diverged run exits with status 1.
+            """)
+
+        @Option(help: "The CSV file.") var data: String?
+        @Option(help: "The target column.") var target: String?
+        @Option(help: "auto, binary, multiclass or regression (default: auto).") var task: String?
+        @Option(help: "Hidden layer widths, comma-separated (default: 64,64).") var hidden: String?
+        @Option(help: "relu, leakyRelu, elu, gelu, geluTanh, swish, mish, tanh, sigmoid, softplus (default: relu).") var activation: String?
+        @Option(help: "Dropout probability after each hidden layer (default: 0).") var dropout: Float?
+        @Flag(help: "Batch normalisation before each hidden activation.") var batchnorm = false
+        @Option(help: "adam, adamw, sgd, rmsprop or adagrad (default: adam).") var optimizer: String?
+        @Option(help: "Learning rate (default: 0.001).") var lr: Double?
+        @Option(help: "Weight decay (default: 0).") var weightDecay: Double?
+        @Option(help: "Momentum of sgd and rmsprop (default: 0.9).") var momentum: Double?
+        @Option(help: "auto (the power of two nearest sqrt(N)) or a number (default: auto).") var batchSize: String?
+        @Option(help: "Epochs (default: 50).") var epochs: Int?
+        @Option(help: "Epochs of linear learning-rate warmup (default: 0).") var warmup: Int?
+        @Option(help: "constant, cosine, step, exponential or onecycle (default: constant).") var schedule: String?
+        @Option(help: "The metric to select the model by: auc, accuracy, balanced_accuracy, log_loss, f1, rmse, mae, r2, ... (default: auc for binary, accuracy for multiclass, rmse for regression).") var metric: String?
+        @Option(help: "Stop after this many epochs without improvement of the metric.") var earlyStop: Int?
+        @Option(help: "Lower the learning rate 10x after this many epochs without improvement.") var reduceOnPlateau: Int?
+        @Option(help: "Clip gradients to this global norm.") var clip: Double?
+        @Option(help: "Random seed for the split, the initial weights, dropout and shuffling (default: 0).") var seed: UInt64?
+        @Option(help: "Train, validation and test fractions (default: 0.6,0.2,0.2).") var split: String?
+        @Option(help: "Columns to leave out, comma-separated (identifiers).") var ignore: String?
+        @Option(help: "Missing values: impute, drop or fail (default: impute).") var missing: String?
+        @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
+        @Option(help: "A YAML or JSON file of settings.") var config: String?
+        @Option(help: "The run directory to write.") var out: String?
+        @Flag(help: "Print nothing but errors.") var quiet = false
+        @Flag(help: "Print JSON lines (one per epoch, then a summary) instead of the table.") var json = false
+
+        func settings() throws -> TrainSettings {
+            var s = try config.map { try TrainSettings.load(path: $0) } ?? TrainSettings()
+            func parse<T: RawRepresentable>(_ text: String?, _ flag: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+                guard let text else { return nil }
+                guard let value = T(rawValue: text) else { throw DataError(path: flag, "unknown value '\(text)'") }
+                return value
+            }
+            if let data { s.data = data }
+            if let target { s.target = target }
+            if let task {
+                if task == "auto" { s.task = nil } else {
+                    guard let t = TaskKind(rawValue: task) else { throw DataError(path: "--task", "expected auto, binary, multiclass or regression, got '\(task)'") }
+                    s.task = t
+                }
+            }
+            if let hidden {
+                let widths = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !widths.isEmpty, widths.allSatisfy({ $0 != nil && $0! >= 1 }) else {
+                    throw DataError(path: "--hidden", "expected positive widths separated by commas, like 64,64, got '\(hidden)'")
+                }
+                s.hidden = widths.map { $0! }
+            }
+            if let activation {
+                guard let a = Activation(rawValue: activation) else {
+                    throw DataError(path: "--activation", "expected one of \(Activation.allCases.map(\.rawValue).joined(separator: ", ")), got '\(activation)'")
+                }
+                s.activation = a
+            }
+            if let dropout { s.dropout = dropout }
+            if batchnorm { s.batchnorm = true }
+            if let optimizer {
+                guard let o = OptimizerKind(rawValue: optimizer) else {
+                    throw DataError(path: "--optimizer", "expected one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(optimizer)'")
+                }
+                s.optimizer = o
+            }
+            if let lr { s.lr = lr }
+            if let weightDecay { s.weightDecay = weightDecay }
+            if let momentum { s.momentum = momentum }
+            if let batchSize {
+                guard let b = BatchSize(batchSize) else { throw DataError(path: "--batch-size", "expected auto or a positive integer, got '\(batchSize)'") }
+                s.batchSize = b
+            }
+            if let epochs { s.epochs = epochs }
+            if let warmup { s.warmup = warmup }
+            if let schedule {
+                guard let k = ScheduleKind(rawValue: schedule) else {
+                    throw DataError(path: "--schedule", "expected one of \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(schedule)'")
+                }
+                s.schedule = k
+            }
+            if let metric {
+                guard let m = MetricName(rawValue: metric) else {
+                    throw DataError(path: "--metric", "expected one of \(MetricName.allCases.map(\.rawValue).joined(separator: ", ")), got '\(metric)'")
+                }
+                s.metric = m
+            }
+            if let earlyStop { s.earlyStop = earlyStop }
+            if let reduceOnPlateau { s.reduceOnPlateau = reduceOnPlateau }
+            if let clip { s.clip = clip }
+            if let seed { s.seed = seed }
+            if let split { s.split = split }
+            if let ignore { s.ignore = ignore.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            if let missing = try parse(missing, "--missing", MissingPolicy.self) { s.missing = missing }
+            if let delimiter { s.delimiter = delimiter }
+            if let out { s.out = out }
+            if s.out == nil { throw DataError(path: "tune train", "no output directory: pass --out DIR") }
+            return s
+        }
+
+        func run() throws {
+            let run: TrainRun
+            do {
+                run = TrainRun(settings: try settings(), command: CommandLine.arguments.map(shellQuoted).joined(separator: " "))
+            } catch {
+                throw failWithDataError(error)
+            }
+            let printer = EpochPrinter(mode: quiet ? .quiet : (json ? .json : .table))
+            run.onNote = { printer.note($0) }
+            run.onEpoch = { printer.epoch($0, history: $1) }
+            run.onStep = { printer.progress(epoch: $0, step: $1, steps: $2, elapsed: $3) }
+            let outcome: TrainOutcome
+            do {
+                outcome = try run.run()
+            } catch let error as DataError {
+                throw failWithDataError(error)
+            } catch let error as CheckpointError {
+                throw failWithDataError(error)
+            }
+            printer.summary(outcome, out: run.settings.out ?? "")
+            if outcome.result.history.status == .diverged { throw ExitCode(1) }
+        }
+    }
+}
+
+/// A shell word: quoted when it holds anything but safe characters.
+func shellQuoted(_ word: String) -> String {
+    let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%")
+    if !word.isEmpty && word.unicodeScalars.allSatisfy({ safe.contains($0) }) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
