@@ -3,9 +3,9 @@ SWIFT ?= swift
 
 .PHONY: demo test build deps bench bench-quick clean
 
-## Install what is missing, build in release mode and run the demo.
+## Install what is missing, build in release mode and run the demo: generated two-spiral data, then tune train on it.
 demo: build
-	.build/release/tune demo
+	.build/release/tune demo --out .build/demo
 
 ## Install what is missing and run the test suite. The checkpoint tests cross-check files with Python's reference
 ## safetensors package; scripts/python.sh finds or installs it.

@@ -39,9 +39,9 @@ let package = Package(
             path: "bench/Sources/TuneBench"
         ),
         .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor"]),
-        .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"]),
+        .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
-        .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"]),
+        .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData"]),
     ],
     swiftLanguageModes: [.v6]

@@ -5,7 +5,9 @@ import TuneTensor
 import TuneTraining
 
 /// The result of `tune train`.
-public struct TrainOutcome: Sendable {
+public struct TrainOutcome {
+    /// The trained network, holding the selected epoch's weights.
+    public let model: MLP
     public let result: TrainingResult
     public let preprocessor: Preprocessor
     public let specification: MLPSpecification
@@ -73,7 +75,7 @@ public final class TrainRun {
         let testMetrics = data.test.count > 0
             ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target)
             : [:]
-        let outcome = TrainOutcome(result: result, preprocessor: data.preprocessor, specification: specification,
+        let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
                                    testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count),
                                    notes: data.notes)
         if let out = settings.out { try write(outcome, model: model, to: URL(fileURLWithPath: out)) }

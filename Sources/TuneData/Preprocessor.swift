@@ -99,6 +99,14 @@ public struct Preprocessor: Codable, Sendable, Equatable {
         /// Regression: the training mean and standard deviation the model's output is scaled by.
         public var mean: Float?
         public var standardDeviation: Float?
+
+        public init(name: String, task: TaskKind, classes: [String]? = nil, mean: Float? = nil, standardDeviation: Float? = nil) {
+            self.name = name
+            self.task = task
+            self.classes = classes
+            self.mean = mean
+            self.standardDeviation = standardDeviation
+        }
     }
 
     public var features: [Feature]

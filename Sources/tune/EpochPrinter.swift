@@ -54,11 +54,11 @@ final class EpochPrinter {
                     (a == history.monitor ? 0 : 1, a) < (b == history.monitor ? 0 : 1, b)
                 }.prefix(4))
                 let names = ["epoch", "train loss", "val loss"] + columns + ["lr", "time"]
-                print(names.map { pad($0, $0 == "epoch" ? 5 : 10) }.joined(separator: " "))
+                print(names.map { pad($0, $0 == "epoch" ? 5 : max(10, $0.count)) }.joined(separator: " "))
                 headerPrinted = true
             }
             var cells = [pad(String(record.epoch), 5), pad(format(record.trainLoss), 10), pad(format(record.validationLoss), 10)]
-            cells += columns.map { pad(record.metrics[$0].map(format) ?? "-", 10) }
+            cells += columns.map { pad(record.metrics[$0].map(format) ?? "-", max(10, $0.count)) }
             cells += [pad(String(format: "%.2e", record.learningRate), 10), pad(String(format: "%.2fs", record.seconds), 10)]
             let mark = history.bestEpoch == record.epoch ? "  *" : ""
             print(cells.joined(separator: " ") + mark)

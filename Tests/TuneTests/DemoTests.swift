@@ -1,36 +1,35 @@
+import Foundation
 import Testing
 @testable import Tune
 import TuneData
 import TuneTensor
+import TuneTraining
+
+func scratchDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swift-tune-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
 
 @Suite("The demo")
 struct DemoTests {
-    func shortRun(seed: UInt64, epochs: Int = 4, pointsPerClass: Int = 100) -> [DemoEpoch] {
-        var config = DemoConfiguration()
-        config.seed = seed
-        config.epochs = epochs
-        config.pointsPerClass = pointsPerClass
-        return runDemo(config) { _ in }
+    @Test func theLossFallsAndTheSpiralsAreLearnt() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("spirals.csv").path
+        try Demo.writeData(to: data, seed: 42)
+        let outcome = try TrainRun(settings: Demo.settings(data: data, out: dir.appendingPathComponent("run").path, seed: 42,
+                                                           epochs: 30, learningRate: 0.01)).run()
+        let h = outcome.result.history
+        // Chance level for two balanced classes is ln 2 = 0.693.
+        #expect(abs(h.epochs[0].trainLoss - 0.693) < 0.1, "the first epoch starts near chance")
+        #expect(h.epochs.last!.trainLoss < 0.2 * h.epochs[0].trainLoss)
+        #expect((outcome.testMetrics["accuracy"] ?? 0) > 0.95)
+        for file in ["history.csv", "history.json", "metrics.json", "command.txt", "model/model.json", "model/model.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/\(file)").path), "\(file)")
+        }
     }
 
-    @Test func theLossFallsAndTheSpiralsAreLearnt() {
-        let history = shortRun(seed: 42, epochs: 30, pointsPerClass: DemoConfiguration().pointsPerClass)
-        #expect(history.count == 30)
-        let first = history.first!.trainLoss, last = history.last!.trainLoss
-        // Chance level for two balanced classes is ln 2 = 0.693; the network must get well below it.
-        #expect(abs(first - 0.693) < 0.1, "the first epoch starts near chance: \(first)")
-        #expect(last < 0.5 * first, "loss fell from \(first) to \(last)")
-        #expect(history.last!.validationAccuracy > 0.8)
-    }
-
-    @Test func sameSeedSameRunBitForBit() {
-        let a = shortRun(seed: 7), b = shortRun(seed: 7), c = shortRun(seed: 8)
-        #expect(a.map(\.trainLoss.bitPattern) == b.map(\.trainLoss.bitPattern))
-        #expect(a.map(\.validationLoss.bitPattern) == b.map(\.validationLoss.bitPattern))
-        #expect(a.map(\.trainLoss) != c.map(\.trainLoss))
-    }
-
-    @Test func twoSpiralsAreBalancedAndBounded() {
+    @Test func spiralsDataIsBalancedAndBounded() {
         var rng = PhiloxRandom(seed: 1)
         let (x, y) = Synthetic.twoSpirals(pointsPerClass: 50, noise: 0, using: &rng)
         #expect(x.shape == [100, 2])
@@ -44,16 +43,15 @@ struct DemoTests {
 }
 
 @Suite("Terminal charts")
-struct SparklineTests {
-    @Test func aFallingSeriesByHand() {
-        let chart = Sparkline.render([1, 0.5, 0], height: 2)
-        // Levels in eighths over 2 rows: 16, 8, 0 -> top row "█  ", bottom row "██ ".
-        #expect(chart == "1.0 │█  \n0.0 │██ ")
-    }
-
-    @Test func aConstantSeriesSitsInTheMiddle() {
-        let chart = Sparkline.render([2, 2], height: 2)
-        #expect(chart.split(separator: "\n").count == 2)
-        #expect(chart.hasSuffix("██"))
+struct LossChartTests {
+    @Test func trainingBarsValidationDotsAndTheMarkedEpoch() {
+        let chart = LossChart.render(train: [1, 0.5, 0], validation: [1, 0.5, 0.5], marked: 2, height: 3)
+        let lines = chart.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Rows from the top: 1.0, 0.5, 0.0 (three levels over the range 0...1).
+        #expect(lines[0] == "1 │•  ")
+        #expect(lines[1] == "  │█••")
+        #expect(lines[2] == "0 │██▀")
+        #expect(lines[3] == "  └───")
+        #expect(lines[4].hasPrefix("    ^ "), "under column 2: label, space, axis, then one column")
     }
 }
