@@ -25,7 +25,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "TuneNN", dependencies: ["TuneTensor", "CTuneKernels"]),
-        .target(name: "TuneData", dependencies: ["TuneTensor"]),
+        .target(name: "TuneData", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneTraining", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
         .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
@@ -35,7 +35,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TuneBench",
-            dependencies: ["TuneTensor", "Tune"],
+            dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining"],
             path: "bench/Sources/TuneBench"
         ),
         .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor"]),

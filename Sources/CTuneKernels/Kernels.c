@@ -224,6 +224,106 @@ TUNE_CLONES void tune_dropout_mask(const float *u, float *y, size_t n, float p, 
     for (size_t i = 0; i < n; i++) y[i] = u[i] >= p ? scale : 0.0f;
 }
 
+static const double tune_powers_of_ten[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+int tune_parse_decimal(const uint8_t *p, size_t n, float *out) {
+    size_t i = 0;
+    if (n == 0) return 0;
+    int negative = 0;
+    if (p[0] == '-') { negative = 1; i = 1; } else if (p[0] == '+') { i = 1; }
+    uint64_t mantissa = 0;
+    int digits = 0, fraction = 0;
+    while (i < n && (unsigned)(p[i] - '0') < 10) { mantissa = mantissa * 10 + (p[i] - '0'); digits++; i++; }
+    if (i < n && p[i] == '.') {
+        i++;
+        while (i < n && (unsigned)(p[i] - '0') < 10) { mantissa = mantissa * 10 + (p[i] - '0'); digits++; fraction++; i++; }
+    }
+    if (digits == 0) return 0;
+    int exponent = 0;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        int negative_exponent = 0;
+        if (i < n && p[i] == '-') { negative_exponent = 1; i++; } else if (i < n && p[i] == '+') { i++; }
+        size_t start = i;
+        while (i < n && (unsigned)(p[i] - '0') < 10) { if (exponent < 10000) exponent = exponent * 10 + (p[i] - '0'); i++; }
+        if (i == start) return 0;
+        if (negative_exponent) exponent = -exponent;
+    }
+    if (i != n) return 0;
+    exponent -= fraction;
+    if (digits > 15 || exponent < -22 || exponent > 22) return 0;
+    double value = (double)mantissa;
+    value = exponent < 0 ? value / tune_powers_of_ten[-exponent] : value * tune_powers_of_ten[exponent];
+    *out = (float)(negative ? -value : value);
+    return 1;
+}
+
+size_t tune_scan_field(const uint8_t *p, size_t start, size_t end, uint8_t delimiter) {
+    size_t i = start;
+    while (i < end) {
+        const uint8_t b = p[i];
+        if (b == delimiter || b == '\n' || b == '\r') break;
+        i++;
+    }
+    return i;
+}
+
+long tune_parse_plain_csv(const uint8_t *p, size_t start, size_t end, uint8_t delimiter, size_t width, size_t capacity,
+                          float *numbers, uint8_t *flags, int64_t *row_starts, int32_t *row_lines,
+                          int64_t *bad_row_line, int64_t *bad_row_fields, size_t *stopped_at) {
+    size_t i = start;
+    long rows = 0;
+    int32_t line = 0;
+    while (i < end) {
+        if ((size_t)rows == capacity) break;
+        /* A blank line. */
+        if (p[i] == '\n') { i++; line++; continue; }
+        if (p[i] == '\r') { i++; if (i < end && p[i] == '\n') i++; line++; continue; }
+        const size_t row_start = i;
+        size_t field = 0;
+        for (;;) {
+            while (i < end && p[i] == ' ' && delimiter != ' ') i++;
+            const size_t field_start = i;
+            while (i < end && p[i] != delimiter && p[i] != '\n' && p[i] != '\r') i++;
+            size_t field_end = i;
+            while (field_end > field_start && p[field_end - 1] == ' ') field_end--;
+            if (field < width) {
+                float value;
+                const size_t at = field * capacity + (size_t)rows;
+                if (field_end > field_start && tune_parse_decimal(p + field_start, field_end - field_start, &value)) {
+                    numbers[at] = value;
+                    flags[at] = 0;
+                } else {
+                    numbers[at] = __builtin_nanf("");
+                    flags[at] = 1;
+                }
+            }
+            field++;
+            if (i < end && p[i] == delimiter) { i++; continue; }
+            break;
+        }
+        if (i < end && p[i] == '\r') { i++; if (i < end && p[i] == '\n') i++; } else if (i < end && p[i] == '\n') i++;
+        if (field != width) {
+            *bad_row_line = line;
+            *bad_row_fields = (int64_t)field;
+            return -1;
+        }
+        row_starts[rows] = (int64_t)row_start;
+        row_lines[rows] = line;
+        rows++;
+        line++;
+    }
+    *stopped_at = i;
+    return rows;
+}
+
+TUNE_CLONES size_t tune_count_byte(const uint8_t *p, size_t n, uint8_t b) {
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += p[i] == b;
+    return count;
+}
+
 const char *tune_kernels_isa(void) {
 #if TUNE_DISPATCH
     __builtin_cpu_init();

@@ -1,4 +1,6 @@
+import CTuneKernels
 import Foundation
+import TuneTensor
 
 /// A CSV file read into columns: every cell's number where it is one, and the text of the cells that are not.
 ///
@@ -61,7 +63,7 @@ public enum CSVReader {
         return counts[best]! > 0 ? best : 0x2C
     }
 
-    struct Parser {
+    struct Parser: @unchecked Sendable {
         let bytes: UnsafeBufferPointer<UInt8>
         let path: String
         var line = 1
@@ -91,25 +93,143 @@ public enum CSVReader {
             }
             let header = cells.map { text($0) }
             let width = header.count
+            // The data rows, in parallel chunks split at line breaks when no quote can hide a line break.
+            let dataStart = position, end = bytes.count
+            let threads = end - dataStart > 4 << 20 && memchr(bytes.baseAddress! + dataStart, 0x22, end - dataStart) == nil
+                ? min(BLAS.threadCount, 8) : 1
+            var bounds = [dataStart]
+            for k in 1..<max(threads, 1) {
+                var b = max(dataStart + (end - dataStart) * k / threads, bounds.last!)
+                while b < end && bytes[b] != 0x0A { b += 1 }
+                bounds.append(min(b + 1, end))
+            }
+            bounds.append(end)
+            var chunks = [Chunk?](repeating: nil, count: bounds.count - 1)
+            let parser = self, chunkBounds = bounds
+            if chunks.count == 1 {
+                chunks[0] = parser.parseChunk(bounds[0], bounds[1], width: width, delimiter: delimiter, firstLine: line)
+            } else {
+                let results = ChunkResults(count: chunks.count)
+                DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
+                    results.set(k, parser.parseChunk(chunkBounds[k], chunkBounds[k + 1], width: width, delimiter: delimiter, firstLine: 1))
+                }
+                chunks = results.values
+            }
+            // Merge in file order; line numbers of later chunks count on from the earlier ones.
             var columns = (0..<width).map { _ in ColumnBuilder() }
             var rowLines: [Int32] = []
             var rows = 0
-            while true {
-                let recordLine = line
-                cells.removeAll(keepingCapacity: true)
-                guard try readRecord(&position, delimiter: delimiter, into: &cells) else { break }
-                if cells.count == 1 && cells[0].isEmptyUnquoted { continue }  // a blank line
-                guard cells.count == width else {
-                    throw DataError(path: path, line: recordLine, "expected \(width) columns (as in the header), found \(cells.count)")
+            var lineBase = chunks.count == 1 ? 0 : line - 1
+            for chunk in chunks.map({ $0! }) {
+                if let error = chunk.error {
+                    throw DataError(path: error.path, line: error.line.map { $0 + lineBase }, column: error.column, error.message)
                 }
-                for (c, cell) in cells.enumerated() { columns[c].append(cell, row: rows, parser: self) }
-                rowLines.append(Int32(clamping: recordLine))
-                rows += 1
+                for c in 0..<width { columns[c].append(contentsOf: chunk.columns[c], rowOffset: rows) }
+                rowLines += chunk.rowLines.map { $0 + Int32(clamping: lineBase) }
+                rows += chunk.rowCount
+                lineBase += chunk.lines
             }
             if rows == 0 { throw DataError(path: path, "the file has a header but no data rows") }
             return CSVTable(path: path, header: header, rowCount: rows, delimiter: delimiter, rowLines: rowLines,
                             numbers: columns.map(\.numbers), texts: columns.map { $0.texts(rows: rows) },
                             missing: columns.map(\.missing))
+        }
+
+        /// The rows of one chunk, or the first error in it (its line counted from `firstLine`).
+        struct Chunk: @unchecked Sendable {
+            var columns: [ColumnBuilder]
+            var rowLines: [Int32]
+            var rowCount: Int
+            /// Line breaks consumed.
+            var lines: Int
+            var error: DataError?
+        }
+
+        func parseChunk(_ start: Int, _ end: Int, width: Int, delimiter: UInt8, firstLine: Int) -> Chunk {
+            if memchr(bytes.baseAddress! + start, 0x22, end - start) == nil {
+                return parsePlainChunk(start, end, width: width, delimiter: delimiter, firstLine: firstLine)
+            }
+            var parser = Parser(bytes: UnsafeBufferPointer(rebasing: bytes[0..<end]), path: path)
+            parser.line = firstLine
+            var position = start
+            var columns = (0..<width).map { _ in ColumnBuilder() }
+            let estimate = (end - start) / max(width * 4, 1)
+            for c in 0..<width { columns[c].reserve(estimate) }
+            var rowLines: [Int32] = []
+            var cells: [Cell] = []
+            var rows = 0
+            do {
+                while true {
+                    let recordLine = parser.line
+                    cells.removeAll(keepingCapacity: true)
+                    guard try parser.readRecord(&position, delimiter: delimiter, into: &cells) else { break }
+                    if cells.count == 1 && cells[0].isEmptyUnquoted { continue }  // a blank line
+                    guard cells.count == width else {
+                        throw DataError(path: path, line: recordLine, "expected \(width) columns (as in the header), found \(cells.count)")
+                    }
+                    for (c, cell) in cells.enumerated() { columns[c].append(cell, row: rows, parser: parser) }
+                    rowLines.append(Int32(clamping: recordLine))
+                    rows += 1
+                }
+            } catch let error as DataError {
+                return Chunk(columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine, error: error)
+            } catch {
+                return Chunk(columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine,
+                             error: DataError(path: path, "\(error)"))
+            }
+            return Chunk(columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine, error: nil)
+        }
+
+        /// A chunk without quote characters: numbers parsed in C straight into columns; the cells that are not plain
+        /// decimals (missing tokens, text, unusual number forms) are looked at again here.
+        func parsePlainChunk(_ start: Int, _ end: Int, width: Int, delimiter: UInt8, firstLine: Int) -> Chunk {
+            let base = bytes.baseAddress!
+            let breaks = max(tune_count_byte(base + start, end - start, 0x0A), tune_count_byte(base + start, end - start, 0x0D))
+            let capacity = breaks + 1
+            var numbers = [Float](repeating: 0, count: capacity * width)
+            var flags = [UInt8](repeating: 0, count: capacity * width)
+            var rowStarts = [Int64](repeating: 0, count: capacity)
+            var rowLines = [Int32](repeating: 0, count: capacity)
+            var badLine: Int64 = 0, badFields: Int64 = 0
+            var stoppedAt = 0
+            let rows = tune_parse_plain_csv(base, start, end, delimiter, width, capacity, &numbers, &flags, &rowStarts, &rowLines,
+                                            &badLine, &badFields, &stoppedAt)
+            if rows < 0 {
+                return Chunk(columns: [], rowLines: [], rowCount: 0, lines: 0,
+                             error: DataError(path: path, line: firstLine + Int(badLine), "expected \(width) columns (as in the header), found \(badFields)"))
+            }
+            let n = Int(rows)
+            var columns: [ColumnBuilder] = (0..<width).map { c in
+                ColumnBuilder(numbers: Array(numbers[(c * capacity)..<(c * capacity + n)]), missing: [Bool](repeating: false, count: n), textCells: [])
+            }
+            var parser = Parser(bytes: UnsafeBufferPointer(rebasing: bytes[0..<end]), path: path)
+            var cells: [Cell] = []
+            for r in 0..<n {
+                var flagged = false
+                for c in 0..<width where flags[c * capacity + r] != 0 { flagged = true; break }
+                guard flagged else { continue }
+                var position = Int(rowStarts[r])
+                cells.removeAll(keepingCapacity: true)
+                _ = try? parser.readRecord(&position, delimiter: delimiter, into: &cells)
+                for c in 0..<width where flags[c * capacity + r] != 0 && c < cells.count {
+                    columns[c].resolve(cells[c], row: r, parser: parser)
+                }
+            }
+            // Lines consumed: the line of the last row plus its break, or every break when the chunk ended in blank lines.
+            let lines = breaks
+            return Chunk(columns: columns, rowLines: rowLines.prefix(n).map { $0 + Int32(firstLine) }, rowCount: n, lines: lines, error: nil)
+        }
+
+        /// Results of chunks parsed concurrently, each written by one task.
+        final class ChunkResults: @unchecked Sendable {
+            var values: [Chunk?]
+            private let lock = NSLock()
+            init(count: Int) { values = [Chunk?](repeating: nil, count: count) }
+            func set(_ k: Int, _ chunk: Chunk) {
+                lock.lock()
+                values[k] = chunk
+                lock.unlock()
+            }
         }
 
         /// Refuses files that are not text: a NUL byte or invalid UTF-8 in the first 64 KiB.
@@ -174,12 +294,7 @@ public enum CSVReader {
                     while q < n && bytes[q] == 0x20 { q += 1 }
                     position = q
                 } else {
-                    var q = p
-                    while q < n {
-                        let b = bytes[q]
-                        if b == delimiter || b == 0x0A || b == 0x0D { break }
-                        q += 1
-                    }
+                    let q = tune_scan_field(bytes.baseAddress!, p, n, delimiter)
                     var e = q
                     while e > p && bytes[e - 1] == 0x20 { e -= 1 }
                     cells.append(Cell(start: p, end: e, quoted: false, escaped: false))
@@ -213,6 +328,34 @@ public enum CSVReader {
         var numbers: [Float] = []
         var missing: [Bool] = []
         var textCells: [(Int, String)] = []
+
+        /// Sets `row` from a cell the fast path could not read as a plain decimal.
+        mutating func resolve(_ cell: Parser.Cell, row: Int, parser: Parser) {
+            if !cell.escaped, let value = FastFloat.parse(parser.bytes, cell.start, cell.end) {
+                numbers[row] = value
+                missing[row] = value.isNaN
+                return
+            }
+            let text = parser.text(cell)
+            numbers[row] = .nan
+            if CSVReader.isMissing(text) {
+                missing[row] = true
+            } else {
+                textCells.append((row, text))
+            }
+        }
+
+        mutating func reserve(_ count: Int) {
+            numbers.reserveCapacity(count)
+            missing.reserveCapacity(count)
+        }
+
+        /// Appends another chunk's cells, its rows numbered after `rowOffset` rows.
+        mutating func append(contentsOf other: ColumnBuilder, rowOffset: Int) {
+            numbers += other.numbers
+            missing += other.missing
+            textCells += other.textCells.map { ($0.0 + rowOffset, $0.1) }
+        }
 
         mutating func append(_ cell: Parser.Cell, row: Int, parser: Parser) {
             let bytes = parser.bytes
@@ -250,55 +393,14 @@ public enum CSVReader {
     }
 }
 
-/// Decimal numbers straight from bytes: `[+-]digits[.digits][(e|E)[+-]digits]`, computed in double precision then
-/// rounded to Float. Anything else (inf, hex, too many digits) goes through `strtod`; text that is no number gives nil.
+/// Numbers straight from bytes: plain decimals through a C parser, anything else (inf, nan, hex, many digits)
+/// through `strtod`; text that is no number gives nil.
 enum FastFloat {
-    static let powers: [Double] = (0...22).map { Foundation.pow(10, Double($0)) }
-
+    @inline(__always)
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Float? {
-        var i = start
-        guard i < end else { return nil }
-        var negative = false
-        if bytes[i] == 0x2D { negative = true; i += 1 } else if bytes[i] == 0x2B { i += 1 }
-        var mantissa: UInt64 = 0
-        var digits = 0, fractionDigits = 0
-        let digitsStart = i
-        while i < end, case let d = bytes[i] &- 0x30, d < 10 {
-            mantissa = mantissa &* 10 &+ UInt64(d)
-            digits += 1
-            i += 1
-        }
-        if i < end && bytes[i] == 0x2E {
-            i += 1
-            while i < end, case let d = bytes[i] &- 0x30, d < 10 {
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                digits += 1
-                fractionDigits += 1
-                i += 1
-            }
-        }
-        guard digits > 0 else { return slow(bytes, start, end) }
-        var exponent = 0
-        if i < end && (bytes[i] == 0x65 || bytes[i] == 0x45) {
-            i += 1
-            var negativeExponent = false
-            if i < end && bytes[i] == 0x2D { negativeExponent = true; i += 1 } else if i < end && bytes[i] == 0x2B { i += 1 }
-            let expStart = i
-            while i < end, case let d = bytes[i] &- 0x30, d < 10 {
-                if exponent < 10_000 { exponent = exponent * 10 + Int(d) }
-                i += 1
-            }
-            guard i > expStart else { return nil }
-            if negativeExponent { exponent = -exponent }
-        }
-        guard i == end else { return slow(bytes, start, end) }
-        _ = digitsStart
-        exponent -= fractionDigits
-        // Up to 15 significant digits and a power of ten in the table: one correctly rounded operation in double.
-        guard digits <= 15, exponent >= -22, exponent <= 22 else { return slow(bytes, start, end) }
-        var value = Double(mantissa)
-        value = exponent < 0 ? value / powers[-exponent] : value * powers[exponent]
-        return Float(negative ? -value : value)
+        var value: Float = 0
+        if tune_parse_decimal(bytes.baseAddress! + start, end - start, &value) != 0 { return value }
+        return slow(bytes, start, end)
     }
 
     /// `strtod` on a copy of the bytes, accepted only when it consumes all of them.

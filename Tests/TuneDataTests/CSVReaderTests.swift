@@ -100,3 +100,37 @@ struct CSVReaderTests {
         #expect(throws: DataError.self) { try CSVReader.read(path: "/nonexistent/data.csv") }
     }
 }
+
+@Suite("CSV reading in parallel chunks")
+struct ParallelCSVTests {
+    /// About 6 MB: a number, a half, a word every 1000th row (else a number), and NA every 777th row.
+    func bigText(raggedAt: Int? = nil) -> String {
+        var lines = ["i,half,mixed"]
+        lines.reserveCapacity(300_001)
+        for i in 0..<300_000 {
+            if i == raggedAt { lines.append("\(i),1"); continue }
+            let mixed = i % 1000 == 0 ? "word\(i)" : (i % 777 == 0 ? "NA" : String(i % 10))
+            lines.append("\(i),\(Double(i) * 0.5),\(mixed)")
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    @Test func everyRowLandsInPlaceWithItsLine() throws {
+        let t = try parse(bigText())
+        #expect(t.rowCount == 300_000)
+        for i in [0, 1, 149_999, 150_000, 150_001, 299_999] {
+            #expect(t.numbers[0][i] == Float(i))
+            #expect(t.numbers[1][i] == Float(Double(i) * 0.5))
+            #expect(t.rowLines[i] == Int32(i + 2))
+        }
+        #expect(t.texts[2]?[299_000] == "word299000")
+        #expect(t.missing[2][777] && !t.missing[2][778])
+        #expect(t.numbers[2][778] == 8)
+    }
+
+    @Test func aRaggedRowDeepInTheFileIsReportedAtItsLine() {
+        let e = dataError(bigText(raggedAt: 250_000))
+        #expect(e?.line == 250_002)
+        #expect(e?.message == "expected 3 columns (as in the header), found 2")
+    }
+}

@@ -67,6 +67,28 @@ void tune_philox_uniform(uint32_t k0, uint32_t k1, uint64_t position, uint64_t s
 /// y = u >= p ? scale : 0 (an inverted-dropout mask from uniform draws u).
 void tune_dropout_mask(const float *u, float *y, size_t n, float p, float scale);
 
+/// Parses a decimal number `[+-]digits[.digits][(e|E)[+-]digits]` from the n bytes at p (nothing else around it):
+/// 1 with the value in *out when it is one, computed exactly in double precision (up to 15 significant digits and a
+/// power of ten up to 22) and rounded to float; 0 when the text is not in that form or needs more precision (the
+/// caller then falls back to strtod).
+int tune_parse_decimal(const uint8_t *p, size_t n, float *out);
+
+/// The index of the first byte at or after `start` (and before `end`) equal to `delimiter`, CR or LF; `end` if none.
+size_t tune_scan_field(const uint8_t *p, size_t start, size_t end, uint8_t delimiter);
+
+/// Parses the rows of a CSV chunk without quote characters, bytes [start, end), `width` fields per row, into
+/// column-major arrays with room for `capacity` rows: numbers[c * capacity + r] is the field's value when it is a
+/// plain decimal (flags 0), else NaN with flags 1 (empty, a missing token, text: the caller looks again).
+/// row_starts[r] is the offset of row r, row_lines[r] its 0-based line within the chunk; blank lines are skipped.
+/// Returns the number of rows; on a row with another number of fields, returns -1 and sets *bad_row_line to its
+/// 0-based line and *bad_row_fields to its field count. Stops (returning rows so far) when capacity is reached.
+long tune_parse_plain_csv(const uint8_t *p, size_t start, size_t end, uint8_t delimiter, size_t width, size_t capacity,
+                          float *numbers, uint8_t *flags, int64_t *row_starts, int32_t *row_lines,
+                          int64_t *bad_row_line, int64_t *bad_row_fields, size_t *stopped_at);
+
+/// How many of the n bytes at p equal b.
+size_t tune_count_byte(const uint8_t *p, size_t n, uint8_t b);
+
 /// The name of the instruction set the kernels run with on this CPU ("x86-64-v4", "x86-64-v3" or "baseline").
 const char *tune_kernels_isa(void);
 

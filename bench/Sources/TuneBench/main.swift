@@ -7,8 +7,10 @@
 // budget; the figure is the median time per call over the batches. For sgemm 1024 the best batch is recorded too
 // (as "best"), to compare like with like against the C program, which reports its best repetition.
 import Foundation
+import TuneData
 import TuneNN
 import TuneTensor
+import TuneTraining
 
 struct Options {
     var threads = 2
@@ -205,6 +207,39 @@ for (name, spec, batch) in trainConfigurations where selected("train \(name) b\(
     }
     record("train \(name) b\(batch)", "steps/s", 1 / timing.median)
     if sink == .infinity { print(sink) }
+}
+
+// Whole epochs through the Trainer (seeded reshuffling, mini-batches gathered from the data, Adam, and the
+// validation metrics of 256 rows after each epoch), in training samples per second: the median of epochs 2-4.
+for (name, spec, batch) in trainConfigurations where selected("epoch \(name) b\(batch)") {
+    let rows = spec.inputSize >= 1024 ? 4096 : (spec.inputSize >= 784 ? 8192 : 16384)
+    func labeled(_ n: Int) -> LabeledData {
+        LabeledData(x: Tensor.normal([n, spec.inputSize], using: &rng),
+                    classes: (0..<n).map { _ in Int(rng.next32() % UInt32(max(spec.outputSize, 2))) })
+    }
+    let train = labeled(rows), validation = labeled(256)
+    let target = spec.outputSize == 1 ? Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"])
+                                      : Preprocessor.Target(name: "y", task: .multiclass, classes: (0..<spec.outputSize).map(String.init))
+    var configuration = TrainingConfiguration()
+    configuration.epochs = 4
+    configuration.batchSize = .fixed(batch)
+    let history = Trainer(configuration: configuration).fit(MLP(spec, seed: 1), train: train, validation: validation, target: target).history
+    let rates = history.epochs.dropFirst().map(\.samplesPerSecond).sorted()
+    record("epoch \(name) b\(batch)", "samples/s", rates[rates.count / 2])
+}
+
+// Reading a numeric CSV file (made by bench/run.sh), in megabytes per second: parsing into columns of numbers.
+if selected("csv read"), let path = ProcessInfo.processInfo.environment["TUNE_BENCH_CSV"] {
+    let bytes = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+    var times: [Double] = []
+    for _ in 0..<(options.quick ? 2 : 4) {
+        let start = now()
+        let table = try! CSVReader.read(path: path)
+        times.append(now() - start)
+        if table.rowCount == 0 { print("empty") }
+    }
+    times.sort()
+    record("csv read", "MB/s", bytes / 1e6 / times[times.count / 2])
 }
 
 struct Report: Encodable {
