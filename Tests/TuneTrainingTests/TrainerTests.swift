@@ -146,3 +146,18 @@ struct TrainerTests {
         #expect(decoded == h)
     }
 }
+
+@Suite("Batch normalisation and odd batch sizes")
+struct BatchNormTrainingTests {
+    @Test func aLastBatchOfOneRowIsLeftOutInsteadOfTrapping() {
+        let d = moons()
+        let train = d.train.rows(Array(0..<33))  // batches of 32 and 1
+        var c = TrainingConfiguration()
+        c.epochs = 2
+        c.batchSize = .fixed(32)
+        let net = MLP(MLPSpecification(inputSize: 2, hiddenSizes: [8], outputSize: 1, batchNorm: .beforeActivation), seed: 1)
+        let h = Trainer(configuration: c).fit(net, train: train, validation: d.validation, target: d.target).history
+        #expect(h.stepsPerEpoch == 1)
+        #expect(h.status == .completed)
+    }
+}
