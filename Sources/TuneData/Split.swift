@@ -35,14 +35,7 @@ public enum Splitter {
     public static func split(count: Int, fractions: SplitFractions, seed: UInt64, strata: [Int]? = nil)
         -> (train: [Int], validation: [Int], test: [Int]) {
         var rng = PhiloxRandom(seed: seed, stream: 0x5011)
-        var groups: [[Int]]
-        if let strata {
-            var byClass: [Int: [Int]] = [:]
-            for (row, c) in strata.enumerated() { byClass[c, default: []].append(row) }
-            groups = byClass.keys.sorted().map { byClass[$0]! }
-        } else {
-            groups = [Array(0..<count)]
-        }
+        let groups = rowGroups(count: count, strata: strata)
         var train: [Int] = [], validation: [Int] = [], test: [Int] = []
         for group in groups {
             let rows = group.shuffled(using: &rng)
@@ -61,19 +54,20 @@ public enum Splitter {
         return (train.shuffled(using: &rng), validation.shuffled(using: &rng), test.shuffled(using: &rng))
     }
 
+    /// The rows of each class in class order, or all rows as one group.
+    static func rowGroups(count: Int, strata: [Int]?) -> [[Int]] {
+        guard let strata else { return [Array(0..<count)] }
+        var byClass: [Int: [Int]] = [:]
+        for (row, c) in strata.enumerated() { byClass[c, default: []].append(row) }
+        return byClass.keys.sorted().map { byClass[$0]! }
+    }
+
     /// `k` folds: each row is in the validation part of exactly one fold; stratified when `strata` is given.
     public static func kFold(count: Int, k: Int, seed: UInt64, strata: [Int]? = nil) -> [(train: [Int], validation: [Int])] {
         precondition(k >= 2 && k <= count, "kFold: k must be in 2...\(count), got \(k)")
         var rng = PhiloxRandom(seed: seed, stream: 0xF01D)
         var folds = [[Int]](repeating: [], count: k)
-        var groups: [[Int]]
-        if let strata {
-            var byClass: [Int: [Int]] = [:]
-            for (row, c) in strata.enumerated() { byClass[c, default: []].append(row) }
-            groups = byClass.keys.sorted().map { byClass[$0]! }
-        } else {
-            groups = [Array(0..<count)]
-        }
+        let groups = rowGroups(count: count, strata: strata)
         var next = 0
         for group in groups {
             for row in group.shuffled(using: &rng) {

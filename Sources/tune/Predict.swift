@@ -15,11 +15,8 @@ extension TuneCommand {
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
 
         func run() throws {
-            do {
-                let predictor = try Predictor.load(model)
-                var settings = TrainSettings()
-                settings.delimiter = delimiter
-                let table = try CSVReader.read(path: data, delimiter: try settings.delimiterByte())
+            try withDataErrors {
+                let (predictor, table) = try loadModelAndData(model: model, data: data, delimiter: delimiter)
                 let text = try predictor.predictionsCSV(table)
                 if let out {
                     do {
@@ -30,10 +27,6 @@ extension TuneCommand {
                 } else {
                     print(text, terminator: "")
                 }
-            } catch let error as DataError {
-                throw failWithDataError(error)
-            } catch let error as CheckpointError {
-                throw failWithDataError(error)
             }
         }
     }
@@ -47,20 +40,32 @@ extension TuneCommand {
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
 
         func run() throws {
-            do {
-                let predictor = try Predictor.load(model)
-                var settings = TrainSettings()
-                settings.delimiter = delimiter
-                let table = try CSVReader.read(path: data, delimiter: try settings.delimiterByte())
+            try withDataErrors {
+                let (predictor, table) = try loadModelAndData(model: model, data: data, delimiter: delimiter)
                 let metrics = try predictor.evaluate(table)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
-            } catch let error as DataError {
-                throw failWithDataError(error)
-            } catch let error as CheckpointError {
-                throw failWithDataError(error)
             }
         }
+    }
+}
+
+/// A trained model and a CSV file to apply it to.
+func loadModelAndData(model: String, data: String, delimiter: String?) throws -> (Predictor, CSVTable) {
+    let predictor = try Predictor.load(model)
+    var settings = TrainSettings()
+    settings.delimiter = delimiter
+    return (predictor, try CSVReader.read(path: data, delimiter: try settings.delimiterByte()))
+}
+
+/// Runs `body`, turning data and checkpoint errors into a message and exit status 2.
+func withDataErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as DataError {
+        throw failWithDataError(error)
+    } catch let error as CheckpointError {
+        throw failWithDataError(error)
     }
 }

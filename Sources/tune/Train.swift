@@ -53,9 +53,11 @@ extension TuneCommand {
 
         func settings() throws -> TrainSettings {
             var s = try config.map { try TrainSettings.load(path: $0) } ?? TrainSettings()
-            func parse<T: RawRepresentable>(_ text: String?, _ flag: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+            func parse<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ type: T.Type) throws -> T? where T.RawValue == String {
                 guard let text else { return nil }
-                guard let value = T(rawValue: text) else { throw DataError(path: flag, "unknown value '\(text)'") }
+                guard let value = T(rawValue: text) else {
+                    throw DataError(path: flag, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+                }
                 return value
             }
             if let data { s.data = data }
@@ -73,20 +75,10 @@ extension TuneCommand {
                 }
                 s.hidden = widths.map { $0! }
             }
-            if let activation {
-                guard let a = Activation(rawValue: activation) else {
-                    throw DataError(path: "--activation", "expected one of \(Activation.allCases.map(\.rawValue).joined(separator: ", ")), got '\(activation)'")
-                }
-                s.activation = a
-            }
+            if let a = try parse(activation, "--activation", Activation.self) { s.activation = a }
             if let dropout { s.dropout = dropout }
             if batchnorm { s.batchnorm = true }
-            if let optimizer {
-                guard let o = OptimizerKind(rawValue: optimizer) else {
-                    throw DataError(path: "--optimizer", "expected one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(optimizer)'")
-                }
-                s.optimizer = o
-            }
+            if let o = try parse(optimizer, "--optimizer", OptimizerKind.self) { s.optimizer = o }
             if let lr { s.lr = lr }
             if let weightDecay { s.weightDecay = weightDecay }
             if let momentum { s.momentum = momentum }
@@ -96,18 +88,8 @@ extension TuneCommand {
             }
             if let epochs { s.epochs = epochs }
             if let warmup { s.warmup = warmup }
-            if let schedule {
-                guard let k = ScheduleKind(rawValue: schedule) else {
-                    throw DataError(path: "--schedule", "expected one of \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(schedule)'")
-                }
-                s.schedule = k
-            }
-            if let metric {
-                guard let m = MetricName(rawValue: metric) else {
-                    throw DataError(path: "--metric", "expected one of \(MetricName.allCases.map(\.rawValue).joined(separator: ", ")), got '\(metric)'")
-                }
-                s.metric = m
-            }
+            if let k = try parse(schedule, "--schedule", ScheduleKind.self) { s.schedule = k }
+            if let m = try parse(metric, "--metric", MetricName.self) { s.metric = m }
             if let earlyStop { s.earlyStop = earlyStop }
             if let reduceOnPlateau { s.reduceOnPlateau = reduceOnPlateau }
             if let clip { s.clip = clip }
