@@ -66,7 +66,7 @@ public final class Trainer {
         history.stepsPerEpoch = stepsPerEpoch
         history.monitor = monitor.rawValue
         history.monitorHigherIsBetter = monitor.higherIsBetter
-        var best: (value: Double, epoch: Int, state: [(name: String, tensor: Tensor)])?
+        var best: (value: Double, loss: Double, epoch: Int, state: [(name: String, tensor: Tensor)])?
         var lowestLoss = Double.infinity
         var epochsWithoutImprovement = 0
 
@@ -125,15 +125,20 @@ public final class Trainer {
             }
             // Selection by the monitored metric (the validation loss stands in where the metric is undefined).
             let value = metrics[monitor.rawValue] ?? (monitor.higherIsBetter ? -validationLoss : validationLoss)
-            let improved: Bool
+            // A tie on the metric (an AUC of 1 reached twice, say) goes to the lower validation loss; a tie does not
+            // reset early stopping's patience.
+            var improved = false, tieBroken = false
             if let b = best {
                 improved = monitor.higherIsBetter ? value > b.value + c.minimumDelta : value < b.value - c.minimumDelta
+                tieBroken = !improved && value == b.value && validationLoss < b.loss
             } else {
                 improved = true
             }
-            if improved {
-                best = (value, epoch, Checkpoint.state(of: model))
+            if improved || tieBroken {
+                best = (value, validationLoss, epoch, Checkpoint.state(of: model))
                 history.bestEpoch = epoch
+            }
+            if improved {
                 epochsWithoutImprovement = 0
             } else {
                 epochsWithoutImprovement += 1

@@ -70,9 +70,10 @@ struct TrainerTests {
         let result = Trainer(configuration: c).fit(net, train: d.train, validation: d.validation, target: d.target)
         let h = result.history
         let aucs = h.epochs.map { $0.metrics["auc"]! }
-        let best = aucs.indices.max { aucs[$0] < aucs[$1] }! + 1
-        #expect(h.bestEpoch == aucs.firstIndex(of: aucs.max()!)! + 1)
-        #expect(h.bestEpoch == best || aucs[best - 1] == aucs[h.bestEpoch! - 1])
+        // The best AUC; among epochs tied at it, the lowest validation loss.
+        let tied = aucs.indices.filter { aucs[$0] == aucs.max()! }
+        let expected = tied.min { h.epochs[$0].validationLoss < h.epochs[$1].validationLoss }! + 1
+        #expect(h.bestEpoch == expected)
         // The model now computes exactly the best epoch's validation metrics.
         let outputs = net(d.validation.x)
         let metrics = Evaluation.metrics(outputs: outputs, data: d.validation, target: d.target)
