@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TuneNN", targets: ["TuneNN"]),
         .library(name: "TuneData", targets: ["TuneData"]),
         .library(name: "TuneTraining", targets: ["TuneTraining"]),
+        .library(name: "TuneDiagnosis", targets: ["TuneDiagnosis"]),
         .library(name: "Tune", targets: ["Tune"]),
         .executable(name: "tune", targets: ["tune"]),
         .executable(name: "tune-bench", targets: ["TuneBench"]),
@@ -27,7 +28,8 @@ let package = Package(
         .target(name: "TuneNN", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneData", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneTraining", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
-        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TuneDiagnosis"),
+        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "tune",
             dependencies: ["Tune", "TuneTensor", "TuneNN", "TuneData", "TuneTraining",
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "TuneDiagnosisTests", dependencies: ["TuneDiagnosis"]),
         .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData"]),
     ],
     swiftLanguageModes: [.v6]

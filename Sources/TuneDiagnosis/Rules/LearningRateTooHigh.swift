@@ -1,0 +1,51 @@
+/// `lr_too_high`: NaN or infinite losses, an explosion above the first loss, large bounces at a high level, or a loss
+/// that ends above where it started.
+public struct LearningRateTooHigh: DiagnosisRule {
+    public let id = "lr_too_high"
+    public init() {}
+
+    public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {
+        let next = "Lower the learning rate 10x\(c.learningRate.compactMap { $0 }.first.map { " (to \(fmt($0 / 10)))" } ?? ""), add a warmup of a few epochs, and clip gradients (for example at their 90th percentile norm)."
+        // Non-finite values anywhere.
+        let all = c.trainLoss.enumerated().compactMap { i, v in v.map { (i + 1, $0) } } + c.validationLoss.enumerated().compactMap { i, v in v.map { (i + 1, $0) } }
+        if let bad = all.filter({ !$0.1.isFinite }).map(\.0).min() {
+            return Finding(id: id, severity: .critical, epochs: [bad], evidence: ["first_non_finite_epoch": Double(bad)],
+                           explanation: "The loss became \(all.first { $0.0 == bad && !$0.1.isFinite }!.1) at epoch \(bad): training diverged.",
+                           nextStep: next)
+        }
+        if let bad = c.stepLoss.firstIndex(where: { !$0.isFinite }) {
+            return Finding(id: id, severity: .critical, epochs: [], evidence: ["first_non_finite_step": Double(bad + 1)],
+                           explanation: "The loss became \(c.stepLoss[bad]) at step \(bad + 1): training diverged.", nextStep: next)
+        }
+        let train = points(c.trainLoss)
+        guard train.count >= 3 else { return nil }
+        let first = train[0].value, values = train.map(\.value)
+        // An explosion, or an end above the start.
+        if let peak = values.dropFirst().max(), peak > first * t.explosionFactor {
+            let epoch = train[values.firstIndex(of: peak)!].epoch
+            return Finding(id: id, severity: .critical, epochs: [epoch], evidence: ["first_loss": first, "peak_loss": peak],
+                           explanation: "The training loss rose from \(fmt(first)) to \(fmt(peak)) at epoch \(epoch): the steps overshoot.",
+                           nextStep: next)
+        }
+        if values[values.count - 1] > first {
+            return Finding(id: id, severity: .critical, epochs: [train[train.count - 1].epoch],
+                           evidence: ["first_loss": first, "last_loss": values[values.count - 1]],
+                           explanation: "The training loss ended at \(fmt(values[values.count - 1])), above its first value \(fmt(first)): training made the model worse.",
+                           nextStep: next)
+        }
+        // Large bounces late in training while the loss is still high.
+        guard values.count >= t.minimumEpochs else { return nil }
+        let late = Array(values.suffix(max(values.count / 2, 3)))
+        let jumps = zip(late.dropFirst(), late).map { abs($0 - $1) / max(abs($1), 1e-12) }
+        let bounce = CurveMath.median(jumps)
+        let upward = zip(late.dropFirst(), late).filter { $0 > $1 }.count
+        let level = values.min()! > 0 ? late.min()! / max(first, 1e-12) : 0
+        if bounce > t.bounceRelative && upward >= jumps.count / 3 && level > 0.2 {
+            return Finding(id: id, severity: .warning, epochs: [train[train.count - late.count].epoch, train[train.count - 1].epoch],
+                           evidence: ["median_relative_jump": bounce, "late_level_vs_first": level],
+                           explanation: "Late in training the loss jumps by \(fmt(100 * bounce))% from epoch to epoch (rising in \(upward) of \(jumps.count) epochs) while still at \(fmt(100 * level))% of its first value: the steps bounce across the valley.",
+                           nextStep: next)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,45 @@
+/// `noisy`: the step losses scatter widely around their trend (robust spread of the residuals around a moving
+/// median), or the validation metric keeps jumping late in training.
+public struct Noisy: DiagnosisRule {
+    public let id = "noisy"
+    public init() {}
+
+    public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {
+        let batchAdvice: String
+        if let n = c.trainingRows, let b = c.batchSize {
+            let root = Double(n).squareRoot()
+            batchAdvice = "a batch size 2-4x larger (now \(b); sqrt of the \(n) training rows is \(Int(root.rounded())), try \(min(4 * b, max(2 * b, Int(root.rounded()))))"
+        } else {
+            batchAdvice = "a batch size 2-4x larger (toward or above sqrt(N) for N training rows)"
+        }
+        let next = "Use \(batchAdvice)), or a lower or decaying learning rate (cosine), or average the weights of the last epochs."
+        let steps = c.stepLoss.filter(\.isFinite)
+        if steps.count >= 50 {
+            let window = max(steps.count / 50, 5)
+            let smooth = CurveMath.movingMedian(steps, window: window)
+            let half = steps.count / 2
+            let residuals = zip(steps[half...], smooth[half...]).map { $0 - $1 }
+            let level = CurveMath.median(Array(smooth[half...]))
+            let spread = CurveMath.robustSpread(residuals) / max(abs(level), 1e-12)
+            if spread > t.stepNoiseRelative {
+                return Finding(id: id, severity: .warning, epochs: [], evidence: ["step_noise_relative": spread, "smoothed_level": level],
+                               explanation: "In the second half of training the step losses scatter by \(fmt(100 * spread))% of their smoothed level (\(fmt(level))): each step's gradient is a noisy estimate.",
+                               nextStep: next)
+            }
+        }
+        let metric = points(c.metric).map(\.value).filter(\.isFinite)
+        if metric.count >= 2 * t.minimumEpochs, c.metricHigherIsBetter {
+            let late = Array(metric.suffix(metric.count * 3 / 10))
+            let detrended = zip(late.dropFirst(), late).map { $0 - $1 }
+            let spread = CurveMath.standardDeviation(detrended) / 2.0.squareRoot()
+            if spread > t.metricNoise {
+                let name = c.metricName ?? "metric"
+                return Finding(id: id, severity: .warning, epochs: [metric.count - late.count + 1, metric.count],
+                               evidence: ["late_metric_noise": spread],
+                               explanation: "Over the last \(late.count) epochs the validation \(name) jumps by about \(fmt(spread)) from epoch to epoch: which epoch looks best is partly luck.",
+                               nextStep: next)
+            }
+        }
+        return nil
+    }
+}
