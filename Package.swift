@@ -29,10 +29,11 @@ let package = Package(
         .target(name: "TuneData", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneTraining", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
         .target(name: "TuneDiagnosis"),
-        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TuneExport", dependencies: ["TuneDiagnosis", "TuneData"]),
+        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "tune",
-            dependencies: ["Tune", "TuneTensor", "TuneNN", "TuneData", "TuneTraining",
+            dependencies: ["Tune", "TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -44,7 +45,7 @@ let package = Package(
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneDiagnosisTests", dependencies: ["TuneDiagnosis"]),
+        .testTarget(name: "TuneDiagnosisTests", dependencies: ["TuneDiagnosis", "TuneExport", "TuneData"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,9 @@ public struct CSVTable: Sendable {
     public let texts: [[String?]?]
     /// For each column, whether each cell is missing (empty, NA, NaN, null or ?).
     public let missing: [[Bool]]
+    /// For each column, the rows whose cell spelled out NaN ("nan", "NaN"): missing as data, but a logged NaN in a
+    /// training log means divergence.
+    public let nanRows: [Set<Int>]
 
     /// The index of the column called `name`.
     public func columnIndex(_ name: String) -> Int? { header.firstIndex(of: name) }
@@ -132,7 +135,7 @@ public enum CSVReader {
             if rows == 0 { throw DataError(path: path, "the file has a header but no data rows") }
             return CSVTable(path: path, header: header, rowCount: rows, delimiter: delimiter, rowLines: rowLines,
                             numbers: columns.map(\.numbers), texts: columns.map { $0.texts(rows: rows) },
-                            missing: columns.map(\.missing))
+                            missing: columns.map(\.missing), nanRows: columns.map { Set($0.nanRows) })
         }
 
         /// The rows of one chunk, or the first error in it (its line counted from `firstLine`).
@@ -328,12 +331,14 @@ public enum CSVReader {
         var numbers: [Float] = []
         var missing: [Bool] = []
         var textCells: [(Int, String)] = []
+        var nanRows: [Int] = []
 
         /// Sets `row` from a cell the fast path could not read as a plain decimal.
         mutating func resolve(_ cell: Parser.Cell, row: Int, parser: Parser) {
             if !cell.escaped, let value = FastFloat.parse(parser.bytes, cell.start, cell.end) {
                 numbers[row] = value
                 missing[row] = value.isNaN
+                if value.isNaN { nanRows.append(row) }
                 return
             }
             let text = parser.text(cell)
@@ -355,6 +360,7 @@ public enum CSVReader {
             numbers += other.numbers
             missing += other.missing
             textCells += other.textCells.map { ($0.0 + rowOffset, $0.1) }
+            nanRows += other.nanRows.map { $0 + rowOffset }
         }
 
         mutating func append(_ cell: Parser.Cell, row: Int, parser: Parser) {
@@ -363,6 +369,7 @@ public enum CSVReader {
                 if value.isNaN {
                     numbers.append(.nan)
                     missing.append(true)
+                    nanRows.append(row)
                 } else {
                     numbers.append(value)
                     missing.append(false)

@@ -11,6 +11,9 @@ public struct LearningRateTooLow: DiagnosisRule {
         let linear = CurveMath.linearFit(x, y)
         let saturating = CurveMath.saturatingFit(x, y)
         guard linear.b < 0, linear.r2 >= t.linearFitR2, saturating.r2 - linear.r2 <= t.saturatingAdvantage else { return nil }
+        // A validation loss that has turned up means the training loss falls by memorising: bigger steps would not help.
+        let validation = points(c.validationLoss).map(\.value).filter(\.isFinite)
+        if let lowest = validation.min(), let end = validation.last, end > lowest * (1 + t.overfitRise / 2) { return nil }
         // How far the loss came on its way to the floor the saturating fit suggests (a linear fall has a distant floor).
         let first = y[0], last = y[y.count - 1]
         let floor = max(min(saturating.floor, last), 0)

@@ -20,7 +20,10 @@ public struct Noisy: DiagnosisRule {
             let half = steps.count / 2
             let residuals = zip(steps[half...], smooth[half...]).map { $0 - $1 }
             let level = CurveMath.median(Array(smooth[half...]))
-            let spread = CurveMath.robustSpread(residuals) / max(abs(level), 1e-12)
+            // Against the late level, but not below a tenth of the early level: near-zero losses make any wiggle
+            // look large in relative terms.
+            let early = CurveMath.median(Array(smooth.prefix(max(steps.count / 20, 1))))
+            let spread = CurveMath.robustSpread(residuals) / max(abs(level), 0.1 * abs(early), 1e-12)
             if spread > t.stepNoiseRelative {
                 return Finding(id: id, severity: .warning, epochs: [], evidence: ["step_noise_relative": spread, "smoothed_level": level],
                                explanation: "In the second half of training the step losses scatter by \(fmt(100 * spread))% of their smoothed level (\(fmt(level))): each step's gradient is a noisy estimate.",

@@ -1,0 +1,110 @@
+import Foundation
+import TuneData
+import TuneDiagnosis
+
+/// Which columns of a CSV log hold which series. Nil fields are found by their usual names.
+public struct CurveColumns: Sendable, Equatable {
+    public var trainLoss: String?
+    public var validationLoss: String?
+    public var metric: String?
+    /// Whether larger values of the metric are better (nil: guessed from its name).
+    public var metricHigherIsBetter: Bool?
+    public init(trainLoss: String? = nil, validationLoss: String? = nil, metric: String? = nil, metricHigherIsBetter: Bool? = nil) {
+        self.trainLoss = trainLoss
+        self.validationLoss = validationLoss
+        self.metric = metric
+        self.metricHigherIsBetter = metricHigherIsBetter
+    }
+}
+
+/// Reads training curves from CSV logs: PyTorch Lightning's CSVLogger `metrics.csv` (train and validation rows
+/// interleaved, empty where a row did not log a value), Keras's CSVLogger (`epoch,loss,val_loss,...`, epochs from 0),
+/// and any table with an `epoch` column.
+public enum CSVLogReader {
+    /// Usual names of the training loss, best first.
+    public static let trainLossNames = ["train_loss_epoch", "train_loss", "loss", "train/loss", "training_loss", "epoch_loss", "train_loss_step"]
+    /// Usual names of the validation loss, best first.
+    public static let validationLossNames = ["val_loss", "val/loss", "validation_loss", "valid_loss", "val_loss_epoch", "validation/loss", "eval_loss"]
+    /// Usual names of the step-level training loss.
+    public static let stepLossNames = ["train_loss_step", "train/loss_step", "step_loss"]
+    /// Metrics in order of preference, when none is named.
+    public static let metricNames = ["val_auc", "val_roc_auc", "val_auroc", "val/auc", "val_accuracy", "val_acc", "val/acc", "val/accuracy",
+                                     "val_f1", "val_balanced_accuracy", "val_r2", "val_rmse", "val_mae"]
+
+    /// Whether larger is better for a metric called `name` (losses, errors and distances are not).
+    public static func higherIsBetter(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return !["loss", "rmse", "mse", "mae", "error", "err", "perplexity"].contains { n.contains($0) }
+    }
+
+    /// The curves in the CSV log at `path`. A `DataError` names the columns found when no loss series is.
+    public static func read(path: String, columns: CurveColumns = CurveColumns()) throws -> Curves {
+        let table = try CSVReader.read(path: path)
+        func column(_ requested: String?, _ usual: [String], _ what: String) throws -> Int? {
+            if let requested {
+                guard let i = table.columnIndex(requested) else {
+                    throw DataError(path: path, "no column '\(requested)' for the \(what); the columns are: \(table.header.joined(separator: ", "))")
+                }
+                return i
+            }
+            return usual.lazy.compactMap { table.columnIndex($0) }.first { table.missing[$0].contains(false) }
+        }
+        let trainColumn = try column(columns.trainLoss, trainLossNames, "training loss")
+        let validationColumn = try column(columns.validationLoss, validationLossNames, "validation loss")
+        guard trainColumn != nil || validationColumn != nil else {
+            throw DataError(path: path, "no loss column found (looked for \(trainLossNames.joined(separator: ", ")) and \(validationLossNames.joined(separator: ", "))); the columns are: \(table.header.joined(separator: ", ")); name them with --train-loss and --val-loss")
+        }
+        let metricColumn = try column(columns.metric, metricNames, "metric")
+        let stepColumn = columns.trainLoss == nil ? stepLossNames.lazy.compactMap { table.columnIndex($0) }.first : nil
+        let epochColumn = table.columnIndex("epoch")
+
+        // Epoch of each row: the epoch column (0-based when it starts at 0, as Keras and Lightning write it), or the
+        // row number.
+        let rawEpochs: [Int] = (0..<table.rowCount).map { r in
+            guard let e = epochColumn, !table.missing[e][r], table.numbers[e][r].isFinite else { return r }
+            return Int(table.numbers[e][r])
+        }
+        let base = epochColumn == nil ? 0 : (rawEpochs.min() == 0 ? 0 : 1)
+        let epochs = rawEpochs.map { $0 - base + 1 }
+        let count = epochs.max() ?? 0
+        /// The per-epoch mean of a column over the rows that logged it.
+        func series(_ c: Int?) -> [Double?] {
+            guard let c else { return [] }
+            var sums = [Double](repeating: 0, count: count), counts = [Int](repeating: 0, count: count)
+            for r in 0..<table.rowCount where !table.missing[c][r] && table.texts[c]?[r] == nil && epochs[r] >= 1 {
+                sums[epochs[r] - 1] += Double(table.numbers[c][r])
+                counts[epochs[r] - 1] += 1
+            }
+            let values: [Double?] = (0..<count).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
+            // Keep NaN and infinity that were logged: NaN rows are missing in the table, so look for "nan"/"inf" text.
+            return values
+        }
+        var curves = Curves()
+        curves.source = path
+        curves.trainLoss = series(trainColumn)
+        curves.validationLoss = series(validationColumn)
+        if let m = metricColumn {
+            curves.metricName = table.header[m].replacingOccurrences(of: "val_", with: "").replacingOccurrences(of: "val/", with: "")
+            curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? higherIsBetter(table.header[m])
+            curves.metric = series(m)
+            if ["auc", "roc_auc", "auroc"].contains(curves.metricName ?? "") { curves.task = .binary }
+        }
+        if let s = stepColumn, s != trainColumn {
+            curves.stepLoss = (0..<table.rowCount).compactMap { r in table.missing[s][r] ? nil : Double(table.numbers[s][r]) }
+        }
+        // A diverged run logs "nan" or "inf": the reader keeps them as missing; mark the first such epoch as non-finite.
+        for (c, keyPath) in [(trainColumn, \Curves.trainLoss), (validationColumn, \Curves.validationLoss)] {
+            guard let c else { continue }
+            if let r = (0..<table.rowCount).first(where: { table.numbers[c][$0].isInfinite || (table.missing[c][$0] && isNaNToken(table, c, $0)) }),
+               epochs[r] >= 1, epochs[r] <= count {
+                curves[keyPath: keyPath][epochs[r] - 1] = table.numbers[c][r].isInfinite ? Double(table.numbers[c][r]) : .nan
+            }
+        }
+        return curves
+    }
+
+    private static func isNaNToken(_ table: CSVTable, _ column: Int, _ row: Int) -> Bool {
+        // Missing cells that were spelled "nan" (as pandas and Lightning write NaN) rather than left empty.
+        table.nanRows[column].contains(row)
+    }
+}

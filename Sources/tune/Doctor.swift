@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Tune
+import TuneData
+import TuneDiagnosis
+import TuneExport
+
+extension TuneCommand {
+    struct Doctor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a run's training curves and say what is wrong and what to change.",
+            discussion: """
+            PATH is a swift-tune run directory or history.json/history.csv, a PyTorch Lightning metrics.csv (or a log \
+            directory holding one), a Keras CSVLogger file, or any CSV with an epoch column. Columns are found by their \
+            usual names (train_loss, loss, val_loss, val_auc, val_accuracy, ...) or named with the flags. \
+            TensorBoard event files and MLflow runs are not read yet. Exit status 2 when nothing can be read.
+            """)
+
+        @Argument(help: "The run directory or log file.") var path: String
+        @Option(help: "The column of the training loss.") var trainLoss: String?
+        @Option(help: "The column of the validation loss.") var valLoss: String?
+        @Option(help: "The column of the validation metric.") var metric: String?
+        @Option(help: "Whether the metric is better when higher (max) or lower (min); guessed from its name otherwise.") var metricMode: String?
+        @Option(help: "The number of classes (2 for binary), for the chance-level loss.") var classes: Int?
+        @Flag(help: "Print the findings as JSON.") var json = false
+
+        func validate() throws {
+            if let metricMode, !["max", "min"].contains(metricMode) { throw ValidationError("--metric-mode must be max or min, got \(metricMode)") }
+            if let classes, classes < 2 { throw ValidationError("--classes must be at least 2, got \(classes)") }
+        }
+
+        func run() throws {
+            let columns = CurveColumns(trainLoss: trainLoss, validationLoss: valLoss, metric: metric,
+                                       metricHigherIsBetter: metricMode.map { $0 == "max" })
+            let curves: Curves
+            do {
+                curves = try DoctorInput.load(path, columns: columns, classes: classes)
+            } catch {
+                throw failWithDataError(error)
+            }
+            let findings = TuneDiagnosis.Doctor().diagnose(curves)
+            if json {
+                print(try DoctorReport.json(curves, findings))
+            } else {
+                let colour = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+                print(DoctorReport.text(curves, findings, colour: colour))
+            }
+        }
+    }
+}
