@@ -271,15 +271,18 @@ size_t tune_scan_field(const uint8_t *p, size_t start, size_t end, uint8_t delim
 
 long tune_parse_plain_csv(const uint8_t *p, size_t start, size_t end, uint8_t delimiter, size_t width, size_t capacity,
                           float *numbers, uint8_t *flags, int64_t *row_starts, int32_t *row_lines,
-                          int64_t *bad_row_line, int64_t *bad_row_fields, size_t *stopped_at) {
+                          int64_t *bad_row_line, int64_t *bad_row_fields, size_t *stopped_at, int64_t *lines) {
     size_t i = start;
     long rows = 0;
     int32_t line = 0;
     while (i < end) {
         if ((size_t)rows == capacity) break;
-        /* A blank line. */
-        if (p[i] == '\n') { i++; line++; continue; }
-        if (p[i] == '\r') { i++; if (i < end && p[i] == '\n') i++; line++; continue; }
+        /* A blank line (or one of nothing but spaces). */
+        size_t j = i;
+        if (delimiter != ' ') while (j < end && p[j] == ' ') j++;
+        if (j == end && j > i) { i = j; break; }
+        if (j < end && p[j] == '\n') { i = j + 1; line++; continue; }
+        if (j < end && p[j] == '\r') { i = j + 1; if (i < end && p[i] == '\n') i++; line++; continue; }
         const size_t row_start = i;
         size_t field = 0;
         for (;;) {
@@ -315,6 +318,7 @@ long tune_parse_plain_csv(const uint8_t *p, size_t start, size_t end, uint8_t de
         line++;
     }
     *stopped_at = i;
+    *lines = line;
     return rows;
 }
 

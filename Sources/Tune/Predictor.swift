@@ -27,8 +27,25 @@ public struct Predictor {
         } catch {
             throw DataError(path: directory.appendingPathComponent(Checkpoint.descriptionFile).path, "field 'preprocessing' cannot be read: \(error)")
         }
+        let descriptionPath = directory.appendingPathComponent(Checkpoint.descriptionFile).path
         guard preprocessor.inputSize == model.specification.inputSize else {
-            throw DataError(path: directory.path, "the preprocessing makes \(preprocessor.inputSize) inputs but the network takes \(model.specification.inputSize)")
+            throw DataError(path: descriptionPath, "the preprocessing makes \(preprocessor.inputSize) inputs but the network takes \(model.specification.inputSize)")
+        }
+        let target = preprocessor.target
+        let classes = target.classes ?? []
+        switch target.task {
+        case .regression:
+            guard model.specification.outputSize == 1 else {
+                throw DataError(path: descriptionPath, "a regression model needs 1 output, the network has \(model.specification.outputSize)")
+            }
+        case .binary, .multiclass:
+            guard Set(classes).count == classes.count else {
+                throw DataError(path: descriptionPath, "field 'preprocessing.target.classes' repeats a class")
+            }
+            let expected = target.task == .binary ? 2 : model.specification.outputSize
+            guard classes.count == expected, target.task != .binary || model.specification.outputSize == 1 else {
+                throw DataError(path: descriptionPath, "a \(target.task.rawValue) model with \(model.specification.outputSize) outputs cannot have \(classes.count) classes")
+            }
         }
         model.eval()
         return Predictor(model: model, preprocessor: preprocessor, description: description)

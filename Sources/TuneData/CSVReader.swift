@@ -81,20 +81,34 @@ public enum CSVReader {
             if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
             try checkText(from: start)
             // The header line (up to the first line break outside quotes) decides the delimiter.
-            var headerEnd = start
+            var headerStart = start
+            while headerStart < bytes.count && (bytes[headerStart] == 0x0A || bytes[headerStart] == 0x0D) { headerStart += 1 }
+            var headerEnd = headerStart
             var quoted = false
             while headerEnd < bytes.count {
                 let b = bytes[headerEnd]
                 if b == 0x22 { quoted.toggle() } else if !quoted && (b == 0x0A || b == 0x0D) { break }
                 headerEnd += 1
             }
-            let delimiter = requested ?? CSVReader.detectDelimiter(UnsafeBufferPointer(rebasing: bytes[start..<headerEnd]))
+            let delimiter = requested ?? CSVReader.detectDelimiter(UnsafeBufferPointer(rebasing: bytes[headerStart..<headerEnd]))
             var position = start
             var cells: [Cell] = []
-            guard try readRecord(&position, delimiter: delimiter, into: &cells), !(cells.count == 1 && cells[0].isEmptyUnquoted) else {
-                throw DataError(path: path, "the file is empty: expected a header row and data rows")
-            }
+            // Blank lines before the header are skipped.
+            repeat {
+                cells.removeAll(keepingCapacity: true)
+                guard try readRecord(&position, delimiter: delimiter, into: &cells) else {
+                    throw DataError(path: path, "the file is empty: expected a header row and data rows")
+                }
+            } while cells.count == 1 && cells[0].isEmptyUnquoted
             let header = cells.map { text($0) }
+            // D: a repeated name would make columns ambiguous (a feature could be read from the target's twin).
+            var firstIndex: [String: Int] = [:]
+            for (i, name) in header.enumerated() {
+                if let j = firstIndex[name] {
+                    throw DataError(path: path, line: line - 1, "columns \(j + 1) and \(i + 1) are both called '\(name)'; column names must be unique")
+                }
+                firstIndex[name] = i
+            }
             let width = header.count
             // The data rows, in parallel chunks split at line breaks when no quote can hide a line break.
             let dataStart = position, end = bytes.count
@@ -187,20 +201,21 @@ public enum CSVReader {
         /// decimals (missing tokens, text, unusual number forms) are looked at again here.
         func parsePlainChunk(_ start: Int, _ end: Int, width: Int, delimiter: UInt8, firstLine: Int) -> Chunk {
             let base = bytes.baseAddress!
-            let breaks = max(tune_count_byte(base + start, end - start, 0x0A), tune_count_byte(base + start, end - start, 0x0D))
-            let capacity = breaks + 1
+            // Every row ends in a line break (LF, CR or CRLF) or at the end: at most LF + CR + 1 rows.
+            let capacity = tune_count_byte(base + start, end - start, 0x0A) + tune_count_byte(base + start, end - start, 0x0D) + 1
             var numbers = [Float](repeating: 0, count: capacity * width)
             var flags = [UInt8](repeating: 0, count: capacity * width)
             var rowStarts = [Int64](repeating: 0, count: capacity)
             var rowLines = [Int32](repeating: 0, count: capacity)
             var badLine: Int64 = 0, badFields: Int64 = 0
-            var stoppedAt = 0
+            var stoppedAt = 0, linesConsumed: Int64 = 0
             let rows = tune_parse_plain_csv(base, start, end, delimiter, width, capacity, &numbers, &flags, &rowStarts, &rowLines,
-                                            &badLine, &badFields, &stoppedAt)
+                                            &badLine, &badFields, &stoppedAt, &linesConsumed)
             if rows < 0 {
                 return Chunk(columns: [], rowLines: [], rowCount: 0, lines: 0,
                              error: DataError(path: path, line: firstLine + Int(badLine), "expected \(width) columns (as in the header), found \(badFields)"))
             }
+            precondition(stoppedAt == end, "tune_parse_plain_csv stopped at \(stoppedAt) of \(end) with room for \(capacity) rows")
             let n = Int(rows)
             var columns: [ColumnBuilder] = (0..<width).map { c in
                 ColumnBuilder(numbers: Array(numbers[(c * capacity)..<(c * capacity + n)]), missing: [Bool](repeating: false, count: n), textCells: [])
@@ -218,8 +233,7 @@ public enum CSVReader {
                     columns[c].resolve(cells[c], row: r, parser: parser)
                 }
             }
-            // Lines consumed: the line of the last row plus its break, or every break when the chunk ended in blank lines.
-            let lines = breaks
+            let lines = Int(linesConsumed)
             return Chunk(columns: columns, rowLines: rowLines.prefix(n).map { $0 + Int32(firstLine) }, rowCount: n, lines: lines, error: nil)
         }
 
@@ -294,7 +308,7 @@ public enum CSVReader {
                     }
                     cells.append(Cell(start: p + 1, end: q, quoted: true, escaped: escaped))
                     q += 1
-                    while q < n && bytes[q] == 0x20 { q += 1 }
+                    while q < n && bytes[q] == 0x20 && delimiter != 0x20 { q += 1 }
                     position = q
                 } else {
                     let q = tune_scan_field(bytes.baseAddress!, p, n, delimiter)
@@ -410,10 +424,11 @@ enum FastFloat {
         return slow(bytes, start, end)
     }
 
-    /// `strtod` on a copy of the bytes, accepted only when it consumes all of them.
+    /// `strtod` on a copy of the bytes, accepted only when it consumes all of them; hexadecimal is text, as in pandas.
     static func slow(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Float? {
         let count = end - start
         guard count > 0, count < 256 else { return nil }
+        if (start..<end).contains(where: { bytes[$0] == 0x78 || bytes[$0] == 0x58 }) { return nil }
         var buffer = [CChar](repeating: 0, count: count + 1)
         for k in 0..<count { buffer[k] = CChar(bitPattern: bytes[start + k]) }
         return buffer.withUnsafeBufferPointer { b -> Float? in

@@ -83,6 +83,13 @@ public enum DataPreparation {
         }
         if missingTargets > 0 { notes.append("\(missingTargets) rows without a target value were left out") }
         if droppedForFeatures > 0 { notes.append("\(droppedForFeatures) rows with missing values were dropped") }
+        // Numbers beyond the range of Float (1e39, inf) would turn every statistic into inf or NaN.
+        for c in featureColumns + [targetColumn] where table.texts[c] == nil || inferKind(table, column: c) == .numeric {
+            if let row = rows.first(where: { table.numbers[c][$0].isInfinite }) {
+                throw DataError(path: path, line: Int(table.rowLines[row]), column: table.header[c],
+                                "\(table.numbers[c][row]) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")
+            }
+        }
         guard rows.count >= 3 else {
             throw DataError(path: path, "only \(rows.count) usable rows; training, validation and test need at least 3")
         }
@@ -249,6 +256,10 @@ extension Preprocessor {
                         throw DataError(path: table.path, line: Int(table.rowLines[row]), column: feature.name, "'\(text)' is not a number")
                     } else {
                         v = table.numbers[column][row]
+                    }
+                    guard v.isFinite else {
+                        throw DataError(path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                                        "\(v) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")
                     }
                     values[base] = (v - (feature.mean ?? 0)) / (feature.standardDeviation ?? 1)
                 case .boolean:

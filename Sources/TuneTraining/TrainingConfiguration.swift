@@ -99,14 +99,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     /// What is wrong with these settings, naming the setting, if anything.
     public func validationError() -> String? {
-        if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
+        if epochs < 1 || epochs > 1_000_000 { return "epochs must be in 1...1000000, got \(epochs)" }
         if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be a positive number, got \(learningRate)" }
-        if weightDecay < 0 { return "weight decay must not be negative, got \(weightDecay)" }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be a non-negative number, got \(weightDecay)" }
         if !(momentum >= 0 && momentum < 1) { return "momentum must be in [0, 1), got \(momentum)" }
         if warmupEpochs < 0 || warmupEpochs >= epochs { return "warmup epochs must be in 0..<epochs, got \(warmupEpochs)" }
         if let p = earlyStoppingPatience, p < 1 { return "early-stopping patience must be at least 1, got \(p)" }
         if let p = reduceOnPlateauPatience, p < 0 { return "reduce-on-plateau patience must not be negative, got \(p)" }
-        if let c = gradientClipNorm, !(c > 0) { return "gradient clip norm must be positive, got \(c)" }
+        if let c = gradientClipNorm, !(c > 0 && c.isFinite) { return "gradient clip norm must be a positive number, got \(c)" }
         if !(labelSmoothing >= 0 && labelSmoothing < 1) { return "label smoothing must be in [0, 1), got \(labelSmoothing)" }
         return nil
     }

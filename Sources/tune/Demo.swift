@@ -54,7 +54,7 @@ extension TuneCommand {
             abstract: "Write a generated data set as CSV: moons, spirals, checkerboard, classification or regression.")
 
         @Argument(help: "moons, spirals, checkerboard, classification or regression.") var kind: String
-        @Option(help: "Number of rows.") var rows: Int = 1000
+        @Option(help: "Number of rows (spirals: rounded down to an even number, half per class).") var rows: Int = 1000
         @Option(help: "Random seed.") var seed: UInt64 = 0
         @Option(help: "Noise: coordinate noise (moons, spirals), label noise fraction (classification), target noise (regression).") var noise: Double?
         @Option(help: "Classes of 'classification'.") var classes: Int = 2
@@ -65,6 +65,7 @@ extension TuneCommand {
             guard rows >= 2 && rows <= 100_000_000 else { throw ValidationError("--rows must be in 2...100000000, got \(rows)") }
             guard classes >= 2 && classes <= 100 else { throw ValidationError("--classes must be in 2...100, got \(classes)") }
             guard features >= 3 && features <= 10_000 else { throw ValidationError("--features must be in 3...10000, got \(features)") }
+            if kind == "classification" { guard rows >= classes else { throw ValidationError("--rows (\(rows)) must be at least --classes (\(classes))") } }
             if let noise { guard noise >= 0 && noise.isFinite else { throw ValidationError("--noise must be zero or positive, got \(noise)") } }
         }
 

@@ -45,6 +45,7 @@ extension TuneCommand {
         @Option(help: "Train, validation and test fractions (default: 0.6,0.2,0.2).") var split: String?
         @Option(help: "Columns to leave out, comma-separated (identifiers).") var ignore: String?
         @Option(help: "Missing values: impute, drop or fail (default: impute).") var missing: String?
+        @Option(help: "The most one-hot columns per categorical column; rarer categories share an 'other' column (default: 32).") var categoryLimit: Int?
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
         @Option(help: "A YAML or JSON file of settings.") var config: String?
         @Option(help: "The run directory to write.") var out: String?
@@ -98,6 +99,10 @@ extension TuneCommand {
             if let ignore { s.ignore = ignore.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             if let missing = try parse(missing, "--missing", MissingPolicy.self) { s.missing = missing }
             if let delimiter { s.delimiter = delimiter }
+            if let categoryLimit {
+                guard categoryLimit >= 1 else { throw DataError(path: "--category-limit", "expected a positive integer, got \(categoryLimit)") }
+                s.categoryLimit = categoryLimit
+            }
             if let out { s.out = out }
             if s.out == nil { throw DataError(path: "tune train", "no output directory: pass --out DIR") }
             return s

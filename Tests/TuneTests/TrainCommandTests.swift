@@ -121,3 +121,36 @@ struct TrainCommandTests {
         }
     }
 }
+
+@Suite("Refusing bad models and flags", .serialized)
+struct RefusalTests {
+    @Test func aTamperedModelDescriptionIsAnErrorNotACrash() throws {
+        let dir = scratchDirectory()
+        var s = TrainSettings()
+        s.data = try writeMoonsCSV(dir)
+        s.target = "y"
+        s.epochs = 1
+        s.out = dir.appendingPathComponent("run").path
+        try TrainRun(settings: s).run()
+        let json = dir.appendingPathComponent("run/model/model.json")
+        let original = try String(contentsOf: json, encoding: .utf8)
+        for (from, to) in [("\"no\"", "\"yes\""), ("\"binary\"", "\"multiclass\"")] {
+            try original.replacingOccurrences(of: from, with: to).write(to: json, atomically: true, encoding: .utf8)
+            let r = try runTune(["predict", "--model", s.out!, "--data", s.data!])
+            #expect(r.status == 2, "\(from) -> \(to): \(r.error)")
+            #expect(r.error.contains("model.json"))
+        }
+    }
+
+    @Test func flagsOutOfRangeAreRefused() throws {
+        let dir = scratchDirectory()
+        let g = try runTune(["generate", "classification", "--rows", "2", "--classes", "3", "--out", dir.appendingPathComponent("g.csv").path])
+        #expect(g.status != 0 && g.error.contains("--rows (2) must be at least --classes (3)"))
+        let data = try writeMoonsCSV(dir)
+        let e = try runTune(["train", "--data", data, "--target", "y", "--epochs", "9223372036854775807", "--out", dir.appendingPathComponent("o").path])
+        #expect(e.status == 2 && e.error.contains("epochs must be in 1...1000000"))
+        let w = try runTune(["train", "--data", data, "--target", "y", "--weight-decay", "inf", "--out", dir.appendingPathComponent("o").path])
+        #expect(w.status == 2 && w.error.contains("weight decay"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o").path))
+    }
+}

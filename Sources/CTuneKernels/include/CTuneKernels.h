@@ -82,9 +82,10 @@ size_t tune_scan_field(const uint8_t *p, size_t start, size_t end, uint8_t delim
 /// row_starts[r] is the offset of row r, row_lines[r] its 0-based line within the chunk; blank lines are skipped.
 /// Returns the number of rows; on a row with another number of fields, returns -1 and sets *bad_row_line to its
 /// 0-based line and *bad_row_fields to its field count. Stops (returning rows so far) when capacity is reached.
+/// A line of nothing but spaces is blank. *lines receives the number of lines consumed.
 long tune_parse_plain_csv(const uint8_t *p, size_t start, size_t end, uint8_t delimiter, size_t width, size_t capacity,
                           float *numbers, uint8_t *flags, int64_t *row_starts, int32_t *row_lines,
-                          int64_t *bad_row_line, int64_t *bad_row_fields, size_t *stopped_at);
+                          int64_t *bad_row_line, int64_t *bad_row_fields, size_t *stopped_at, int64_t *lines);
 
 /// How many of the n bytes at p equal b.
 size_t tune_count_byte(const uint8_t *p, size_t n, uint8_t b);
