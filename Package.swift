@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "CTuneKernels"),
@@ -29,7 +30,8 @@ let package = Package(
         .target(name: "TuneData", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneTraining", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
         .target(name: "TuneDiagnosis"),
-        .target(name: "TuneExport", dependencies: ["TuneDiagnosis", "TuneData"]),
+        .target(name: "TuneExport", dependencies: ["TuneDiagnosis", "TuneData", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Generated/README.md"]),
         .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "tune",

@@ -22,9 +22,9 @@ extension Curves {
     }
 }
 
-/// Finds and reads the curves at a path for `tune doctor`: a swift-tune run directory or history.json, a CSV log
-/// (swift-tune's history.csv, Lightning's metrics.csv, Keras's CSVLogger, any table with an epoch column), or a
-/// directory holding one of those.
+/// Finds and reads the curves at a path for `tune doctor`: a swift-tune run directory or history.json, TensorBoard
+/// event files or a log directory of them, a CSV log (swift-tune's history.csv, Lightning's metrics.csv, Keras's
+/// CSVLogger, any table with an epoch column), or a directory holding one of those.
 public enum DoctorInput {
     public static func load(_ path: String, columns: CurveColumns = CurveColumns(), classes: Int? = nil) throws -> Curves {
         var isDirectory: ObjCBool = false
@@ -36,12 +36,16 @@ public enum DoctorInput {
             let url = URL(fileURLWithPath: path)
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("history.json").path) {
                 curves = try loadRun(url)
+            } else if hasEventFiles(url) {
+                curves = try TensorBoardReader.curves(at: path, columns: columns)
             } else if let csv = findCSVLog(url) {
                 curves = try CSVLogReader.read(path: csv, columns: columns)
             } else {
                 let seen = (try? FileManager.default.contentsOfDirectory(atPath: path).sorted().prefix(20).joined(separator: ", ")) ?? ""
-                throw DataError(path: path, "no training log found: expected history.json (swift-tune) or metrics.csv / a CSV log; the directory holds: \(seen)")
+                throw DataError(path: path, "no training log found: expected history.json (swift-tune), TensorBoard event files or metrics.csv / a CSV log; the directory holds: \(seen)")
             }
+        } else if (path as NSString).lastPathComponent.contains("tfevents") {
+            curves = try TensorBoardReader.curves(at: path, columns: columns)
         } else if path.hasSuffix(".json") {
             curves = try loadHistoryJSON(URL(fileURLWithPath: path))
         } else {
@@ -52,6 +56,11 @@ public enum DoctorInput {
             curves.task = classes == 2 ? .binary : .multiclass
         }
         return curves
+    }
+
+    static func hasEventFiles(_ directory: URL) -> Bool {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory.path) else { return false }
+        return enumerator.contains { ($0 as? String).map { ($0 as NSString).lastPathComponent.contains("tfevents") } ?? false }
     }
 
     static func findCSVLog(_ directory: URL) -> String? {

@@ -10,16 +10,18 @@ extension TuneCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read a run's training curves and say what is wrong and what to change.",
             discussion: """
-            PATH is a swift-tune run directory or history.json/history.csv, a PyTorch Lightning metrics.csv (or a log \
-            directory holding one), a Keras CSVLogger file, or any CSV with an epoch column. Columns are found by their \
-            usual names (train_loss, loss, val_loss, val_auc, val_accuracy, ...) or named with the flags. \
-            TensorBoard event files and MLflow runs are not read yet. Exit status 2 when nothing can be read.
+            PATH is a swift-tune run directory or history.json/history.csv; TensorBoard event files or a log directory \
+            (PyTorch's SummaryWriter, Keras's TensorBoard callback with train/ and validation/); a PyTorch Lightning \
+            metrics.csv (or a log directory holding one), a Keras CSVLogger file, or any CSV with an epoch column. \
+            Series are found by their usual names (train/loss, Loss/train, epoch_loss, train_loss, loss, val/loss, \
+            val_loss, val_auc, val_accuracy, ...) or named with the flags (for TensorBoard, TAG or RUN:TAG). MLflow \
+            runs are not read yet. Exit status 2 when nothing can be read.
             """)
 
         @Argument(help: "The run directory or log file.") var path: String
-        @Option(help: "The column of the training loss.") var trainLoss: String?
-        @Option(help: "The column of the validation loss.") var valLoss: String?
-        @Option(help: "The column of the validation metric.") var metric: String?
+        @Option(help: "The column (or TensorBoard tag, RUN:TAG) of the training loss.") var trainLoss: String?
+        @Option(help: "The column (or TensorBoard tag, RUN:TAG) of the validation loss.") var valLoss: String?
+        @Option(help: "The column (or TensorBoard tag, RUN:TAG) of the validation metric.") var metric: String?
         @Option(help: "Whether the metric is better when higher (max) or lower (min); guessed from its name otherwise.") var metricMode: String?
         @Option(help: "The number of classes (2 for binary), for the chance-level loss.") var classes: Int?
         @Flag(help: "Print the findings as JSON.") var json = false

@@ -56,3 +56,61 @@ struct ReaderTests {
         }
     }
 }
+
+/// Expected values below were read from the fixtures with TensorBoard's own EventAccumulator.
+@Suite("Reading TensorBoard event files")
+struct TensorBoardReaderTests {
+    @Test func crc32cKnownAnswerAndRecordFraming() throws {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        let framed = TFRecord.encode([Data("hello".utf8), Data()])
+        #expect(try TFRecord.records(framed, path: "x") == [Data("hello".utf8), Data()])
+        // A record cut short (a writer still at work) ends the list; a flipped data byte is an error.
+        #expect(try TFRecord.records(framed.prefix(framed.count - 3), path: "x") == [Data("hello".utf8)])
+        var corrupt = framed
+        corrupt[13] ^= 0xFF
+        #expect(throws: TFRecord.Problem.self) { try TFRecord.records(corrupt, path: "x") }
+    }
+
+    @Test func pytorchSummaryWriterWithStepLevelTrainingLoss() throws {
+        let points = try TensorBoardReader.scalars(at: fixture("pytorch_tb"))
+        let train = points[""]!["train/loss"]!
+        #expect(train.count == 64 && train[0].step == 1 && abs(train[0].value - 0.779865026473999) < 1e-6)
+        let c = try TensorBoardReader.curves(at: fixture("pytorch_tb"))
+        #expect(c.stepLoss.count == 64)
+        #expect(c.epochCount == 8)
+        #expect(abs((c.validationLoss[7] ?? 0) - 0.9165684580802917) < 1e-6)
+        // Epoch 1's training loss: the mean of steps 1-8.
+        let firstEpoch = train.prefix(8).map(\.value).reduce(0, +) / 8
+        #expect(abs((c.trainLoss[0] ?? 0) - firstEpoch) < 1e-9)
+        #expect(c.metricName == "acc" && abs((c.metric[7] ?? 0) - 0.5) < 1e-6)
+    }
+
+    @Test func pytorchSummaryWriterPerEpoch() throws {
+        let c = try TensorBoardReader.curves(at: fixture("pytorch_tb_epochs"))
+        #expect(c.epochCount == 8)
+        #expect(abs((c.trainLoss[0] ?? 0) - 0.3050973415374756) < 1e-6)
+        #expect(abs((c.validationLoss[7] ?? 0) - 1.3771388530731201) < 1e-6)
+        #expect(c.metricName == "accuracy" && abs((c.metric[7] ?? 0) - 0.4375) < 1e-6)
+        #expect(Doctor().diagnose(c).first?.id == "overfitting")
+    }
+
+    @Test func kerasTensorBoardWithTensorScalarsInRunDirectories() throws {
+        let c = try TensorBoardReader.curves(at: fixture("keras_tb"))
+        #expect(c.epochCount == 8)
+        #expect(abs((c.trainLoss[0] ?? 0) - 0.813296914100647) < 1e-6)
+        #expect(abs((c.trainLoss[7] ?? 0) - 0.4003711938858032) < 1e-6)
+        #expect(abs((c.validationLoss[7] ?? 0) - 0.807243824005127) < 1e-6)
+        #expect(c.metricName == "accuracy" && abs((c.metric[7] ?? 0) - 0.46875) < 1e-6)
+    }
+
+    @Test func namedSeriesAndClearErrors() throws {
+        let c = try TensorBoardReader.curves(at: fixture("keras_tb"), columns: CurveColumns(trainLoss: "train:epoch_accuracy", validationLoss: "validation:epoch_loss"))
+        #expect(abs((c.trainLoss[7] ?? 0) - 0.875) < 1e-6)
+        do {
+            _ = try TensorBoardReader.curves(at: fixture("keras_tb"), columns: CurveColumns(trainLoss: "nope"))
+            Issue.record("no error")
+        } catch let e as DataError {
+            #expect(e.message.contains("no scalar series 'nope'") && e.message.contains("validation:epoch_loss"))
+        }
+    }
+}
