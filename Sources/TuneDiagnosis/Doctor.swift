@@ -12,6 +12,13 @@ public struct Doctor: Sendable {
     /// Every finding of every rule, most severe first (in rule order within a severity), or `healthy`.
     public func diagnose(_ curves: Curves) -> [Finding] {
         var findings = rules.compactMap { $0.examine(curves, thresholds) }
+        // Findings that another makes moot: a loss that does not move is not "too slow"; when the steps are too large,
+        // a rising validation loss or a slow fall are the steps' doing.
+        let ids = Set(findings.map(\.id))
+        var moot = Set<String>()
+        if ids.contains("not_learning") { moot.insert("lr_too_low") }
+        if ids.contains("lr_too_high") { moot.formUnion(["overfitting", "lr_too_low"]) }
+        findings.removeAll { moot.contains($0.id) }
         // A diverged run's other findings are noise.
         if let critical = findings.first(where: { $0.id == "lr_too_high" && $0.severity == .critical }), critical.evidence["first_non_finite_epoch"] != nil || critical.evidence["first_non_finite_step"] != nil {
             findings = [critical]

@@ -15,28 +15,34 @@ public struct Thresholds: Sendable, Equatable, Codable {
     // lr_too_high
     /// The training loss rose above its first value times this.
     public var explosionFactor = 1.5
-    /// Epoch-to-epoch bounces: the median relative jump of the training loss above this, late in training.
-    public var bounceRelative = 0.15
+    /// Epoch-to-epoch bounces: the mean relative jump of the training loss over the second half above this, with a
+    /// third of the jumps upward, while the loss stays above `bounceLevel` of its first value...
+    public var bounceRelative = 0.25
+    public var bounceLevel = 0.3
+    /// ...or (classification) a loss that bounces by more than this and never gets below chance in the second half.
+    public var chanceBounce = 0.05
 
     // noisy
-    /// Step losses: the robust spread of the residuals around a moving median, relative to the smoothed level.
-    public var stepNoiseRelative = 0.25
-    /// Late-training standard deviation of the validation metric (accuracy, AUC) above this.
-    public var metricNoise = 0.02
+    /// Step losses: the mean absolute residual around a moving median over the second half, relative to the mean
+    /// loss there (or a tenth of the mean of the first 5% of steps, whichever is larger).
+    public var stepNoiseRelative = 0.41
+    /// The standard deviation of the epoch-to-epoch changes of the validation metric (accuracy, AUC) over the last 30%
+    /// of at least 10 epochs.
+    public var metricNoise = 0.04
 
     // overfitting
     /// The validation loss rose this fraction above its minimum by the end...
-    public var overfitRise = 0.1
+    public var overfitRise = 0.15
     /// ...while the training loss kept falling by this fraction after that minimum.
-    public var overfitTrainFall = 0.05
+    public var overfitTrainFall = 0.1
 
     // underfitting
     /// The final training loss is at least this fraction of the chance loss (or of the first loss)...
-    public var underfitLevel = 0.5
+    public var underfitLevel = 0.6
     /// ...validation and training losses differ by at most this fraction...
-    public var underfitGap = 0.15
+    public var underfitGap = 0.2
     /// ...and the loss moved by at most this fraction over the last third.
-    public var flatFraction = 0.02
+    public var flatFraction = 0.03
 
     // still_improving
     /// Over the last fifth, both losses fell by at least this fraction.

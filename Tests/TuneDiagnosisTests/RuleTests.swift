@@ -60,7 +60,7 @@ struct RuleTests {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Double(state >> 11) / Double(1 << 53) - 0.5
         }
-        c.stepLoss = (0..<600).map { i in 0.3 + 0.4 * exp(-Double(i) / 100) + 0.4 * noise() }
+        c.stepLoss = (0..<600).map { i in 0.3 + 0.4 * exp(-Double(i) / 100) + 0.8 * noise() }
         c.trainingRows = 10_000
         c.batchSize = 4
         let f = Noisy().examine(c, Thresholds())

@@ -34,13 +34,19 @@ public struct LearningRateTooHigh: DiagnosisRule {
                            nextStep: next)
         }
         // Large bounces late in training while the loss is still high.
-        guard values.count >= t.minimumEpochs else { return nil }
-        let late = Array(values.suffix(max(values.count / 2, 3)))
+        guard values.count >= 4 else { return nil }
+        let late = Array(values.suffix(values.count - values.count / 2))
         let jumps = zip(late.dropFirst(), late).map { abs($0 - $1) / max(abs($1), 1e-12) }
-        let bounce = CurveMath.median(jumps)
+        let bounce = CurveMath.mean(jumps)
         let upward = zip(late.dropFirst(), late).filter { $0 > $1 }.count
-        let level = values.min()! > 0 ? late.min()! / max(first, 1e-12) : 0
-        if bounce > t.bounceRelative && upward >= jumps.count / 3 && level > 0.2 {
+        let level = late.min()! / max(first, 1e-12)
+        if let chance = c.chanceLoss, late.min()! > chance, bounce > t.chanceBounce {
+            return Finding(id: id, severity: .warning, epochs: [train[train.count - late.count].epoch, train[train.count - 1].epoch],
+                           evidence: ["mean_relative_jump": bounce, "lowest_late_loss": late.min()!, "chance_loss": chance],
+                           explanation: "Over the second half the training loss bounces (\(fmt(100 * bounce))% from epoch to epoch) and never gets below \(fmt(chance)), the loss of guessing: the steps are too large to settle into anything.",
+                           nextStep: next)
+        }
+        if bounce > t.bounceRelative && Double(upward) >= Double(jumps.count) / 3 && level > t.bounceLevel {
             return Finding(id: id, severity: .warning, epochs: [train[train.count - late.count].epoch, train[train.count - 1].epoch],
                            evidence: ["median_relative_jump": bounce, "late_level_vs_first": level],
                            explanation: "Late in training the loss jumps by \(fmt(100 * bounce))% from epoch to epoch (rising in \(upward) of \(jumps.count) epochs) while still at \(fmt(100 * level))% of its first value: the steps bounce across the valley.",

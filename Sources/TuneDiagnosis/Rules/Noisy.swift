@@ -19,22 +19,21 @@ public struct Noisy: DiagnosisRule {
             let smooth = CurveMath.movingMedian(steps, window: window)
             let half = steps.count / 2
             let residuals = zip(steps[half...], smooth[half...]).map { $0 - $1 }
-            let level = CurveMath.median(Array(smooth[half...]))
-            // Against the late level, but not below a tenth of the early level: near-zero losses make any wiggle
-            // look large in relative terms.
-            let early = CurveMath.median(Array(smooth.prefix(max(steps.count / 20, 1))))
-            let spread = CurveMath.robustSpread(residuals) / max(abs(level), 0.1 * abs(early), 1e-12)
+            let level = CurveMath.mean(Array(steps[half...]))
+            // Against the late mean loss, but not below a tenth of the early one: near zero, any wiggle looks large.
+            let early = CurveMath.mean(Array(steps.prefix(max(steps.count / 20, 1))))
+            let spread = CurveMath.mean(residuals.map { abs($0) }) / max(abs(level), 0.1 * abs(early), 1e-12)
             if spread > t.stepNoiseRelative {
                 return Finding(id: id, severity: .warning, epochs: [], evidence: ["step_noise_relative": spread, "smoothed_level": level],
-                               explanation: "In the second half of training the step losses scatter by \(fmt(100 * spread))% of their smoothed level (\(fmt(level))): each step's gradient is a noisy estimate.",
+                               explanation: "In the second half of training the step losses scatter by \(fmt(100 * spread))% of their mean (\(fmt(level))) around their trend: each step's gradient is a noisy estimate.",
                                nextStep: next)
             }
         }
         let metric = points(c.metric).map(\.value).filter(\.isFinite)
-        if metric.count >= 2 * t.minimumEpochs, c.metricHigherIsBetter {
-            let late = Array(metric.suffix(metric.count * 3 / 10))
-            let detrended = zip(late.dropFirst(), late).map { $0 - $1 }
-            let spread = CurveMath.standardDeviation(detrended) / 2.0.squareRoot()
+        if metric.count >= 10, c.metricHigherIsBetter {
+            let late = Array(metric.suffix(max(metric.count * 3 / 10, 3)))
+            let changes = zip(late.dropFirst(), late).map { $0 - $1 }
+            let spread = CurveMath.standardDeviation(changes)
             if spread > t.metricNoise {
                 let name = c.metricName ?? "metric"
                 return Finding(id: id, severity: .warning, epochs: [metric.count - late.count + 1, metric.count],

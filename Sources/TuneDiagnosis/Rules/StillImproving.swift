@@ -9,9 +9,12 @@ public struct StillImproving: DiagnosisRule {
         let train = points(c.trainLoss).filter { $0.value.isFinite }
         let validation = points(c.validationLoss).filter { $0.value.isFinite }
         guard train.count >= t.minimumEpochs, validation.count >= t.minimumEpochs else { return nil }
-        let window = max(train.count / 5, 3)
-        let trainFall = -CurveMath.relativeChange(train.suffix(window).map(\.value))
-        let validationFall = -CurveMath.relativeChange(validation.suffix(window).map(\.value))
+        // The last fifth: from the epoch at 80% of the run to the end.
+        let from = max(Int(0.8 * Double(train.count)) - 1, 0)
+        let window = train.count - from
+        let trainFall = -CurveMath.relativeChange([train[from].value, train[train.count - 1].value])
+        let validationFrom = max(Int(0.8 * Double(validation.count)) - 1, 0)
+        let validationFall = -CurveMath.relativeChange([validation[validationFrom].value, validation[validation.count - 1].value])
         guard trainFall >= t.stillImprovingFall, validationFall >= t.stillImprovingFall else { return nil }
         // Also the validation loss must be at (or within a hair of) its minimum at the end.
         let best = validation.map(\.value).min()!, last = validation[validation.count - 1].value

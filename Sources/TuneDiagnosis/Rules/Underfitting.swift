@@ -14,7 +14,7 @@ public struct Underfitting: DiagnosisRule {
         guard gap <= t.underfitGap else { return nil }
         let lastThird = Array(train.suffix(max(train.count / 3, 2)))
         let movement = abs(CurveMath.relativeChange(lastThird))
-        guard movement <= t.flatFraction * Double(lastThird.count) / 3 + t.flatFraction else { return nil }
+        guard movement <= t.flatFraction else { return nil }
         let against = c.chanceLoss != nil ? "the \(fmt(reference)) a model that guesses would score" : "its first value \(fmt(reference))"
         return Finding(
             id: id, severity: .warning, epochs: [train.count - lastThird.count + 1, train.count],
