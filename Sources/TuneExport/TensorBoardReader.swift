@@ -135,18 +135,18 @@ public enum TensorBoardReader {
         var steps = columns.trainLoss == nil ? try lookup(nil, stepLossTags, "step loss") : nil
         var curves = Curves()
         curves.source = path
-        let epochSteps = validation?.points.map(\.step) ?? []
         if let train, let validation, train.points.count > 2 * max(validation.points.count, 1) {
-            // Step-level training loss: average it between consecutive validation steps.
+            // Step-level training loss: each step belongs to the first validation point written after it (by wall
+            // time, which does not depend on how the steps were numbered; by step where the times tie), and each
+            // epoch's training loss is the mean of its steps.
             if steps == nil { steps = train }
-            var epochs: [Double?] = []
-            var previous = Int64.min
-            for boundary in epochSteps {
-                let inside = train.points.filter { $0.step > previous && $0.step <= boundary }.map(\.value)
-                epochs.append(inside.isEmpty ? nil : inside.reduce(0, +) / Double(inside.count))
-                previous = boundary
+            var sums = [Double](repeating: 0, count: validation.points.count), counts = [Int](repeating: 0, count: validation.points.count)
+            for p in train.points {
+                guard let k = validation.points.firstIndex(where: { $0.wallTime > p.wallTime || ($0.wallTime == p.wallTime && $0.step >= p.step) }) else { continue }
+                sums[k] += p.value
+                counts[k] += 1
             }
-            curves.trainLoss = epochs
+            curves.trainLoss = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : nil }
         } else {
             curves.trainLoss = train?.points.map { $0.value } ?? []
         }

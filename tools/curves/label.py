@@ -168,6 +168,9 @@ def main():
     result = {}
     for name, (T, V, M, higher, S, classes, G) in curves.items():
         if not T:
+            # Stopped within the first epoch: only a diverged run does that.
+            if any(not finite(s) for s in S):
+                result[name] = {"path": os.path.join(OUT, "runs", name), "classes": None, "labels": ["lr_too_high"]}
             continue
         found = sorted(labels(T, V, M, higher, S, classes, best[tuple(name.split("-")[:2])], G))
         path = os.path.join(OUT, "runs", name)

@@ -18,7 +18,7 @@ public struct LearningRateTooHigh: DiagnosisRule {
                            explanation: "The loss became \(c.stepLoss[bad]) at step \(bad + 1): training diverged.", nextStep: next)
         }
         let train = points(c.trainLoss)
-        guard train.count >= 3 else { return nil }
+        guard train.count >= 2 else { return nil }
         let first = train[0].value, values = train.map(\.value)
         // An explosion, or an end above the start.
         if let peak = values.dropFirst().max(), peak > first * t.explosionFactor {
