@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneDiagnosisTests", dependencies: ["TuneDiagnosis", "TuneExport", "TuneData"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData"]),
+        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport"]),
     ],
     swiftLanguageModes: [.v6]
 )

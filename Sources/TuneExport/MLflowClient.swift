@@ -1,0 +1,154 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TuneData
+import TuneDiagnosis
+
+/// Reads runs from an MLflow tracking server through its REST API (`/api/2.0/mlflow/...`).
+///
+/// Credentials come from the environment, as MLflow's own client takes them: `MLFLOW_TRACKING_TOKEN` (sent as a bearer
+/// token) or `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD` (basic authentication). They are sent, never
+/// printed or logged; error messages name the server and the request, not the headers.
+public struct MLflowClient: Sendable {
+    public let baseURL: URL
+    let authorization: String?
+    /// Seconds to wait for each request.
+    public var timeout: TimeInterval = 30
+
+    public init(url: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        baseURL = url
+        if let token = environment["MLFLOW_TRACKING_TOKEN"], !token.isEmpty {
+            authorization = "Bearer \(token)"
+        } else if let user = environment["MLFLOW_TRACKING_USERNAME"], let password = environment["MLFLOW_TRACKING_PASSWORD"] {
+            authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        } else {
+            authorization = nil
+        }
+    }
+
+    /// One metric value as MLflow stores it.
+    public struct Metric: Decodable, Sendable {
+        public let key: String
+        public let value: Double
+        public let timestamp: Int64
+        public let step: Int64
+
+        enum CodingKeys: String, CodingKey { case key, value, timestamp, step }
+
+        /// An integer field written as a number or as a string; 0 when absent.
+        static func integer(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) -> Int64 {
+            if let n = try? c.decode(Int64.self, forKey: key) { return n }
+            if let s = try? c.decode(String.self, forKey: key), let n = Int64(s) { return n }
+            return 0
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            key = try c.decode(String.self, forKey: .key)
+            // MLflow writes NaN and infinities as strings, and 64-bit integers as strings in some versions.
+            if let v = try? c.decode(Double.self, forKey: .value) {
+                value = v
+            } else {
+                let text = try c.decode(String.self, forKey: .value)
+                value = Double(text) ?? (text.lowercased().contains("nan") ? .nan : (text.hasPrefix("-") ? -.infinity : .infinity))
+            }
+            timestamp = Self.integer(c, .timestamp)
+            step = Self.integer(c, .step)
+        }
+    }
+
+    /// GET `path` with `query`, decoded as `T`; a `DataError` naming the server and what went wrong otherwise.
+    func get<T: Decodable>(_ path: String, _ query: [URLQueryItem], as type: T.Type) throws -> T {
+        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        components.queryItems = query
+        guard let url = components.url else { throw DataError(path: baseURL.absoluteString, "cannot form a request for \(path)") }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let (data, response, error) = Self.send(request)
+        let place = "\(baseURL.absoluteString) (\(path))"
+        if let error { throw DataError(path: place, "the MLflow server did not answer: \(error.localizedDescription)") }
+        guard let http = response as? HTTPURLResponse, let data else { throw DataError(path: place, "no answer from the MLflow server") }
+        guard (200..<300).contains(http.statusCode) else {
+            let message = (try? JSONDecoder().decode([String: String].self, from: data))?["message"] ?? String(decoding: data.prefix(200), as: UTF8.self)
+            throw DataError(path: place, "the MLflow server answered \(http.statusCode): \(message)")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw DataError(path: place, "the MLflow server's answer is not what the REST API describes: \(error)")
+        }
+    }
+
+    /// A request sent and waited for (the command line has nothing else to do meanwhile), never longer than its
+    /// timeout plus five seconds: a server that accepts the connection and never answers does not hang the caller.
+    static func send(_ request: URLRequest) -> (Data?, URLResponse?, Error?) {
+        final class Box: @unchecked Sendable {
+            let lock = NSLock()
+            var result: (Data?, URLResponse?, Error?) = (nil, nil, nil)
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            box.lock.lock()
+            box.result = (data, response, error)
+            box.lock.unlock()
+            done.signal()
+        }
+        task.resume()
+        if done.wait(timeout: .now() + request.timeoutInterval + 5) == .timedOut {
+            task.cancel()
+            return (nil, nil, URLError(.timedOut))
+        }
+        box.lock.lock()
+        defer { box.lock.unlock() }
+        return box.result
+    }
+
+    /// The keys of the metrics a run logged.
+    public func metricKeys(run: String) throws -> [String] {
+        struct Response: Decodable {
+            struct Run: Decodable {
+                struct RunData: Decodable { let metrics: [Metric]? }
+                let data: RunData?
+            }
+            let run: Run
+        }
+        let response = try get("api/2.0/mlflow/runs/get", [URLQueryItem(name: "run_id", value: run)], as: Response.self)
+        return (response.run.data?.metrics ?? []).map(\.key).sorted()
+    }
+
+    /// Every value a run logged for `key`, following the pages.
+    public func history(run: String, key: String) throws -> [Metric] {
+        struct Response: Decodable {
+            let metrics: [Metric]?
+            let next_page_token: String?
+        }
+        var all: [Metric] = []
+        var token: String?
+        repeat {
+            var query = [URLQueryItem(name: "run_id", value: run), URLQueryItem(name: "metric_key", value: key),
+                         URLQueryItem(name: "max_results", value: "25000")]
+            if let token { query.append(URLQueryItem(name: "page_token", value: token)) }
+            let page = try get("api/2.0/mlflow/metrics/get-history", query, as: Response.self)
+            all += page.metrics ?? []
+            token = page.next_page_token.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return all
+    }
+
+    /// The doctor's curves of a run: every metric's history, then the usual names (`train_loss`, `loss`, `val_loss`,
+    /// `val_accuracy`, ...) or the named ones.
+    public func curves(run: String, columns: CurveColumns = CurveColumns()) throws -> Curves {
+        var series: [String: [TensorBoardReader.Point]] = [:]
+        for key in try metricKeys(run: run) {
+            var byStep: [Int64: TensorBoardReader.Point] = [:]
+            for m in try history(run: run, key: key) {
+                byStep[m.step] = TensorBoardReader.Point(step: m.step, value: m.value, wallTime: Double(m.timestamp) / 1000)
+            }
+            series[key] = byStep.values.sorted { $0.step < $1.step }
+        }
+        let source = "\(baseURL.absoluteString) run \(run)"
+        guard !series.isEmpty else { throw DataError(path: source, "the run has no metrics") }
+        return try ScalarSeries.curves(["": series], source: source, columns: columns)
+    }
+}
