@@ -1,0 +1,96 @@
+import Foundation
+
+/// Decides whether a running trial should stop, from its intermediate values and the other trials'. One method.
+public protocol Pruner: Sendable {
+    func shouldPrune(study: Study, trial: FrozenTrial) -> Bool
+}
+
+/// Never prunes.
+public struct NoPruner: Pruner {
+    public init() {}
+    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool { false }
+}
+
+/// Prunes a trial whose best value so far is worse than the given percentile of the other complete trials' values
+/// at the same step (Optuna's PercentilePruner); the median pruner is the 50th percentile.
+public struct PercentilePruner: Pruner {
+    public var percentile: Double
+    /// Complete trials needed before anything is pruned.
+    public var startupTrials: Int
+    /// Steps of a trial before it can be pruned.
+    public var warmupSteps: Int
+    /// Only every this many steps are judged.
+    public var intervalSteps: Int
+
+    public init(percentile: Double, startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1) {
+        precondition(percentile >= 0 && percentile <= 100, "PercentilePruner: percentile must be in 0...100")
+        self.percentile = percentile
+        self.startupTrials = startupTrials
+        self.warmupSteps = warmupSteps
+        self.intervalSteps = max(intervalSteps, 1)
+    }
+
+    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool {
+        guard let step = trial.lastStep, step >= warmupSteps, (step - warmupSteps) % intervalSteps == 0 else { return false }
+        let complete = study.trials.filter { $0.state == .complete && $0.number != trial.number }
+        guard complete.count >= startupTrials else { return false }
+        let others = complete.compactMap { $0.intermediate[step] }.filter(\.isFinite)
+        guard !others.isEmpty else { return false }
+        let values = trial.intermediate.filter { $0.key <= step }.map(\.value).filter(\.isFinite)
+        guard let best = study.direction == .minimize ? values.min() : values.max() else { return true }  // only NaN: prune
+        // For maximisation the p-th percentile from the top.
+        let q = study.direction == .minimize ? percentile : 100 - percentile
+        let threshold = Self.percentile(others, q)
+        return study.direction == .minimize ? best > threshold : best < threshold
+    }
+
+    /// The q-th percentile (0...100) by linear interpolation, as numpy's default.
+    static func percentile(_ values: [Double], _ q: Double) -> Double {
+        let s = values.sorted()
+        let position = q / 100 * Double(s.count - 1)
+        let lo = Int(position.rounded(.down)), hi = min(lo + 1, s.count - 1)
+        return s[lo] + (s[hi] - s[lo]) * (position - Double(lo))
+    }
+}
+
+/// The median pruner: PercentilePruner at 50 (Optuna's defaults: 5 startup trials, no warmup).
+public func MedianPruner(startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1) -> PercentilePruner {
+    PercentilePruner(percentile: 50, startupTrials: startupTrials, warmupSteps: warmupSteps, intervalSteps: intervalSteps)
+}
+
+/// Asynchronous successive halving (ASHA, Li et al. 2018; Optuna's SuccessiveHalvingPruner): rung r sits at step
+/// minResource * reductionFactor^(minEarlyStoppingRate + r); a trial reaching a rung records its value there (in the
+/// study's storage, so that it works across processes) and goes on only if it is among the best
+/// 1/reductionFactor of all values recorded at that rung.
+public struct SuccessiveHalvingPruner: Pruner {
+    public var minResource: Int
+    public var reductionFactor: Int
+    public var minEarlyStoppingRate: Int
+
+    public init(minResource: Int = 1, reductionFactor: Int = 4, minEarlyStoppingRate: Int = 0) {
+        precondition(minResource >= 1 && reductionFactor >= 2 && minEarlyStoppingRate >= 0, "SuccessiveHalvingPruner: bad settings")
+        self.minResource = minResource
+        self.reductionFactor = reductionFactor
+        self.minEarlyStoppingRate = minEarlyStoppingRate
+    }
+
+    /// The step of rung `r`.
+    public func rungStep(_ r: Int) -> Int {
+        minResource * Int(pow(Double(reductionFactor), Double(minEarlyStoppingRate + r)))
+    }
+
+    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool {
+        guard let step = trial.lastStep, let value = trial.intermediate[step], value.isFinite else {
+            return trial.lastStep != nil  // a non-finite value: prune
+        }
+        var rung = 0
+        while trial.attributes["rung_\(rung)"] != nil { rung += 1 }
+        guard step >= rungStep(rung) else { return false }
+        study.storage.setAttribute(trial.number, key: "rung_\(rung)", value: String(value))
+        let competing = study.trials.compactMap { $0.number == trial.number ? value : $0.attributes["rung_\(rung)"].flatMap(Double.init) }
+        guard competing.count > 1 else { return false }
+        let keep = max(competing.count / reductionFactor, 1)
+        let sorted = competing.sorted { study.direction.isBetter($0, than: $1) }
+        return study.direction.isBetter(sorted[keep - 1], than: value)
+    }
+}

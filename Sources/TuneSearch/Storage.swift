@@ -1,0 +1,58 @@
+import Foundation
+
+/// Where a study keeps its trials. The in-memory storage is one; the SQLite storage (for studies that outlive a
+/// process or run in several) is another.
+public protocol StudyStorage: AnyObject {
+    /// A new trial, numbered in creation order.
+    func createTrial(state: TrialState) -> Int
+    func trial(_ number: Int) -> FrozenTrial
+    func allTrials() -> [FrozenTrial]
+    func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution)
+    func report(_ number: Int, value: Double, step: Int)
+    func setAttribute(_ number: Int, key: String, value: String)
+    func finish(_ number: Int, state: TrialState, value: Double?, failure: String?)
+}
+
+/// Trials kept in memory, safe to use from several threads.
+public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
+    private var trials: [FrozenTrial] = []
+    private let lock = NSLock()
+
+    public init() {}
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    public func createTrial(state: TrialState) -> Int {
+        locked {
+            trials.append(FrozenTrial(number: trials.count, state: state))
+            return trials.count - 1
+        }
+    }
+
+    public func trial(_ number: Int) -> FrozenTrial { locked { trials[number] } }
+
+    public func allTrials() -> [FrozenTrial] { locked { trials } }
+
+    public func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution) {
+        locked {
+            trials[number].parameters[name] = value
+            trials[number].distributions[name] = distribution
+        }
+    }
+
+    public func report(_ number: Int, value: Double, step: Int) { locked { trials[number].intermediate[step] = value } }
+
+    public func setAttribute(_ number: Int, key: String, value: String) { locked { trials[number].attributes[key] = value } }
+
+    public func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) {
+        locked {
+            trials[number].state = state
+            trials[number].value = value
+            trials[number].failure = failure
+        }
+    }
+}

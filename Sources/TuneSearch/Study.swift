@@ -1,0 +1,90 @@
+import Foundation
+
+/// Whether the objective is to be made small or large.
+public enum Direction: String, Codable, Sendable {
+    case minimize, maximize
+
+    /// Whether `a` is better than `b`.
+    public func isBetter(_ a: Double, than b: Double) -> Bool { self == .minimize ? a < b : a > b }
+}
+
+/// A search over parameters, in Optuna's manner: a sampler proposes, the objective measures, a pruner stops hopeless
+/// trials early, a storage keeps everything.
+///
+/// ```swift
+/// let study = Study(direction: .maximize, sampler: TPESampler(seed: 1))
+/// try study.optimize(trials: 50) { trial in
+///     let lr = try trial.suggestFloat("lr", 1e-5, 1e-1, log: true)
+///     return train(lr: lr)
+/// }
+/// ```
+public final class Study {
+    public let direction: Direction
+    public let sampler: any Sampler
+    public let pruner: any Pruner
+    public let storage: any StudyStorage
+    private var queue: [[String: ParameterValue]] = []
+    private let queueLock = NSLock()
+
+    public init(direction: Direction, sampler: any Sampler = RandomSampler(seed: 0), pruner: any Pruner = NoPruner(),
+                storage: any StudyStorage = InMemoryStorage()) {
+        self.direction = direction
+        self.sampler = sampler
+        self.pruner = pruner
+        self.storage = storage
+    }
+
+    /// Every trial so far.
+    public var trials: [FrozenTrial] { storage.allTrials() }
+
+    /// The complete trial with the best value.
+    public var bestTrial: FrozenTrial? {
+        trials.filter { $0.state == .complete && $0.value != nil }.min { a, b in
+            direction.isBetter(a.value!, than: b.value!) || (a.value! == b.value! && a.number < b.number)
+        }
+    }
+
+    /// Queues a known configuration: the next trial asked takes these values for the parameters it suggests.
+    public func enqueue(_ parameters: [String: ParameterValue]) {
+        queueLock.lock()
+        queue.append(parameters)
+        queueLock.unlock()
+    }
+
+    /// A new running trial.
+    public func ask() -> Trial {
+        queueLock.lock()
+        let fixed = queue.isEmpty ? [:] : queue.removeFirst()
+        queueLock.unlock()
+        return Trial(study: self, number: storage.createTrial(state: .running), fixed: fixed)
+    }
+
+    /// Records a trial's outcome: a value (complete), or pruned or failed (with the reason).
+    public func tell(_ trial: Trial, value: Double) {
+        if value.isFinite {
+            storage.finish(trial.number, state: .complete, value: value, failure: nil)
+        } else {
+            storage.finish(trial.number, state: .failed, value: nil, failure: "the objective returned \(value)")
+        }
+    }
+
+    public func tell(_ trial: Trial, state: TrialState, failure: String? = nil) {
+        storage.finish(trial.number, state: state, value: state == .pruned ? trial.frozen.intermediate[trial.frozen.lastStep ?? 0] : nil,
+                       failure: failure)
+    }
+
+    /// Runs `trials` trials one after the other. An objective that throws `SearchError.pruned` marks its trial pruned;
+    /// any other error marks it failed with the error's description, and the study goes on.
+    public func optimize(trials count: Int, _ objective: (Trial) throws -> Double) {
+        for _ in 0..<count {
+            let trial = ask()
+            do {
+                tell(trial, value: try objective(trial))
+            } catch SearchError.pruned {
+                tell(trial, state: .pruned)
+            } catch {
+                tell(trial, state: .failed, failure: "\(error)")
+            }
+        }
+    }
+}

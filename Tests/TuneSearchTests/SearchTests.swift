@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import TuneSearch
+
+@Suite("Samplers")
+struct SamplerTests {
+    func draws(_ sampler: any Sampler, _ distribution: Distribution, _ n: Int) -> [ParameterValue] {
+        let study = Study(direction: .minimize, sampler: sampler)
+        return (0..<n).map { _ in
+            let t = study.ask()
+            let v = try! t.suggest("x", distribution)
+            study.tell(t, value: 0)
+            return v
+        }
+    }
+
+    @Test func randomDrawsStayInBoundsFollowTheLogScaleAndRepeatForASeed() {
+        let log = Distribution.float(low: 1e-5, high: 1e-1, log: true, step: nil)
+        let a = draws(RandomSampler(seed: 1), log, 400), b = draws(RandomSampler(seed: 1), log, 400)
+        #expect(a == b)
+        #expect(a != draws(RandomSampler(seed: 2), log, 400))
+        let values = a.map { $0.double! }
+        #expect(values.allSatisfy { $0 >= 1e-5 && $0 <= 1e-1 })
+        // Log-uniform over four decades: half of the draws below 1e-3 (binomial sd 10 of 400).
+        #expect(abs(values.filter { $0 < 1e-3 }.count - 200) < 50)
+        let ints = draws(RandomSampler(seed: 3), .int(low: 4, high: 20, step: 4, log: false), 200).map { $0.int! }
+        #expect(Set(ints) == [4, 8, 12, 16, 20])
+        let stepped = draws(RandomSampler(seed: 3), .float(low: 0, high: 1, log: false, step: 0.25), 100).map { $0.double! }
+        #expect(Set(stepped).isSubset(of: [0, 0.25, 0.5, 0.75, 1]))
+        let choices: [ParameterValue] = [.string("relu"), .string("swish"), .string("gelu")]
+        #expect(Set(draws(RandomSampler(seed: 4), .categorical(choices), 60)) == Set(choices))
+    }
+
+    @Test func theGridVisitsEveryPointOnce() {
+        let grid = GridSampler(["lr": GridSampler.logGrid(1e-4, 1e-1).map { .double($0) }, "width": [.int(32), .int(64)]], seed: 5)
+        #expect(GridSampler.logGrid(1e-5, 1e-1).count == 5)
+        #expect(abs(GridSampler.logGrid(1e-5, 1e-1)[2] - 1e-3) < 1e-15)
+        let study = Study(direction: .minimize, sampler: grid)
+        var seen = Set<[ParameterValue]>()
+        for _ in 0..<grid.count {
+            let t = study.ask()
+            seen.insert([try! t.suggest("lr", .float(low: 1e-4, high: 1e-1, log: true, step: nil)),
+                         try! t.suggest("width", .categorical([.int(32), .int(64)]))])
+            study.tell(t, value: 0)
+        }
+        #expect(seen.count == 8)
+    }
+
+    @Test func quasiRandomPointsCoverTheIntervalEvenly() {
+        func largestGap(_ v: [Double]) -> Double {
+            let s = ([0] + v + [1]).sorted()
+            return zip(s.dropFirst(), s).map { $0 - $1 }.max()!
+        }
+        let unit = Distribution.float(low: 0, high: 1, log: false, step: nil)
+        let quasi = draws(QuasiRandomSampler(seed: 1), unit, 64).map { $0.double! }
+        let random = draws(RandomSampler(seed: 1), unit, 64).map { $0.double! }
+        #expect(quasi.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // A shifted van der Corput sequence leaves gaps of at most 2/64; random points leave gaps near ln(64)/64.
+        #expect(largestGap(quasi) <= 2.0 / 64 + 1e-9)
+        #expect(largestGap(quasi) < largestGap(random))
+        #expect(QuasiRandomSampler.halton(3, base: 2) == 0.75)
+    }
+
+    @Test func tpeFindsABetterLearningRateThanRandomSearch() {
+        // The best learning rate is 1e-3: the objective is the squared distance in decades.
+        func bestValue(_ sampler: any Sampler) -> Double {
+            let study = Study(direction: .minimize, sampler: sampler)
+            study.optimize(trials: 40) { t in
+                let lr = try t.suggestFloat("lr", 1e-6, 1, log: true)
+                let width = try t.suggestInt("width", 8, 256, log: true)
+                return pow(log10(lr) + 3, 2) + pow(log2(Double(width)) - 6, 2) / 4
+            }
+            return study.bestTrial!.value!
+        }
+        let tpe = (1...5).map { bestValue(TPESampler(seed: UInt64($0))) }
+        let random = (1...5).map { bestValue(RandomSampler(seed: UInt64($0))) }
+        #expect(tpe.reduce(0, +) < random.reduce(0, +), "TPE \(tpe), random \(random)")
+        #expect(bestValue(TPESampler(seed: 9)) == bestValue(TPESampler(seed: 9)), "deterministic for a seed")
+        #expect(TPESampler.gamma(10) == 1 && TPESampler.gamma(100) == 10 && TPESampler.gamma(1000) == 25)
+    }
+}
+
+@Suite("Pruners on hand-made tables")
+struct PrunerTests {
+    /// A study with complete trials whose values at step 3 are `values`, and a running trial.
+    func study(_ direction: Direction, _ values: [Double], pruner: any Pruner) -> (Study, Trial) {
+        let s = Study(direction: direction, pruner: pruner)
+        for v in values {
+            let t = s.ask()
+            t.report(v, step: 3)
+            s.tell(t, value: v)
+        }
+        return (s, s.ask())
+    }
+
+    @Test func theMedianPrunerComparesWithTheMedianAtTheSameStep() {
+        var (s, t) = study(.minimize, [1, 2, 3, 4, 5], pruner: MedianPruner())
+        t.report(3.5, step: 3)
+        #expect(t.shouldPrune())
+        (s, t) = study(.minimize, [1, 2, 3, 4, 5], pruner: MedianPruner())
+        t.report(4, step: 2)
+        t.report(2.5, step: 3)
+        #expect(!t.shouldPrune(), "the best value so far is below the median 3")
+        (s, t) = study(.maximize, [1, 2, 3, 4, 5], pruner: MedianPruner())
+        t.report(2.5, step: 3)
+        #expect(t.shouldPrune())
+        (s, t) = study(.minimize, [1, 2, 3, 4], pruner: MedianPruner())
+        t.report(100, step: 3)
+        #expect(!t.shouldPrune(), "fewer than 5 complete trials: no pruning yet")
+        (s, t) = study(.minimize, [1, 2, 3, 4, 5], pruner: MedianPruner(warmupSteps: 5))
+        t.report(100, step: 3)
+        #expect(!t.shouldPrune(), "still warming up")
+        _ = s
+    }
+
+    @Test func aPercentilePrunerIsStricterBelowTheMedian() {
+        // The 25th percentile of 1...5 is 2 (numpy's linear interpolation).
+        #expect(PercentilePruner.percentile([1, 2, 3, 4, 5], 25) == 2)
+        let (_, t) = study(.minimize, [1, 2, 3, 4, 5], pruner: PercentilePruner(percentile: 25))
+        t.report(2.5, step: 3)
+        #expect(t.shouldPrune())
+    }
+
+    @Test func successiveHalvingKeepsTheBestFractionOfEachRung() {
+        let s = Study(direction: .minimize, pruner: SuccessiveHalvingPruner(minResource: 1, reductionFactor: 2))
+        let a = s.ask(), b = s.ask(), c = s.ask()
+        a.report(0.5, step: 1)
+        #expect(!a.shouldPrune(), "alone at rung 0")
+        b.report(0.9, step: 1)
+        #expect(b.shouldPrune(), "worse than the best half of [0.5, 0.9]")
+        c.report(0.1, step: 1)
+        #expect(!c.shouldPrune())
+        #expect(c.frozen.attributes["rung_0"] == "0.1", "rung values are kept in the study's storage")
+        // Rung 1 at step 2.
+        c.report(0.05, step: 2)
+        #expect(!c.shouldPrune())
+        a.report(0.4, step: 2)
+        #expect(a.shouldPrune(), "at rung 1, [0.05, 0.4]: only the best half goes on")
+    }
+}
+
+@Suite("Studies")
+struct StudyTests {
+    @Test func failuresPrunedTrialsEnqueuedValuesAndConditionalParameters() {
+        let study = Study(direction: .maximize, sampler: RandomSampler(seed: 1), pruner: MedianPruner(startupTrials: 0))
+        study.enqueue(["optimizer": .string("sgd"), "momentum": .double(0.9)])
+        study.optimize(trials: 6) { t in
+            let optimizer = try t.suggestCategorical("optimizer", [.string("adam"), .string("sgd")])
+            if optimizer == .string("sgd") {
+                _ = try t.suggestFloat("momentum", 0, 0.99)  // only sgd trials have it
+            }
+            if t.number == 3 { throw CocoaError(.fileNoSuchFile) }
+            if t.number == 4 { throw SearchError.pruned }
+            return Double(t.number)
+        }
+        let trials = study.trials
+        #expect(trials[0].parameters == ["optimizer": .string("sgd"), "momentum": .double(0.9)], "the enqueued configuration")
+        #expect(trials[3].state == .failed && trials[3].failure?.isEmpty == false)
+        #expect(trials[4].state == .pruned)
+        #expect(trials.filter { $0.parameters["momentum"] != nil }.allSatisfy { $0.parameters["optimizer"] == .string("sgd") })
+        #expect(study.bestTrial?.number == 5)
+    }
+
+    @Test func aNameAskedTwiceGivesTheSameValueAndBadRangesAreErrors() throws {
+        let study = Study(direction: .minimize)
+        let t = study.ask()
+        let a = try t.suggestFloat("lr", 1e-4, 1e-1, log: true)
+        #expect(try t.suggestFloat("lr", 1e-4, 1e-1, log: true) == a)
+        #expect(throws: SearchError.self) { try t.suggestFloat("lr", 1e-3, 1e-1, log: true) }
+        #expect(throws: SearchError.self) { try t.suggestFloat("bad", 0, 1, log: true) }
+        #expect(throws: SearchError.self) { try t.suggestInt("empty", 5, 1) }
+        study.tell(t, value: .nan)
+        #expect(study.trials[0].state == .failed, "a NaN objective is a failed trial")
+    }
+}
