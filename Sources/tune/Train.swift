@@ -52,7 +52,7 @@ extension TuneCommand {
         @Flag(help: "Print nothing but errors.") var quiet = false
         @Flag(help: "Print JSON lines (one per epoch, then a summary) instead of the table.") var json = false
 
-        func settings() throws -> TrainSettings {
+        func settings(requireOut: Bool = true) throws -> TrainSettings {
             var s = try config.map { try TrainSettings.load(path: $0) } ?? TrainSettings()
             func parse<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ type: T.Type) throws -> T? where T.RawValue == String {
                 guard let text else { return nil }
@@ -104,7 +104,7 @@ extension TuneCommand {
                 s.categoryLimit = categoryLimit
             }
             if let out { s.out = out }
-            if s.out == nil { throw DataError(path: "tune train", "no output directory: pass --out DIR") }
+            if requireOut && s.out == nil { throw DataError(path: "tune train", "no output directory: pass --out DIR") }
             return s
         }
 
