@@ -71,8 +71,15 @@ public enum DoctorInput {
         }
         // Lightning: lightning_logs/version_N/metrics.csv, the newest version.
         guard let enumerator = fm.enumerator(atPath: directory.path) else { return nil }
-        let found = enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix("metrics.csv") }.sorted()
-        return found.last.map { directory.appendingPathComponent($0).path }
+        // The newest: version numbers compared as numbers (version_10 after version_9).
+        let found = enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix("metrics.csv") }
+        func key(_ path: String) -> (Int, String) {
+            let version = path.split(separator: "/").compactMap { part -> Int? in
+                part.hasPrefix("version_") ? Int(part.dropFirst("version_".count)) : nil
+            }.last ?? -1
+            return (version, path)
+        }
+        return found.max { key($0) < key($1) }.map { directory.appendingPathComponent($0).path }
     }
 
     static func loadHistoryJSON(_ url: URL) throws -> Curves {

@@ -23,13 +23,20 @@ public struct Doctor: Sendable {
         if let critical = findings.first(where: { $0.id == "lr_too_high" && $0.severity == .critical }), critical.evidence["first_non_finite_epoch"] != nil || critical.evidence["first_non_finite_step"] != nil {
             findings = [critical]
         }
-        if findings.allSatisfy({ $0.severity == .info && $0.id != "still_improving" }) {
-            let train = points(curves.trainLoss).map(\.value)
-            let validation = points(curves.validationLoss).map(\.value)
+        let logged = points(curves.trainLoss).count
+        if findings.isEmpty && max(logged, points(curves.validationLoss).count) < thresholds.minimumEpochs {
+            findings.append(Finding(
+                id: "too_few_epochs", severity: .info, epochs: [],
+                evidence: ["epochs": Double(max(logged, points(curves.validationLoss).count))],
+                explanation: "Only \(max(logged, points(curves.validationLoss).count)) epochs were logged: too few to judge the shape of the curves.",
+                nextStep: "Train at least \(thresholds.minimumEpochs) epochs (with validation every epoch) and ask again."))
+        } else if findings.allSatisfy({ $0.severity == .info && $0.id != "still_improving" }) {
+            let trainPoints = points(curves.trainLoss), validationPoints = points(curves.validationLoss)
+            let train = trainPoints.map(\.value), validation = validationPoints.map(\.value)
             if let lastTrain = train.last, let lastValidation = validation.last {
                 let gap = (lastValidation - lastTrain) / max(abs(lastTrain), 1e-12)
                 findings.append(Finding(
-                    id: "healthy", severity: .info, epochs: [train.count],
+                    id: "healthy", severity: .info, epochs: [max(trainPoints.last!.epoch, validationPoints.last!.epoch)],
                     evidence: ["final_train_loss": lastTrain, "final_validation_loss": lastValidation, "relative_gap": gap],
                     explanation: "The losses fell and levelled off (training \(fmt(lastTrain)), validation \(fmt(lastValidation))) with a modest gap and no sign of divergence, noise, over- or underfitting.",
                     nextStep: "Tune the next thing in order: batch size (start near sqrt(N)), then the decay (weight decay, schedule), then the architecture; or build a seed ensemble."))

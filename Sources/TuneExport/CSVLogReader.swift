@@ -47,7 +47,8 @@ public enum CSVLogReader {
                 }
                 return i
             }
-            return usual.lazy.compactMap { table.columnIndex($0) }.first { table.missing[$0].contains(false) }
+            // A column with values, or one whose values are all NaN (a run that diverged at once).
+            return usual.lazy.compactMap { table.columnIndex($0) }.first { table.missing[$0].contains(false) || !table.nanRows[$0].isEmpty }
         }
         let trainColumn = try column(columns.trainLoss, trainLossNames, "training loss")
         let validationColumn = try column(columns.validationLoss, validationLossNames, "validation loss")
@@ -60,12 +61,27 @@ public enum CSVLogReader {
 
         // Epoch of each row: the epoch column (0-based when it starts at 0, as Keras and Lightning write it), or the
         // row number.
-        let rawEpochs: [Int] = (0..<table.rowCount).map { r in
-            guard let e = epochColumn, !table.missing[e][r], table.numbers[e][r].isFinite else { return r }
-            return Int(table.numbers[e][r])
+        var rawEpochs: [Int] = []
+        for r in 0..<table.rowCount {
+            guard let e = epochColumn, !table.missing[e][r] else { rawEpochs.append(r); continue }
+            let value = Double(table.numbers[e][r])
+            guard let epoch = Int(exactly: value), epoch >= 0, epoch <= 10 * table.rowCount + 1000 else {
+                throw DataError(path: path, line: Int(table.rowLines[r]), column: "epoch",
+                                "\(table.numbers[e][r]) is not an epoch number (a whole number from 0 to \(10 * table.rowCount + 1000))")
+            }
+            rawEpochs.append(epoch)
         }
-        let base = epochColumn == nil ? 0 : (rawEpochs.min() == 0 ? 0 : 1)
-        let epochs = rawEpochs.map { $0 - base + 1 }
+        // A log appended to after a restart goes back in epochs: keep the last run, from where the epochs last fell.
+        var start = 0
+        if epochColumn != nil {
+            var highest = -1
+            for (r, e) in rawEpochs.enumerated() {
+                if e < highest { start = r }
+                highest = r == start ? e : max(highest, e)
+            }
+        }
+        let base = epochColumn == nil ? 0 : (rawEpochs[start...].min() == 0 ? 0 : 1)
+        let epochs = rawEpochs.enumerated().map { $0.offset < start ? 0 : $0.element - base + 1 }
         let count = epochs.max() ?? 0
         /// The per-epoch mean of a column over the rows that logged it.
         func series(_ c: Int?) -> [Double?] {

@@ -141,11 +141,12 @@ public struct MLflowClient: Sendable {
     public func curves(run: String, columns: CurveColumns = CurveColumns()) throws -> Curves {
         var series: [String: [TensorBoardReader.Point]] = [:]
         for key in try metricKeys(run: run) {
-            var byStep: [Int64: TensorBoardReader.Point] = [:]
-            for m in try history(run: run, key: key) {
-                byStep[m.step] = TensorBoardReader.Point(step: m.step, value: m.value, wallTime: Double(m.timestamp) / 1000)
+            // In the order they were logged; values logged without a step (all at step 0) are numbered in that order.
+            let values = try history(run: run, key: key).sorted { ($0.step, $0.timestamp) < ($1.step, $1.timestamp) }
+            let stepsRepeat = Set(values.map(\.step)).count < values.count
+            series[key] = values.enumerated().map { i, m in
+                TensorBoardReader.Point(step: stepsRepeat ? Int64(i) : m.step, value: m.value, wallTime: Double(m.timestamp) / 1000)
             }
-            series[key] = byStep.values.sorted { $0.step < $1.step }
         }
         let source = "\(baseURL.absoluteString) run \(run)"
         guard !series.isEmpty else { throw DataError(path: source, "the run has no metrics") }

@@ -25,8 +25,18 @@ public enum ScalarSeries {
     /// Curves from scalar series by run and tag (TensorBoard runs and tags, or MLflow metric keys under run ""):
     /// series found by their usual names or named (`tag` or `run:tag`). A training-loss series with far more points
     /// than the validation one is taken as step-level and averaged into epochs.
-    public static func curves(_ all: [String: [String: [TensorBoardReader.Point]]], source path: String,
+    public static func curves(_ everything: [String: [String: [TensorBoardReader.Point]]], source path: String,
                               columns: CurveColumns = CurveColumns()) throws -> Curves {
+        // Several experiments under one directory (version_0, version_1, ...): read the most recent one, where
+        // an experiment is a run with its train/validation subdirectories.
+        let roots = Dictionary(grouping: everything.keys, by: experimentRoot)
+        var all = everything
+        var chosenRoot: String?
+        if roots.count > 1 {
+            let latest = roots.max { a, b in latestTime(a.value, everything) < latestTime(b.value, everything) }!
+            chosenRoot = latest.key
+            all = everything.filter { latest.value.contains($0.key) }
+        }
         func lookup(_ named: String?, _ usual: [(String?, String)], _ what: String) throws -> (name: String, points: [TensorBoardReader.Point])? {
             if let named {
                 let parts = named.split(separator: ":", maxSplits: 1).map(String.init)
@@ -51,11 +61,15 @@ public enum ScalarSeries {
         let metric = try lookup(columns.metric, metricTags, "metric")
         var steps = columns.trainLoss == nil ? try lookup(nil, stepLossTags, "step loss") : nil
         var curves = Curves()
-        curves.source = path
-        if let train, let validation, train.points.count > 2 * max(validation.points.count, 1) {
-            // Step-level training loss: each step belongs to the first validation point written after it (by wall
-            // time, which does not depend on how the steps were numbered; by step where the times tie), and each
-            // epoch's training loss is the mean of its steps.
+        curves.source = chosenRoot.map { "\(path) (\($0.isEmpty ? "." : $0), the most recent of \(roots.count) runs)" } ?? path
+        // The training loss is step-level when its tag says so, or when it has more than four points per validation
+        // point (epoch-level logs with validation every few epochs have fewer).
+        let trainName = train?.name.lowercased() ?? ""
+        let stepLevel = train != nil && validation != nil && !trainName.contains("epoch")
+            && (trainName.contains("step") || trainName.contains("batch") || train!.points.count > 4 * max(validation!.points.count, 1))
+        if stepLevel, let train, let validation {
+            // Each step belongs to the first validation point written after it (by wall time, which does not depend
+            // on how the steps were numbered; by step where the times tie); an epoch's loss is the mean of its steps.
             if steps == nil { steps = train }
             var sums = [Double](repeating: 0, count: validation.points.count), counts = [Int](repeating: 0, count: validation.points.count)
             for p in train.points {
@@ -64,21 +78,44 @@ public enum ScalarSeries {
                 counts[k] += 1
             }
             curves.trainLoss = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : nil }
+            curves.validationLoss = validation.points.map { $0.value }
+            if let metric { curves.metric = align(metric.points, to: validation.points.map(\.step)) }
         } else {
-            curves.trainLoss = train?.points.map { $0.value } ?? []
+            // Epoch-level series: one epoch per distinct step of any of them, each value at its step.
+            let axis = Array(Set((train?.points ?? []).map(\.step) + (validation?.points ?? []).map(\.step) + (metric?.points ?? []).map(\.step))).sorted()
+            curves.trainLoss = train.map { align($0.points, to: axis) } ?? []
+            curves.validationLoss = validation.map { align($0.points, to: axis) } ?? []
+            if let metric { curves.metric = align(metric.points, to: axis) }
         }
-        curves.validationLoss = validation?.points.map { $0.value } ?? []
         if let metric {
             var name = metric.name
             for prefix in ["val/", "val_", "epoch_", "evaluation_"] where name.hasPrefix(prefix) { name.removeFirst(prefix.count) }
             if let slash = name.firstIndex(of: "/") { name = String(name[..<slash]) }
             curves.metricName = name.lowercased()
             curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? CSVLogReader.higherIsBetter(metric.name)
-            curves.metric = metric.points.map { $0.value }
             if curves.metricName == "auc" { curves.task = .binary }
         }
         curves.stepLoss = steps?.points.map(\.value) ?? []
         return curves
+    }
+
+    /// A run's experiment: its path without a trailing train/validation directory.
+    static func experimentRoot(_ run: String) -> String {
+        var parts = run.split(separator: "/").map(String.init)
+        if let last = parts.last, ["train", "training", "validation", "valid", "val", "eval", "test"].contains(last.lowercased()) { parts.removeLast() }
+        return parts.joined(separator: "/")
+    }
+
+    static func latestTime(_ runs: [String], _ all: [String: [String: [TensorBoardReader.Point]]]) -> Double {
+        runs.compactMap { all[$0]?.values.flatMap { $0.map(\.wallTime) }.max() }.max() ?? 0
+    }
+
+    /// The values of `points` placed at the index of their step in `axis` (nil where a step has no value).
+    static func align(_ points: [TensorBoardReader.Point], to axis: [Int64]) -> [Double?] {
+        let index = Dictionary(uniqueKeysWithValues: axis.enumerated().map { ($1, $0) })
+        var out = [Double?](repeating: nil, count: axis.count)
+        for p in points { if let i = index[p.step] { out[i] = p.value } }
+        return out
     }
 
     static func catalogue(_ all: [String: [String: [TensorBoardReader.Point]]]) -> String {

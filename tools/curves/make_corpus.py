@@ -2,7 +2,8 @@
 """Builds the doctor's evaluation corpus: real training runs with deliberately wrong (and right) settings, written by
 swift-tune (`tune train`) and by PyTorch (SummaryWriter event files and a Lightning-style metrics.csv).
 
-    python3 tools/curves/make_corpus.py [OUT] [--no-torch]   # default .build/curves; then label.py and score.py
+    python3 tools/curves/make_corpus.py [OUT] [--no-torch] [--data-seed=N]   # default .build/curves; then label.py
+                                                                              # and score.py
 
 The settings only make each kind of problem likely; the labels come from tools/curves/label.py, which checks
 explicit criteria on the recorded curves. Dev-time only (needs the release `tune`, and torch for the PyTorch runs).
@@ -15,6 +16,8 @@ import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+# --data-seed N: other generated data sets (and other run seeds), for a fresh corpus nothing was tuned on.
+DATA_SEED = next((int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("--data-seed=")), 3)
 OUT = os.path.abspath(ARGS[0] if ARGS else os.path.join(ROOT, ".build", "curves"))
 TUNE = os.path.join(ROOT, ".build", "release", "tune")
 
@@ -57,9 +60,10 @@ def main():
     for name, (gen, _) in DATASETS.items():
         path = os.path.join(OUT, "data", f"{name}.csv")
         if not os.path.exists(path):
-            run([TUNE, "generate", *gen, "--seed", "3", "--out", path])
+            run([TUNE, "generate", *gen, "--seed", str(DATA_SEED), "--out", path])
     runs = []
-    for (dname, (_, target)), (cname, flags), seed in itertools.product(DATASETS.items(), CONFIGS.items(), [1, 2]):
+    run_seeds = [1, 2] if DATA_SEED == 3 else [DATA_SEED + 10, DATA_SEED + 11]
+    for (dname, (_, target)), (cname, flags), seed in itertools.product(DATASETS.items(), CONFIGS.items(), run_seeds):
         if dname == "small" and cname not in ("overfit", "sensible", "tiny", "lr_1e-5"):
             continue
         out = os.path.join(OUT, "runs", f"swift-{dname}-{cname}-{seed}")
@@ -69,7 +73,7 @@ def main():
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # a diverged run exits 1: keep it
         runs.append(out)
     if "--no-torch" not in sys.argv:
-        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "torch_runs.py"), OUT], check=True)
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "torch_runs.py"), OUT, str(run_seeds[0])], check=True)
     print(f"{len(runs)} swift-tune runs in {OUT}/runs")
 
 

@@ -9,3 +9,7 @@ swift build -c release --product tune >/dev/null
 python3 tools/curves/make_corpus.py "$out"
 python3 tools/curves/label.py "$out"
 python3 tools/curves/score.py "$out" --markdown
+# A fresh corpus on other generated data and seeds, made after the thresholds were chosen: scored as a whole.
+python3 tools/curves/make_corpus.py "$out-fresh" --data-seed=7
+python3 tools/curves/label.py "$out-fresh"
+python3 tools/curves/score.py "$out-fresh" --fresh --markdown

@@ -3,7 +3,8 @@
 and on the held-aside part (a third of the entries, chosen by a hash of the entry's name, never looked at while
 choosing thresholds).
 
-    python3 tools/curves/score.py [OUT] [--markdown]
+    python3 tools/curves/score.py [OUT] [--markdown] [--verbose]
+    python3 tools/curves/score.py FRESH_OUT --fresh --markdown   # a corpus made with another --data-seed: all unseen
 """
 import hashlib
 import json
@@ -20,7 +21,11 @@ FINDINGS = ["lr_too_high", "not_learning", "lr_too_low", "noisy", "overfitting",
 
 
 def held_aside(name):
-    return int(hashlib.sha1(name.encode()).hexdigest(), 16) % 3 == 0
+    """By the run's settings, without the format suffix (/tb, /csv) and the seed: the copies of one run, and the
+    seeds of one configuration, fall on the same side."""
+    run = name.split("/")[0]
+    key = run.rsplit("-", 1)[0]
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % 3 == 0
 
 
 def diagnose(entry):
@@ -61,6 +66,10 @@ def main():
             found = set()
         results[name] = found
     markdown = "--markdown" in sys.argv
+    if "--fresh" in sys.argv:
+        print(f"Fresh corpus ({len(labels)} entries, none seen while choosing thresholds):\n")
+        print(table(labels, results, markdown))
+        return
     tuning = {n: e for n, e in labels.items() if not held_aside(n)}
     aside = {n: e for n, e in labels.items() if held_aside(n)}
     print(f"Tuning part ({len(tuning)} entries):\n")

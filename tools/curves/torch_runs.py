@@ -56,7 +56,7 @@ def load(name, target, seed, subset):
 
 def main():
     for (dname, target), (cname, (opt_name, lr, batch, epochs, hidden, subset)), seed in itertools.product(
-            DATASETS.items(), CONFIGS.items(), [1]):
+            DATASETS.items(), CONFIGS.items(), [int(sys.argv[2]) if len(sys.argv) > 2 else 1]):
         out = os.path.join(OUT, "runs", f"torch-{dname}-{cname}-{seed}")
         if os.path.exists(os.path.join(out, "metrics.csv")):
             continue

@@ -21,7 +21,8 @@ public struct LearningRateTooHigh: DiagnosisRule {
         guard train.count >= 2 else { return nil }
         let first = train[0].value, values = train.map(\.value)
         // An explosion, or an end above the start.
-        if let peak = values.dropFirst().max(), peak > first * t.explosionFactor {
+        // Relative to the first loss's size, so that losses that can be negative (likelihoods) are judged fairly.
+        if let peak = values.dropFirst().max(), peak > first + (t.explosionFactor - 1) * abs(first) {
             let epoch = train[values.firstIndex(of: peak)!].epoch
             return Finding(id: id, severity: .critical, epochs: [epoch], evidence: ["first_loss": first, "peak_loss": peak],
                            explanation: "The training loss rose from \(fmt(first)) to \(fmt(peak)) at epoch \(epoch): the steps overshoot.",
@@ -39,7 +40,7 @@ public struct LearningRateTooHigh: DiagnosisRule {
         let jumps = zip(late.dropFirst(), late).map { abs($0 - $1) / max(abs($1), 1e-12) }
         let bounce = CurveMath.mean(jumps)
         let upward = zip(late.dropFirst(), late).filter { $0 > $1 }.count
-        let level = late.min()! / max(first, 1e-12)
+        let level = first > 0 ? late.min()! / first : 0
         if let chance = c.chanceLoss, late.min()! > chance, bounce > t.chanceBounce {
             return Finding(id: id, severity: .warning, epochs: [train[train.count - late.count].epoch, train[train.count - 1].epoch],
                            evidence: ["mean_relative_jump": bounce, "lowest_late_loss": late.min()!, "chance_loss": chance],

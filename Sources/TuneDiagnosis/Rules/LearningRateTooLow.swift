@@ -8,6 +8,8 @@ public struct LearningRateTooLow: DiagnosisRule {
         let train = points(c.trainLoss).filter { $0.value.isFinite }
         guard train.count >= t.minimumEpochs else { return nil }
         let x = train.map { Double($0.epoch) }, y = train.map(\.value)
+        // The floor of a saturating fit only means something for positive losses.
+        guard y.allSatisfy({ $0 > 0 }) else { return nil }
         let linear = CurveMath.linearFit(x, y)
         let saturating = CurveMath.saturatingFit(x, y)
         guard linear.b < 0, linear.r2 >= t.linearFitR2, saturating.r2 - linear.r2 <= t.saturatingAdvantage else { return nil }

@@ -9,10 +9,10 @@ public struct Overfitting: DiagnosisRule {
         guard validation.count >= t.minimumEpochs else { return nil }
         let best = validation.min { $0.value < $1.value }!
         let last = validation[validation.count - 1]
-        guard best.epoch < last.epoch, last.value > best.value * (1 + t.overfitRise) else { return nil }
+        guard best.epoch < last.epoch, last.value > best.value + t.overfitRise * abs(best.value) else { return nil }
         let train = Dictionary(points(c.trainLoss).map { ($0.epoch, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let trainAtBest = train[best.epoch], let trainAtEnd = train[last.epoch],
-              trainAtEnd < trainAtBest * (1 - t.overfitTrainFall) else { return nil }
+              trainAtEnd < trainAtBest - t.overfitTrainFall * abs(trainAtBest) else { return nil }
         let gapAtBest = best.value - trainAtBest, gapAtEnd = last.value - trainAtEnd
         guard gapAtEnd > gapAtBest else { return nil }
         return Finding(

@@ -18,7 +18,7 @@ public struct StillImproving: DiagnosisRule {
         guard trainFall >= t.stillImprovingFall, validationFall >= t.stillImprovingFall else { return nil }
         // Also the validation loss must be at (or within a hair of) its minimum at the end.
         let best = validation.map(\.value).min()!, last = validation[validation.count - 1].value
-        guard last <= best * 1.01 else { return nil }
+        guard last <= best + 0.01 * abs(best) else { return nil }
         // More epochs, from a saturating fit of the validation loss: until it is within 1% of its floor.
         let fit = CurveMath.saturatingFit(validation.map { Double($0.epoch) }, validation.map(\.value))
         var more = validation.count

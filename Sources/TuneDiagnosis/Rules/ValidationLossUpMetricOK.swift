@@ -9,7 +9,7 @@ public struct ValidationLossUpMetricOK: DiagnosisRule {
         let metric = Dictionary(points(c.metric).filter { $0.value.isFinite }.map { ($0.epoch, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard loss.count >= t.minimumEpochs, let name = c.metricName else { return nil }
         let lowest = loss.min { $0.value < $1.value }!, last = loss[loss.count - 1]
-        guard last.epoch > lowest.epoch, last.value > lowest.value * (1 + t.validationRise),
+        guard last.epoch > lowest.epoch, last.value > lowest.value + t.validationRise * abs(lowest.value),
               let atLowest = metric[lowest.epoch], let atEnd = metric[last.epoch] else { return nil }
         let sign = c.metricHigherIsBetter ? 1.0 : -1.0
         guard sign * (atEnd - atLowest) >= -t.metricTolerance else { return nil }
