@@ -114,3 +114,72 @@ struct TensorBoardReaderTests {
         }
     }
 }
+
+@Suite("Odd logs")
+struct OddLogTests {
+    func tempFile(_ name: String, _ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("odd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// An event file with scalar `values` of `tag` at `steps`.
+    func eventFile(_ dir: URL, _ series: [(tag: String, steps: [Int64], values: [Float])]) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var records: [Data] = []
+        var time = 1000.0
+        for (tag, steps, values) in series {
+            for (s, v) in zip(steps, values) {
+                var value = Tensorboard_Summary.Value()
+                value.tag = tag
+                value.simpleValue = v
+                var summary = Tensorboard_Summary()
+                summary.value = [value]
+                var event = Tensorboard_Event()
+                event.step = s
+                event.wallTime = time
+                time += 1
+                event.summary = summary
+                records.append(try event.serializedData())
+            }
+        }
+        try TFRecord.encode(records).write(to: dir.appendingPathComponent("events.out.tfevents.1.test"))
+    }
+
+    @Test func validationEveryOtherEpochLandsOnItsEpochs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        try eventFile(dir, [("Loss/train", Array(0...9), (0...9).map { 1 / Float($0 + 1) }),
+                            ("Loss/val", [1, 3, 5, 7, 9], [0.8, 0.5, 0.4, 0.45, 0.6])])
+        let c = try TensorBoardReader.curves(at: dir.path)
+        #expect(c.epochCount == 10)
+        #expect(c.validationLoss[1] == Double(Float(0.8)) && c.validationLoss[0] == nil && c.validationLoss[5] == Double(Float(0.4)))
+        #expect(abs((c.trainLoss[9] ?? 0) - 0.1) < 1e-6)
+    }
+
+    @Test func theMostRecentOfSeveralRunsIsRead() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        try eventFile(root.appendingPathComponent("version_0"), [("loss", [0, 1, 2], [1, 0.9, 0.8])])
+        Thread.sleep(forTimeInterval: 0.01)
+        var later: [(tag: String, steps: [Int64], values: [Float])] = [("loss", Array(0...5), [1, 0.8, 0.6, 0.5, 0.45, 0.42])]
+        later[0].steps = Array(0...5)
+        try eventFile(root.appendingPathComponent("version_1"), later)
+        // Both files have the same wall times; version_1 has more points and later times (1000 + index).
+        let c = try TensorBoardReader.curves(at: root.path)
+        #expect(c.epochCount == 6)
+        #expect(c.source.contains("version_1"))
+    }
+
+    @Test func csvEdgeCases() throws {
+        let nan = try CSVLogReader.read(path: tempFile("nan.csv", "epoch,loss,val_loss\n0,nan,nan\n1,nan,nan\n2,nan,nan\n"))
+        #expect(Doctor().diagnose(nan).first?.id == "lr_too_high")
+        #expect(throws: DataError.self) { try CSVLogReader.read(path: tempFile("huge.csv", "epoch,loss,val_loss\n0,1.0,1.1\n1e30,0.9,1.0\n")) }
+        let restarted = try CSVLogReader.read(path: tempFile("r.csv", "epoch,loss,val_loss\n0,1,1\n1,0.9,0.95\n2,0.8,0.9\n0,0.7,0.7\n1,0.6,0.65\n"))
+        #expect(restarted.epochCount == 2 && restarted.trainLoss == [Double(Float(0.7)), Double(Float(0.6))], "the last run after a restart")
+        let negative = try CSVLogReader.read(path: tempFile("neg.csv", "epoch,loss,val_loss\n" + (0..<10).map { "\($0),\(-1 - 0.2 * Double($0)),\(-0.9 - 0.2 * Double($0))" }.joined(separator: "\n")))
+        #expect(!Doctor().diagnose(negative).contains { $0.id == "lr_too_high" }, "a falling negative loss is not an explosion")
+        let short = try CSVLogReader.read(path: tempFile("short.csv", "epoch,loss,val_loss\n0,1.0,1.1\n"))
+        #expect(Doctor().diagnose(short).map(\.id) == ["too_few_epochs"])
+    }
+}
