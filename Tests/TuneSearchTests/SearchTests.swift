@@ -137,6 +137,39 @@ struct PrunerTests {
         a.report(0.4, step: 2)
         #expect(a.shouldPrune(), "at rung 1, [0.05, 0.4]: only the best half goes on")
     }
+
+    @Test func hyperbandSplitsTrialsIntoBracketsThatDoNotCompete() {
+        // Optuna's allocation for min 1, max 81, factor 3: five brackets with budgets ceil(5 * 3^s / (s + 1)),
+        // s = 4...0: 81, 135/4 -> 34, 15, 15/2 -> 8, 5.
+        let hb = HyperbandPruner(minResource: 1, maxResource: 81, reductionFactor: 3)
+        #expect(hb.bracketCount == 5)
+        #expect(hb.bracketBudgets == [81, 34, 15, 8, 5])
+        #expect(HyperbandPruner(minResource: 1, maxResource: 80, reductionFactor: 3).bracketCount == 4)
+        // Trials fall into brackets in proportion to the budgets.
+        var counts = [Int](repeating: 0, count: 5)
+        for n in 0..<14_300 { counts[hb.bracket(ofTrial: n)] += 1 }
+        for (b, budget) in hb.bracketBudgets.enumerated() {
+            #expect(abs(Double(counts[b]) / 14_300 - Double(budget) / 143) < 0.015, "bracket \(b): \(counts[b])")
+        }
+        // Two trials of bracket 0 compete at step 1; a trial of bracket 1 waits for its first rung at step 3 and
+        // is not compared with bracket 0's.
+        let s = Study(direction: .minimize, pruner: hb)
+        var byBracket: [Int: [Trial]] = [:]
+        while (byBracket[0]?.count ?? 0) < 2 || byBracket[1] == nil {
+            let t = s.ask()
+            byBracket[hb.bracket(ofTrial: t.number), default: []].append(t)
+        }
+        let (a, b, c) = (byBracket[0]![0], byBracket[0]![1], byBracket[1]![0])
+        a.report(0.1, step: 1)
+        #expect(!a.shouldPrune())
+        b.report(0.5, step: 1)
+        #expect(b.shouldPrune(), "worse than bracket 0's best third at rung 0")
+        c.report(9, step: 1)
+        #expect(!c.shouldPrune(), "bracket 1 judges first at step 3")
+        c.report(9, step: 3)
+        #expect(!c.shouldPrune(), "alone in bracket 1: nothing to lose to")
+        #expect(c.frozen.attributes["rung_0"] == "9.0")
+    }
 }
 
 @Suite("Studies")

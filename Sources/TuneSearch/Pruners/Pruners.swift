@@ -80,6 +80,11 @@ public struct SuccessiveHalvingPruner: Pruner {
     }
 
     public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool {
+        shouldPrune(study: study, trial: trial, among: { _ in true })
+    }
+
+    /// As `shouldPrune(study:trial:)`, with only the trials for which `competes` holds compared at each rung.
+    func shouldPrune(study: Study, trial: FrozenTrial, among competes: (FrozenTrial) -> Bool) -> Bool {
         guard let step = trial.lastStep, let value = trial.intermediate[step], value.isFinite else {
             return trial.lastStep != nil  // a non-finite value: prune
         }
@@ -87,10 +92,68 @@ public struct SuccessiveHalvingPruner: Pruner {
         while trial.attributes["rung_\(rung)"] != nil { rung += 1 }
         guard step >= rungStep(rung) else { return false }
         study.storage.setAttribute(trial.number, key: "rung_\(rung)", value: String(value))
-        let competing = study.trials.compactMap { $0.number == trial.number ? value : $0.attributes["rung_\(rung)"].flatMap(Double.init) }
+        let competing = study.trials.compactMap {
+            $0.number == trial.number ? value : competes($0) ? $0.attributes["rung_\(rung)"].flatMap(Double.init) : nil
+        }
         guard competing.count > 1 else { return false }
         let keep = max(competing.count / reductionFactor, 1)
         let sorted = competing.sorted { study.direction.isBetter($0, than: $1) }
         return study.direction.isBetter(sorted[keep - 1], than: value)
+    }
+}
+
+/// Hyperband (Li et al. 2018, as Optuna's HyperbandPruner): several successive-halving brackets side by side, bracket
+/// `b` with its first rung at `minResource * reductionFactor^b`, so that some trials are judged early and hard and
+/// others late. There are `floor(log_rf(maxResource / minResource)) + 1` brackets; a trial goes to a bracket chosen
+/// from its number, in proportion to the bracket's budget `ceil(n * rf^s / (s + 1))` with `s = n - 1 - b`, and is
+/// compared only with the trials of its own bracket.
+public struct HyperbandPruner: Pruner {
+    public var minResource: Int
+    public var maxResource: Int
+    public var reductionFactor: Int
+
+    public init(minResource: Int = 1, maxResource: Int, reductionFactor: Int = 3) {
+        precondition(minResource >= 1 && maxResource >= minResource && reductionFactor >= 2, "HyperbandPruner: bad settings")
+        self.minResource = minResource
+        self.maxResource = maxResource
+        self.reductionFactor = reductionFactor
+    }
+
+    /// The number of brackets.
+    public var bracketCount: Int {
+        var n = 1, r = minResource
+        while r * reductionFactor <= maxResource { r *= reductionFactor; n += 1 }
+        return n
+    }
+
+    /// Each bracket's share of the trials, as Optuna allocates them.
+    public var bracketBudgets: [Int] {
+        let n = bracketCount
+        return (0..<n).map { b in
+            let s = n - 1 - b
+            let power = Int(pow(Double(reductionFactor), Double(s)))
+            return (n * power + s) / (s + 1)  // ceil(n * rf^s / (s + 1))
+        }
+    }
+
+    /// The bracket of trial `number`: a fixed hash of the number into the budgets, the same in every process.
+    public func bracket(ofTrial number: Int) -> Int {
+        let budgets = bracketBudgets
+        var x = UInt64(truncatingIfNeeded: number) &+ 0x9E37_79B9_7F4A_7C15  // SplitMix64 finaliser
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        x ^= x >> 31
+        var slot = Int(x % UInt64(budgets.reduce(0, +)))
+        for (b, budget) in budgets.enumerated() {
+            if slot < budget { return b }
+            slot -= budget
+        }
+        return budgets.count - 1
+    }
+
+    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool {
+        let b = bracket(ofTrial: trial.number)
+        let halving = SuccessiveHalvingPruner(minResource: minResource, reductionFactor: reductionFactor, minEarlyStoppingRate: b)
+        return halving.shouldPrune(study: study, trial: trial, among: { bracket(ofTrial: $0.number) == b })
     }
 }
