@@ -1,16 +1,16 @@
 import Foundation
 
-/// Where a study keeps its trials. The in-memory storage is one; the SQLite storage (for studies that outlive a
+/// Where a study keeps its trials. Every call can fail (a disk, a lock), and the failure reaches the caller. The in-memory storage is one; the SQLite storage (for studies that outlive a
 /// process or run in several) is another.
 public protocol StudyStorage: AnyObject {
     /// A new trial, numbered in creation order.
-    func createTrial(state: TrialState) -> Int
-    func trial(_ number: Int) -> FrozenTrial
-    func allTrials() -> [FrozenTrial]
-    func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution)
-    func report(_ number: Int, value: Double, step: Int)
-    func setAttribute(_ number: Int, key: String, value: String)
-    func finish(_ number: Int, state: TrialState, value: Double?, failure: String?)
+    func createTrial(state: TrialState) throws -> Int
+    func trial(_ number: Int) throws -> FrozenTrial
+    func allTrials() throws -> [FrozenTrial]
+    func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution) throws
+    func report(_ number: Int, value: Double, step: Int) throws
+    func setAttribute(_ number: Int, key: String, value: String) throws
+    func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws
 }
 
 /// Trials kept in memory, safe to use from several threads.

@@ -35,12 +35,14 @@ public final class Study {
     }
 
     /// Every trial so far.
-    public var trials: [FrozenTrial] { storage.allTrials() }
+    public var trials: [FrozenTrial] { get throws { try storage.allTrials() } }
 
     /// The complete trial with the best value.
     public var bestTrial: FrozenTrial? {
-        trials.filter { $0.state == .complete && $0.value != nil }.min { a, b in
-            direction.isBetter(a.value!, than: b.value!) || (a.value! == b.value! && a.number < b.number)
+        get throws {
+            try trials.filter { $0.state == .complete && $0.value != nil }.min { a, b in
+                direction.isBetter(a.value!, than: b.value!) || (a.value! == b.value! && a.number < b.number)
+            }
         }
     }
 
@@ -52,38 +54,39 @@ public final class Study {
     }
 
     /// A new running trial.
-    public func ask() -> Trial {
+    public func ask() throws -> Trial {
         queueLock.lock()
         let fixed = queue.isEmpty ? [:] : queue.removeFirst()
         queueLock.unlock()
-        return Trial(study: self, number: storage.createTrial(state: .running), fixed: fixed)
+        return Trial(study: self, number: try storage.createTrial(state: .running), fixed: fixed)
     }
 
     /// Records a trial's outcome: a value (complete), or pruned or failed (with the reason).
-    public func tell(_ trial: Trial, value: Double) {
+    public func tell(_ trial: Trial, value: Double) throws {
         if value.isFinite {
-            storage.finish(trial.number, state: .complete, value: value, failure: nil)
+            try storage.finish(trial.number, state: .complete, value: value, failure: nil)
         } else {
-            storage.finish(trial.number, state: .failed, value: nil, failure: "the objective returned \(value)")
+            try storage.finish(trial.number, state: .failed, value: nil, failure: "the objective returned \(value)")
         }
     }
 
-    public func tell(_ trial: Trial, state: TrialState, failure: String? = nil) {
-        storage.finish(trial.number, state: state, value: state == .pruned ? trial.frozen.intermediate[trial.frozen.lastStep ?? 0] : nil,
+    public func tell(_ trial: Trial, state: TrialState, failure: String? = nil) throws {
+        let frozen = try trial.frozen
+        try storage.finish(trial.number, state: state, value: state == .pruned ? frozen.intermediate[frozen.lastStep ?? 0] : nil,
                        failure: failure)
     }
 
     /// Runs `trials` trials one after the other. An objective that throws `SearchError.pruned` marks its trial pruned;
-    /// any other error marks it failed with the error's description, and the study goes on.
-    public func optimize(trials count: Int, _ objective: (Trial) throws -> Double) {
+    /// any other error marks it failed with the error's description, and the study goes on. Only the storage's own
+    /// errors stop the study.
+    public func optimize(trials count: Int, _ objective: (Trial) throws -> Double) throws {
         for _ in 0..<count {
-            let trial = ask()
-            do {
-                tell(trial, value: try objective(trial))
-            } catch SearchError.pruned {
-                tell(trial, state: .pruned)
-            } catch {
-                tell(trial, state: .failed, failure: "\(error)")
+            let trial = try ask()
+            let outcome: Result<Double, any Error> = Result { try objective(trial) }
+            switch outcome {
+            case .success(let value): try tell(trial, value: value)
+            case .failure(SearchError.pruned): try tell(trial, state: .pruned)
+            case .failure(let error): try tell(trial, state: .failed, failure: "\(error)")
             }
         }
     }

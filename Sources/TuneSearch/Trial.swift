@@ -44,12 +44,12 @@ public final class Trial {
     }
 
     /// The record as stored now.
-    public var frozen: FrozenTrial { study.storage.trial(number) }
+    public var frozen: FrozenTrial { get throws { try study.storage.trial(number) } }
 
     /// A parameter drawn from `distribution` (or the value already chosen for `name` in this trial).
     public func suggest(_ name: String, _ distribution: Distribution) throws -> ParameterValue {
         if let problem = distribution.problem { throw SearchError.invalidDistribution(name: name, problem) }
-        let current = frozen
+        let current = try frozen
         if let existing = current.parameters[name] {
             guard current.distributions[name] == distribution else {
                 throw SearchError.invalidDistribution(name: name, "asked again with another range in the same trial")
@@ -60,9 +60,9 @@ public final class Trial {
         if let f = fixed[name], distribution.contains(f) {
             value = f
         } else {
-            value = study.sampler.sample(study: study, trial: current, name: name, distribution: distribution)
+            value = try study.sampler.sample(study: study, trial: current, name: name, distribution: distribution)
         }
-        study.storage.setParameter(number, name: name, value: value, distribution: distribution)
+        try study.storage.setParameter(number, name: name, value: value, distribution: distribution)
         return value
     }
 
@@ -82,13 +82,13 @@ public final class Trial {
     }
 
     /// Reports the objective's value after `step` (an epoch), for pruning.
-    public func report(_ value: Double, step: Int) {
-        study.storage.report(number, value: value, step: step)
+    public func report(_ value: Double, step: Int) throws {
+        try study.storage.report(number, value: value, step: step)
     }
 
     /// Whether the study's pruner says to stop this trial now.
-    public func shouldPrune() -> Bool {
-        study.pruner.shouldPrune(study: study, trial: frozen)
+    public func shouldPrune() throws -> Bool {
+        try study.pruner.shouldPrune(study: study, trial: frozen)
     }
 }
 

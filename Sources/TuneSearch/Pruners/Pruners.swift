@@ -2,13 +2,13 @@ import Foundation
 
 /// Decides whether a running trial should stop, from its intermediate values and the other trials'. One method.
 public protocol Pruner: Sendable {
-    func shouldPrune(study: Study, trial: FrozenTrial) -> Bool
+    func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool
 }
 
 /// Never prunes.
 public struct NoPruner: Pruner {
     public init() {}
-    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool { false }
+    public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool { false }
 }
 
 /// Prunes a trial whose best value so far is worse than the given percentile of the other complete trials' values
@@ -30,9 +30,9 @@ public struct PercentilePruner: Pruner {
         self.intervalSteps = max(intervalSteps, 1)
     }
 
-    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool {
+    public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool {
         guard let step = trial.lastStep, step >= warmupSteps, (step - warmupSteps) % intervalSteps == 0 else { return false }
-        let complete = study.trials.filter { $0.state == .complete && $0.number != trial.number }
+        let complete = try study.trials.filter { $0.state == .complete && $0.number != trial.number }
         guard complete.count >= startupTrials else { return false }
         let others = complete.compactMap { $0.intermediate[step] }.filter(\.isFinite)
         guard !others.isEmpty else { return false }
@@ -79,20 +79,20 @@ public struct SuccessiveHalvingPruner: Pruner {
         minResource * Int(pow(Double(reductionFactor), Double(minEarlyStoppingRate + r)))
     }
 
-    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool {
-        shouldPrune(study: study, trial: trial, among: { _ in true })
+    public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool {
+        try shouldPrune(study: study, trial: trial, among: { _ in true })
     }
 
     /// As `shouldPrune(study:trial:)`, with only the trials for which `competes` holds compared at each rung.
-    func shouldPrune(study: Study, trial: FrozenTrial, among competes: (FrozenTrial) -> Bool) -> Bool {
+    func shouldPrune(study: Study, trial: FrozenTrial, among competes: (FrozenTrial) -> Bool) throws -> Bool {
         guard let step = trial.lastStep, let value = trial.intermediate[step], value.isFinite else {
             return trial.lastStep != nil  // a non-finite value: prune
         }
         var rung = 0
         while trial.attributes["rung_\(rung)"] != nil { rung += 1 }
         guard step >= rungStep(rung) else { return false }
-        study.storage.setAttribute(trial.number, key: "rung_\(rung)", value: String(value))
-        let competing = study.trials.compactMap {
+        try study.storage.setAttribute(trial.number, key: "rung_\(rung)", value: String(value))
+        let competing = try study.trials.compactMap {
             $0.number == trial.number ? value : competes($0) ? $0.attributes["rung_\(rung)"].flatMap(Double.init) : nil
         }
         guard competing.count > 1 else { return false }
@@ -151,9 +151,9 @@ public struct HyperbandPruner: Pruner {
         return budgets.count - 1
     }
 
-    public func shouldPrune(study: Study, trial: FrozenTrial) -> Bool {
+    public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool {
         let b = bracket(ofTrial: trial.number)
         let halving = SuccessiveHalvingPruner(minResource: minResource, reductionFactor: reductionFactor, minEarlyStoppingRate: b)
-        return halving.shouldPrune(study: study, trial: trial, among: { bracket(ofTrial: $0.number) == b })
+        return try halving.shouldPrune(study: study, trial: trial, among: { bracket(ofTrial: $0.number) == b })
     }
 }

@@ -4,7 +4,7 @@ import TuneTensor
 /// Proposes a value for a parameter of a trial. One method is required; the study asks it for every parameter as
 /// the objective suggests it (define-by-run).
 public protocol Sampler: Sendable {
-    func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) -> ParameterValue
+    func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue
 }
 
 /// A stable 64-bit hash of a parameter name (FNV-1a), so that draws do not depend on the order names appear in.
@@ -30,7 +30,7 @@ public struct RandomSampler: Sampler {
     public let seed: UInt64
     public init(seed: UInt64) { self.seed = seed }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
         var rng = generator(seed: seed, trial: trial.number, name: name)
         return distribution.value(atUnit: uniformDouble(&rng))
     }
@@ -58,7 +58,7 @@ public struct GridSampler: Sampler {
         return (0...max(steps, 0)).map { Foundation.pow(10, a + Double($0) / Double(perDecade)) }
     }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
         guard let axis = space.firstIndex(where: { $0.name == name }), !order.isEmpty else {
             var rng = generator(seed: 0, trial: trial.number, name: name)
             return distribution.value(atUnit: uniformDouble(&rng))
@@ -90,7 +90,7 @@ public final class QuasiRandomSampler: Sampler, @unchecked Sendable {
         return r
     }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
         lock.lock()
         let dimension = dimensions[name] ?? dimensions.count
         dimensions[name] = dimension

@@ -23,9 +23,9 @@ public struct TPESampler: Sampler {
     /// How many of `n` observations count as good.
     public static func gamma(_ n: Int) -> Int { min(Int((0.1 * Double(n)).rounded(.up)), 25) }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
         var rng = generator(seed: seed, trial: trial.number, name: name, salt: 0x7BE)
-        let all = study.trials.filter { $0.number != trial.number && $0.distributions[name] == distribution && $0.parameters[name] != nil }
+        let all = try study.trials.filter { $0.number != trial.number && $0.distributions[name] == distribution && $0.parameters[name] != nil }
         var observed = all.filter { $0.state == .complete && $0.value != nil }.map { ($0.parameters[name]!, $0.value!) }
         guard observed.count >= startupTrials else { return distribution.value(atUnit: uniformDouble(&rng)) }
         // Best first.
