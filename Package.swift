@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "CTuneKernels"),
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "TuneData", dependencies: ["TuneTensor", "CTuneKernels"]),
         .target(name: "TuneTraining", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
         .target(name: "TuneDiagnosis"),
-        .target(name: "TuneSearch", dependencies: ["TuneTensor"]),
+        .target(name: "TuneSearch", dependencies: ["TuneTensor", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "TuneExport", dependencies: ["TuneDiagnosis", "TuneData", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Generated/README.md"]),
         .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", .product(name: "Yams", package: "Yams")]),

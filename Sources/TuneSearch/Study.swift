@@ -72,7 +72,9 @@ public final class Study {
 
     public func tell(_ trial: Trial, state: TrialState, failure: String? = nil) throws {
         let frozen = try trial.frozen
-        try storage.finish(trial.number, state: state, value: state == .pruned ? frozen.intermediate[frozen.lastStep ?? 0] : nil,
+        // A pruned trial keeps its last reported value, when it is a number.
+        let last = state == .pruned ? frozen.lastStep.flatMap { frozen.intermediate[$0] }.flatMap { $0.isNaN ? nil : $0 } : nil
+        try storage.finish(trial.number, state: state, value: last,
                        failure: failure)
     }
 

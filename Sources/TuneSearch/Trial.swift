@@ -98,12 +98,15 @@ public enum SearchError: Error, CustomStringConvertible, Equatable {
     /// Raised inside an objective to stop a trial that the pruner has pruned.
     case pruned
     case unknownTrial(Int)
+    /// A study file that cannot be used: its path and what is wrong.
+    case storage(path: String, String)
 
     public var description: String {
         switch self {
         case let .invalidDistribution(name, problem): return "parameter '\(name)': \(problem)"
         case .pruned: return "the trial was pruned"
         case .unknownTrial(let n): return "no trial \(n) in the study"
+        case let .storage(path, problem): return "\(path): \(problem)"
         }
     }
 }

@@ -1,0 +1,195 @@
+import Foundation
+import GRDB
+
+/// A study kept in an SQLite file (through GRDB), so that it outlives its process and can be shared by several.
+///
+/// Every call is its own committed transaction in write-ahead-log mode: a process killed at any moment loses at most
+/// the call it was making, never a finished trial, and readers see the file while another process writes. Writers
+/// wait for each other up to `busyTimeout`. The file records its schema version (`PRAGMA user_version`) and the
+/// study's direction; a file from a newer swift-tune, or a study with the other direction, is refused.
+///
+/// A running trial's heartbeat is refreshed at each of its writes (and by `heartbeat(_:)`); a trial left running by a
+/// dead process is found by `failStaleTrials(olderThan:)`.
+public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
+    /// The schema this version of swift-tune writes.
+    public static let schemaVersion = 1
+
+    public let path: String
+    private let pool: DatabasePool
+    private let clock: @Sendable () -> Double
+
+    /// Opens the study at `path`, creating it if needed.
+    public init(path: String, direction: Direction, busyTimeout: TimeInterval = 30,
+                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
+        self.path = path
+        self.clock = clock
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                if version > Self.schemaVersion {
+                    throw SearchError.storage(path: path, "the study was written by a newer swift-tune (schema \(version), this one reads \(Self.schemaVersion))")
+                }
+                if version == 0 {
+                    try db.execute(sql: """
+                        CREATE TABLE study (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                        CREATE TABLE trials (number INTEGER PRIMARY KEY, state TEXT NOT NULL, value REAL, failure TEXT,
+                                             heartbeat REAL NOT NULL);
+                        CREATE TABLE parameters (trial INTEGER NOT NULL REFERENCES trials(number), name TEXT NOT NULL,
+                                                 value TEXT NOT NULL, distribution TEXT NOT NULL, PRIMARY KEY (trial, name));
+                        CREATE TABLE intermediate (trial INTEGER NOT NULL REFERENCES trials(number), step INTEGER NOT NULL,
+                                                   value REAL, PRIMARY KEY (trial, step));
+                        CREATE TABLE attributes (trial INTEGER NOT NULL REFERENCES trials(number), key TEXT NOT NULL,
+                                                 value TEXT NOT NULL, PRIMARY KEY (trial, key));
+                        """)
+                    try db.execute(sql: "INSERT INTO study (key, value) VALUES ('direction', ?)", arguments: [direction.rawValue])
+                    try db.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)")
+                }
+                let stored = try String.fetchOne(db, sql: "SELECT value FROM study WHERE key = 'direction'")
+                guard stored == direction.rawValue else {
+                    throw SearchError.storage(path: path, "the study was created to \(stored ?? "?") its objective, not to \(direction.rawValue) it")
+                }
+            }
+        } catch let error as SearchError {
+            throw error
+        } catch {
+            throw SearchError.storage(path: path, Self.describe(error))
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return "SQLite: \(e.message ?? "error \(e.resultCode)")" }
+        return "\(error)"
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch let e as SearchError { throw e } catch {
+            throw SearchError.storage(path: path, Self.describe(error))
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch let e as SearchError { throw e } catch {
+            throw SearchError.storage(path: path, Self.describe(error))
+        }
+    }
+
+    private func beat(_ db: Database, _ number: Int) throws {
+        try db.execute(sql: "UPDATE trials SET heartbeat = ? WHERE number = ? AND state = 'running'", arguments: [clock(), number])
+    }
+
+    private static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    public func createTrial(state: TrialState) throws -> Int {
+        try write { db in
+            let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM trials") ?? -1) + 1
+            try db.execute(sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, ?, ?)",
+                           arguments: [number, state.rawValue, clock()])
+            return number
+        }
+    }
+
+    public func trial(_ number: Int) throws -> FrozenTrial {
+        guard let t = try read({ db in try Self.load(db, path: path, only: number) }).first else { throw SearchError.unknownTrial(number) }
+        return t
+    }
+
+    public func allTrials() throws -> [FrozenTrial] {
+        try read { db in try Self.load(db, path: path, only: nil) }
+    }
+
+    private static func load(_ db: Database, path: String, only: Int?) throws -> [FrozenTrial] {
+        let filter = only == nil ? "" : " WHERE trial = ?"
+        let arguments: StatementArguments = only.map { [$0] } ?? []
+        var trials: [Int: FrozenTrial] = [:]
+        var order: [Int] = []
+        for row in try Row.fetchAll(db, sql: "SELECT number, state, value, failure FROM trials" + (only == nil ? "" : " WHERE number = ?") + " ORDER BY number",
+                                    arguments: arguments) {
+            let number: Int = row["number"]
+            let raw: String = row["state"]
+            guard let state = TrialState(rawValue: raw) else { throw SearchError.storage(path: path, "trial \(number) has an unknown state '\(raw)'") }
+            var t = FrozenTrial(number: number, state: state)
+            t.value = row["value"]
+            t.failure = row["failure"]
+            trials[number] = t
+            order.append(number)
+        }
+        let decoder = JSONDecoder()
+        for row in try Row.fetchAll(db, sql: "SELECT trial, name, value, distribution FROM parameters" + filter, arguments: arguments) {
+            let number: Int = row["trial"], name: String = row["name"]
+            let value: String = row["value"], distribution: String = row["distribution"]
+            do {
+                trials[number]?.parameters[name] = try decoder.decode(ParameterValue.self, from: Data(value.utf8))
+                trials[number]?.distributions[name] = try decoder.decode(Distribution.self, from: Data(distribution.utf8))
+            } catch {
+                throw SearchError.storage(path: path, "trial \(number), parameter '\(name)': unreadable value or distribution")
+            }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT trial, step, value FROM intermediate" + filter, arguments: arguments) {
+            let value: Double? = row["value"]
+            trials[row["trial"] as Int]?.intermediate[row["step"] as Int] = value ?? .nan  // SQLite stores NaN as NULL
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT trial, key, value FROM attributes" + filter, arguments: arguments) {
+            trials[row["trial"] as Int]?.attributes[row["key"] as String] = row["value"] as String
+        }
+        return order.compactMap { trials[$0] }
+    }
+
+    public func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution) throws {
+        let v = try Self.json(value), d = try Self.json(distribution)
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO parameters (trial, name, value, distribution) VALUES (?, ?, ?, ?)",
+                           arguments: [number, name, v, d])
+            try beat(db, number)
+        }
+    }
+
+    public func report(_ number: Int, value: Double, step: Int) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)",
+                           arguments: [number, step, value.isNaN ? nil : value])
+            try beat(db, number)
+        }
+    }
+
+    public func setAttribute(_ number: Int, key: String, value: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO attributes (trial, key, value) VALUES (?, ?, ?)", arguments: [number, key, value])
+        }
+    }
+
+    public func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE trials SET state = ?, value = ?, failure = ? WHERE number = ?",
+                           arguments: [state.rawValue, value.flatMap { $0.isNaN ? nil : $0 }, failure, number])
+            guard db.changesCount == 1 else { throw SearchError.unknownTrial(number) }
+        }
+    }
+
+    /// Refreshes a running trial's heartbeat (a long epoch with nothing to report).
+    public func heartbeat(_ number: Int) throws {
+        try write { db in try beat(db, number) }
+    }
+
+    /// Marks failed every running trial whose heartbeat is older than `seconds`, with the reason, and returns their
+    /// numbers, so that their configurations can be queued again.
+    @discardableResult
+    public func failStaleTrials(olderThan seconds: Double) throws -> [Int] {
+        let now = clock()
+        return try write { db in
+            let stale = try Int.fetchAll(db, sql: "SELECT number FROM trials WHERE state = 'running' AND heartbeat < ? ORDER BY number",
+                                         arguments: [now - seconds])
+            for number in stale {
+                try db.execute(sql: "UPDATE trials SET state = 'failed', failure = ? WHERE number = ?",
+                               arguments: ["no heartbeat for more than \(seconds) s: the process running it stopped", number])
+            }
+            return stale
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+@testable import TuneSearch
+
+@Suite("Studies in SQLite")
+struct SQLiteStorageTests {
+    func temporaryPath() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tune-sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("study.sqlite").path
+    }
+
+    /// A study whose trials use every kind of record: parameters, reports (one NaN), rung attributes, a failure.
+    func run(_ study: Study, trials: Int) throws {
+        try study.optimize(trials: trials) { t in
+            let lr = try t.suggestFloat("lr", 1e-5, 1, log: true)
+            let act = try t.suggestCategorical("activation", [.string("relu"), .string("swish")])
+            let width = try t.suggestInt("width", 8, 128, log: true)
+            if t.number == 4 { throw CocoaError(.fileReadCorruptFile) }
+            for epoch in 1...3 {
+                try t.report(epoch == 2 && t.number == 1 ? .nan : abs(log10(lr) + 3) / Double(epoch), step: epoch)
+                if try t.shouldPrune() { throw SearchError.pruned }
+            }
+            return abs(log10(lr) + 3) + (act == .string("relu") ? 0.1 : 0) + Double(width) / 1000
+        }
+    }
+
+    @Test func aStudyReadBackEqualsTheSameStudyInMemory() throws {
+        let path = try temporaryPath()
+        let onDisk = Study(direction: .minimize, sampler: TPESampler(seed: 3, startupTrials: 4), pruner: SuccessiveHalvingPruner(),
+                           storage: try SQLiteStorage(path: path, direction: .minimize))
+        let inMemory = Study(direction: .minimize, sampler: TPESampler(seed: 3, startupTrials: 4), pruner: SuccessiveHalvingPruner())
+        try run(onDisk, trials: 12)
+        try run(inMemory, trials: 12)
+        let reopened = try SQLiteStorage(path: path, direction: .minimize).allTrials()
+        let expected = try inMemory.trials
+        #expect(reopened.count == 12)
+        // NaN is not equal to itself: compare the NaN report apart.
+        #expect(reopened[1].intermediate[2]!.isNaN && expected[1].intermediate[2]!.isNaN)
+        func withoutNaN(_ t: [FrozenTrial]) -> [FrozenTrial] {
+            t.map { var t = $0; t.intermediate = t.intermediate.filter { !$0.value.isNaN }; return t }
+        }
+        #expect(withoutNaN(reopened) == withoutNaN(expected), "same seed, same trials, whether kept in memory or on disk")
+        #expect(reopened[4].state == .failed && reopened[4].failure?.isEmpty == false)
+        #expect(reopened.contains { $0.attributes["rung_0"] != nil })
+    }
+
+    @Test func reopeningResumesTheStudyAndTheSamplerSeesTheOldTrials() throws {
+        let path = try temporaryPath()
+        let first = Study(direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4), storage: try SQLiteStorage(path: path, direction: .minimize))
+        try run(first, trials: 6)
+        let resumed = Study(direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4), storage: try SQLiteStorage(path: path, direction: .minimize))
+        try run(resumed, trials: 6)
+        let straight = Study(direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4))
+        try run(straight, trials: 12)
+        #expect(try resumed.trials.map(\.number) == Array(0..<12))
+        #expect(try resumed.trials.map(\.parameters) == straight.trials.map(\.parameters),
+                "a study stopped after 6 trials and resumed proposes what an uninterrupted one does")
+    }
+
+    @Test func badFilesAndAMismatchedDirectionAreRefusedWithThePath() throws {
+        let path = try temporaryPath()
+        _ = try SQLiteStorage(path: path, direction: .maximize)
+        #expect(throws: SearchError.storage(path: path, "the study was created to maximize its objective, not to minimize it")) {
+            try SQLiteStorage(path: path, direction: .minimize)
+        }
+        let newer = try temporaryPath()
+        _ = try SQLiteStorage(path: newer, direction: .minimize)
+        // A file from a future schema: bump the version with the sqlite3 library through a second storage's pool.
+        let bump = Process()
+        bump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        bump.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 7'); c.commit()", newer]
+        try bump.run()
+        bump.waitUntilExit()
+        #expect(bump.terminationStatus == 0)
+        #expect(throws: SearchError.storage(path: newer, "the study was written by a newer swift-tune (schema 7, this one reads 1)")) {
+            try SQLiteStorage(path: newer, direction: .minimize)
+        }
+        let garbage = try temporaryPath()
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: garbage))
+        do {
+            _ = try SQLiteStorage(path: garbage, direction: .minimize)
+            Issue.record("a file that is not a database was opened")
+        } catch let SearchError.storage(p, problem) {
+            #expect(p == garbage && problem.contains("SQLite"), "\(problem)")
+        }
+    }
+
+    @Test func trialsLeftRunningByADeadProcessAreFoundByTheirHeartbeat() throws {
+        let path = try temporaryPath()
+        final class Clock: @unchecked Sendable { var now = 1000.0 }
+        let clock = Clock()
+        let storage = try SQLiteStorage(path: path, direction: .minimize, clock: { clock.now })
+        let study = Study(direction: .minimize, storage: storage)
+        let done = try study.ask()
+        try study.tell(done, value: 1)
+        let abandoned = try study.ask()         // its process dies: no more heartbeats
+        try abandoned.report(0.5, step: 1)      // heartbeat at 1000
+        clock.now = 1100
+        let alive = try study.ask()              // heartbeat at 1100
+        clock.now = 1130
+        #expect(try storage.failStaleTrials(olderThan: 60) == [abandoned.number])
+        let trials = try study.trials
+        #expect(trials[done.number].state == .complete && trials[done.number].value == 1, "finished trials are untouched")
+        #expect(trials[abandoned.number].state == .failed && trials[abandoned.number].failure?.contains("heartbeat") == true)
+        #expect(trials[alive.number].state == .running)
+    }
+
+    @Test func twoWritersOnOneFileLoseNothing() throws {
+        let path = try temporaryPath()
+        _ = try SQLiteStorage(path: path, direction: .minimize)
+        // Two connections pools on one file, as two processes would have, each running trials at once.
+        let results = [Result<Void, any Error>?](repeating: nil, count: 2)
+        final class Box: @unchecked Sendable { var results: [Result<Void, any Error>?] = [] }
+        let box = Box()
+        box.results = results
+        DispatchQueue.concurrentPerform(iterations: 2) { worker in
+            let outcome = Result {
+                let study = Study(direction: .minimize, sampler: RandomSampler(seed: UInt64(worker)),
+                                  storage: try SQLiteStorage(path: path, direction: .minimize))
+                try study.optimize(trials: 25) { t in try t.suggestFloat("x", 0, 1) }
+            }
+            box.results[worker] = outcome
+        }
+        for r in box.results { try r!.get() }
+        let trials = try SQLiteStorage(path: path, direction: .minimize).allTrials()
+        #expect(trials.map(\.number) == Array(0..<50), "every trial numbered once")
+        #expect(trials.allSatisfy { $0.state == .complete && $0.value == $0.parameters["x"]?.double })
+    }
+}
