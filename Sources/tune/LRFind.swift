@@ -18,7 +18,7 @@ extension TuneCommand {
             """)
 
         @OptionGroup var train: Train
-        @Option(help: "How many seeds to sweep (default: 3).") var seeds: Int = 3
+        @Option(help: "How many seeds to sweep.") var seeds: Int = 3
 
         func validate() throws {
             guard (1...10).contains(seeds) else { throw ValidationError("--seeds must be in 1...10, got \(seeds)") }
