@@ -172,15 +172,25 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
         }
     }
 
+    public func claimWaitingTrial() throws -> FrozenTrial? {
+        let number: Int? = try write { db in
+            guard let n = try Int.fetchOne(db, sql: "SELECT MIN(number) FROM trials WHERE state = 'waiting'") else { return nil }
+            try db.execute(sql: "UPDATE trials SET state = 'running', heartbeat = ? WHERE number = ?", arguments: [clock(), n])
+            return n
+        }
+        return try number.map { try trial($0) }
+    }
+
     /// Refreshes a running trial's heartbeat (a long epoch with nothing to report).
     public func heartbeat(_ number: Int) throws {
         try write { db in try beat(db, number) }
     }
 
     /// Marks failed every running trial whose heartbeat is older than `seconds`, with the reason, and returns their
-    /// numbers, so that their configurations can be queued again.
+    /// numbers. With `requeue`, each one's parameters go back in the queue as a new waiting trial (attribute
+    /// `retry_of` names the trial it repeats), so the configuration is still measured.
     @discardableResult
-    public func failStaleTrials(olderThan seconds: Double) throws -> [Int] {
+    public func failStaleTrials(olderThan seconds: Double, requeue: Bool = false) throws -> [Int] {
         let now = clock()
         return try write { db in
             let stale = try Int.fetchAll(db, sql: "SELECT number FROM trials WHERE state = 'running' AND heartbeat < ? ORDER BY number",
@@ -188,6 +198,16 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
             for number in stale {
                 try db.execute(sql: "UPDATE trials SET state = 'failed', failure = ? WHERE number = ?",
                                arguments: ["no heartbeat for more than \(seconds) s: the process running it stopped", number])
+                guard requeue else { continue }
+                let retry = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM trials") ?? -1) + 1
+                try db.execute(sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, 'waiting', ?)", arguments: [retry, now])
+                var fixed: [String: ParameterValue] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT name, value FROM parameters WHERE trial = ?", arguments: [number]) {
+                    let value: String = row["value"], name: String = row["name"]
+                    fixed[name] = try? JSONDecoder().decode(ParameterValue.self, from: Data(value.utf8))
+                }
+                try db.execute(sql: "INSERT INTO attributes (trial, key, value) VALUES (?, ?, ?), (?, 'retry_of', ?)",
+                               arguments: [retry, Study.fixedParametersKey, try Self.json(fixed), retry, String(number)])
             }
             return stale
         }

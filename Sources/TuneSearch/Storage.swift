@@ -11,6 +11,9 @@ public protocol StudyStorage: AnyObject {
     func report(_ number: Int, value: Double, step: Int) throws
     func setAttribute(_ number: Int, key: String, value: String) throws
     func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws
+    /// The oldest waiting (enqueued) trial, now marked running, or nil when none waits. Atomic: two processes never
+    /// claim the same trial.
+    func claimWaitingTrial() throws -> FrozenTrial?
 }
 
 /// Trials kept in memory, safe to use from several threads.
@@ -47,6 +50,14 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
     public func report(_ number: Int, value: Double, step: Int) { locked { trials[number].intermediate[step] = value } }
 
     public func setAttribute(_ number: Int, key: String, value: String) { locked { trials[number].attributes[key] = value } }
+
+    public func claimWaitingTrial() -> FrozenTrial? {
+        locked {
+            guard let i = trials.firstIndex(where: { $0.state == .waiting }) else { return nil }
+            trials[i].state = .running
+            return trials[i]
+        }
+    }
 
     public func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) {
         locked {

@@ -23,8 +23,6 @@ public final class Study {
     public let sampler: any Sampler
     public let pruner: any Pruner
     public let storage: any StudyStorage
-    private var queue: [[String: ParameterValue]] = []
-    private let queueLock = NSLock()
 
     public init(direction: Direction, sampler: any Sampler = RandomSampler(seed: 0), pruner: any Pruner = NoPruner(),
                 storage: any StudyStorage = InMemoryStorage()) {
@@ -46,19 +44,31 @@ public final class Study {
         }
     }
 
-    /// Queues a known configuration: the next trial asked takes these values for the parameters it suggests.
-    public func enqueue(_ parameters: [String: ParameterValue]) {
-        queueLock.lock()
-        queue.append(parameters)
-        queueLock.unlock()
+    /// The attribute of a waiting trial that holds its enqueued configuration (JSON).
+    static let fixedParametersKey = "fixed_parameters"
+
+    /// Queues a known configuration as a waiting trial in the storage (so that it survives the process and any
+    /// process sharing the study can run it): the next trial asked takes these values for the parameters it suggests.
+    @discardableResult
+    public func enqueue(_ parameters: [String: ParameterValue]) throws -> Int {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(parameters), as: UTF8.self)
+        let number = try storage.createTrial(state: .waiting)
+        try storage.setAttribute(number, key: Self.fixedParametersKey, value: json)
+        return number
     }
 
-    /// A new running trial.
+    /// A running trial: the oldest waiting one if any, else a new one.
     public func ask() throws -> Trial {
-        queueLock.lock()
-        let fixed = queue.isEmpty ? [:] : queue.removeFirst()
-        queueLock.unlock()
-        return Trial(study: self, number: try storage.createTrial(state: .running), fixed: fixed)
+        guard let waiting = try storage.claimWaitingTrial() else {
+            return Trial(study: self, number: try storage.createTrial(state: .running), fixed: [:])
+        }
+        let json = waiting.attributes[Self.fixedParametersKey] ?? "{}"
+        guard let fixed = try? JSONDecoder().decode([String: ParameterValue].self, from: Data(json.utf8)) else {
+            throw SearchError.storage(path: "trial \(waiting.number)", "the enqueued configuration is unreadable: \(json)")
+        }
+        return Trial(study: self, number: waiting.number, fixed: fixed)
     }
 
     /// Records a trial's outcome: a value (complete), or pruned or failed (with the reason).

@@ -104,6 +104,33 @@ struct SQLiteStorageTests {
         #expect(trials[done.number].state == .complete && trials[done.number].value == 1, "finished trials are untouched")
         #expect(trials[abandoned.number].state == .failed && trials[abandoned.number].failure?.contains("heartbeat") == true)
         #expect(trials[alive.number].state == .running)
+
+        // Requeued: the dead trial's configuration comes back as a waiting trial, which the next ask takes.
+        let dying = try study.ask()
+        let lr = try dying.suggestFloat("lr", 1e-4, 1, log: true)
+        clock.now = 2000
+        #expect(try storage.failStaleTrials(olderThan: 60, requeue: true) == [alive.number, dying.number])
+        let retry = try study.ask()
+        #expect(try retry.frozen.attributes["retry_of"] == String(alive.number), "the oldest waiting trial first")
+        let second = try study.ask()
+        #expect(try second.frozen.attributes["retry_of"] == String(dying.number))
+        #expect(try second.suggestFloat("lr", 1e-4, 1, log: true) == lr, "the same configuration, measured again")
+    }
+
+    @Test func anEnqueuedConfigurationWaitsInTheFileForWhicheverProcessAsksFirst() throws {
+        let path = try temporaryPath()
+        let producer = Study(direction: .minimize, storage: try SQLiteStorage(path: path, direction: .minimize))
+        try producer.enqueue(["lr": .double(0.01), "width": .int(64)])
+        try producer.enqueue(["lr": .double(0.1)])
+        // Another process (here another connection pool) opens the study and takes both, in order, once each.
+        let consumer = Study(direction: .minimize, sampler: RandomSampler(seed: 4), storage: try SQLiteStorage(path: path, direction: .minimize))
+        let first = try consumer.ask(), second = try consumer.ask(), third = try consumer.ask()
+        let (lr, width) = (try first.suggestFloat("lr", 1e-4, 1, log: true), try first.suggestInt("width", 8, 256))
+        #expect(lr == 0.01 && width == 64)
+        #expect(try second.suggestFloat("lr", 1e-4, 1, log: true) == 0.1)
+        let numbers: [Int] = [first.number, second.number, third.number]
+        #expect(numbers == [0, 1, 2])
+        #expect(try producer.storage.claimWaitingTrial() == nil, "nothing is left waiting")
     }
 
     @Test func twoWritersOnOneFileLoseNothing() throws {

@@ -176,7 +176,7 @@ struct PrunerTests {
 struct StudyTests {
     @Test func failuresPrunedTrialsEnqueuedValuesAndConditionalParameters() throws {
         let study = Study(direction: .maximize, sampler: RandomSampler(seed: 1), pruner: MedianPruner(startupTrials: 0))
-        study.enqueue(["optimizer": .string("sgd"), "momentum": .double(0.9)])
+        try study.enqueue(["optimizer": .string("sgd"), "momentum": .double(0.9)])
         try study.optimize(trials: 6) { t in
             let optimizer = try t.suggestCategorical("optimizer", [.string("adam"), .string("sgd")])
             if optimizer == .string("sgd") {
