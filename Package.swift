@@ -35,10 +35,10 @@ let package = Package(
         .target(name: "TuneSearch", dependencies: ["TuneTensor", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "TuneExport", dependencies: ["TuneDiagnosis", "TuneData", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Generated/README.md"]),
-        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Tune", dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", "TuneSearch", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "tune",
-            dependencies: ["Tune", "TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport",
+            dependencies: ["Tune", "TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", "TuneSearch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneSearchTests", dependencies: ["TuneSearch"]),
         .testTarget(name: "TuneDiagnosisTests", dependencies: ["TuneDiagnosis", "TuneExport", "TuneData"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport"]),
+        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", "TuneSearch"]),
     ],
     swiftLanguageModes: [.v6]
 )

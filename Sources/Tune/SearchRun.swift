@@ -1,0 +1,186 @@
+import Foundation
+import TuneData
+import TuneNN
+import TuneSearch
+import TuneTensor
+import TuneTraining
+
+/// How `tune search` proposes configurations (the staged recipe is still to come).
+public enum SearchStrategy: String, Codable, Sendable, CaseIterable {
+    case tpe, random, quasirandom
+
+    func sampler(seed: UInt64) -> any Sampler {
+        switch self {
+        case .tpe: return TPESampler(seed: seed)
+        case .random: return RandomSampler(seed: seed)
+        case .quasirandom: return QuasiRandomSampler(seed: seed)
+        }
+    }
+}
+
+/// Which pruner stops hopeless trials, judged on the monitored validation metric after each epoch.
+public enum PrunerKind: String, Codable, Sendable, CaseIterable {
+    case median, asha, hyperband, none
+
+    func pruner(epochs: Int) -> any Pruner {
+        switch self {
+        case .median: return MedianPruner(startupTrials: 5, warmupSteps: 2)
+        case .asha: return SuccessiveHalvingPruner(minResource: 1, reductionFactor: 3)
+        case .hyperband: return HyperbandPruner(minResource: 1, maxResource: max(epochs, 1), reductionFactor: 3)
+        case .none: return NoPruner()
+        }
+    }
+}
+
+/// One finished or abandoned trial as `tune search` reports it.
+public struct SearchTrialSummary: Codable, Sendable {
+    public var number: Int
+    public var state: String
+    public var value: Double?
+    public var parameters: [String: String]
+    public var failure: String?
+}
+
+/// What `summary.json` holds.
+public struct SearchSummary: Codable, Sendable {
+    public var monitor: String
+    public var direction: String
+    public var strategy: String
+    public var pruner: String
+    public var best: SearchTrialSummary?
+    public var counts: [String: Int]
+    public var trials: [SearchTrialSummary]
+}
+
+/// `tune search` with a classic strategy: a study in `out/study.sqlite` over learning rate (log scale), width, depth,
+/// dropout and activation, each trial trained with the other settings of `tune train` and judged by its best
+/// validation metric. Running it again on the same directory resumes the study: finished trials count towards
+/// `trials` (a trial queued again counts once, by its retry), and trials left running by a process that stopped (no heartbeat for `staleAfter` seconds) are marked
+/// failed and their configurations queued again.
+public final class SearchRun {
+    public let settings: TrainSettings
+    public var strategy: SearchStrategy = .tpe
+    public var pruner: PrunerKind = .median
+    public var trials = 20
+    public var staleAfter: Double = 120
+    public var onTrial: (FrozenTrial) -> Void = { _ in }
+    public var onNote: (String) -> Void = { _ in }
+
+    public init(settings: TrainSettings) {
+        self.settings = settings
+    }
+
+    /// The study's file in the output directory.
+    public static func studyPath(_ out: String) -> String { URL(fileURLWithPath: out).appendingPathComponent("study.sqlite").path }
+
+    @discardableResult
+    public func run() throws -> SearchSummary {
+        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory: pass --out DIR (the study lives there)") }
+        let (data, base, configuration) = try TrainRun(settings: settings).prepare()
+        for note in data.notes { onNote(note) }
+        let monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
+        let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            throw DataError(path: out, "cannot create the output directory: \(error.localizedDescription)")
+        }
+        let storage = try SQLiteStorage(path: Self.studyPath(out), direction: direction)
+        let study = Study(direction: direction, sampler: strategy.sampler(seed: settings.seed),
+                          pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
+        let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
+        if !requeued.isEmpty {
+            onNote("trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again")
+        }
+        // A trial queued again after its process died is counted once, by its retry.
+        let existing = try study.trials
+        let retried = Set(existing.compactMap { $0.attributes["retry_of"].flatMap(Int.init) })
+        let finished = existing.filter { $0.state.isFinished && !retried.contains($0.number) }.count
+        if finished > 0 { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
+        for _ in 0..<max(trials - finished, 0) {
+            let trial = try study.ask()
+            let outcome = Result { try objective(trial, data: data, base: base, configuration: configuration, monitor: monitor) }
+            switch outcome {
+            case .success(let value): try study.tell(trial, value: value)
+            case .failure(SearchError.pruned): try study.tell(trial, state: .pruned)
+            case .failure(let error as SearchError): throw error  // the storage failed: stop
+            case .failure(let error): try study.tell(trial, state: .failed, failure: "\(error)")
+            }
+            onTrial(try trial.frozen)
+        }
+        let all = try study.trials
+        func summary(_ t: FrozenTrial) -> SearchTrialSummary {
+            SearchTrialSummary(number: t.number, state: t.state.rawValue, value: t.value,
+                               parameters: t.parameters.mapValues(\.description), failure: t.failure)
+        }
+        let result = SearchSummary(monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
+                                   pruner: pruner.rawValue, best: try study.bestTrial.map(summary),
+                                   counts: Dictionary(grouping: all, by: { $0.state.rawValue }).mapValues(\.count),
+                                   trials: all.map(summary))
+        try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        return result
+    }
+
+    /// Trains the trial's configuration and returns its best validation value of the monitored metric.
+    func objective(_ trial: Trial, data: PreparedData, base: MLPSpecification, configuration: TrainingConfiguration,
+                   monitor: MetricName) throws -> Double {
+        let lr = try trial.suggestFloat("lr", 1e-4, 1e-1, log: true)
+        let width = try trial.suggestInt("width", 16, 256, log: true)
+        let depth = try trial.suggestInt("depth", 1, 3)
+        let dropout = try trial.suggestCategorical("dropout", [.double(0), .double(0.1), .double(0.3), .double(0.5)]).double!
+        let activation = try trial.suggestCategorical("activation", [.string("relu"), .string("swish")])
+        var specification = base
+        specification.hiddenSizes = Array(repeating: width, count: depth)
+        specification.dropout = Float(dropout)
+        specification.activation = Activation(rawValue: activation.description) ?? .relu
+        var c = configuration
+        c.learningRate = lr
+        let reporter = TrialReporter(trial: trial, monitor: monitor)
+        let trainer = Trainer(configuration: c)
+        trainer.callbacks = [reporter]
+        let result = trainer.fit(MLP(specification, seed: settings.seed), train: data.train, validation: data.validation,
+                                 target: data.preprocessor.target)
+        if let error = reporter.error { throw error }
+        if reporter.pruned { throw SearchError.pruned }
+        let history = result.history
+        guard history.status != .diverged else { throw TrialDiverged(reason: history.reason) }
+        guard let best = history.bestEpoch, let value = reporter.value(history.epochs[best - 1]) else {
+            throw TrialDiverged(reason: "no epoch had a finite \(monitor.rawValue)")
+        }
+        return value
+    }
+}
+
+/// A trial whose training diverged: recorded as failed with the trainer's reason.
+struct TrialDiverged: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "diverged: \(reason)" }
+}
+
+/// Reports the monitored validation value after each epoch and stops the training when the pruner says so.
+final class TrialReporter: TrainingCallback {
+    let trial: Trial
+    let monitor: MetricName
+    var pruned = false
+    var error: (any Error)?
+
+    init(trial: Trial, monitor: MetricName) {
+        self.trial = trial
+        self.monitor = monitor
+    }
+
+    func value(_ record: EpochRecord) -> Double? {
+        record.metrics[monitor.rawValue].flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    func epochEnded(_ record: EpochRecord, history: History) -> Bool {
+        do {
+            try trial.report(value(record) ?? .nan, step: record.epoch)
+            pruned = try trial.shouldPrune()
+        } catch {
+            self.error = error
+            return false
+        }
+        return !pruned
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TuneSearch
+
+@Suite("tune search", .serialized)
+struct SearchCommandTests {
+    func directory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tune-search-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func aStudyKilledWithSIGKILLLosesNoFinishedTrialAndResumes() throws {
+        let dir = try directory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
+        #expect(try runTune(["generate", "moons", "--rows", "3000", "--seed", "2", "--out", data]).status == 0)
+        let arguments = ["search", "--data", data, "--target", "label", "--epochs", "15", "--pruner", "none", "--strategy", "random",
+                         "--out", out]
+
+        // Start a long study and kill it without warning once a few trials have finished.
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var executable = directory.appendingPathComponent("tune")
+        if !FileManager.default.fileExists(atPath: executable.path) { executable = directory.deletingLastPathComponent().appendingPathComponent("tune") }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments + ["--trials", "500"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let path = out + "/study.sqlite"
+        var before: [FrozenTrial] = []
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            guard FileManager.default.fileExists(atPath: path),
+                  let trials = try? SQLiteStorage(path: path, direction: .maximize).allTrials() else { continue }
+            if trials.filter({ $0.state == .complete }).count >= 3 { break }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        before = try SQLiteStorage(path: path, direction: .maximize).allTrials()
+        let finishedBefore = before.filter { $0.state.isFinished }
+        let running = before.filter { $0.state == .running }
+        #expect(finishedBefore.count >= 3 && running.count <= 1, "\(before.map(\.state))")
+
+        // Resume with two more trials; the killed trial's heartbeat is fresh, so take it for dead at once.
+        let resumed = try runTune(arguments + ["--trials", String(finishedBefore.count + 2), "--stale-after", "0"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.output.contains("resuming the study"))
+        let after = try SQLiteStorage(path: path, direction: .maximize).allTrials()
+        for t in finishedBefore {
+            #expect(after[t.number] == t, "finished trial \(t.number) is kept as it was")
+        }
+        for t in running {
+            #expect(after[t.number].state == .failed && after[t.number].failure?.contains("heartbeat") == true)
+            let retries = after.filter { $0.attributes["retry_of"] == String(t.number) }
+            #expect(retries.count == 1 && retries[0].state == .complete, "the killed configuration runs once more, to completion")
+            #expect(retries[0].parameters.filter { t.parameters[$0.key] != nil } == t.parameters.filter { _ in true },
+                    "with the parameters it had drawn")
+        }
+        #expect(after.filter { $0.state.isFinished }.count == finishedBefore.count + running.count + 2, "two more trials, plus the killed one's retry")
+        #expect(after.allSatisfy { $0.state != .running })
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any]
+        #expect((summary?["trials"] as? [Any])?.count == after.count)
+    }
+
+    @Test func unknownStrategiesAndPrunersAreNamedInTheError() throws {
+        let dir = try directory()
+        let data = dir.appendingPathComponent("moons.csv").path
+        #expect(try runTune(["generate", "moons", "--rows", "100", "--out", data]).status == 0)
+        let bad = try runTune(["search", "--data", data, "--target", "label", "--strategy", "bayes", "--out", dir.appendingPathComponent("s").path])
+        #expect(bad.status == 2 && bad.error.contains("--strategy") && bad.error.contains("tpe, random, quasirandom"), "\(bad.error)")
+        let badPruner = try runTune(["search", "--data", data, "--target", "label", "--pruner", "sha", "--out", dir.appendingPathComponent("s").path])
+        #expect(badPruner.status == 2 && badPruner.error.contains("median, asha, hyperband, none"), "\(badPruner.error)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s").path), "nothing written on bad flags")
+    }
+}
