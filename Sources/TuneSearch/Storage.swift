@@ -1,7 +1,7 @@
 import Foundation
 
-/// Where a study keeps its trials. Every call can fail (a disk, a lock), and the failure reaches the caller. The in-memory storage is one; the SQLite storage (for studies that outlive a
-/// process or run in several) is another.
+/// Where a study keeps its trials. Every call can fail (a disk, a lock), and the failure reaches the caller. The
+/// in-memory storage is one; the SQLite storage (for studies that outlive a process or run in several) is another.
 public protocol StudyStorage: AnyObject {
     /// A new trial, numbered in creation order.
     func createTrial(state: TrialState) throws -> Int
