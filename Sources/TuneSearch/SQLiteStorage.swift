@@ -174,7 +174,11 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
 
     public func claimWaitingTrial() throws -> FrozenTrial? {
         let number: Int? = try write { db in
-            guard let n = try Int.fetchOne(db, sql: "SELECT MIN(number) FROM trials WHERE state = 'waiting'") else { return nil }
+            // Only once its configuration is written (enqueueing takes two calls).
+            guard let n = try Int.fetchOne(db, sql: """
+                SELECT MIN(number) FROM trials WHERE state = 'waiting'
+                AND number IN (SELECT trial FROM attributes WHERE key = ?)
+                """, arguments: [Study.fixedParametersKey]) else { return nil }
             try db.execute(sql: "UPDATE trials SET state = 'running', heartbeat = ? WHERE number = ?", arguments: [clock(), n])
             return n
         }

@@ -11,8 +11,8 @@ public protocol StudyStorage: AnyObject {
     func report(_ number: Int, value: Double, step: Int) throws
     func setAttribute(_ number: Int, key: String, value: String) throws
     func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws
-    /// The oldest waiting (enqueued) trial, now marked running, or nil when none waits. Atomic: two processes never
-    /// claim the same trial.
+    /// The oldest waiting (enqueued) trial whose configuration is written, now marked running, or nil when none
+    /// waits. Atomic: two processes never claim the same trial.
     func claimWaitingTrial() throws -> FrozenTrial?
 }
 
@@ -53,7 +53,10 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
 
     public func claimWaitingTrial() -> FrozenTrial? {
         locked {
-            guard let i = trials.firstIndex(where: { $0.state == .waiting }) else { return nil }
+            // Only once its configuration is written (enqueueing takes two calls).
+            guard let i = trials.firstIndex(where: { $0.state == .waiting && $0.attributes[Study.fixedParametersKey] != nil }) else {
+                return nil
+            }
             trials[i].state = .running
             return trials[i]
         }

@@ -131,6 +131,11 @@ struct SQLiteStorageTests {
         let numbers: [Int] = [first.number, second.number, third.number]
         #expect(numbers == [0, 1, 2])
         #expect(try producer.storage.claimWaitingTrial() == nil, "nothing is left waiting")
+        // A waiting trial whose configuration is not written yet (an enqueue half done) is not taken.
+        let half = try producer.storage.createTrial(state: .waiting)
+        #expect(try producer.storage.claimWaitingTrial() == nil)
+        try producer.storage.setAttribute(half, key: Study.fixedParametersKey, value: #"{"lr":{"double":0.5}}"#)
+        #expect(try producer.storage.claimWaitingTrial()?.number == half)
     }
 
     @Test func twoWritersOnOneFileLoseNothing() throws {
