@@ -40,10 +40,7 @@ public enum DoctorReport {
     /// Findings as JSON (non-finite evidence as strings).
     public static func json(_ curves: Curves, _ findings: [Finding]) throws -> String {
         struct Output: Encodable { let source: String; let epochs: Int; let findings: [Finding] }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(Output(source: curves.source, epochs: curves.epochCount, findings: findings)), as: UTF8.self)
+        return String(decoding: try jsonData(Output(source: curves.source, epochs: curves.epochCount, findings: findings)), as: UTF8.self)
     }
 
     static func wrap(_ text: String, indent: String, width: Int = 110) -> String {

@@ -80,11 +80,7 @@ public final class SearchRun {
         for note in data.notes { onNote(note) }
         let monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
         let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
-        do {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        } catch {
-            throw DataError(path: out, "cannot create the output directory: \(error.localizedDescription)")
-        }
+        try createOutputDirectory(out)
         let storage = try SQLiteStorage(path: Self.studyPath(out), direction: direction)
         let study = Study(direction: direction, sampler: strategy.sampler(seed: settings.seed),
                           pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
@@ -97,17 +93,9 @@ public final class SearchRun {
         let retried = Set(existing.compactMap { $0.attributes["retry_of"].flatMap(Int.init) })
         let finished = existing.filter { $0.state.isFinished && !retried.contains($0.number) }.count
         if finished > 0 { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
-        for _ in 0..<max(trials - finished, 0) {
-            let trial = try study.ask()
-            let outcome = Result { try objective(trial, data: data, base: base, configuration: configuration, monitor: monitor) }
-            switch outcome {
-            case .success(let value): try study.tell(trial, value: value)
-            case .failure(SearchError.pruned): try study.tell(trial, state: .pruned)
-            case .failure(let error as SearchError): throw error  // the storage failed: stop
-            case .failure(let error): try study.tell(trial, state: .failed, failure: "\(error)")
-            }
-            onTrial(try trial.frozen)
-        }
+        try study.optimize(trials: max(trials - finished, 0), { trial in
+            try objective(trial, data: data, base: base, configuration: configuration, monitor: monitor)
+        }, onTrial: onTrial)
         let all = try study.trials
         func summary(_ t: FrozenTrial) -> SearchTrialSummary {
             SearchTrialSummary(number: t.number, state: t.state.rawValue, value: t.value,

@@ -83,11 +83,7 @@ public final class TrainRun {
     }
 
     func write(_ outcome: TrainOutcome, model: MLP, to directory: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DataError(path: directory.path, "cannot create the output directory: \(error.localizedDescription)")
-        }
+        try createOutputDirectory(directory.path)
         let settingsJSON = try JSONValue.encoding(settings)
         try Checkpoint.save(model, to: directory.appendingPathComponent("model"),
                             hyperparameters: settingsJSON.objectValue ?? [:], preprocessing: try JSONValue.encoding(outcome.preprocessor))
@@ -123,15 +119,24 @@ public struct RunSummary: Codable, Sendable {
 }
 
 /// JSON with non-finite numbers written as strings ("nan", "inf"), keys sorted, for files people read.
-func jsonData<T: Encodable>(_ value: T) throws -> Data {
+public func jsonData<T: Encodable>(_ value: T) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(value)
 }
 
+/// Creates an output directory (and its parents) or says which one cannot be made.
+public func createOutputDirectory(_ path: String) throws {
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        throw DataError(path: path, "cannot create the output directory: \(error.localizedDescription)")
+    }
+}
+
 /// Writes `data` to `url` through a temporary file and a rename, so the file is whole or absent.
-func writeAtomically(_ data: Data, to url: URL) throws {
+public func writeAtomically(_ data: Data, to url: URL) throws {
     do {
         try data.write(to: url, options: .atomic)
     } catch {

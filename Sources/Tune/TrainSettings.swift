@@ -37,7 +37,7 @@ public struct TrainSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case data, target, task, hidden, activation, dropout, batchnorm, optimizer, lr, momentum, epochs, warmup, schedule, metric, seed,
              split, ignore, missing, delimiter, out, clip
         case weightDecay = "weight-decay", batchSize = "batch-size", earlyStop = "early-stop",
@@ -84,9 +84,7 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         } catch {
             throw DataError(path: path, "cannot read the settings file: \(error.localizedDescription)")
         }
-        let known = Set(["data", "target", "task", "hidden", "activation", "dropout", "batchnorm", "optimizer", "lr", "momentum", "epochs",
-                         "warmup", "schedule", "metric", "seed", "split", "ignore", "missing", "delimiter", "out", "clip", "weight-decay",
-                         "batch-size", "early-stop", "reduce-on-plateau", "label-smoothing", "category-limit"])
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
         do {
             guard let node = try Yams.compose(yaml: text) else { return TrainSettings() }
             guard let mapping = node.mapping else {

@@ -80,15 +80,14 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
         try db.execute(sql: "UPDATE trials SET heartbeat = ? WHERE number = ? AND state = 'running'", arguments: [clock(), number])
     }
 
-    private static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    /// The number the next trial gets (inside a write transaction).
+    private static func nextNumber(_ db: Database) throws -> Int {
+        (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM trials") ?? -1) + 1
     }
 
     public func createTrial(state: TrialState) throws -> Int {
         try write { db in
-            let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM trials") ?? -1) + 1
+            let number = try Self.nextNumber(db)
             try db.execute(sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, ?, ?)",
                            arguments: [number, state.rawValue, clock()])
             return number
@@ -142,7 +141,7 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     }
 
     public func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution) throws {
-        let v = try Self.json(value), d = try Self.json(distribution)
+        let v = try sortedJSON(value), d = try sortedJSON(distribution)
         try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO parameters (trial, name, value, distribution) VALUES (?, ?, ?, ?)",
                            arguments: [number, name, v, d])
@@ -203,7 +202,7 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
                 try db.execute(sql: "UPDATE trials SET state = 'failed', failure = ? WHERE number = ?",
                                arguments: ["no heartbeat for more than \(seconds) s: the process running it stopped", number])
                 guard requeue else { continue }
-                let retry = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM trials") ?? -1) + 1
+                let retry = try Self.nextNumber(db)
                 try db.execute(sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, 'waiting', ?)", arguments: [retry, now])
                 var fixed: [String: ParameterValue] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT name, value FROM parameters WHERE trial = ?", arguments: [number]) {
@@ -211,7 +210,7 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
                     fixed[name] = try? JSONDecoder().decode(ParameterValue.self, from: Data(value.utf8))
                 }
                 try db.execute(sql: "INSERT INTO attributes (trial, key, value) VALUES (?, ?, ?), (?, 'retry_of', ?)",
-                               arguments: [retry, Study.fixedParametersKey, try Self.json(fixed), retry, String(number)])
+                               arguments: [retry, Study.fixedParametersKey, try sortedJSON(fixed), retry, String(number)])
             }
             return stale
         }

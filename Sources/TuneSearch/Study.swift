@@ -1,5 +1,12 @@
 import Foundation
 
+/// A value as compact JSON with sorted keys (how the storages keep parameters and distributions).
+func sortedJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
 /// Whether the objective is to be made small or large.
 public enum Direction: String, Codable, Sendable {
     case minimize, maximize
@@ -51,9 +58,7 @@ public final class Study {
     /// process sharing the study can run it): the next trial asked takes these values for the parameters it suggests.
     @discardableResult
     public func enqueue(_ parameters: [String: ParameterValue]) throws -> Int {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = String(decoding: try encoder.encode(parameters), as: UTF8.self)
+        let json = try sortedJSON(parameters)
         let number = try storage.createTrial(state: .waiting)
         try storage.setAttribute(number, key: Self.fixedParametersKey, value: json)
         return number
@@ -81,25 +86,31 @@ public final class Study {
     }
 
     public func tell(_ trial: Trial, state: TrialState, failure: String? = nil) throws {
-        let frozen = try trial.frozen
         // A pruned trial keeps its last reported value, when it is a number.
-        let last = state == .pruned ? frozen.lastStep.flatMap { frozen.intermediate[$0] }.flatMap { $0.isNaN ? nil : $0 } : nil
+        var last: Double?
+        if state == .pruned {
+            let frozen = try trial.frozen
+            last = frozen.lastStep.flatMap { frozen.intermediate[$0] }.flatMap { $0.isNaN ? nil : $0 }
+        }
         try storage.finish(trial.number, state: state, value: last,
                        failure: failure)
     }
 
     /// Runs `trials` trials one after the other. An objective that throws `SearchError.pruned` marks its trial pruned;
     /// any other error marks it failed with the error's description, and the study goes on. Only the storage's own
-    /// errors stop the study.
-    public func optimize(trials count: Int, _ objective: (Trial) throws -> Double) throws {
+    /// errors (any other `SearchError`) stop the study. `onTrial` sees each trial as recorded.
+    public func optimize(trials count: Int, _ objective: (Trial) throws -> Double,
+                         onTrial: (FrozenTrial) throws -> Void = { _ in }) throws {
         for _ in 0..<count {
             let trial = try ask()
             let outcome: Result<Double, any Error> = Result { try objective(trial) }
             switch outcome {
             case .success(let value): try tell(trial, value: value)
             case .failure(SearchError.pruned): try tell(trial, state: .pruned)
+            case .failure(let error as SearchError): throw error
             case .failure(let error): try tell(trial, state: .failed, failure: "\(error)")
             }
+            try onTrial(try trial.frozen)
         }
     }
 }

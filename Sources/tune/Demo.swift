@@ -97,11 +97,7 @@ extension TuneCommand {
             default:
                 throw ValidationError("unknown kind '\(kind)': expected moons, spirals, checkerboard, classification or regression")
             }
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-            } catch {
-                throw failWithDataError(DataError(path: out, "cannot write: \(error.localizedDescription)"))
-            }
+            try withDataErrors { try writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out)) }
         }
     }
 }

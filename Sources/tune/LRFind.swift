@@ -55,13 +55,11 @@ extension TuneCommand {
                 print("no suggestion: the loss never fell (check the data and the model)")
             }
             if let out = settings.out {
-                do {
-                    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                    try Data(result.csv().utf8).write(to: URL(fileURLWithPath: out).appendingPathComponent("lr_find.csv"), options: .atomic)
-                    print("written to \(out)/lr_find.csv")
-                } catch {
-                    throw failWithDataError(DataError(path: out, "cannot write: \(error.localizedDescription)"))
+                try withDataErrors {
+                    try createOutputDirectory(out)
+                    try writeAtomically(Data(result.csv().utf8), to: URL(fileURLWithPath: out).appendingPathComponent("lr_find.csv"))
                 }
+                print("written to \(out)/lr_find.csv")
             }
         }
     }

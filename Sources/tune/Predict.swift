@@ -19,11 +19,7 @@ extension TuneCommand {
                 let (predictor, table) = try loadModelAndData(model: model, data: data, delimiter: delimiter)
                 let text = try predictor.predictionsCSV(table)
                 if let out {
-                    do {
-                        try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-                    } catch {
-                        throw DataError(path: out, "cannot write: \(error.localizedDescription)")
-                    }
+                    try writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out))
                 } else {
                     print(text, terminator: "")
                 }
@@ -60,9 +56,9 @@ func loadModelAndData(model: String, data: String, delimiter: String?) throws ->
 }
 
 /// Runs `body`, turning data and checkpoint errors into a message and exit status 2.
-func withDataErrors(_ body: () throws -> Void) throws {
+func withDataErrors<T>(_ body: () throws -> T) throws -> T {
     do {
-        try body()
+        return try body()
     } catch let error as DataError {
         throw failWithDataError(error)
     } catch let error as CheckpointError {

@@ -28,20 +28,12 @@ extension TuneCommand {
         }
 
         func run() throws {
-            guard let strategy = SearchStrategy(rawValue: strategy) else {
-                throw failWithDataError(DataError(path: "--strategy", "expected one of \(SearchStrategy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(self.strategy)'"))
+            let search = try withDataErrors {
+                let search = SearchRun(settings: try train.settings(requireOut: true))
+                search.strategy = try parseChoice(strategy, "--strategy", SearchStrategy.self)!
+                search.pruner = try parseChoice(pruner, "--pruner", PrunerKind.self)!
+                return search
             }
-            guard let pruner = PrunerKind(rawValue: pruner) else {
-                throw failWithDataError(DataError(path: "--pruner", "expected one of \(PrunerKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(self.pruner)'"))
-            }
-            let search: SearchRun
-            do {
-                search = SearchRun(settings: try train.settings(requireOut: true))
-            } catch {
-                throw failWithDataError(error)
-            }
-            search.strategy = strategy
-            search.pruner = pruner
             search.trials = trials
             search.staleAfter = staleAfter
             search.onNote = { FileHandle.standardOutput.write(Data("note: \($0)\n".utf8)) }

@@ -6,6 +6,15 @@ import TuneNN
 import TuneTraining
 
 /// Prints a data or settings error and exits with status 2.
+/// The case of `T` named by a flag's text, or an error naming the flag and the choices.
+func parseChoice<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+    guard let text else { return nil }
+    guard let value = T(rawValue: text) else {
+        throw DataError(path: flag, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+    }
+    return value
+}
+
 func failWithDataError(_ error: Error) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     return ExitCode(2)
@@ -54,13 +63,6 @@ extension TuneCommand {
 
         func settings(requireOut: Bool = true) throws -> TrainSettings {
             var s = try config.map { try TrainSettings.load(path: $0) } ?? TrainSettings()
-            func parse<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ type: T.Type) throws -> T? where T.RawValue == String {
-                guard let text else { return nil }
-                guard let value = T(rawValue: text) else {
-                    throw DataError(path: flag, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
-                }
-                return value
-            }
             if let data { s.data = data }
             if let target { s.target = target }
             if let task {
@@ -76,10 +78,10 @@ extension TuneCommand {
                 }
                 s.hidden = widths.map { $0! }
             }
-            if let a = try parse(activation, "--activation", Activation.self) { s.activation = a }
+            if let a = try parseChoice(activation, "--activation", Activation.self) { s.activation = a }
             if let dropout { s.dropout = dropout }
             if batchnorm { s.batchnorm = true }
-            if let o = try parse(optimizer, "--optimizer", OptimizerKind.self) { s.optimizer = o }
+            if let o = try parseChoice(optimizer, "--optimizer", OptimizerKind.self) { s.optimizer = o }
             if let lr { s.lr = lr }
             if let weightDecay { s.weightDecay = weightDecay }
             if let momentum { s.momentum = momentum }
@@ -89,15 +91,15 @@ extension TuneCommand {
             }
             if let epochs { s.epochs = epochs }
             if let warmup { s.warmup = warmup }
-            if let k = try parse(schedule, "--schedule", ScheduleKind.self) { s.schedule = k }
-            if let m = try parse(metric, "--metric", MetricName.self) { s.metric = m }
+            if let k = try parseChoice(schedule, "--schedule", ScheduleKind.self) { s.schedule = k }
+            if let m = try parseChoice(metric, "--metric", MetricName.self) { s.metric = m }
             if let earlyStop { s.earlyStop = earlyStop }
             if let reduceOnPlateau { s.reduceOnPlateau = reduceOnPlateau }
             if let clip { s.clip = clip }
             if let seed { s.seed = seed }
             if let split { s.split = split }
             if let ignore { s.ignore = ignore.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            if let missing = try parse(missing, "--missing", MissingPolicy.self) { s.missing = missing }
+            if let missing = try parseChoice(missing, "--missing", MissingPolicy.self) { s.missing = missing }
             if let delimiter { s.delimiter = delimiter }
             if let categoryLimit {
                 guard categoryLimit >= 1 else { throw DataError(path: "--category-limit", "expected a positive integer, got \(categoryLimit)") }
@@ -119,14 +121,7 @@ extension TuneCommand {
             run.onNote = { printer.note($0) }
             run.onEpoch = { printer.epoch($0, history: $1) }
             run.onStep = { printer.progress(epoch: $0, step: $1, steps: $2, elapsed: $3) }
-            let outcome: TrainOutcome
-            do {
-                outcome = try run.run()
-            } catch let error as DataError {
-                throw failWithDataError(error)
-            } catch let error as CheckpointError {
-                throw failWithDataError(error)
-            }
+            let outcome = try withDataErrors { try run.run() }
             printer.summary(outcome, out: run.settings.out ?? "")
             if outcome.result.history.status == .diverged { throw ExitCode(1) }
         }

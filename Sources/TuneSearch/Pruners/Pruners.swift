@@ -137,8 +137,9 @@ public struct HyperbandPruner: Pruner {
     }
 
     /// The bracket of trial `number`: a fixed hash of the number into the budgets, the same in every process.
-    public func bracket(ofTrial number: Int) -> Int {
-        let budgets = bracketBudgets
+    public func bracket(ofTrial number: Int) -> Int { Self.bracket(ofTrial: number, budgets: bracketBudgets) }
+
+    private static func bracket(ofTrial number: Int, budgets: [Int]) -> Int {
         var x = UInt64(truncatingIfNeeded: number) &+ 0x9E37_79B9_7F4A_7C15  // SplitMix64 finaliser
         x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
         x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -152,8 +153,9 @@ public struct HyperbandPruner: Pruner {
     }
 
     public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool {
-        let b = bracket(ofTrial: trial.number)
+        let budgets = bracketBudgets
+        let b = Self.bracket(ofTrial: trial.number, budgets: budgets)
         let halving = SuccessiveHalvingPruner(minResource: minResource, reductionFactor: reductionFactor, minEarlyStoppingRate: b)
-        return try halving.shouldPrune(study: study, trial: trial, among: { bracket(ofTrial: $0.number) == b })
+        return try halving.shouldPrune(study: study, trial: trial, among: { Self.bracket(ofTrial: $0.number, budgets: budgets) == b })
     }
 }
