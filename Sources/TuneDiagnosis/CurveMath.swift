@@ -16,14 +16,8 @@ enum CurveMath {
         return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
     }
 
-    /// The median absolute deviation scaled to a normal standard deviation (1.4826 MAD).
-    static func robustSpread(_ v: [Double]) -> Double {
-        let m = median(v)
-        return 1.4826 * median(v.map { abs($0 - m) })
-    }
-
-    /// The least-squares line y = a + b x and its R^2.
-    static func linearFit(_ x: [Double], _ y: [Double]) -> (a: Double, b: Double, r2: Double) {
+    /// The least-squares line y = a + b x, its R^2 and its sum of squared residuals.
+    static func linearFit(_ x: [Double], _ y: [Double]) -> (a: Double, b: Double, r2: Double, residual: Double) {
         let mx = mean(x), my = mean(y)
         var sxy = 0.0, sxx = 0.0, syy = 0.0
         for (xi, yi) in zip(x, y) {
@@ -34,7 +28,7 @@ enum CurveMath {
         let b = sxx > 0 ? sxy / sxx : 0
         let a = my - b * mx
         let residual = zip(x, y).reduce(0) { $0 + ($1.1 - a - b * $1.0) * ($1.1 - a - b * $1.0) }
-        return (a, b, syy > 0 ? 1 - residual / syy : 1)
+        return (a, b, syy > 0 ? 1 - residual / syy : 1, residual)
     }
 
     /// The best saturating curve y = floor + scale * exp(-x / tau): tau on a log grid, floor and scale by least
@@ -49,7 +43,7 @@ enum CurveMath {
             let tau = span * Foundation.pow(10, -1.5 + 3.5 * Double(k) / 60)
             let e = x.map { Foundation.exp(-($0 - x[0]) / tau) }
             let fit = linearFit(e, y)
-            let residual = zip(e, y).reduce(0) { $0 + ($1.1 - fit.a - fit.b * $1.0) * ($1.1 - fit.a - fit.b * $1.0) }
+            let residual = fit.residual
             if residual < bestResidual {
                 bestResidual = residual
                 best = (fit.a, fit.b, tau, syy > 0 ? 1 - residual / syy : 1)

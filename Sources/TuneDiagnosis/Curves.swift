@@ -49,3 +49,8 @@ public struct Curves: Sendable, Equatable {
 func points(_ series: [Double?]) -> [(epoch: Int, value: Double)] {
     series.enumerated().compactMap { i, v in v.map { (i + 1, $0) } }
 }
+
+/// The logged values of a series by epoch, the non-finite ones left out when `finiteOnly`.
+func byEpoch(_ series: [Double?], finiteOnly: Bool) -> [Int: Double] {
+    Dictionary(uniqueKeysWithValues: points(series).filter { !finiteOnly || $0.value.isFinite }.map { ($0.epoch, $0.value) })
+}

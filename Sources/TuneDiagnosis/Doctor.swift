@@ -23,15 +23,15 @@ public struct Doctor: Sendable {
         if let critical = findings.first(where: { $0.id == "lr_too_high" && $0.severity == .critical }), critical.evidence["first_non_finite_epoch"] != nil || critical.evidence["first_non_finite_step"] != nil {
             findings = [critical]
         }
-        let logged = points(curves.trainLoss).count
-        if findings.isEmpty && max(logged, points(curves.validationLoss).count) < thresholds.minimumEpochs {
+        let trainPoints = points(curves.trainLoss), validationPoints = points(curves.validationLoss)
+        let logged = max(trainPoints.count, validationPoints.count)
+        if findings.isEmpty && logged < thresholds.minimumEpochs {
             findings.append(Finding(
                 id: "too_few_epochs", severity: .info, epochs: [],
-                evidence: ["epochs": Double(max(logged, points(curves.validationLoss).count))],
-                explanation: "Only \(max(logged, points(curves.validationLoss).count)) epochs were logged: too few to judge the shape of the curves.",
+                evidence: ["epochs": Double(logged)],
+                explanation: "Only \(logged) epochs were logged: too few to judge the shape of the curves.",
                 nextStep: "Train at least \(thresholds.minimumEpochs) epochs (with validation every epoch) and ask again."))
         } else if findings.allSatisfy({ $0.severity == .info && $0.id != "still_improving" }) {
-            let trainPoints = points(curves.trainLoss), validationPoints = points(curves.validationLoss)
             let train = trainPoints.map(\.value), validation = validationPoints.map(\.value)
             if let lastTrain = train.last, let lastValidation = validation.last {
                 let gap = (lastValidation - lastTrain) / max(abs(lastTrain), 1e-12)

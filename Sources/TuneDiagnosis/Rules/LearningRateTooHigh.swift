@@ -7,10 +7,10 @@ public struct LearningRateTooHigh: DiagnosisRule {
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {
         let next = "Lower the learning rate 10x\(c.learningRate.compactMap { $0 }.first.map { " (to \(fmt($0 / 10)))" } ?? ""), add a warmup of a few epochs, and clip gradients (for example at their 90th percentile norm)."
         // Non-finite values anywhere.
-        let all = c.trainLoss.enumerated().compactMap { i, v in v.map { (i + 1, $0) } } + c.validationLoss.enumerated().compactMap { i, v in v.map { (i + 1, $0) } }
-        if let bad = all.filter({ !$0.1.isFinite }).map(\.0).min() {
-            return Finding(id: id, severity: .critical, epochs: [bad], evidence: ["first_non_finite_epoch": Double(bad)],
-                           explanation: "The loss became \(all.first { $0.0 == bad && !$0.1.isFinite }!.1) at epoch \(bad): training diverged.",
+        // The first of equal epochs is kept, so a training loss is named before a validation loss.
+        if let bad = (points(c.trainLoss) + points(c.validationLoss)).filter({ !$0.value.isFinite }).min(by: { $0.epoch < $1.epoch }) {
+            return Finding(id: id, severity: .critical, epochs: [bad.epoch], evidence: ["first_non_finite_epoch": Double(bad.epoch)],
+                           explanation: "The loss became \(bad.value) at epoch \(bad.epoch): training diverged.",
                            nextStep: next)
         }
         if let bad = c.stepLoss.firstIndex(where: { !$0.isFinite }) {
@@ -40,10 +40,11 @@ public struct LearningRateTooHigh: DiagnosisRule {
         let jumps = zip(late.dropFirst(), late).map { abs($0 - $1) / max(abs($1), 1e-12) }
         let bounce = CurveMath.mean(jumps)
         let upward = zip(late.dropFirst(), late).filter { $0 > $1 }.count
-        let level = first > 0 ? late.min()! / first : 0
-        if let chance = c.chanceLoss, late.min()! > chance, bounce > t.chanceBounce {
+        let lowestLate = late.min()!
+        let level = first > 0 ? lowestLate / first : 0
+        if let chance = c.chanceLoss, lowestLate > chance, bounce > t.chanceBounce {
             return Finding(id: id, severity: .warning, epochs: [train[train.count - late.count].epoch, train[train.count - 1].epoch],
-                           evidence: ["mean_relative_jump": bounce, "lowest_late_loss": late.min()!, "chance_loss": chance],
+                           evidence: ["mean_relative_jump": bounce, "lowest_late_loss": lowestLate, "chance_loss": chance],
                            explanation: "Over the second half the training loss bounces (\(fmt(100 * bounce))% from epoch to epoch) and never gets below \(fmt(chance)), the loss of guessing: the steps are too large to settle into anything.",
                            nextStep: next)
         }

@@ -5,7 +5,7 @@ public struct MetricLossDisagree: DiagnosisRule {
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {
         let loss = points(c.validationLoss).filter { $0.value.isFinite }
-        let metric = Dictionary(points(c.metric).filter { $0.value.isFinite }.map { ($0.epoch, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let metric = byEpoch(c.metric, finiteOnly: true)
         guard loss.count >= 3, metric.count >= 3, let name = c.metricName else { return nil }
         let lowest = loss.min { $0.value < $1.value }!
         let sign = c.metricHigherIsBetter ? 1.0 : -1.0

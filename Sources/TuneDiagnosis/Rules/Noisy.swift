@@ -1,5 +1,4 @@
-/// `noisy`: the step losses scatter widely around their trend (robust spread of the residuals around a moving
-/// median), or the validation metric keeps jumping late in training.
+/// `noisy`: the step losses scatter widely around their trend (mean absolute residual around a moving median), or the validation metric keeps jumping late in training.
 public struct Noisy: DiagnosisRule {
     public let id = "noisy"
     public init() {}

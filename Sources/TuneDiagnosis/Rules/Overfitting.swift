@@ -10,7 +10,7 @@ public struct Overfitting: DiagnosisRule {
         let best = validation.min { $0.value < $1.value }!
         let last = validation[validation.count - 1]
         guard best.epoch < last.epoch, last.value > best.value + t.overfitRise * abs(best.value) else { return nil }
-        let train = Dictionary(points(c.trainLoss).map { ($0.epoch, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let train = byEpoch(c.trainLoss, finiteOnly: false)
         guard let trainAtBest = train[best.epoch], let trainAtEnd = train[last.epoch],
               trainAtEnd < trainAtBest - t.overfitTrainFall * abs(trainAtBest) else { return nil }
         let gapAtBest = best.value - trainAtBest, gapAtEnd = last.value - trainAtEnd

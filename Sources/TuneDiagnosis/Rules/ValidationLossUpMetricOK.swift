@@ -6,7 +6,7 @@ public struct ValidationLossUpMetricOK: DiagnosisRule {
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {
         let loss = points(c.validationLoss).filter { $0.value.isFinite }
-        let metric = Dictionary(points(c.metric).filter { $0.value.isFinite }.map { ($0.epoch, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let metric = byEpoch(c.metric, finiteOnly: true)
         guard loss.count >= t.minimumEpochs, let name = c.metricName else { return nil }
         let lowest = loss.min { $0.value < $1.value }!, last = loss[loss.count - 1]
         guard last.epoch > lowest.epoch, last.value > lowest.value + t.validationRise * abs(lowest.value),
