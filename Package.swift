@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneSearchTests", dependencies: ["TuneSearch"]),
+        .testTarget(name: "TuneSearchTests", dependencies: ["TuneSearch", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TuneDiagnosisTests", dependencies: ["TuneDiagnosis", "TuneExport", "TuneData"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", "TuneSearch"]),
     ],

@@ -11,7 +11,7 @@ Usage:
 
   SWIFT.json   output of the Swift TuneBench executable (tool "swift-tune")
   TORCH.json   output of bench/peers/torch_bench.py
-  --c-sgemm    a JSON line from bench/peers/cblas_sgemm (e.g. N=1024); adds a
+  --c-sgemm    a JSON line from the C program built from bench/peers/cblas_sgemm.c (e.g. N=1024); adds a
                line relating swift-tune's "sgemm 1024" to OpenBLAS's figure
   --markdown   print a GitHub-markdown table instead of aligned text
 
@@ -147,7 +147,7 @@ def main():
     ap = argparse.ArgumentParser(description="Compare swift-tune and PyTorch benchmark JSON files.")
     ap.add_argument("swift", help="swift-tune results JSON")
     ap.add_argument("torch", help="PyTorch results JSON (bench/peers/torch_bench.py)")
-    ap.add_argument("--c-sgemm", metavar="C.json", help="JSON line from bench/peers/cblas_sgemm")
+    ap.add_argument("--c-sgemm", metavar="C.json", help="JSON line from the C program built from bench/peers/cblas_sgemm.c")
     ap.add_argument("--markdown", action="store_true", help="print a GitHub-markdown table")
     opts = ap.parse_args()
 

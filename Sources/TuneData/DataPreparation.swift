@@ -84,7 +84,7 @@ public enum DataPreparation {
         if missingTargets > 0 { notes.append("\(missingTargets) rows without a target value were left out") }
         if droppedForFeatures > 0 { notes.append("\(droppedForFeatures) rows with missing values were dropped") }
         // Numbers beyond the range of Float (1e39, inf) would turn every statistic into inf or NaN.
-        for c in featureColumns + [targetColumn] where table.texts[c] == nil || inferKind(table, column: c) == .numeric {
+        for c in featureColumns + [targetColumn] where table.texts[c] == nil {
             if let row = rows.first(where: { table.numbers[c][$0].isInfinite }) {
                 throw DataError(path: path, line: Int(table.rowLines[row]), column: table.header[c],
                                 "\(table.numbers[c][row]) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")

@@ -16,12 +16,6 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable {
 /// header mapping each tensor name to its dtype, shape and byte range, and the raw little-endian data. swift-tune
 /// writes and reads `F32` tensors of rank 0 to 4.
 public enum Safetensors {
-    struct Entry: Codable {
-        let dtype: String
-        let shape: [Int]
-        let data_offsets: [Int]
-    }
-
     /// Writes `tensors` (names must be unique) and string `metadata` to `url`, atomically: the file appears whole or
     /// not at all.
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws {

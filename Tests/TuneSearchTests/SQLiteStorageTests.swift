@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import TuneSearch
 
@@ -66,13 +67,8 @@ struct SQLiteStorageTests {
         }
         let newer = try temporaryPath()
         _ = try SQLiteStorage(path: newer, direction: .minimize)
-        // A file from a future schema: bump the version with the sqlite3 library through a second storage's pool.
-        let bump = Process()
-        bump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        bump.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 7'); c.commit()", newer]
-        try bump.run()
-        bump.waitUntilExit()
-        #expect(bump.terminationStatus == 0)
+        // A file from a future schema.
+        try DatabaseQueue(path: newer).write { try $0.execute(sql: "PRAGMA user_version = 7") }
         #expect(throws: SearchError.storage(path: newer, "the study was written by a newer swift-tune (schema 7, this one reads 1)")) {
             try SQLiteStorage(path: newer, direction: .minimize)
         }

@@ -2,16 +2,18 @@ import Foundation
 import Testing
 import TuneTensor
 
-/// Runs the built `tune` executable, which sits next to the test bundle.
-func runTune(_ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, output: String, error: String) {
+/// The built `tune` executable, which sits next to the test bundle.
+func tuneExecutable() -> URL {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var executable = directory.appendingPathComponent("tune")
-    if !FileManager.default.fileExists(atPath: executable.path) {
-        // Under some runners argv[0] is inside the .xctest bundle.
-        executable = directory.deletingLastPathComponent().appendingPathComponent("tune")
-    }
+    let executable = directory.appendingPathComponent("tune")
+    // Under some runners argv[0] is inside the .xctest bundle.
+    return FileManager.default.fileExists(atPath: executable.path) ? executable : directory.deletingLastPathComponent().appendingPathComponent("tune")
+}
+
+/// Runs the built `tune` executable.
+func runTune(_ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = tuneExecutable()
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (key, value) in environment { env[key] = value }

@@ -4,25 +4,16 @@ import TuneSearch
 
 @Suite("tune search", .serialized)
 struct SearchCommandTests {
-    func directory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tune-search-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     @Test func aStudyKilledWithSIGKILLLosesNoFinishedTrialAndResumes() throws {
-        let dir = try directory()
+        let dir = scratchDirectory()
         let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
         #expect(try runTune(["generate", "moons", "--rows", "3000", "--seed", "2", "--out", data]).status == 0)
         let arguments = ["search", "--data", data, "--target", "label", "--epochs", "15", "--pruner", "none", "--strategy", "random",
                          "--out", out]
 
         // Start a long study and kill it without warning once a few trials have finished.
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var executable = directory.appendingPathComponent("tune")
-        if !FileManager.default.fileExists(atPath: executable.path) { executable = directory.deletingLastPathComponent().appendingPathComponent("tune") }
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = tuneExecutable()
         process.arguments = arguments + ["--trials", "500"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -65,7 +56,7 @@ struct SearchCommandTests {
     }
 
     @Test func unknownStrategiesAndPrunersAreNamedInTheError() throws {
-        let dir = try directory()
+        let dir = scratchDirectory()
         let data = dir.appendingPathComponent("moons.csv").path
         #expect(try runTune(["generate", "moons", "--rows", "100", "--out", data]).status == 0)
         let bad = try runTune(["search", "--data", data, "--target", "label", "--strategy", "bayes", "--out", dir.appendingPathComponent("s").path])

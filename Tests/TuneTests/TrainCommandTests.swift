@@ -25,12 +25,13 @@ struct TrainCommandTests {
         let ragged = dir.appendingPathComponent("ragged.csv").path
         try "a,b,y\n1,2,0\n3,4\n".write(toFile: ragged, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("run").path
+        let moons = try writeMoonsCSV(dir)
         let cases: [([String], String)] = [
             (["--data", ragged, "--target", "y"], "ragged.csv:3: expected 3 columns (as in the header), found 2"),
-            (["--data", try writeMoonsCSV(dir), "--target", "label"], "unknown target column 'label'; the columns are: id, a, b, shade, y"),
+            (["--data", moons, "--target", "label"], "unknown target column 'label'; the columns are: id, a, b, shade, y"),
             (["--data", dir.appendingPathComponent("none.csv").path, "--target", "y"], "cannot read the file"),
-            (["--data", try writeMoonsCSV(dir), "--target", "y", "--metric", "rmse"], "'rmse' does not apply to binary tasks"),
-            (["--data", try writeMoonsCSV(dir), "--target", "y", "--hidden", "64,x"], "--hidden"),
+            (["--data", moons, "--target", "y", "--metric", "rmse"], "'rmse' does not apply to binary tasks"),
+            (["--data", moons, "--target", "y", "--hidden", "64,x"], "--hidden"),
         ]
         for (arguments, message) in cases {
             let r = try runTune(["train"] + arguments + ["--out", out, "--epochs", "2"])
