@@ -21,24 +21,31 @@ protocol UnaryKernel {
     static func apply(_ x: Float) -> Float
 }
 
-/// An elementwise function of two arguments, with a vector form and a scalar form that agree.
+/// An elementwise function of two arguments, run along rows.
 protocol BinaryKernel {
-    static func apply(_ a: Vec, _ b: Vec) -> Vec
-    static func apply(_ a: Float, _ b: Float) -> Float
     /// Runs the kernel along one row where each operand advances (stride 1) or stays put (stride 0).
     static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int)
 }
 
-extension BinaryKernel {
+/// A binary kernel written in Swift, with a vector form and a scalar form that agree.
+protocol SIMDBinaryKernel: BinaryKernel {
+    static func apply(_ a: Vec, _ b: Vec) -> Vec
+    static func apply(_ a: Float, _ b: Float) -> Float
+}
+
+extension SIMDBinaryKernel {
     @inline(__always)
     static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         binaryLoop(Self.self, a, sa, b, sb, out, n)
     }
 }
 
+/// A C row kernel: (a, stride a, b, stride b, out, count).
+typealias CBinaryRow = @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+
 /// A binary kernel whose row loop is a C kernel built for the CPU's widest vectors.
 protocol CBinaryKernel: BinaryKernel {
-    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { get }
+    static var kernel: CBinaryRow { get }
 }
 
 extension CBinaryKernel {
@@ -63,7 +70,7 @@ func unaryLoop<K: UnaryKernel>(_: K.Type, _ x: UnsafePointer<Float>, _ out: Unsa
 
 /// Applies `K` along one row where each operand either advances (stride 1) or stays put (stride 0, broadcast).
 @inline(__always)
-func binaryLoop<K: BinaryKernel>(_: K.Type, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
+func binaryLoop<K: SIMDBinaryKernel>(_: K.Type, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
                                  _ out: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0
     switch (sa, sb) {

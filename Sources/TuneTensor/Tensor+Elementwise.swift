@@ -4,44 +4,26 @@ import Foundation
 // MARK: - Kernels
 
 enum AddK: CBinaryKernel {
-    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_add }
-    @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a + b }
-    @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b }
+    static var kernel: CBinaryRow { tune_add }
 }
 enum SubK: CBinaryKernel {
-    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_sub }
-    @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a - b }
-    @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b }
+    static var kernel: CBinaryRow { tune_sub }
 }
 enum MulK: CBinaryKernel {
-    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_mul }
-    @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a * b }
-    @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b }
+    static var kernel: CBinaryRow { tune_mul }
 }
 enum DivK: CBinaryKernel {
-    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_div }
-    @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { a / b }
-    @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a / b }
+    static var kernel: CBinaryRow { tune_div }
 }
 /// Maximum that propagates NaN from either side.
 enum MaxK: CBinaryKernel {
-    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_max }
-    @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec {
-        let m = a.replacing(with: b, where: b .> a)
-        return m.replacing(with: b, where: b .!= b)
-    }
-    @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { b.isNaN ? b : (b > a ? b : a) }
+    static var kernel: CBinaryRow { tune_max }
 }
 /// Minimum that propagates NaN from either side.
 enum MinK: CBinaryKernel {
-    static var kernel: @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void { tune_min }
-    @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec {
-        let m = a.replacing(with: b, where: b .< a)
-        return m.replacing(with: b, where: b .!= b)
-    }
-    @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { b.isNaN ? b : (b < a ? b : a) }
+    static var kernel: CBinaryRow { tune_min }
 }
-enum PowK: BinaryKernel {
+enum PowK: SIMDBinaryKernel {
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec {
         var r = Vec()
         for i in 0..<vecWidth { r[i] = Foundation.pow(a[i], b[i]) }
@@ -49,19 +31,19 @@ enum PowK: BinaryKernel {
     }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { Foundation.pow(a, b) }
 }
-enum LessK: BinaryKernel {
+enum LessK: SIMDBinaryKernel {
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { Vec.zero.replacing(with: 1, where: a .< b) }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a < b ? 1 : 0 }
 }
-enum LessEqualK: BinaryKernel {
+enum LessEqualK: SIMDBinaryKernel {
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { Vec.zero.replacing(with: 1, where: a .<= b) }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a <= b ? 1 : 0 }
 }
-enum EqualK: BinaryKernel {
+enum EqualK: SIMDBinaryKernel {
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { Vec.zero.replacing(with: 1, where: a .== b) }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a == b ? 1 : 0 }
 }
-enum NotEqualK: BinaryKernel {
+enum NotEqualK: SIMDBinaryKernel {
     @inline(__always) static func apply(_ a: Vec, _ b: Vec) -> Vec { Vec.zero.replacing(with: 1, where: a .!= b) }
     @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a != b ? 1 : 0 }
 }
