@@ -91,9 +91,7 @@ public enum CSVLogReader {
                 sums[epochs[r] - 1] += Double(table.numbers[c][r])
                 counts[epochs[r] - 1] += 1
             }
-            let values: [Double?] = (0..<count).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
-            // Keep NaN and infinity that were logged: NaN rows are missing in the table, so look for "nan"/"inf" text.
-            return values
+            return (0..<count).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
         }
         var curves = Curves()
         curves.source = path
@@ -108,19 +106,14 @@ public enum CSVLogReader {
         if let s = stepColumn, s != trainColumn {
             curves.stepLoss = (0..<table.rowCount).compactMap { r in table.missing[s][r] ? nil : Double(table.numbers[s][r]) }
         }
-        // A diverged run logs "nan" or "inf": the reader keeps them as missing; mark the first such epoch as non-finite.
+        // A diverged run logs "nan" or "inf": the table keeps "nan" cells as missing (listed in nanRows) with NaN as
+        // their number; mark the first such epoch of the kept run as non-finite.
         for (c, keyPath) in [(trainColumn, \Curves.trainLoss), (validationColumn, \Curves.validationLoss)] {
             guard let c else { continue }
-            if let r = (0..<table.rowCount).first(where: { table.numbers[c][$0].isInfinite || (table.missing[c][$0] && isNaNToken(table, c, $0)) }),
-               epochs[r] >= 1, epochs[r] <= count {
-                curves[keyPath: keyPath][epochs[r] - 1] = table.numbers[c][r].isInfinite ? Double(table.numbers[c][r]) : .nan
+            if let r = (0..<table.rowCount).first(where: { epochs[$0] >= 1 && (table.numbers[c][$0].isInfinite || table.nanRows[c].contains($0)) }) {
+                curves[keyPath: keyPath][epochs[r] - 1] = Double(table.numbers[c][r])
             }
         }
         return curves
-    }
-
-    private static func isNaNToken(_ table: CSVTable, _ column: Int, _ row: Int) -> Bool {
-        // Missing cells that were spelled "nan" (as pandas and Lightning write NaN) rather than left empty.
-        table.nanRows[column].contains(row)
     }
 }

@@ -177,6 +177,9 @@ struct OddLogTests {
         #expect(throws: DataError.self) { try CSVLogReader.read(path: tempFile("huge.csv", "epoch,loss,val_loss\n0,1.0,1.1\n1e30,0.9,1.0\n")) }
         let restarted = try CSVLogReader.read(path: tempFile("r.csv", "epoch,loss,val_loss\n0,1,1\n1,0.9,0.95\n2,0.8,0.9\n0,0.7,0.7\n1,0.6,0.65\n"))
         #expect(restarted.epochCount == 2 && restarted.trainLoss == [Double(Float(0.7)), Double(Float(0.6))], "the last run after a restart")
+        // A restart after a run that diverged: the kept run's own divergence is still found.
+        let bothDiverged = try CSVLogReader.read(path: tempFile("rn.csv", "epoch,loss,val_loss\n0,1,1\n1,nan,nan\n0,0.7,0.7\n1,0.6,0.65\n2,nan,0.6\n"))
+        #expect(bothDiverged.epochCount == 3 && bothDiverged.trainLoss[2]?.isNaN == true && bothDiverged.validationLoss[2] == Double(Float(0.6)))
         let negative = try CSVLogReader.read(path: tempFile("neg.csv", "epoch,loss,val_loss\n" + (0..<10).map { "\($0),\(-1 - 0.2 * Double($0)),\(-0.9 - 0.2 * Double($0))" }.joined(separator: "\n")))
         #expect(!Doctor().diagnose(negative).contains { $0.id == "lr_too_high" }, "a falling negative loss is not an explosion")
         let short = try CSVLogReader.read(path: tempFile("short.csv", "epoch,loss,val_loss\n0,1.0,1.1\n"))
