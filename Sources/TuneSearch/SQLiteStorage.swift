@@ -17,6 +17,9 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     public let path: String
     private let pool: DatabasePool
     private let clock: @Sendable () -> Double
+    /// Finished trials already read (see `allTrials`).
+    private var finishedCache: [Int: FrozenTrial] = [:]
+    private let cacheLock = NSLock()
 
     /// Opens the study at `path`, creating it if needed.
     public init(path: String, direction: Direction, busyTimeout: TimeInterval = 30,
@@ -95,49 +98,93 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     }
 
     public func trial(_ number: Int) throws -> FrozenTrial {
-        guard let t = try read({ db in try Self.load(db, path: path, only: number) }).first else { throw SearchError.unknownTrial(number) }
+        if let t = cached(number) { return t }
+        guard let t = try read({ db in try Self.load(db, path: path, rows: Self.trialRows(db, path: path, only: number)) }).first else {
+            throw SearchError.unknownTrial(number)
+        }
+        remember([t])
         return t
     }
 
+    /// All trials. A finished trial never changes, so its parameters, intermediate values and attributes are read
+    /// from the file once and kept: samplers and pruners ask for the whole study at every suggestion and report, and
+    /// rereading every finished trial's rows each time would grow as trials squared times epochs.
     public func allTrials() throws -> [FrozenTrial] {
-        try read { db in try Self.load(db, path: path, only: nil) }
+        let all: [FrozenTrial] = try read { db in
+            let rows = try Self.trialRows(db, path: path, only: nil)
+            var known: [Int: FrozenTrial] = [:]
+            let missing = rows.filter { row in
+                guard let t = cached(row.number) else { return true }
+                known[t.number] = t
+                return false
+            }
+            for t in try Self.load(db, path: path, rows: missing) { known[t.number] = t }
+            return rows.compactMap { known[$0.number] }
+        }
+        remember(all)
+        return all
     }
 
-    private static func load(_ db: Database, path: String, only: Int?) throws -> [FrozenTrial] {
-        let filter = only == nil ? "" : " WHERE trial = ?"
-        let arguments: StatementArguments = only.map { [$0] } ?? []
-        var trials: [Int: FrozenTrial] = [:]
-        var order: [Int] = []
-        for row in try Row.fetchAll(db, sql: "SELECT number, state, value, failure FROM trials" + (only == nil ? "" : " WHERE number = ?") + " ORDER BY number",
-                                    arguments: arguments) {
+    private func cached(_ number: Int) -> FrozenTrial? {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return finishedCache[number]
+    }
+
+    private func remember(_ trials: [FrozenTrial]) {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        for t in trials where t.state.isFinished { finishedCache[t.number] = t }
+    }
+
+    private func forget(_ number: Int) {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        finishedCache[number] = nil
+    }
+
+    /// The trials table's rows: every trial, or only `only`.
+    private static func trialRows(_ db: Database, path: String, only: Int?) throws -> [FrozenTrial] {
+        let sql = "SELECT number, state, value, failure FROM trials" + (only == nil ? "" : " WHERE number = ?") + " ORDER BY number"
+        return try Row.fetchAll(db, sql: sql, arguments: only.map { [$0] } ?? []).map { row in
             let number: Int = row["number"]
             let raw: String = row["state"]
             guard let state = TrialState(rawValue: raw) else { throw SearchError.storage(path: path, "trial \(number) has an unknown state '\(raw)'") }
             var t = FrozenTrial(number: number, state: state)
             t.value = row["value"]
             t.failure = row["failure"]
-            trials[number] = t
-            order.append(number)
+            return t
         }
+    }
+
+    /// `rows` completed with their parameters, intermediate values and attributes (read in chunks, keeping each
+    /// statement's bound arguments well under SQLite's limit).
+    private static func load(_ db: Database, path: String, rows: [FrozenTrial]) throws -> [FrozenTrial] {
+        var trials = Dictionary(uniqueKeysWithValues: rows.map { ($0.number, $0) })
         let decoder = JSONDecoder()
-        for row in try Row.fetchAll(db, sql: "SELECT trial, name, value, distribution FROM parameters" + filter, arguments: arguments) {
-            let number: Int = row["trial"], name: String = row["name"]
-            let value: String = row["value"], distribution: String = row["distribution"]
-            do {
-                trials[number]?.parameters[name] = try decoder.decode(ParameterValue.self, from: Data(value.utf8))
-                trials[number]?.distributions[name] = try decoder.decode(Distribution.self, from: Data(distribution.utf8))
-            } catch {
-                throw SearchError.storage(path: path, "trial \(number), parameter '\(name)': unreadable value or distribution")
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            let numbers = rows[start..<min(start + 500, rows.count)].map(\.number)
+            let filter = " WHERE trial IN (" + Array(repeating: "?", count: numbers.count).joined(separator: ",") + ")"
+            let arguments = StatementArguments(numbers)
+            for row in try Row.fetchAll(db, sql: "SELECT trial, name, value, distribution FROM parameters" + filter, arguments: arguments) {
+                let number: Int = row["trial"], name: String = row["name"]
+                let value: String = row["value"], distribution: String = row["distribution"]
+                do {
+                    trials[number]?.parameters[name] = try decoder.decode(ParameterValue.self, from: Data(value.utf8))
+                    trials[number]?.distributions[name] = try decoder.decode(Distribution.self, from: Data(distribution.utf8))
+                } catch {
+                    throw SearchError.storage(path: path, "trial \(number), parameter '\(name)': unreadable value or distribution")
+                }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT trial, step, value FROM intermediate" + filter, arguments: arguments) {
+                let value: Double? = row["value"]
+                trials[row["trial"] as Int]?.intermediate[row["step"] as Int] = value ?? .nan  // SQLite stores NaN as NULL
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT trial, key, value FROM attributes" + filter, arguments: arguments) {
+                trials[row["trial"] as Int]?.attributes[row["key"] as String] = row["value"] as String
             }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT trial, step, value FROM intermediate" + filter, arguments: arguments) {
-            let value: Double? = row["value"]
-            trials[row["trial"] as Int]?.intermediate[row["step"] as Int] = value ?? .nan  // SQLite stores NaN as NULL
-        }
-        for row in try Row.fetchAll(db, sql: "SELECT trial, key, value FROM attributes" + filter, arguments: arguments) {
-            trials[row["trial"] as Int]?.attributes[row["key"] as String] = row["value"] as String
-        }
-        return order.compactMap { trials[$0] }
+        return rows.compactMap { trials[$0.number] }
     }
 
     public func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution) throws {
@@ -161,6 +208,7 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
         try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO attributes (trial, key, value) VALUES (?, ?, ?)", arguments: [number, key, value])
         }
+        forget(number)
     }
 
     public func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws {

@@ -46,6 +46,30 @@ struct SQLiteStorageTests {
         #expect(reopened.contains { $0.attributes["rung_0"] != nil })
     }
 
+    @Test func aReaderThatKeepsFinishedTrialsStillSeesWhatAnotherProcessWrites() throws {
+        let path = try temporaryPath()
+        let reader = try SQLiteStorage(path: path, direction: .minimize)
+        let writer = Study(direction: .minimize, sampler: RandomSampler(seed: 5), storage: try SQLiteStorage(path: path, direction: .minimize))
+        try run(writer, trials: 3)
+        #expect(try reader.allTrials().count == 3)
+        let running = try writer.ask()
+        _ = try running.suggestFloat("lr", 1e-5, 1, log: true)
+        try running.report(0.5, step: 1)
+        #expect(try reader.allTrials()[3].state == .running)
+        try running.report(0.25, step: 2)
+        try writer.tell(running, value: 0.25)
+        try run(writer, trials: 2)
+        let fresh = try SQLiteStorage(path: path, direction: .minimize).allTrials()
+        let seen = try reader.allTrials()
+        #expect(seen.count == 6)
+        #expect(seen[3].state == .complete && seen[3].intermediate == [1: 0.5, 2: 0.25])
+        func withoutNaN(_ t: [FrozenTrial]) -> [FrozenTrial] {
+            t.map { var t = $0; t.intermediate = t.intermediate.filter { !$0.value.isNaN }; return t }
+        }
+        #expect(withoutNaN(seen) == withoutNaN(fresh), "the kept trials equal a fresh read of the file")
+        #expect(try reader.trial(3) == fresh[3])
+    }
+
     @Test func reopeningResumesTheStudyAndTheSamplerSeesTheOldTrials() throws {
         let path = try temporaryPath()
         let first = Study(direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4), storage: try SQLiteStorage(path: path, direction: .minimize))
