@@ -60,38 +60,51 @@ public enum Evaluation {
     /// Every reported metric of `task` for the network outputs against `data`'s targets (regression metrics in the
     /// target's original units). Undefined metrics are left out.
     public static func metrics(outputs: Tensor, data: LabeledData, target: Preprocessor.Target) -> [String: Double] {
-        var result: [String: Double] = [:]
-        func put(_ name: MetricName, _ value: Double?) { if let value, value.isFinite { result[name.rawValue] = value } }
         switch target.task {
         case .binary, .multiclass:
-            guard let truth = data.classes else { return [:] }
-            let probabilities = probabilities(outputs, task: target.task)
-            let classes = target.classes?.count ?? 2
-            let predicted = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
-            put(.accuracy, Metrics.accuracy(truth, predicted))
-            put(.balancedAccuracy, Metrics.balancedAccuracy(truth, predicted, classes: classes))
-            put(.logLoss, Metrics.logLoss(truth, probabilities))
-            if target.task == .binary {
-                let scores = probabilities.map { $0[1] }
-                put(.auc, Metrics.rocAUC(truth, scores))
-                put(.averagePrecision, Metrics.averagePrecision(truth, scores))
-                let prf = Metrics.precisionRecallF1(truth, predicted, positive: 1)
-                put(.precision, prf.precision)
-                put(.recall, prf.recall)
-                put(.f1, prf.f1)
-            } else {
-                put(.auc, Metrics.macroRocAUC(truth, probabilities, classes: classes))
-                put(.f1Macro, Metrics.macroPrecisionRecallF1(truth, predicted, classes: classes).f1)
-            }
+            return metrics(probabilities: probabilities(outputs, task: target.task), data: data, target: target)
         case .regression:
-            guard let values = data.values else { return [:] }
-            let mean = Double(target.mean ?? 0), sd = Double(target.standardDeviation ?? 1)
-            let truth = values.map { Double($0) * sd + mean }
-            let predicted = outputs.scalars.map { Double($0) * sd + mean }
-            put(.rmse, Metrics.rmse(truth, predicted))
-            put(.mae, Metrics.mae(truth, predicted))
-            put(.r2, Metrics.r2(truth, predicted))
+            return metrics(predictions: outputs.scalars, data: data, target: target)
         }
+    }
+
+    /// Every reported classification metric for class probabilities (one row per example) against `data`'s classes:
+    /// how an ensemble that averages its members' probabilities is scored.
+    public static func metrics(probabilities: [[Double]], data: LabeledData, target: Preprocessor.Target) -> [String: Double] {
+        var result: [String: Double] = [:]
+        func put(_ name: MetricName, _ value: Double?) { if let value, value.isFinite { result[name.rawValue] = value } }
+        guard let truth = data.classes, target.task.isClassification else { return [:] }
+        let classes = target.classes?.count ?? 2
+        let predicted = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
+        put(.accuracy, Metrics.accuracy(truth, predicted))
+        put(.balancedAccuracy, Metrics.balancedAccuracy(truth, predicted, classes: classes))
+        put(.logLoss, Metrics.logLoss(truth, probabilities))
+        if target.task == .binary {
+            let scores = probabilities.map { $0[1] }
+            put(.auc, Metrics.rocAUC(truth, scores))
+            put(.averagePrecision, Metrics.averagePrecision(truth, scores))
+            let prf = Metrics.precisionRecallF1(truth, predicted, positive: 1)
+            put(.precision, prf.precision)
+            put(.recall, prf.recall)
+            put(.f1, prf.f1)
+        } else {
+            put(.auc, Metrics.macroRocAUC(truth, probabilities, classes: classes))
+            put(.f1Macro, Metrics.macroPrecisionRecallF1(truth, predicted, classes: classes).f1)
+        }
+        return result
+    }
+
+    /// The regression metrics, in the target's original units, of predictions on the standardised scale.
+    public static func metrics(predictions: [Float], data: LabeledData, target: Preprocessor.Target) -> [String: Double] {
+        var result: [String: Double] = [:]
+        func put(_ name: MetricName, _ value: Double?) { if let value, value.isFinite { result[name.rawValue] = value } }
+        guard let values = data.values else { return [:] }
+        let mean = Double(target.mean ?? 0), sd = Double(target.standardDeviation ?? 1)
+        let truth = values.map { Double($0) * sd + mean }
+        let predicted = predictions.map { Double($0) * sd + mean }
+        put(.rmse, Metrics.rmse(truth, predicted))
+        put(.mae, Metrics.mae(truth, predicted))
+        put(.r2, Metrics.r2(truth, predicted))
         return result
     }
 

@@ -4,44 +4,74 @@ import Tune
 import TuneData
 import TuneSearch
 
+/// Writes a line at once (unbuffered), so that a log shows every finished trial even if the process is killed.
+func printNow(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 extension TuneCommand {
     struct Search: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Search learning rate, width, depth, dropout and activation with TPE, random or quasi-random sampling and pruning.",
+            abstract: "Tune a network: the staged recipe (default), or TPE, random or quasi-random search with pruning.",
             discussion: """
-            Takes the data and training flags of tune train (--data, --target, --epochs, --early-stop, --metric, ...); \
-            the searched parameters replace --lr, --hidden, --dropout and --activation. The study is kept in \
-            --out/study.sqlite: running the same command again resumes it (finished trials count towards --trials; \
-            trials left running by a process that stopped are marked failed and queued again). Writes \
-            --out/summary.json. The staged recipe (tune's default strategy to come) is not here yet.
+            Takes the data and training flags of tune train (--data, --target, --epochs, --early-stop, --metric, ...). \
+            The study is kept in --out/study.sqlite (default: tune-search-<data file name>): running the same command \
+            again resumes it. Writes --out/summary.json.
+
+            The recipe (--strategy recipe) runs the stages in order and prints each decision with its reason: \
+            0 sanity (initial loss against chance, overfitting one batch, an input-free baseline; a failure stops \
+            the search), 1 learning rate on a 10x grid around the LR range test's suggestion with early stopping \
+            deciding the epochs, then a 3x refinement, 2 batch size around sqrt(N) with the rate rescaled, 3 decay \
+            schedule and warmup, 4 regularisation and architecture steered by the doctor's findings, 5 a seed \
+            ensemble of --members models. --budget (trials, epochs or minutes, e.g. 30, 800epochs, 5min) bounds \
+            stages 1-4, shared 40/20/15/25%. The best model is written to --out/best, the members to --out/ensemble.
+
+            The other strategies search learning rate, width, depth, dropout and activation (replacing --lr, \
+            --hidden, --dropout and --activation), for --trials trials; trials left running by a process that \
+            stopped are marked failed and queued again.
             """)
 
         @OptionGroup var train: Train
-        @Option(help: "tpe, random or quasirandom.") var strategy: String = "tpe"
-        @Option(help: "median, asha, hyperband or none.") var pruner: String = "median"
-        @Option(help: "Trials in the study, counting those already finished.") var trials: Int = 20
+        @Option(help: "recipe, tpe, random or quasirandom.") var strategy: String = "recipe"
+        @Option(help: "Classic strategies: median, asha, hyperband or none.") var pruner: String = "median"
+        @Option(help: "Classic strategies: trials in the study, counting those already finished.") var trials: Int = 20
+        @Option(help: "Recipe: what stages 1-4 may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min); default: each stage's full plan.") var budget: String?
+        @Option(help: "Recipe: seeds in the final ensemble (1: the best model alone).") var members: Int = 5
         @Option(help: "Seconds without a heartbeat after which a running trial is taken for dead.") var staleAfter: Double = 120
 
         func validate() throws {
             guard (1...100_000).contains(trials) else { throw ValidationError("--trials must be in 1...100000, got \(trials)") }
+            guard (1...100).contains(members) else { throw ValidationError("--members must be in 1...100, got \(members)") }
             guard staleAfter >= 0, staleAfter.isFinite else { throw ValidationError("--stale-after must be a number of seconds >= 0") }
+            if let budget, RecipeBudget(budget) == nil {
+                throw ValidationError("--budget: expected a positive number of trials, epochs or minutes (30, 30trials, 800epochs, 5min), got '\(budget)'")
+            }
+        }
+
+        /// The settings, with the default output directory when --out is not given.
+        func settings() throws -> TrainSettings {
+            var s = try train.settings(requireOut: false)
+            if s.out == nil, let data = s.data {
+                s.out = "tune-search-" + URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent
+            }
+            return s
         }
 
         func run() throws {
+            if strategy == "recipe" { return try runRecipe() }
             let search = try withDataErrors {
-                let search = SearchRun(settings: try train.settings(requireOut: true))
-                search.strategy = try parseChoice(strategy, "--strategy", SearchStrategy.self)!
+                let search = SearchRun(settings: try settings())
+                search.strategy = try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"])!
                 search.pruner = try parseChoice(pruner, "--pruner", PrunerKind.self)!
                 return search
             }
             search.trials = trials
             search.staleAfter = staleAfter
-            search.onNote = { FileHandle.standardOutput.write(Data("note: \($0)\n".utf8)) }
+            search.onNote = { printNow("note: \($0)") }
             search.onTrial = { t in
                 let value = t.value.map { String(format: "%.4f", $0) } ?? "-"
                 let parameters = t.parameters.keys.sorted().map { "\($0)=\(t.parameters[$0]!)" }.joined(separator: " ")
-                // Unbuffered, so that a log shows every finished trial even if the process is killed.
-                FileHandle.standardOutput.write(Data("trial \(t.number) \(t.state.rawValue) \(value)  \(parameters)\(t.failure.map { "  (\($0))" } ?? "")\n".utf8))
+                printNow("trial \(t.number) \(t.state.rawValue) \(value)  \(parameters)\(t.failure.map { "  (\($0))" } ?? "")")
             }
             let summary: SearchSummary
             do {
@@ -57,7 +87,38 @@ extension TuneCommand {
             } else {
                 print("no trial finished")
             }
-            print("written to \(train.out ?? "")/summary.json and study.sqlite")
+            print("written to \(search.settings.out ?? "")/summary.json and study.sqlite")
+        }
+
+        func runRecipe() throws {
+            let recipe = try withDataErrors { RecipeRun(settings: try settings()) }
+            recipe.budget = budget.flatMap(RecipeBudget.init)
+            recipe.members = members
+            recipe.staleAfter = staleAfter
+            recipe.onNote = { printNow("note: \($0)") }
+            var previous: RecipeCandidate?
+            recipe.onTrial = { t in
+                let value = t.value.map { String(format: "%.4f", $0) } ?? "failed"
+                let epochs = "\(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
+                printNow("  trial \(t.number)\(t.reused ? " (read back)" : "")  \(value)  best epoch \(epochs)  \(t.candidate.changes(from: previous))\(t.failure.map { "  (\($0))" } ?? "")")
+                if previous == nil { previous = t.candidate }
+            }
+            recipe.onStage = { s in
+                printNow("stage \(s.number) \(s.name): \(s.decision)")
+                if !s.reason.isEmpty { printNow("  why: \(s.reason)") }
+                for note in s.notes { printNow("  note: \(note)") }
+            }
+            let out = recipe.settings.out ?? ""
+            printNow("tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(SearchRun.studyPath(out))")
+            let summary: RecipeSummary
+            do {
+                summary = try recipe.run()
+            } catch {
+                throw failWithDataError(error)
+            }
+            print("")
+            print(RecipeTable.render(summary))
+            print("written to \(out): summary.json, study.sqlite, best/\(summary.ensemble != nil ? ", ensemble/" : "")")
         }
     }
 }

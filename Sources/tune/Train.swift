@@ -7,10 +7,10 @@ import TuneTraining
 
 /// Prints a data or settings error and exits with status 2.
 /// The case of `T` named by a flag's text, or an error naming the flag and the choices.
-func parseChoice<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+func parseChoice<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: String, _ type: T.Type, extra: [String] = []) throws -> T? where T.RawValue == String {
     guard let text else { return nil }
     guard let value = T(rawValue: text) else {
-        throw DataError(path: flag, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+        throw DataError(path: flag, "expected one of \((extra + T.allCases.map(\.rawValue)).joined(separator: ", ")), got '\(text)'")
     }
     return value
 }

@@ -1,0 +1,530 @@
+import Foundation
+import TuneData
+import TuneDiagnosis
+import TuneNN
+import TuneSearch
+import TuneTensor
+import TuneTraining
+
+/// The staged recipe, `tune search`'s default strategy: the folk procedure for tuning a network, run and explained.
+///
+/// 0. Sanity: the untrained network's loss against chance, overfitting one small batch, an input-free baseline. A
+///    failure stops the search: tuning a broken pipeline is wasted work.
+/// 1. Learning rate and epochs: the LR range test's suggestion, then a 10x grid around it (widened while the best
+///    point sits on its edge), then a 3x refinement around the best; early stopping decides the epochs, and the best
+///    run's peak sets the epoch limit of the later stages.
+/// 2. Batch size: powers of two around sqrt(N), from half to 4x, each with the learning rate rescaled by the square
+///    root of the batch ratio; a new size gets its rate rechecked 3x either way. Throughput is recorded.
+/// 3. Decay: cosine, step and one-cycle schedules against the constant rate, then a warmup of about 5% of the epochs.
+/// 4. Regularisation and architecture, steered by the doctor's findings on the best run so far: overfitting tries
+///    dropout, weight decay (AdamW, log grid) and batch norm; underfitting tries width, depth and Swish; a healthy
+///    run tries a little of each. A change is kept only when it improves the validation metric.
+/// 5. Seed ensemble: the best configuration retrained with `members` seeds on the same split, probabilities
+///    averaged; single models' mean and spread against the ensemble on the test rows.
+///
+/// Every trial is recorded in `out/study.sqlite` with its stage; running the recipe again on the same directory
+/// reads finished trials back instead of training them again, so a stopped search resumes where it was. Each trial
+/// trains from the same seed (the comparison is between configurations, not initialisations).
+public final class RecipeRun {
+    public let settings: TrainSettings
+    public var budget: RecipeBudget?
+    /// Seeds in the final ensemble (0 or 1: no ensemble; the best model is still trained and saved).
+    public var members = 5
+    public var staleAfter: Double = 120
+    public var onNote: (String) -> Void = { _ in }
+    public var onTrial: (RecipeTrial) -> Void = { _ in }
+    public var onStage: (RecipeStage) -> Void = { _ in }
+
+    public init(settings: TrainSettings) {
+        self.settings = settings
+    }
+
+    // The run's state.
+    private var data: PreparedData!
+    private var base: MLPSpecification!
+    private var configuration = TrainingConfiguration()
+    private var monitor = MetricName.auc
+    private var study: Study!
+    private var storage: SQLiteStorage!
+    private var trials: [RecipeTrial] = []
+    private var spentTrials = 0, spentEpochs = 0
+    private var started = Date()
+    private var patience = 10
+
+    private var direction: Direction { monitor.higherIsBetter ? .maximize : .minimize }
+
+    private func better(_ a: Double?, than b: Double?) -> Bool {
+        guard let a else { return false }
+        guard let b else { return true }
+        return direction.isBetter(a, than: b)
+    }
+
+    @discardableResult
+    public func run() throws -> RecipeSummary {
+        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
+        started = Date()
+        let prepared = try TrainRun(settings: settings).prepare()
+        data = prepared.data
+        base = prepared.specification
+        configuration = prepared.configuration
+        for note in data.notes { onNote(note) }
+        monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
+        patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
+        try createOutputDirectory(out)
+        storage = try SQLiteStorage(path: SearchRun.studyPath(out), direction: direction)
+        study = Study(direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), storage: storage)
+        let stale = try storage.failStaleTrials(olderThan: staleAfter)
+        if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, to be trained again") }
+
+        // Stage 0.
+        let sanity = self.sanity()
+        var stage0 = RecipeStage(number: 0, name: "sanity")
+        stage0.decision = sanity.passed ? "passed" : "failed"
+        stage0.reason = sanity.messages.joined(separator: "; ")
+        onStage(stage0)
+        guard sanity.passed else { throw RecipeStopped(stage: "stage 0 (sanity)", message: sanity.messages.filter { $0.hasPrefix("FAIL: ") }.map { String($0.dropFirst(6)) }.joined(separator: "; ")) }
+
+        // Stage 1.
+        let width = base.hiddenSizes.max() ?? 64
+        var incumbent = RecipeCandidate(lr: settings.lr, batchSize: configuration.batchSize.resolve(trainingRows: data.train.count).size,
+                                        schedule: .constant, warmup: 0, dropout: 0, batchnorm: false, activation: settings.activation,
+                                        width: width, depth: base.hiddenSizes.count, weightDecay: 0,
+                                        optimizer: settings.optimizer == .adamw ? .adam : settings.optimizer)
+        let rangeTest = rangeTestSuggestion(incumbent)
+        var stages = [stage0]
+        var (stage1, best, epochLimit) = try learningRateStage(incumbent, suggestion: rangeTest.suggestion)
+        stage1.notes.insert(rangeTest.note, at: 0)
+        stages.append(stage1)
+        onStage(stage1)
+        guard let found = best else {
+            throw RecipeStopped(stage: "stage 1 (learning rate)", message: "no learning rate trained without diverging: check the data's scale and the pipeline (tune doctor on a run)")
+        }
+        var bestTrial = found
+        incumbent = bestTrial.candidate
+        let baselineValue = sanity.baseline[monitor.rawValue]
+        if let b = baselineValue, !better(bestTrial.value, than: b) {
+            throw RecipeStopped(stage: "stage 1 (learning rate)", message: String(format: "the best network (validation %@ %.4f) does no better than a model that ignores the inputs (%.4f): the inputs may not predict the target, or the target column is wrong", monitor.rawValue, bestTrial.value ?? .nan, b))
+        }
+
+        // Stages 2 to 4.
+        for stageNumber in 2...4 {
+            var stage: RecipeStage
+            (stage, bestTrial) = try searchStage(stageNumber, from: bestTrial, epochLimit: epochLimit)
+            incumbent = bestTrial.candidate
+            stages.append(stage)
+            onStage(stage)
+        }
+
+        // Stage 5: the best model, and the ensemble.
+        let (ensemble, test, stage5) = try ensembleStage(incumbent, epochLimit: epochLimit, out: URL(fileURLWithPath: out))
+        stages.append(stage5)
+        onStage(stage5)
+
+        let summary = RecipeSummary(monitor: monitor.rawValue, direction: direction.rawValue, task: data.preprocessor.target.task.rawValue,
+                                    rows: ["train": data.train.count, "validation": data.validation.count, "test": data.test.count],
+                                    budget: budget?.description, sanity: sanity, rangeTest: rangeTest.values, stages: stages, trials: trials,
+                                    best: bestTrial, bestSettings: settings(for: incumbent, epochLimit: epochLimit), test: test, ensemble: ensemble,
+                                    spent: ["trials": Double(spentTrials), "epochs": Double(spentEpochs),
+                                            "trained_trials": Double(trials.filter { !$0.reused }.count),
+                                            "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
+        try writeAtomically(try jsonData(summary), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        return summary
+    }
+
+    // MARK: stage 0
+
+    func sanity() -> SanityReport {
+        let target = data.preprocessor.target
+        let task = target.task
+        var messages: [String] = []
+        var passed = true
+        // The untrained network's loss against chance.
+        let model = MLP(base.with(dropout: 0), seed: settings.seed)
+        model.eval()
+        let initial = Double(withoutGradient { Evaluation.loss(outputs: model(data.train.x), data: data.train, task: task) }.scalar)
+        let chance: Double
+        switch task {
+        case .binary: chance = log(2.0)
+        case .multiclass: chance = log(Double(target.classes?.count ?? 2))
+        case .regression: chance = 1  // the variance of the standardised target
+        }
+        if !initial.isFinite || initial > 10 * chance {
+            passed = false
+            messages.append(String(format: "FAIL: the untrained network's loss is %.3g, over 10x chance (%.3g): inputs far from unit scale or a broken output layer", initial, chance))
+        } else if initial > 2 * chance {
+            messages.append(String(format: "warning: the untrained network's loss %.3g is over 2x chance (%.3g): the initial predictions are confidently wrong", initial, chance))
+        } else {
+            messages.append(String(format: "initial loss %.3f against chance %.3f", initial, chance))
+        }
+        // Overfit one small batch: a working pipeline drives its loss to near zero.
+        let rows = Array(0..<min(16, data.train.count))
+        let batch = data.train.rows(rows)
+        var before = 0.0, after = Double.infinity, steps = 0, rate = 0.0
+        for (learningRate, budget) in [(1e-2, 300), (1e-3, 600)] {
+            let net = MLP(base.with(dropout: 0), seed: settings.seed)
+            net.train()
+            let optimizer = Optimizer(for: net, rule: Adam(), schedule: .constant(learningRate))
+            before = Double(withoutGradient { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }.scalar)
+            for step in 1...budget {
+                let (_, gradients) = optimizer.valueAndGradients { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }
+                optimizer.step(gradients)
+                steps = step
+                if step % 50 == 0 || step == budget {
+                    net.eval()
+                    after = Double(withoutGradient { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }.scalar)
+                    net.train()
+                    if after <= Self.overfitTarget(before) { break }
+                }
+            }
+            rate = learningRate
+            if after <= Self.overfitTarget(before) { break }
+        }
+        if after <= Self.overfitTarget(before) {
+            messages.append(String(format: "one batch of %d rows overfitted: loss %.3g to %.3g in %d steps at lr %g", rows.count, before, after, steps, rate))
+        } else {
+            passed = false
+            messages.append(String(format: "FAIL: the network cannot overfit one batch of %d rows (loss %.3g to %.3g at best): identical inputs with different targets, or a bug between data and loss", rows.count, before, after))
+        }
+        let baseline = Self.baselineMetrics(train: data.train, validation: data.validation, target: target)
+        if let b = baseline[monitor.rawValue] {
+            messages.append(String(format: "input-free baseline: validation %@ %.4f", monitor.rawValue, b))
+        }
+        return SanityReport(initialLoss: initial, chanceLoss: chance, batchRows: rows.count, batchLossBefore: before, batchLossAfter: after,
+                            batchSteps: steps, batchLearningRate: rate, baseline: baseline, passed: passed, messages: messages)
+    }
+
+    /// Near zero: a twentieth of the starting loss, or 0.02.
+    static func overfitTarget(_ before: Double) -> Double { max(0.02, before / 20) }
+
+    /// The validation metrics of a model that ignores its inputs: the training class frequencies for every row, or
+    /// the training mean.
+    public static func baselineMetrics(train: LabeledData, validation: LabeledData, target: Preprocessor.Target) -> [String: Double] {
+        switch target.task {
+        case .binary, .multiclass:
+            guard let classes = train.classes else { return [:] }
+            let k = target.task == .binary ? 2 : (target.classes?.count ?? 2)
+            var counts = [Double](repeating: 0, count: k)
+            for c in classes where c < k { counts[c] += 1 }
+            let p = counts.map { $0 / Double(max(classes.count, 1)) }
+            return Evaluation.metrics(probabilities: Array(repeating: p, count: validation.count), data: validation, target: target)
+        case .regression:
+            return Evaluation.metrics(predictions: Array(repeating: 0, count: validation.count), data: validation, target: target)
+        }
+    }
+
+    // MARK: stage 1
+
+    func rangeTestSuggestion(_ c: RecipeCandidate) -> (suggestion: Double, note: String, values: [String: Double]) {
+        var test = LRRangeTest()
+        test.seeds = [settings.seed, settings.seed + 1]
+        var cfg = configuration
+        cfg.batchSize = .fixed(c.batchSize)
+        cfg.optimizer = c.optimizer
+        let result = test.run(specification: specification(c), train: data.train, target: data.preprocessor.target, configuration: cfg)
+        guard let s = result.suggestion else {
+            return (settings.lr, "the LR range test gave no suggestion: the grid is centred on --lr \(settings.lr)", [:])
+        }
+        let snapped = Self.clampRate(s)
+        return (snapped, String(format: "LR range test over 2 seeds suggests %.3g (seeds differ %.2fx)", snapped, result.spread ?? 1),
+                ["suggestion": snapped, "spread": result.spread ?? 1])
+    }
+
+    /// A rate within 1e-6...1, rounded to 3 significant digits (so that commands and tables stay readable).
+    static func clampRate(_ r: Double) -> Double { Double(String(format: "%.3g", min(max(r, 1e-6), 1)))! }
+
+    func learningRateStage(_ start: RecipeCandidate, suggestion: Double) throws -> (RecipeStage, RecipeTrial?, Int) {
+        var stage = RecipeStage(number: 1, name: "learning rate and epochs")
+        let limit = configuration.epochs
+        var tried: [Double: RecipeTrial] = [:]
+        func rate(_ r: Double) throws -> RecipeTrial? {
+            let r = Self.clampRate(r)
+            if let t = tried[r] { return t }
+            var c = start
+            c.lr = r
+            guard let t = try evaluate(c, stage: &stage, epochLimit: limit, force: tried.isEmpty) else { return nil }
+            tried[r] = t
+            return t
+        }
+        func best() -> RecipeTrial? { tried.values.filter { $0.value != nil }.min { better($0.value, than: $1.value) || ($0.value == $1.value && $0.number < $1.number) } }
+        for r in [suggestion, suggestion / 10, suggestion * 10] { _ = try rate(r) }
+        // Widen the grid while the best rate is at its edge (at most two decades more each way).
+        for _ in 0..<2 {
+            guard let b = best(), let lo = tried.keys.min(), let hi = tried.keys.max() else { break }
+            if b.candidate.lr == lo, lo > 1e-6 {
+                stage.notes.append(String(format: "the best rate %g is the grid's lowest: widened to %g", lo, lo / 10))
+                guard try rate(lo / 10) != nil else { break }
+            } else if b.candidate.lr == hi, hi < 1 {
+                stage.notes.append(String(format: "the best rate %g is the grid's highest: widened to %g", hi, hi * 10))
+                guard try rate(hi * 10) != nil else { break }
+            } else {
+                break
+            }
+        }
+        if let b = best() {
+            for r in [b.candidate.lr / 3, b.candidate.lr * 3] { _ = try rate(r) }
+        }
+        guard let winner = best() else {
+            stage.decision = "none"
+            stage.reason = "every rate failed"
+            return (stage, nil, limit)
+        }
+        let peak = winner.bestEpoch ?? winner.epochsRun
+        let epochLimit = min(limit, max(2 * peak, peak + patience))
+        stage.winner = winner.number
+        stage.decision = String(format: "lr %.3g; epochs up to %d", winner.candidate.lr, epochLimit)
+        let grid = tried.keys.sorted().map { String(format: "%.3g", $0) }.joined(separator: ", ")
+        stage.reason = String(format: "best validation %@ %.4f of rates {%@}; its best epoch was %d of %d (early stopping after %d without improvement)",
+                              monitor.rawValue, winner.value!, grid, peak, winner.epochsRun, patience)
+        if winner.status == RunStatus.completed.rawValue && peak >= winner.epochsRun - 1 {
+            stage.notes.append("the best run was still improving at --epochs \(limit): a larger --epochs may help")
+        }
+        return (stage, winner, epochLimit)
+    }
+
+    // MARK: stages 2 to 4
+
+    func searchStage(_ number: Int, from start: RecipeTrial, epochLimit: Int) throws -> (RecipeStage, RecipeTrial) {
+        var stage = RecipeStage(number: number, name: ["", "", "batch size", "decay and warmup", "regularisation and architecture"][number])
+        var best = start
+        let c0 = start.candidate
+        func attempt(_ c: RecipeCandidate) throws -> RecipeTrial? {
+            guard c != best.candidate, !trials.contains(where: { $0.candidate == c && $0.epochLimit == epochLimit && $0.stage == number }) else { return nil }
+            guard let t = try evaluate(c, stage: &stage, epochLimit: epochLimit) else { return nil }
+            if better(t.value, than: best.value) { best = t }
+            return t
+        }
+        switch number {
+        case 2:
+            let n = data.train.count
+            let root = c0.batchSize
+            var sizes: [Int] = []
+            for s in [root / 2, root * 2, root * 4] where s >= 2 && s <= n && s != root { sizes.append(s) }
+            var throughput: [String] = []
+            for s in sizes {
+                var c = c0
+                c.batchSize = s
+                c.lr = Self.clampRate(c0.lr * (Double(s) / Double(root)).squareRoot())
+                if let t = try attempt(c) { throughput.append(String(format: "%d: %.0f rows/s", s, t.samplesPerSecond)) }
+                if budgetExhausted(stage: number) { break }
+            }
+            throughput.insert(String(format: "%d: %.0f rows/s", root, start.samplesPerSecond), at: 0)
+            stage.notes.append("throughput " + throughput.joined(separator: ", "))
+            if best.candidate.batchSize != root {
+                let chosen = best.candidate
+                stage.notes.append(String(format: "batch %d won with the square-root-scaled rate %g: rechecked at 3x either way", chosen.batchSize, chosen.lr))
+                for factor in [1.0 / 3, 3.0] {
+                    var c = chosen
+                    c.lr = Self.clampRate(chosen.lr * factor)
+                    _ = try attempt(c)
+                }
+            }
+        case 3:
+            for schedule in [ScheduleKind.cosine, .step, .onecycle] {
+                var c = c0
+                c.schedule = schedule
+                _ = try attempt(c)
+            }
+            if best.candidate.schedule != .onecycle {
+                var c = best.candidate
+                c.warmup = max(1, Int((0.05 * Double(epochLimit)).rounded()))
+                if c.warmup < epochLimit { _ = try attempt(c) }
+            }
+        default:
+            let findings = Set(start.findings)
+            let overfit = findings.contains("overfitting") || findings.contains("val_loss_up_metric_ok")
+            let underfit = findings.contains("underfitting") || findings.contains("not_learning") || findings.contains("lr_too_low")
+            if overfit { stage.notes.append("the doctor found overfitting in the best run: regularisation first") }
+            if underfit { stage.notes.append("the doctor found underfitting in the best run: capacity first") }
+            if !overfit && !underfit { stage.notes.append("the doctor found neither over- nor underfitting in the best run: a little of each") }
+            var moves: [(RecipeCandidate) -> RecipeCandidate?] = []
+            let dropouts: [Float] = overfit ? [0.1, 0.3, 0.5] : [0.1]
+            let decays: [Double] = overfit ? [1e-4, 1e-3, 1e-2] : [1e-4]
+            let regularise: [(RecipeCandidate) -> RecipeCandidate?] =
+                dropouts.map { d in { c in var c = c; c.dropout = d; return c } }
+                + decays.map { w in { c in var c = c; c.weightDecay = w; if c.optimizer == .adam { c.optimizer = .adamw }; return c } }
+                + [{ c in var c = c; c.batchnorm = true; return c }]
+            let capacity: [(RecipeCandidate) -> RecipeCandidate?] = [
+                { c in var c = c; c.activation = c.activation == .swish ? .relu : .swish; return c },
+                { c in c.width >= 1024 ? nil : { var c = c; c.width *= 2; return c }() },
+                { c in c.depth >= 4 ? nil : { var c = c; c.depth += 1; return c }() },
+            ]
+            moves = underfit && !overfit ? capacity + regularise : regularise + capacity
+            // Greedy: each move from the best so far; a move is kept only if it improves.
+            for move in moves {
+                if budgetExhausted(stage: number) { break }
+                guard let c = move(best.candidate) else { continue }
+                _ = try attempt(c)
+            }
+        }
+        stage.winner = best.number
+        if best.number == start.number {
+            stage.decision = "kept: " + summaryOf(c0, stage: number)
+            stage.reason = String(format: "nothing beat validation %@ %.4f", monitor.rawValue, start.value ?? .nan)
+        } else {
+            stage.decision = best.candidate.changes(from: c0)
+            stage.reason = String(format: "validation %@ %.4f against %.4f", monitor.rawValue, best.value ?? .nan, start.value ?? .nan)
+        }
+        if budgetExhausted(stage: number) { stage.notes.append("budget: the stage's share is spent") }
+        return (stage, best)
+    }
+
+    func summaryOf(_ c: RecipeCandidate, stage: Int) -> String {
+        switch stage {
+        case 2: return "batch \(c.batchSize)"
+        case 3: return "\(c.schedule.rawValue) schedule, warmup \(c.warmup)"
+        default: return "dropout \(c.dropout), weight decay \(c.weightDecay), \(c.batchnorm ? "batch norm" : "no batch norm"), \(c.activation.rawValue) \(c.depth)x\(c.width)"
+        }
+    }
+
+    // MARK: trials
+
+    /// Whether the search stages up to `stage` have spent their cumulative share of the budget.
+    func budgetExhausted(stage: Int) -> Bool {
+        guard let budget else { return false }
+        let share = RecipeBudget.stageShares.prefix(max(0, min(stage, 4))).reduce(0, +)
+        let allowed = share * budget.amount
+        switch budget.unit {
+        case .trials: return Double(spentTrials) >= allowed.rounded()
+        case .epochs: return Double(spentEpochs) >= allowed
+        case .minutes: return Date().timeIntervalSince(started) / 60 >= allowed
+        }
+    }
+
+    func specification(_ c: RecipeCandidate) -> MLPSpecification {
+        var s = base!
+        s.hiddenSizes = Array(repeating: c.width, count: c.depth)
+        s.activation = c.activation
+        s.dropout = c.dropout
+        s.batchNorm = c.batchnorm ? .beforeActivation : .none
+        return s
+    }
+
+    func trainingConfiguration(_ c: RecipeCandidate, epochLimit: Int, seed: UInt64) -> TrainingConfiguration {
+        var t = configuration
+        t.learningRate = c.lr
+        t.batchSize = .fixed(c.batchSize)
+        t.schedule = c.schedule
+        t.warmupEpochs = c.warmup
+        t.weightDecay = c.weightDecay
+        t.optimizer = c.optimizer
+        t.epochs = epochLimit
+        t.earlyStoppingPatience = patience
+        t.seed = seed
+        return t
+    }
+
+    /// The candidate as `tune train` settings.
+    func settings(for c: RecipeCandidate, epochLimit: Int) -> TrainSettings {
+        var s = settings
+        s.lr = c.lr
+        s.batchSize = .fixed(c.batchSize)
+        s.schedule = c.schedule
+        s.warmup = c.warmup
+        s.weightDecay = c.weightDecay
+        s.optimizer = c.optimizer
+        s.epochs = epochLimit
+        s.earlyStop = patience
+        s.hidden = Array(repeating: c.width, count: c.depth)
+        s.activation = c.activation
+        s.dropout = c.dropout
+        s.batchnorm = c.batchnorm
+        return s
+    }
+
+    /// The key under which a trial is recorded, so that a resumed search finds it.
+    func key(_ c: RecipeCandidate, stage: Int, epochLimit: Int) throws -> String {
+        String(decoding: try jsonData(["stage": String(stage), "epochs": String(epochLimit), "seed": String(settings.seed)]), as: UTF8.self)
+            + String(decoding: try jsonData(c), as: UTF8.self)
+    }
+
+    /// Trains `c` (or reads its finished trial back from the study) and records it under `stage`. Returns nil when
+    /// the budget is spent (unless `force`).
+    func evaluate(_ c: RecipeCandidate, stage: inout RecipeStage, epochLimit: Int, force: Bool = false) throws -> RecipeTrial? {
+        if !force && budgetExhausted(stage: stage.number) { return nil }
+        let key = try key(c, stage: stage.number, epochLimit: epochLimit)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        if let done = try study.trials.last(where: { $0.attributes["recipe_key"] == key && $0.attributes["recipe_trial"] != nil }),
+           var t = try? decoder.decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8)) {
+            t.reused = true
+            return record(t, stage: &stage)
+        }
+        let trial = try study.ask()
+        try storage.setAttribute(trial.number, key: "recipe_key", value: key)
+        try storage.setAttribute(trial.number, key: "stage", value: String(stage.number))
+        for (name, value) in c.parameters.sorted(by: { $0.key < $1.key }) {
+            _ = try trial.suggest(name, .categorical([value]))
+        }
+        let reporter = TrialReporter(trial: trial, monitor: monitor)
+        let trainer = Trainer(configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed))
+        trainer.callbacks = [reporter]
+        let startedTrial = Date()
+        let result = trainer.fit(MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
+                                 target: data.preprocessor.target)
+        if let error = reporter.error { throw error }
+        let history = result.history
+        var curves = Curves(history: history)
+        curves.task = Curves.Task(rawValue: data.preprocessor.target.task.rawValue) ?? .unknown
+        curves.classes = data.preprocessor.target.classes?.count
+        curves.trainingRows = data.train.count
+        curves.batchSize = result.batchSize
+        let findings = Doctor().diagnose(curves).map(\.id)
+        let value = history.bestEpoch.flatMap { reporter.value(history.epochs[$0 - 1]) }
+        let failure: String? = history.status == .diverged ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
+        let speeds = history.epochs.map(\.samplesPerSecond)
+        let t = RecipeTrial(number: trial.number, stage: stage.number, candidate: c, value: failure == nil ? value : nil,
+                            bestEpoch: history.bestEpoch, epochsRun: history.epochs.count, epochLimit: epochLimit,
+                            status: history.status.rawValue, reason: history.reason,
+                            samplesPerSecond: speeds.isEmpty ? 0 : speeds.reduce(0, +) / Double(speeds.count),
+                            seconds: Date().timeIntervalSince(startedTrial), findings: findings, failure: failure)
+        try storage.setAttribute(trial.number, key: "recipe_trial", value: String(decoding: try jsonData(t), as: UTF8.self))
+        if let failure {
+            try study.tell(trial, state: .failed, failure: failure)
+        } else {
+            try study.tell(trial, value: t.value!)
+        }
+        return record(t, stage: &stage)
+    }
+
+    private func record(_ t: RecipeTrial, stage: inout RecipeStage) -> RecipeTrial {
+        var t = t
+        t.stage = stage.number
+        trials.append(t)
+        stage.trials.append(t.number)
+        spentTrials += 1
+        spentEpochs += t.epochsRun
+        onTrial(t)
+        return t
+    }
+
+    // MARK: stage 5
+
+    private var ensembleEpochs = 0
+
+    func ensembleStage(_ c: RecipeCandidate, epochLimit: Int, out: URL) throws -> (EnsembleReport?, [String: Double], RecipeStage) {
+        var stage = RecipeStage(number: 5, name: "seed ensemble")
+        let seeds = (0..<UInt64(max(members, 1))).map { settings.seed &+ $0 }
+        let ensemble = SeedEnsemble(data: data, specification: specification(c),
+                                    configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed), seeds: seeds)
+        let runSettings = settings(for: c, epochLimit: epochLimit)
+        let result = try ensemble.run(settings: runSettings, out: out, bestDirectory: "best", membersDirectory: members > 1 ? "ensemble" : nil)
+        ensembleEpochs = result.epochs
+        let test = result.memberTestMetrics.first ?? [:]
+        guard members > 1, let report = result.report else {
+            stage.decision = "best model saved in \(out.appendingPathComponent("best").path)"
+            stage.reason = "no ensemble asked (--members \(members))"
+            return (nil, test, stage)
+        }
+        stage.decision = report.gainExceedsNoise ? "use the ensemble of \(seeds.count)" : "a single model is enough"
+        stage.reason = report.sentence
+        return (report, test, stage)
+    }
+}
+
+extension MLPSpecification {
+    func with(dropout: Float) -> MLPSpecification {
+        var s = self
+        s.dropout = dropout
+        return s
+    }
+}
