@@ -3,7 +3,7 @@ SWIFT ?= swift
 
 .PHONY: demo test build deps bench bench-quick clean
 
-## Install what is missing, build in release mode and run the demo: generated two-spiral data, then tune train on it.
+## Install what is missing, build in release mode and run the demo: generated three-class data, then the staged recipe (tune search) on it.
 demo: build
 	.build/release/tune demo --out .build/demo
 

@@ -4,34 +4,33 @@ import TuneNN
 import TuneTensor
 import TuneTraining
 
-/// `tune demo`: two spirals written as a CSV file, then `tune train` on it with a Swish network.
+/// `tune demo`: a generated three-class data set written as CSV, then the staged recipe (`tune search`) on it.
 public enum Demo {
-    /// Points per class of the demo's spirals.
-    public static let pointsPerClass = 600
+    /// Rows of the demo's data set.
+    public static let rows = 3000
 
-    /// Writes the demo's data set (two spirals, `label` 0 or 1) to `path`, atomically.
+    /// Writes the demo's data set to `path`, atomically: three classes, 12 features (5 informative, 2 redundant, 5
+    /// noise), 10% of the labels drawn at random, so that the best accuracy possible is about 0.93.
     public static func writeData(to path: String, seed: UInt64) throws {
         var rng = PhiloxRandom(seed: seed)
-        let (x, y) = Synthetic.twoSpirals(pointsPerClass: pointsPerClass, noise: 0.02, using: &rng)
+        let (x, y) = Synthetic.classification(count: rows, classes: 3, informative: 5, redundant: 2, noise: 5, labelNoise: 0.1, using: &rng)
         try writeAtomically(Data(Synthetic.csv(x: x, targets: y.map(String.init)).utf8), to: URL(fileURLWithPath: path))
     }
 
-    /// The demo's training settings: a 64-64 Swish network, Adam at 0.01, batch size chosen from sqrt(N).
-    public static func settings(data: String, out: String, seed: UInt64, epochs: Int, learningRate: Double) -> TrainSettings {
+    /// The demo's settings: the recipe from a 64-64 ReLU network, at most `epochs` epochs per trial.
+    public static func settings(data: String, out: String, seed: UInt64, epochs: Int) -> TrainSettings {
         var s = TrainSettings()
         s.data = data
         s.target = "label"
-        s.hidden = [64, 64]
-        s.activation = .swish
-        s.lr = learningRate
         s.epochs = epochs
         s.seed = seed
         s.out = out
         return s
     }
 
-    /// The `tune train` command line equivalent to `settings`.
+    /// The `tune search` command line equivalent to `settings`.
     public static func command(_ s: TrainSettings) -> String {
-        "tune train --data \(s.data ?? "") --target \(s.target ?? "") --hidden \(s.hidden.map(String.init).joined(separator: ",")) --activation \(s.activation.rawValue) --lr \(s.lr) --epochs \(s.epochs) --seed \(s.seed) --out \(s.out ?? "")"
+        ["tune", "search", "--data", s.data ?? "", "--target", s.target ?? "", "--epochs", String(s.epochs), "--seed", String(s.seed),
+         "--out", s.out ?? ""].map(shellQuoted).joined(separator: " ")
     }
 }

@@ -59,6 +59,13 @@ public final class RecipeRun {
         return direction.isBetter(a, than: b)
     }
 
+    /// Whether trial `a` beats `b`: a better validation metric, or the same with a lower validation loss.
+    private func better(_ a: RecipeTrial, than b: RecipeTrial) -> Bool {
+        if better(a.value, than: b.value) { return true }
+        guard a.value != nil, a.value == b.value else { return false }
+        return (a.validationLoss ?? .infinity) < (b.validationLoss ?? .infinity)
+    }
+
     @discardableResult
     public func run() throws -> RecipeSummary {
         guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
@@ -245,7 +252,9 @@ public final class RecipeRun {
             tried[r] = t
             return t
         }
-        func best() -> RecipeTrial? { tried.values.filter { $0.value != nil }.min { better($0.value, than: $1.value) || ($0.value == $1.value && $0.number < $1.number) } }
+        func best() -> RecipeTrial? {
+            tried.values.filter { $0.value != nil }.sorted { $0.number < $1.number }.reduce(nil) { b, t in b.map { better(t, than: $0) ? t : $0 } ?? t }
+        }
         for r in [suggestion, suggestion / 10, suggestion * 10] { _ = try rate(r) }
         // Widen the grid while the best rate is at its edge (at most two decades more each way).
         for _ in 0..<2 {
@@ -273,8 +282,8 @@ public final class RecipeRun {
         stage.winner = winner.number
         stage.decision = String(format: "lr %.3g; epochs up to %d", winner.candidate.lr, epochLimit)
         let grid = tried.keys.sorted().map { String(format: "%.3g", $0) }.joined(separator: ", ")
-        stage.reason = String(format: "best validation %@ %.4f of rates {%@}; its best epoch was %d of %d (early stopping after %d without improvement)",
-                              monitor.rawValue, winner.value!, grid, peak, winner.epochsRun, patience)
+        stage.reason = String(format: "best validation %@ %.4f (loss %.4g) of rates {%@}; its best epoch was %d of %d (early stopping after %d without improvement)",
+                              monitor.rawValue, winner.value!, winner.validationLoss ?? .nan, grid, peak, winner.epochsRun, patience)
         if winner.status == RunStatus.completed.rawValue && peak >= winner.epochsRun - 1 {
             stage.notes.append("the best run was still improving at --epochs \(limit): a larger --epochs may help")
         }
@@ -290,7 +299,7 @@ public final class RecipeRun {
         func attempt(_ c: RecipeCandidate) throws -> RecipeTrial? {
             guard c != best.candidate, !trials.contains(where: { $0.candidate == c && $0.epochLimit == epochLimit && $0.stage == number }) else { return nil }
             guard let t = try evaluate(c, stage: &stage, epochLimit: epochLimit) else { return nil }
-            if better(t.value, than: best.value) { best = t }
+            if better(t, than: best) { best = t }
             return t
         }
         switch number {
@@ -363,6 +372,9 @@ public final class RecipeRun {
         } else {
             stage.decision = best.candidate.changes(from: c0)
             stage.reason = String(format: "validation %@ %.4f against %.4f", monitor.rawValue, best.value ?? .nan, start.value ?? .nan)
+            if best.value == start.value {
+                stage.reason += String(format: ", a tie broken by the lower validation loss (%.4g against %.4g)", best.validationLoss ?? .nan, start.validationLoss ?? .nan)
+            }
         }
         if budgetExhausted(stage: number) { stage.notes.append("budget: the stage's share is spent") }
         return (stage, best)
@@ -473,6 +485,7 @@ public final class RecipeRun {
         let failure: String? = history.status == .diverged ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
         let speeds = history.epochs.map(\.samplesPerSecond)
         let t = RecipeTrial(number: trial.number, stage: stage.number, candidate: c, value: failure == nil ? value : nil,
+                            validationLoss: history.bestEpoch.map { history.epochs[$0 - 1].validationLoss },
                             bestEpoch: history.bestEpoch, epochsRun: history.epochs.count, epochLimit: epochLimit,
                             status: history.status.rawValue, reason: history.reason,
                             samplesPerSecond: speeds.isEmpty ? 0 : speeds.reduce(0, +) / Double(speeds.count),

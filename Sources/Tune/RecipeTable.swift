@@ -5,10 +5,7 @@ import Foundation
 public enum RecipeTable {
     /// The `tune train` command that trains `s` again (the same split, seed and weights).
     public static func trainCommand(_ s: TrainSettings) -> String {
-        func q(_ t: String) -> String {
-            t.allSatisfy { $0.isLetter || $0.isNumber || "/._-,=:+".contains($0) } ? t : "'" + t.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        }
-        var parts = ["tune train", "--data", q(s.data ?? ""), "--target", q(s.target ?? "")]
+        var parts = ["tune train", "--data", shellQuoted(s.data ?? ""), "--target", shellQuoted(s.target ?? "")]
         if let task = s.task { parts += ["--task", task.rawValue] }
         parts += ["--hidden", s.hidden.map(String.init).joined(separator: ","), "--activation", s.activation.rawValue]
         if s.dropout > 0 { parts += ["--dropout", String(format: "%g", s.dropout)] }
@@ -22,7 +19,7 @@ public enum RecipeTable {
         if let m = s.metric { parts += ["--metric", m.rawValue] }
         parts += ["--seed", String(s.seed)]
         if s.split != TrainSettings().split { parts += ["--split", s.split] }
-        if !s.ignore.isEmpty { parts += ["--ignore", q(s.ignore.joined(separator: ","))] }
+        if !s.ignore.isEmpty { parts += ["--ignore", shellQuoted(s.ignore.joined(separator: ","))] }
         return parts.joined(separator: " ")
     }
 
@@ -56,4 +53,11 @@ public enum RecipeTable {
                             spent["seconds"] ?? 0, s.budget.map { "; budget \($0)" } ?? ""))
         return lines.joined(separator: "\n")
     }
+}
+
+/// `word` as one shell word: unchanged when it needs no quoting, else in single quotes.
+public func shellQuoted(_ word: String) -> String {
+    let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%")
+    if !word.isEmpty && word.unicodeScalars.allSatisfy({ safe.contains($0) }) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

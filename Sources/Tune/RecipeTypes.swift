@@ -82,6 +82,8 @@ public struct RecipeTrial: Codable, Sendable {
     public var candidate: RecipeCandidate
     /// The best validation value of the monitored metric, nil when the run failed.
     public var value: Double?
+    /// The validation loss at the best epoch: breaks ties on the metric (an AUC of 1 reached by several runs).
+    public var validationLoss: Double?
     public var bestEpoch: Int?
     public var epochsRun: Int
     /// The epoch limit the trial ran under.

@@ -3,49 +3,43 @@ import Foundation
 import Tune
 import TuneData
 import TuneTensor
+import TuneTraining
 
 extension TuneCommand {
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate two-spiral data and run tune train on it: the epoch table, the loss chart, the chosen epoch.")
+            abstract: "Generate a three-class data set and run the staged recipe (tune search) on it, then chart the best model's losses.")
 
-        @Option(help: "Where to write the data and the run.") var out = "tune-demo"
-        @Option(help: "Random seed; the same seed gives the same run, bit for bit.") var seed: UInt64 = 42
-        @Option(help: "Number of epochs.") var epochs: Int = 40
-        @Option(help: "Learning rate of Adam.") var learningRate: Double = 0.01
+        @Option(help: "Where to write the data and the study.") var out = "tune-demo"
+        @Option(help: "Random seed; the same seed gives the same study, bit for bit.") var seed: UInt64 = 42
+        @Option(help: "The most epochs a trial may run.") var epochs: Int = 40
 
         func validate() throws {
-            guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-            guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number, got \(learningRate)") }
+            guard (2...10_000).contains(epochs) else { throw ValidationError("--epochs must be in 2...10000, got \(epochs)") }
         }
 
         func run() throws {
-            let data = URL(fileURLWithPath: out).appendingPathComponent("spirals.csv").path
-            let runDirectory = URL(fileURLWithPath: out).appendingPathComponent("run").path
-            do {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let data = URL(fileURLWithPath: out).appendingPathComponent("classes.csv").path
+            let studyDirectory = URL(fileURLWithPath: out).appendingPathComponent("search").path
+            try withDataErrors {
+                try createOutputDirectory(out)
                 try Tune.Demo.writeData(to: data, seed: seed)
-            } catch {
-                throw failWithDataError(error)
             }
-            let settings = Tune.Demo.settings(data: data, out: runDirectory, seed: seed, epochs: epochs, learningRate: learningRate)
+            let settings = Tune.Demo.settings(data: data, out: studyDirectory, seed: seed, epochs: epochs)
             let info = BLAS.info
-            print("swift-tune \(SwiftTune.version) demo: two interleaved spirals (\(2 * Tune.Demo.pointsPerClass) points), written to \(data)")
+            print("swift-tune \(SwiftTune.version) demo: \(Tune.Demo.rows) rows of three classes, 12 features, 10% of labels random, written to \(data)")
             print("BLAS: \(info.library)\(info.kernel.map { " kernel \($0)" } ?? ""): \(info.reason)")
             print("$ \(Tune.Demo.command(settings))")
             print("")
-            let run = TrainRun(settings: settings, command: Tune.Demo.command(settings))
-            let printer = EpochPrinter(mode: .table)
-            run.onNote = { printer.note($0) }
-            run.onEpoch = { printer.epoch($0, history: $1) }
-            let outcome: TrainOutcome
-            do {
-                outcome = try run.run()
-            } catch {
-                throw failWithDataError(error)
+            try runAndPrint(RecipeRun(settings: settings))
+            // The best model's curves, as tune train would chart them.
+            let best = URL(fileURLWithPath: studyDirectory).appendingPathComponent("best/history.json")
+            if let history = try? JSONDecoder().decode(History.self, from: Data(contentsOf: best)) {
+                print("")
+                print("the best model's training (█) and validation (•) loss:")
+                print(LossChart.render(train: history.epochs.map(\.trainLoss), validation: history.epochs.map(\.validationLoss), marked: history.bestEpoch))
+                print("next: tune doctor \(shellQuoted(studyDirectory + "/best")), or tune predict --model \(shellQuoted(studyDirectory + "/best")) --data FILE")
             }
-            printer.summary(outcome, out: runDirectory)
-            if outcome.result.history.status == .diverged { throw ExitCode(1) }
         }
     }
 

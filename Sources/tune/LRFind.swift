@@ -10,6 +10,7 @@ extension TuneCommand {
         static let configuration = CommandConfiguration(
             commandName: "lr-find",
             abstract: "Run the learning-rate range test: sweep the rate from 1e-7 to 10 and suggest a starting rate.",
+            usage: "tune lr-find --data <file> --target <column> [<options>]",
             discussion: """
             Takes the data and model flags of tune train (--data, --target, --hidden, --activation, --optimizer, \
             --batch-size, ...). Each seed sweeps a fresh network for one epoch (100 to 300 steps); the suggestion is a \

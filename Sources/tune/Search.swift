@@ -13,6 +13,7 @@ extension TuneCommand {
     struct Search: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Tune a network: the staged recipe (default), or TPE, random or quasi-random search with pruning.",
+            usage: "tune search --data <file> --target <column> [--strategy <strategy>] [--budget <budget>] [<options>]",
             discussion: """
             Takes the data and training flags of tune train (--data, --target, --epochs, --early-stop, --metric, ...). \
             The study is kept in --out/study.sqlite (default: tune-search-<data file name>): running the same command \
@@ -58,13 +59,14 @@ extension TuneCommand {
         }
 
         func run() throws {
-            if strategy == "recipe" { return try runRecipe() }
-            let search = try withDataErrors {
-                let search = SearchRun(settings: try settings())
-                search.strategy = try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"])!
-                search.pruner = try parseChoice(pruner, "--pruner", PrunerKind.self)!
-                return search
+            let (classic, prunerKind) = try withDataErrors {
+                (strategy == "recipe" ? nil : try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"]),
+                 try parseChoice(pruner, "--pruner", PrunerKind.self)!)
             }
+            guard let classic else { return try runRecipe() }
+            let search = try withDataErrors { SearchRun(settings: try settings()) }
+            search.strategy = classic
+            search.pruner = prunerKind
             search.trials = trials
             search.staleAfter = staleAfter
             search.onNote = { printNow("note: \($0)") }
@@ -95,30 +97,35 @@ extension TuneCommand {
             recipe.budget = budget.flatMap(RecipeBudget.init)
             recipe.members = members
             recipe.staleAfter = staleAfter
-            recipe.onNote = { printNow("note: \($0)") }
-            var previous: RecipeCandidate?
-            recipe.onTrial = { t in
-                let value = t.value.map { String(format: "%.4f", $0) } ?? "failed"
-                let epochs = "\(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
-                printNow("  trial \(t.number)\(t.reused ? " (read back)" : "")  \(value)  best epoch \(epochs)  \(t.candidate.changes(from: previous))\(t.failure.map { "  (\($0))" } ?? "")")
-                if previous == nil { previous = t.candidate }
-            }
-            recipe.onStage = { s in
-                printNow("stage \(s.number) \(s.name): \(s.decision)")
-                if !s.reason.isEmpty { printNow("  why: \(s.reason)") }
-                for note in s.notes { printNow("  note: \(note)") }
-            }
-            let out = recipe.settings.out ?? ""
-            printNow("tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(SearchRun.studyPath(out))")
-            let summary: RecipeSummary
-            do {
-                summary = try recipe.run()
-            } catch {
-                throw failWithDataError(error)
-            }
-            print("")
-            print(RecipeTable.render(summary))
-            print("written to \(out): summary.json, study.sqlite, best/\(summary.ensemble != nil ? ", ensemble/" : "")")
+            try runAndPrint(recipe)
         }
     }
+}
+
+/// Runs the recipe, printing each trial and stage as it ends, then the stage-by-stage table and the best model.
+func runAndPrint(_ recipe: RecipeRun) throws {
+    recipe.onNote = { printNow("note: \($0)") }
+    var first: RecipeCandidate?
+    recipe.onTrial = { t in
+        let value = t.value.map { String(format: "%.4f", $0) } ?? "failed"
+        let epochs = "\(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
+        printNow("  trial \(t.number)\(t.reused ? " (read back)" : "")  \(value)  best epoch \(epochs)  \(t.candidate.changes(from: first))\(t.failure.map { "  (\($0))" } ?? "")")
+        if first == nil { first = t.candidate }
+    }
+    recipe.onStage = { s in
+        printNow("stage \(s.number) \(s.name): \(s.decision)")
+        if !s.reason.isEmpty { printNow("  why: \(s.reason)") }
+        for note in s.notes { printNow("  note: \(note)") }
+    }
+    let out = recipe.settings.out ?? ""
+    printNow("tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(SearchRun.studyPath(out))")
+    let summary: RecipeSummary
+    do {
+        summary = try recipe.run()
+    } catch {
+        throw failWithDataError(error)
+    }
+    print("")
+    print(RecipeTable.render(summary))
+    print("written to \(out): summary.json, study.sqlite, best/\(summary.ensemble != nil ? ", ensemble/" : "")")
 }

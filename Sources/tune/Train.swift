@@ -127,10 +127,3 @@ extension TuneCommand {
         }
     }
 }
-
-/// A shell word: quoted when it holds anything but safe characters.
-func shellQuoted(_ word: String) -> String {
-    let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%")
-    if !word.isEmpty && word.unicodeScalars.allSatisfy({ safe.contains($0) }) { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}

@@ -78,6 +78,6 @@ struct EnvCommandTests {
         #expect(huge.status != 0 && huge.error.contains("--threads must be between 1 and 1024"))
         let d = try runTune(["demo", "--epochs", "0"])
         #expect(d.status != 0)
-        #expect(d.error.contains("--epochs must be at least 1"))
+        #expect(d.error.contains("--epochs must be in 2...10000, got 0"))
     }
 }

@@ -13,20 +13,21 @@ func scratchDirectory() -> URL {
 
 @Suite("The demo")
 struct DemoTests {
-    @Test func theLossFallsAndTheSpiralsAreLearnt() throws {
+    @Test func theRecipeLearnsTheDemoData() throws {
         let dir = scratchDirectory()
-        let data = dir.appendingPathComponent("spirals.csv").path
+        let data = dir.appendingPathComponent("classes.csv").path
         try Demo.writeData(to: data, seed: 42)
-        let outcome = try TrainRun(settings: Demo.settings(data: data, out: dir.appendingPathComponent("run").path, seed: 42,
-                                                           epochs: 30, learningRate: 0.01)).run()
-        let h = outcome.result.history
-        // Chance level for two balanced classes is ln 2 = 0.693.
-        #expect(abs(h.epochs[0].trainLoss - 0.693) < 0.1, "the first epoch starts near chance")
-        #expect(h.epochs.last!.trainLoss < 0.2 * h.epochs[0].trainLoss)
-        #expect((outcome.testMetrics["accuracy"] ?? 0) > 0.95)
+        let recipe = RecipeRun(settings: Demo.settings(data: data, out: dir.appendingPathComponent("search").path, seed: 42, epochs: 20))
+        recipe.members = 2
+        let s = try recipe.run()
+        // Three classes, 10% of labels random: chance is 1/3 and the best possible about 0.93.
+        #expect(s.sanity.baseline["accuracy"]! < 0.4)
+        #expect((s.test["accuracy"] ?? 0) > 0.7)
+        #expect(s.stages.count == 6)
         for file in ["history.csv", "history.json", "metrics.json", "command.txt", "model/model.json", "model/model.safetensors"] {
-            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/\(file)").path), "\(file)")
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/best/\(file)").path), "\(file)")
         }
+        #expect(Demo.command(recipe.settings).hasPrefix("tune search --data "))
     }
 
     @Test func spiralsDataIsBalancedAndBounded() {

@@ -60,9 +60,32 @@ struct SearchCommandTests {
         let data = dir.appendingPathComponent("moons.csv").path
         #expect(try runTune(["generate", "moons", "--rows", "100", "--out", data]).status == 0)
         let bad = try runTune(["search", "--data", data, "--target", "label", "--strategy", "bayes", "--out", dir.appendingPathComponent("s").path])
-        #expect(bad.status == 2 && bad.error.contains("--strategy") && bad.error.contains("tpe, random, quasirandom"), "\(bad.error)")
+        #expect(bad.status == 2 && bad.error.contains("--strategy") && bad.error.contains("recipe, tpe, random, quasirandom"), "\(bad.error)")
         let badPruner = try runTune(["search", "--data", data, "--target", "label", "--pruner", "sha", "--out", dir.appendingPathComponent("s").path])
         #expect(badPruner.status == 2 && badPruner.error.contains("median, asha, hyperband, none"), "\(badPruner.error)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s").path), "nothing written on bad flags")
+    }
+
+    @Test func theRecipePrintsItsStagesAndATrainCommandThatReproducesTheBestModel() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("recipe").path
+        #expect(try runTune(["generate", "moons", "--rows", "400", "--seed", "5", "--out", data]).status == 0)
+        let run = try runTune(["search", "--data", data, "--target", "label", "--epochs", "10", "--members", "2", "--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        for stage in ["stage 0 sanity", "stage 1 learning rate and epochs", "stage 2 batch size", "stage 3 decay and warmup",
+                      "stage 4 regularisation and architecture", "stage 5 seed ensemble"] {
+            #expect(run.output.contains(stage), "\(stage)")
+        }
+        #expect(run.output.contains("stage  ") && run.output.contains("decision") && run.output.contains("ensemble: test auc"))
+        let command = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("  tune train ") })
+        var arguments = command.trimmingCharacters(in: .whitespaces).split(separator: " ").dropFirst().map(String.init)
+        arguments += ["--out", dir.appendingPathComponent("again").path, "--quiet"]
+        #expect(try runTune(arguments).status == 0)
+        let best = try Data(contentsOf: URL(fileURLWithPath: out + "/best/model/model.safetensors"))
+        let again = try Data(contentsOf: dir.appendingPathComponent("again/model/model.safetensors"))
+        #expect(best == again, "the printed command trains the best model again, bit for bit")
+
+        let badBudget = try runTune(["search", "--data", data, "--target", "label", "--budget", "5 parsecs", "--out", out])
+        #expect(badBudget.status != 0 && badBudget.error.contains("--budget"), "\(badBudget.error)")
     }
 }
