@@ -41,14 +41,19 @@ public final class TrainRun {
         guard let target = s.target else { throw DataError(path: dataPath, "no target column: pass --target COLUMN") }
         let configuration = s.trainingConfiguration
         if let problem = configuration.validationError() { throw DataError(path: "settings", problem) }
-        let fractions: SplitFractions
-        switch SplitFractions.parse(s.split) {
-        case .success(let f): fractions = f
-        case .failure(let e): throw e
+        var fractions = SplitFractions.standard
+        var splitColumn: String?
+        if s.split.hasPrefix("column:") {
+            splitColumn = String(s.split.dropFirst("column:".count))
+        } else {
+            switch SplitFractions.parse(s.split) {
+            case .success(let f): fractions = f
+            case .failure(let e): throw e
+            }
         }
         let table = try CSVReader.read(path: dataPath, delimiter: try s.delimiterByte())
         let data = try DataPreparation.prepare(table, target: target, task: s.task, split: fractions, seed: s.seed,
-                                               options: s.preprocessingOptions)
+                                               options: s.preprocessingOptions, splitColumn: splitColumn)
         let task = data.preprocessor.target.task
         if let metric = s.metric, !MetricName.reported(for: task).contains(metric) {
             throw DataError(path: "--metric", "'\(metric.rawValue)' does not apply to \(task.rawValue) tasks; choose one of \(MetricName.reported(for: task).map(\.rawValue).joined(separator: ", "))")

@@ -38,11 +38,33 @@ public enum DataPreparation {
     /// The largest number of distinct integer targets still taken as classes when the task is left to detection.
     public static let maximumDetectedClasses = 20
 
+    /// The parts a split column names: `train`, `validation` (or `valid`, `val`) or `test` on every used row.
+    static func givenSplit(_ table: CSVTable, column: Int, rows: [Int]) throws -> (train: [Int], validation: [Int], test: [Int]) {
+        var train: [Int] = [], validation: [Int] = [], test: [Int] = []
+        let name = table.header[column]
+        for (i, row) in rows.enumerated() {
+            let text = table.texts[column]?[row] ?? (table.missing[column][row] ? nil : String(table.numbers[column][row]))
+            switch text?.lowercased() {
+            case "train": train.append(i)
+            case "validation", "valid", "val": validation.append(i)
+            case "test": test.append(i)
+            default:
+                throw DataError(path: table.path, line: Int(table.rowLines[row]), column: name,
+                                "expected train, validation or test in the split column, got '\(text ?? "")'")
+            }
+        }
+        guard !train.isEmpty, !validation.isEmpty else {
+            throw DataError(path: table.path, column: name, "the split column needs at least one train and one validation row (found \(train.count) and \(validation.count))")
+        }
+        return (train, validation, test)
+    }
+
     /// Validates `table` against the request, splits it (stratified for classification), fits the preprocessing on
     /// the training rows and encodes every part. Every problem is a `DataError` naming the file, line and column.
     public static func prepare(_ table: CSVTable, target: String, task requested: TaskKind? = nil,
                                split fractions: SplitFractions = .standard, seed: UInt64 = 0,
-                               options: PreprocessingOptions = PreprocessingOptions()) throws -> PreparedData {
+                               options: PreprocessingOptions = PreprocessingOptions(),
+                               splitColumn: String? = nil) throws -> PreparedData {
         let path = table.path
         guard let targetColumn = table.columnIndex(target) else {
             throw DataError(path: path, "unknown target column '\(target)'; the columns are: \(table.header.joined(separator: ", "))")
@@ -50,7 +72,17 @@ public enum DataPreparation {
         for name in options.ignore where table.columnIndex(name) == nil {
             throw DataError(path: path, "unknown column '\(name)' to ignore; the columns are: \(table.header.joined(separator: ", "))")
         }
-        let featureColumns = (0..<table.header.count).filter { $0 != targetColumn && !options.ignore.contains(table.header[$0]) }
+        var splitIndex: Int?
+        if let splitColumn {
+            guard let c = table.columnIndex(splitColumn) else {
+                throw DataError(path: path, "unknown split column '\(splitColumn)'; the columns are: \(table.header.joined(separator: ", "))")
+            }
+            guard c != targetColumn else { throw DataError(path: path, column: splitColumn, "the split column cannot be the target") }
+            splitIndex = c
+        }
+        let featureColumns = (0..<table.header.count).filter {
+            $0 != targetColumn && $0 != splitIndex && !options.ignore.contains(table.header[$0])
+        }
         guard !featureColumns.isEmpty else {
             throw DataError(path: path, "no feature columns are left besides the target '\(target)'")
         }
@@ -100,7 +132,7 @@ public enum DataPreparation {
 
         // The split, stratified for classification.
         let strata: [Int]? = targetEncoding.task.isClassification ? encoded.map { Int($0) } : nil
-        if let strata, let classes = targetEncoding.classes {
+        if splitColumn == nil, let strata, let classes = targetEncoding.classes {
             let needed = 1 + (fractions.validation > 0 ? 1 : 0) + (fractions.test > 0 ? 1 : 0)
             var counts = [Int](repeating: 0, count: classes.count)
             for c in strata { counts[c] += 1 }
@@ -109,7 +141,12 @@ public enum DataPreparation {
                                 "class '\(classes[rare])' has only \(counts[rare]) row\(counts[rare] == 1 ? "" : "s"); a stratified split into training, validation and test needs at least \(needed) of each class")
             }
         }
-        let parts = Splitter.split(count: rows.count, fractions: fractions, seed: seed, strata: strata)
+        let parts: (train: [Int], validation: [Int], test: [Int])
+        if let splitIndex {
+            parts = try givenSplit(table, column: splitIndex, rows: rows)
+        } else {
+            parts = Splitter.split(count: rows.count, fractions: fractions, seed: seed, strata: strata)
+        }
 
         // Fit on the training rows only, then encode every part.
         var target = targetEncoding

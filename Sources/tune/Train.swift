@@ -51,7 +51,7 @@ extension TuneCommand {
         @Option(help: "Lower the learning rate 10x after this many epochs without improvement.") var reduceOnPlateau: Int?
         @Option(help: "Clip gradients to this global norm.") var clip: Double?
         @Option(help: "Random seed for the split, the initial weights, dropout and shuffling (default: 0).") var seed: UInt64?
-        @Option(help: "Train, validation and test fractions (default: 0.6,0.2,0.2).") var split: String?
+        @Option(help: "Train, validation and test fractions (default: 0.6,0.2,0.2), or column:NAME for the split a column gives (train, validation, test on each row).") var split: String?
         @Option(help: "Columns to leave out, comma-separated (identifiers).") var ignore: String?
         @Option(help: "Missing values: impute, drop or fail (default: impute).") var missing: String?
         @Option(help: "The most one-hot columns per categorical column; rarer categories share an 'other' column (default: 32).") var categoryLimit: Int?

@@ -16,6 +16,29 @@ struct PreparationTests {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    @Test func aSplitColumnDecidesTheRowsAndIsNotAFeature() throws {
+        // Rows 0-5 train, 6-7 validation, 8-9 test, as the column says (in any case, 'val' accepted).
+        var lines = ["x,part,y"]
+        let parts = ["train", "TRAIN", "train", "train", "train", "train", "validation", "val", "test", "Test"]
+        for i in 0..<10 { lines.append("\(i),\(parts[i]),\(i % 2)") }
+        let d = try DataPreparation.prepare(try parse(lines.joined(separator: "\n")), target: "y", split: .standard, seed: 9, splitColumn: "part")
+        #expect(d.preprocessor.features.map(\.name) == ["x"])
+        #expect(d.train.count == 6 && d.validation.count == 2 && d.test.count == 2)
+        // Standardised with the training rows 0...5 (mean 2.5, population deviation sqrt(35/12)).
+        let sd = Float((35.0 / 12).squareRoot())
+        #expect(abs(d.validation.x.scalars[0] - (6 - 2.5) / sd) < 1e-5 && abs(d.test.x.scalars[1] - (9 - 2.5) / sd) < 1e-5)
+        #expect(d.test.classes == [0, 1])
+
+        lines[4] = "3,training,1"
+        #expect {
+            try DataPreparation.prepare(try parse(lines.joined(separator: "\n")), target: "y", splitColumn: "part")
+        } throws: { e in
+            let e = e as? DataError
+            return e?.line == 5 && e?.column == "part" && e!.message.contains("'training'")
+        }
+        #expect(throws: DataError.self) { try DataPreparation.prepare(try parse(lines.joined(separator: "\n")), target: "y", splitColumn: "nope") }
+    }
+
     @Test func kindsAreInferred() throws {
         let t = try parse(table())
         #expect(inferKind(t, column: 1) == .numeric)
