@@ -47,6 +47,8 @@ public struct SearchSummary: Codable, Sendable {
     public var direction: String
     public var strategy: String
     public var pruner: String
+    /// Training epochs over all trials (pruned ones included).
+    public var epochs: Int
     public var best: SearchTrialSummary?
     public var counts: [String: Int]
     public var trials: [SearchTrialSummary]
@@ -62,6 +64,9 @@ public final class SearchRun {
     public var strategy: SearchStrategy = .tpe
     public var pruner: PrunerKind = .median
     public var trials = 20
+    /// When set, replaces `trials`: trials run until the study has spent this many trials, training epochs (every
+    /// epoch of every trial, pruned ones included) or minutes (of this process).
+    public var budget: RecipeBudget?
     public var staleAfter: Double = 120
     public var onTrial: (FrozenTrial) -> Void = { _ in }
     public var onNote: (String) -> Void = { _ in }
@@ -93,16 +98,31 @@ public final class SearchRun {
         let retried = Set(existing.compactMap { $0.attributes["retry_of"].flatMap(Int.init) })
         let finished = existing.filter { $0.state.isFinished && !retried.contains($0.number) }.count
         if finished > 0 { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
-        try study.optimize(trials: max(trials - finished, 0), { trial in
-            try objective(trial, data: data, base: base, configuration: configuration, monitor: monitor)
-        }, onTrial: onTrial)
+        let objective = { (trial: Trial) in
+            try self.objective(trial, data: data, base: base, configuration: configuration, monitor: monitor)
+        }
+        if let budget {
+            let started = Date()
+            func spent() throws -> Double {
+                switch budget.unit {
+                case .trials: return Double(try study.trials.filter { $0.state.isFinished && !retried.contains($0.number) }.count)
+                case .epochs: return Double(try study.trials.map { $0.intermediate.count }.reduce(0, +))
+                case .minutes: return Date().timeIntervalSince(started) / 60
+                }
+            }
+            while try spent() < budget.amount {
+                try study.optimize(trials: 1, objective, onTrial: onTrial)
+            }
+        } else {
+            try study.optimize(trials: max(trials - finished, 0), objective, onTrial: onTrial)
+        }
         let all = try study.trials
         func summary(_ t: FrozenTrial) -> SearchTrialSummary {
             SearchTrialSummary(number: t.number, state: t.state.rawValue, value: t.value,
                                parameters: t.parameters.mapValues(\.description), failure: t.failure)
         }
         let result = SearchSummary(monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
-                                   pruner: pruner.rawValue, best: try study.bestTrial.map(summary),
+                                   pruner: pruner.rawValue, epochs: all.map { $0.intermediate.count }.reduce(0, +), best: try study.bestTrial.map(summary),
                                    counts: Dictionary(grouping: all, by: { $0.state.rawValue }).mapValues(\.count),
                                    trials: all.map(summary))
         try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))

@@ -28,7 +28,7 @@ extension TuneCommand {
             stages 1-4, shared 40/20/15/25%. The best model is written to --out/best, the members to --out/ensemble.
 
             The other strategies search learning rate, width, depth, dropout and activation (replacing --lr, \
-            --hidden, --dropout and --activation), for --trials trials; trials left running by a process that \
+            --hidden, --dropout and --activation), for --trials trials or until --budget is spent; trials left running by a process that \
             stopped are marked failed and queued again.
             """)
 
@@ -36,7 +36,7 @@ extension TuneCommand {
         @Option(help: "recipe, tpe, random or quasirandom.") var strategy: String = "recipe"
         @Option(help: "Classic strategies: median, asha, hyperband or none.") var pruner: String = "median"
         @Option(help: "Classic strategies: trials in the study, counting those already finished.") var trials: Int = 20
-        @Option(help: "Recipe: what stages 1-4 may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min); default: each stage's full plan.") var budget: String?
+        @Option(help: "What the search may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min). Recipe: bounds stages 1-4 (default: each stage's full plan); classic strategies: replaces --trials.") var budget: String?
         @Option(help: "Recipe: seeds in the final ensemble (1: the best model alone).") var members: Int = 5
         @Option(help: "Seconds without a heartbeat after which a running trial is taken for dead.") var staleAfter: Double = 120
 
@@ -68,6 +68,7 @@ extension TuneCommand {
             search.strategy = classic
             search.pruner = prunerKind
             search.trials = trials
+            search.budget = budget.flatMap(RecipeBudget.init)
             search.staleAfter = staleAfter
             search.onNote = { printNow("note: \($0)") }
             search.onTrial = { t in
@@ -82,7 +83,7 @@ extension TuneCommand {
                 throw failWithDataError(error)
             }
             let counts = summary.counts.keys.sorted().map { "\(summary.counts[$0]!) \($0)" }.joined(separator: ", ")
-            print("\(summary.trials.count) trials (\(counts)); \(summary.strategy) sampler, \(summary.pruner) pruner, \(summary.direction) \(summary.monitor)")
+            print("\(summary.trials.count) trials (\(counts)), \(summary.epochs) epochs; \(summary.strategy) sampler, \(summary.pruner) pruner, \(summary.direction) \(summary.monitor)")
             if let best = summary.best {
                 let parameters = best.parameters.keys.sorted().map { "\($0)=\(best.parameters[$0]!)" }.joined(separator: " ")
                 print("best: trial \(best.number), validation \(summary.monitor) \(String(format: "%.4f", best.value ?? .nan)): \(parameters)")

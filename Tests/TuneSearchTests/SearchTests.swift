@@ -77,6 +77,25 @@ struct SamplerTests {
         #expect(tpe.reduce(0, +) < random.reduce(0, +), "TPE \(tpe), random \(random)")
         #expect(try bestValue(TPESampler(seed: 9)) == bestValue(TPESampler(seed: 9)), "deterministic for a seed")
         #expect(TPESampler.gamma(10) == 1 && TPESampler.gamma(100) == 10 && TPESampler.gamma(1000) == 25)
+        // The split, as Optuna's: complete trials first by value; pruned ones by furthest step, then last value.
+        func t(_ n: Int, _ state: TrialState, _ value: Double?, _ steps: [Double]) -> FrozenTrial {
+            var f = FrozenTrial(number: n, state: state)
+            f.value = value
+            for (i, v) in steps.enumerated() { f.intermediate[i + 1] = v }
+            return f
+        }
+        let twelve = [t(0, .complete, 0.9, []), t(1, .complete, 0.95, []), t(2, .pruned, nil, [0.5, 0.99]), t(3, .pruned, nil, [0.7, 0.8, 0.6]),
+                      t(4, .pruned, nil, [0.2, 0.3, 0.65])] + (5..<12).map { t($0, .pruned, nil, [0.1]) }
+        // gamma(12) = 2: the two complete trials, best first.
+        #expect(TPESampler.split(twelve, direction: .maximize).good.map(\.number) == [1, 0])
+        // gamma(11) = 2 with one complete trial: it, then the pruned trial that went furthest with the better last value.
+        let oneComplete = twelve.filter { $0.number != 1 }
+        #expect(TPESampler.split(oneComplete, direction: .maximize).good.map(\.number) == [0, 4])
+        let noneComplete = Array(twelve.dropFirst(2)) + [t(12, .pruned, nil, [0.5])]
+        #expect(TPESampler.split(noneComplete, direction: .maximize).good.map(\.number) == [4, 3],
+                "gamma(11) = 2: of the two that reached step 3, 0.65 before 0.6")
+        #expect(TPESampler.split(noneComplete, direction: .minimize).good.map(\.number) == [3, 4])
+        #expect(TPESampler.split(noneComplete, direction: .maximize).bad.count == 9)
     }
 }
 

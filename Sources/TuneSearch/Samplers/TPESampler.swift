@@ -2,7 +2,8 @@ import Foundation
 import TuneTensor
 
 /// The Tree-structured Parzen Estimator (Bergstra et al., 2011) with Optuna's defaults: the first 10 trials drawn at
-/// random, then, per parameter, the complete trials split into the best gamma(n) = min(ceil(0.1 n), 25) and the rest,
+/// random, then, per parameter, the complete and pruned trials split into the best gamma(n) = min(ceil(0.1 n), 25) and
+/// the rest (pruned trials rank after complete ones, so that regions the pruner stopped count as bad, as in Optuna),
 /// a Parzen estimator fitted to each (in the unit space, log-aware, with a prior component), 24 candidates drawn from
 /// the good one, and the candidate with the highest ratio l(x)/g(x) kept. With `constantLiar`, trials still running
 /// count as bad ones, so that parallel workers spread out.
@@ -20,19 +21,50 @@ public struct TPESampler: Sampler {
         self.constantLiar = constantLiar
     }
 
+    /// Complete and pruned trials split into the good group (the best gamma(n) complete trials, topped up with the
+    /// pruned trials that got furthest, then best at their last step, when too few are complete) and the rest.
+    static func split(_ trials: [FrozenTrial], direction: Direction) -> (good: [FrozenTrial], bad: [FrozenTrial]) {
+        // Best first; ties by trial number, so that the order never depends on the storage's.
+        let complete = trials.filter { $0.state == .complete && $0.value != nil }.sorted {
+            direction.isBetter($0.value!, than: $1.value!) || ($0.value! == $1.value! && $0.number < $1.number)
+        }
+        let pruned = trials.filter { $0.state == .pruned }.sorted { a, b in
+            let ra = prunedRank(a, direction), rb = prunedRank(b, direction)
+            return ra < rb || (ra == rb && a.number < b.number)
+        }
+        let goodCount = max(gamma(complete.count + pruned.count), 1)
+        let goodComplete = min(goodCount, complete.count)
+        let goodPruned = min(goodCount - goodComplete, pruned.count)
+        return (Array(complete.prefix(goodComplete) + pruned.prefix(goodPruned)),
+                Array(complete.dropFirst(goodComplete) + pruned.dropFirst(goodPruned)))
+    }
+
+    /// A pruned trial's rank (smaller is better): further steps first, then the better last value; NaN last.
+    static func prunedRank(_ t: FrozenTrial, _ direction: Direction) -> PrunedRank {
+        guard let step = t.lastStep, let value = t.intermediate[step] else { return PrunedRank(step: 1, value: 0) }
+        if value.isNaN { return PrunedRank(step: -Double(step), value: .infinity) }
+        return PrunedRank(step: -Double(step), value: direction == .minimize ? value : -value)
+    }
+
+    struct PrunedRank: Comparable {
+        var step: Double, value: Double
+        static func < (a: PrunedRank, b: PrunedRank) -> Bool { (a.step, a.value) < (b.step, b.value) }
+    }
+
     /// How many of `n` observations count as good.
     public static func gamma(_ n: Int) -> Int { min(Int((0.1 * Double(n)).rounded(.up)), 25) }
 
     public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
         var rng = generator(seed: seed, trial: trial.number, name: name, salt: 0x7BE)
         let all = try study.trials.filter { $0.number != trial.number && $0.distributions[name] == distribution && $0.parameters[name] != nil }
-        var observed = all.filter { $0.state == .complete && $0.value != nil }.map { ($0.parameters[name]!, $0.value!) }
+        // As Optuna: complete and pruned trials are observations (startup counts both). The good group is the best
+        // gamma(n) complete trials, topped up with the pruned trials that got furthest (then best at their last step)
+        // when too few are complete; everything else, pruned trials included, is the bad group.
+        let observed = all.filter { ($0.state == .complete && $0.value != nil) || $0.state == .pruned }
         guard observed.count >= startupTrials else { return distribution.value(atUnit: uniformDouble(&rng)) }
-        // Best first.
-        observed.sort { study.direction.isBetter($0.1, than: $1.1) }
-        let goodCount = max(Self.gamma(observed.count), 1)
-        let good = observed.prefix(goodCount).map(\.0)
-        var bad = observed.dropFirst(goodCount).map(\.0)
+        let split = Self.split(observed, direction: study.direction)
+        let good = split.good.map { $0.parameters[name]! }
+        var bad = split.bad.map { $0.parameters[name]! }
         if constantLiar { bad += all.filter { $0.state == .running }.map { $0.parameters[name]! } }
 
         if case .categorical(let choices) = distribution {
