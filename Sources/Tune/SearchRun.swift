@@ -39,6 +39,8 @@ public struct SearchTrialSummary: Codable, Sendable {
     public var value: Double?
     public var parameters: [String: String]
     public var failure: String?
+    /// The trial's model on the test rows (complete trials).
+    public var test: [String: Double]?
 }
 
 /// What `summary.json` holds.
@@ -119,7 +121,8 @@ public final class SearchRun {
         let all = try study.trials
         func summary(_ t: FrozenTrial) -> SearchTrialSummary {
             SearchTrialSummary(number: t.number, state: t.state.rawValue, value: t.value,
-                               parameters: t.parameters.mapValues(\.description), failure: t.failure)
+                               parameters: t.parameters.mapValues(\.description), failure: t.failure,
+                               test: t.attributes["test_metrics"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) })
         }
         let result = SearchSummary(monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
                                    pruner: pruner.rawValue, epochs: all.map { $0.intermediate.count }.reduce(0, +), best: try study.bestTrial.map(summary),
@@ -146,14 +149,30 @@ public final class SearchRun {
         let reporter = TrialReporter(trial: trial, monitor: monitor)
         let trainer = Trainer(configuration: c)
         trainer.callbacks = [reporter]
-        let result = trainer.fit(MLP(specification, seed: settings.seed), train: data.train, validation: data.validation,
-                                 target: data.preprocessor.target)
+        let model = MLP(specification, seed: settings.seed)
+        let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
         if let error = reporter.error { throw error }
         if reporter.pruned { throw SearchError.pruned }
         let history = result.history
         guard history.status != .diverged else { throw TrialDiverged(reason: history.reason) }
         guard let best = history.bestEpoch, let value = reporter.value(history.epochs[best - 1]) else {
             throw TrialDiverged(reason: "no epoch had a finite \(monitor.rawValue)")
+        }
+        // The best complete trial so far is kept as a run directory, with its test metrics.
+        let incumbent = try trial.study.bestTrial
+        let testMetrics = data.test.count > 0
+            ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target) : [:]
+        try trial.study.storage.setAttribute(trial.number, key: "test_metrics", value: String(decoding: try jsonData(testMetrics), as: UTF8.self))
+        if incumbent.map({ trial.study.direction.isBetter(value, than: $0.value!) }) ?? true, let out = settings.out {
+            var s = settings
+            s.lr = lr
+            s.hidden = specification.hiddenSizes
+            s.dropout = specification.dropout
+            s.activation = specification.activation
+            let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
+                                       testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
+            try TrainRun(settings: s, command: "tune search: trial \(trial.number)").write(outcome, model: model,
+                                                                                            to: URL(fileURLWithPath: out).appendingPathComponent("best"))
         }
         return value
     }

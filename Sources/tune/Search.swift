@@ -28,7 +28,8 @@ extension TuneCommand {
             stages 1-4, shared 40/20/15/25%. The best model is written to --out/best, the members to --out/ensemble.
 
             The other strategies search learning rate, width, depth, dropout and activation (replacing --lr, \
-            --hidden, --dropout and --activation), for --trials trials or until --budget is spent; trials left running by a process that \
+            --hidden, --dropout and --activation), for --trials trials or until --budget is spent, and keep the \
+            best complete trial's model in --out/best; trials left running by a process that \
             stopped are marked failed and queued again.
             """)
 
@@ -86,11 +87,12 @@ extension TuneCommand {
             print("\(summary.trials.count) trials (\(counts)), \(summary.epochs) epochs; \(summary.strategy) sampler, \(summary.pruner) pruner, \(summary.direction) \(summary.monitor)")
             if let best = summary.best {
                 let parameters = best.parameters.keys.sorted().map { "\($0)=\(best.parameters[$0]!)" }.joined(separator: " ")
-                print("best: trial \(best.number), validation \(summary.monitor) \(String(format: "%.4f", best.value ?? .nan)): \(parameters)")
+                let test = best.test?[summary.monitor].map { String(format: " (test %.4f)", $0) } ?? ""
+                print("best: trial \(best.number), validation \(summary.monitor) \(String(format: "%.4f", best.value ?? .nan))\(test): \(parameters)")
             } else {
                 print("no trial finished")
             }
-            print("written to \(search.settings.out ?? "")/summary.json and study.sqlite")
+            print("written to \(search.settings.out ?? ""): summary.json, study.sqlite, best/ (the best complete trial's model)")
         }
 
         func runRecipe() throws {

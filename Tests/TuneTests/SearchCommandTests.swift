@@ -88,4 +88,20 @@ struct SearchCommandTests {
         let badBudget = try runTune(["search", "--data", data, "--target", "label", "--budget", "5 parsecs", "--out", out])
         #expect(badBudget.status != 0 && badBudget.error.contains("--budget"), "\(badBudget.error)")
     }
+
+    @Test func aClassicSearchKeepsItsBestTrialsModelAndStopsAtItsEpochBudget() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("tpe").path
+        #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "6", "--out", data]).status == 0)
+        let run = try runTune(["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--epochs", "6",
+                               "--budget", "30epochs", "--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        // Trials of 6 epochs each (no pruning, no early stopping) until 30 epochs are spent: 5 trials.
+        #expect(summary["epochs"] as? Int == 30 && (summary["trials"] as? [Any])?.count == 5)
+        let best = summary["best"] as! [String: Any]
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/best/metrics.json"))) as! [String: Any]
+        #expect((metrics["validation"] as! [String: Double])["auc"] == best["value"] as? Double, "best/ holds the best trial's model")
+        #expect((metrics["test"] as! [String: Double]) == best["test"] as? [String: Double])
+    }
 }
