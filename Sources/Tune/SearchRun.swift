@@ -5,15 +5,16 @@ import TuneSearch
 import TuneTensor
 import TuneTraining
 
-/// How `tune search` proposes configurations (the staged recipe is still to come).
+/// How `tune search` proposes configurations when it does not run the staged recipe.
 public enum SearchStrategy: String, Codable, Sendable, CaseIterable {
-    case tpe, random, quasirandom
+    case tpe, random, quasirandom, grid
 
-    func sampler(seed: UInt64) -> any Sampler {
+    func sampler(seed: UInt64, space: SearchSpace) -> any Sampler {
         switch self {
         case .tpe: return TPESampler(seed: seed)
         case .random: return RandomSampler(seed: seed)
         case .quasirandom: return QuasiRandomSampler(seed: seed)
+        case .grid: return GridSampler(space.gridValues, seed: seed)
         }
     }
 }
@@ -49,6 +50,8 @@ public struct SearchSummary: Codable, Sendable {
     public var direction: String
     public var strategy: String
     public var pruner: String
+    /// The searched space, as text.
+    public var space: String
     /// Training epochs over all trials (pruned ones included).
     public var epochs: Int
     public var best: SearchTrialSummary?
@@ -56,8 +59,8 @@ public struct SearchSummary: Codable, Sendable {
     public var trials: [SearchTrialSummary]
 }
 
-/// `tune search` with a classic strategy: a study in `out/study.sqlite` over learning rate (log scale), width, depth,
-/// dropout and activation, each trial trained with the other settings of `tune train` and judged by its best
+/// `tune search` with a classic strategy: a study in `out/study.sqlite` over `space` (by default learning rate on a log
+/// scale, width, depth, dropout and activation), each trial trained with the other settings of `tune train` and judged by its best
 /// validation metric. Running it again on the same directory resumes the study: finished trials count towards
 /// `trials` (a trial queued again counts once, by its retry), and trials left running by a process that stopped (no heartbeat for `staleAfter` seconds) are marked
 /// failed and their configurations queued again.
@@ -66,6 +69,8 @@ public final class SearchRun {
     public var strategy: SearchStrategy = .tpe
     public var pruner: PrunerKind = .median
     public var trials = 20
+    /// What the search draws; the other settings come from `settings`.
+    public var space = SearchSpace.standard
     /// When set, replaces `trials`: trials run until the study has spent this many trials, training epochs (every
     /// epoch of every trial, pruned ones included) or minutes (of this process).
     public var budget: RecipeBudget?
@@ -89,7 +94,7 @@ public final class SearchRun {
         let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
         try createOutputDirectory(out)
         let storage = try SQLiteStorage(path: Self.studyPath(out), direction: direction)
-        let study = Study(direction: direction, sampler: strategy.sampler(seed: settings.seed),
+        let study = Study(direction: direction, sampler: strategy.sampler(seed: settings.seed, space: space),
                           pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
         let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
         if !requeued.isEmpty {
@@ -125,7 +130,7 @@ public final class SearchRun {
                                test: t.attributes["test_metrics"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) })
         }
         let result = SearchSummary(monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
-                                   pruner: pruner.rawValue, epochs: all.map { $0.intermediate.count }.reduce(0, +), best: try study.bestTrial.map(summary),
+                                   pruner: pruner.rawValue, space: space.description, epochs: all.map { $0.intermediate.count }.reduce(0, +), best: try study.bestTrial.map(summary),
                                    counts: Dictionary(grouping: all, by: { $0.state.rawValue }).mapValues(\.count),
                                    trials: all.map(summary))
         try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
@@ -135,17 +140,10 @@ public final class SearchRun {
     /// Trains the trial's configuration and returns its best validation value of the monitored metric.
     func objective(_ trial: Trial, data: PreparedData, base: MLPSpecification, configuration: TrainingConfiguration,
                    monitor: MetricName) throws -> Double {
-        let lr = try trial.suggestFloat("lr", 1e-4, 1e-1, log: true)
-        let width = try trial.suggestInt("width", 16, 256, log: true)
-        let depth = try trial.suggestInt("depth", 1, 3)
-        let dropout = try trial.suggestCategorical("dropout", [.double(0), .double(0.1), .double(0.3), .double(0.5)]).double!
-        let activation = try trial.suggestCategorical("activation", [.string("relu"), .string("swish")])
         var specification = base
-        specification.hiddenSizes = Array(repeating: width, count: depth)
-        specification.dropout = Float(dropout)
-        specification.activation = Activation(rawValue: activation.description) ?? .relu
         var c = configuration
-        c.learningRate = lr
+        try space.suggest(trial, specification: &specification, configuration: &c)
+        if let problem = c.validationError() ?? specification.validationError() { throw InvalidTrial(reason: problem) }
         let reporter = TrialReporter(trial: trial, monitor: monitor)
         let trainer = Trainer(configuration: c)
         trainer.callbacks = [reporter]
@@ -165,10 +163,18 @@ public final class SearchRun {
         try trial.study.storage.setAttribute(trial.number, key: "test_metrics", value: String(decoding: try jsonData(testMetrics), as: UTF8.self))
         if incumbent.map({ trial.study.direction.isBetter(value, than: $0.value!) }) ?? true, let out = settings.out {
             var s = settings
-            s.lr = lr
+            s.lr = c.learningRate
             s.hidden = specification.hiddenSizes
             s.dropout = specification.dropout
             s.activation = specification.activation
+            s.batchnorm = specification.batchNorm != .none
+            s.optimizer = c.optimizer
+            s.schedule = c.schedule
+            s.warmup = c.warmupEpochs
+            s.momentum = c.momentum
+            s.batchSize = c.batchSize
+            s.weightDecay = c.weightDecay
+            s.labelSmoothing = c.labelSmoothing
             let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
                                        testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
             try TrainRun(settings: s, command: "tune search: trial \(trial.number)").write(outcome, model: model,
@@ -176,6 +182,12 @@ public final class SearchRun {
         }
         return value
     }
+}
+
+/// A trial whose drawn settings do not go together (warmup longer than the run, say): recorded as failed.
+struct InvalidTrial: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "invalid settings: \(reason)" }
 }
 
 /// A trial whose training diverged: recorded as failed with the trainer's reason.

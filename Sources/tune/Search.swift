@@ -27,22 +27,24 @@ extension TuneCommand {
             ensemble of --members models. --budget (trials, epochs or minutes, e.g. 30, 800epochs, 5min) bounds \
             stages 1-4, shared 40/20/15/25%. The best model is written to --out/best, the members to --out/ensemble.
 
-            The other strategies search learning rate, width, depth, dropout and activation (replacing --lr, \
-            --hidden, --dropout and --activation), for --trials trials or until --budget is spent, and keep the \
-            best complete trial's model in --out/best; trials left running by a process that \
+            The other strategies search --space and --param (by default learning rate, width, depth, dropout and \
+            activation), the other settings coming from the tune train flags, for --trials trials or until --budget \
+            is spent, and keep the best complete trial's model in --out/best; trials left running by a process that \
             stopped are marked failed and queued again.
             """)
 
         @OptionGroup var train: Train
-        @Option(help: "recipe, tpe, random or quasirandom.") var strategy: String = "recipe"
+        @Option(help: "recipe, tpe, random, quasirandom or grid.") var strategy: String = "recipe"
         @Option(help: "Classic strategies: median, asha, hyperband or none.") var pruner: String = "median"
-        @Option(help: "Classic strategies: trials in the study, counting those already finished.") var trials: Int = 20
+        @Option(help: "Classic strategies: trials in the study, counting those already finished (default: 20; grid: the grid's size).") var trials: Int?
+        @Option(help: "Classic strategies: a YAML file of the settings to search (lr: {low: 1e-4, high: 1e-1, log: true}, dropout: [0, 0.3], ...).") var space: String?
+        @Option(help: ArgumentHelp("Classic strategies: one searched setting, NAME=LOW..HIGH[:log|:step=S] or NAME=A|B|C; repeatable, over --space.", valueName: "name=spec")) var param: [String] = []
         @Option(help: "What the search may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min). Recipe: bounds stages 1-4 (default: each stage's full plan); classic strategies: replaces --trials.") var budget: String?
         @Option(help: "Recipe: seeds in the final ensemble (1: the best model alone).") var members: Int = 5
         @Option(help: "Seconds without a heartbeat after which a running trial is taken for dead.") var staleAfter: Double = 120
 
         func validate() throws {
-            guard (1...100_000).contains(trials) else { throw ValidationError("--trials must be in 1...100000, got \(trials)") }
+            if let trials { guard (1...100_000).contains(trials) else { throw ValidationError("--trials must be in 1...100000, got \(trials)") } }
             guard (1...100).contains(members) else { throw ValidationError("--members must be in 1...100, got \(members)") }
             guard staleAfter >= 0, staleAfter.isFinite else { throw ValidationError("--stale-after must be a number of seconds >= 0") }
             if let budget, RecipeBudget(budget) == nil {
@@ -64,11 +66,22 @@ extension TuneCommand {
                 (strategy == "recipe" ? nil : try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"]),
                  try parseChoice(pruner, "--pruner", PrunerKind.self)!)
             }
-            guard let classic else { return try runRecipe() }
-            let search = try withDataErrors { SearchRun(settings: try settings()) }
+            guard let classic else {
+                if space != nil || !param.isEmpty {
+                    throw failWithDataError(DataError(path: space != nil ? "--space" : "--param", "the recipe chooses what to search stage by stage; --space and --param are for --strategy tpe, random, quasirandom or grid"))
+                }
+                return try runRecipe()
+            }
+            let search = try withDataErrors {
+                let search = SearchRun(settings: try settings())
+                var searched = try space.map { try SearchSpace.load(path: $0) } ?? (param.isEmpty ? .standard : SearchSpace())
+                try searched.apply(flags: param)
+                search.space = searched
+                return search
+            }
             search.strategy = classic
             search.pruner = prunerKind
-            search.trials = trials
+            search.trials = trials ?? (classic == .grid ? GridSampler(search.space.gridValues).count : 20)
             search.budget = budget.flatMap(RecipeBudget.init)
             search.staleAfter = staleAfter
             search.onNote = { printNow("note: \($0)") }
@@ -84,6 +97,7 @@ extension TuneCommand {
                 throw failWithDataError(error)
             }
             let counts = summary.counts.keys.sorted().map { "\(summary.counts[$0]!) \($0)" }.joined(separator: ", ")
+            print("searched: \(summary.space)")
             print("\(summary.trials.count) trials (\(counts)), \(summary.epochs) epochs; \(summary.strategy) sampler, \(summary.pruner) pruner, \(summary.direction) \(summary.monitor)")
             if let best = summary.best {
                 let parameters = best.parameters.keys.sorted().map { "\($0)=\(best.parameters[$0]!)" }.joined(separator: " ")
