@@ -31,9 +31,16 @@ public final class RecipeRun {
     /// Seeds in the final ensemble (0 or 1: no ensemble; the best model is still trained and saved).
     public var members = 5
     public var staleAfter: Double = 120
+    /// Processes training at once: this one and `jobs - 1` workers (`work()`) started by the caller on the same
+    /// output directory. A stage's independent candidates (the learning-rate grid, the batch sizes, the schedules)
+    /// are queued in the study and trained by whichever process is free; every trial trains from the same seed
+    /// whoever runs it, so the results and the decisions are those of a sequential run (with one BLAS thread each).
+    public var jobs = 1
     public var onNote: (String) -> Void = { _ in }
     public var onTrial: (RecipeTrial) -> Void = { _ in }
     public var onStage: (RecipeStage) -> Void = { _ in }
+    /// Called once the study's file exists (the caller may start workers on it).
+    public var onStudyReady: () -> Void = {}
 
     public init(settings: TrainSettings) {
         self.settings = settings
@@ -68,18 +75,9 @@ public final class RecipeRun {
 
     @discardableResult
     public func run() throws -> RecipeSummary {
-        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
-        started = Date()
-        let prepared = try TrainRun(settings: settings).prepare()
-        data = prepared.data
-        base = prepared.specification
-        configuration = prepared.configuration
+        let out = try setUp()
+        onStudyReady()
         for note in data.notes { onNote(note) }
-        monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
-        patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
-        try createOutputDirectory(out)
-        storage = try SQLiteStorage(path: SearchRun.studyPath(out), direction: direction)
-        study = Study(direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), storage: storage)
         let stale = try storage.failStaleTrials(olderThan: staleAfter)
         if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, to be trained again") }
 
@@ -136,6 +134,30 @@ public final class RecipeRun {
                                             "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
         try writeAtomically(try jsonData(summary), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         return summary
+    }
+
+    /// Reads the data and opens the study; returns the output directory.
+    private func setUp() throws -> String {
+        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
+        started = Date()
+        let prepared = try TrainRun(settings: settings).prepare()
+        data = prepared.data
+        base = prepared.specification
+        configuration = prepared.configuration
+        monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
+        patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
+        try createOutputDirectory(out)
+        storage = try SQLiteStorage(path: SearchRun.studyPath(out), direction: direction)
+        study = Study(direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), storage: storage)
+        return out
+    }
+
+    /// A worker: trains the trials the leading process queues in the study, until `shouldStop` says so.
+    public func work(shouldStop: () -> Bool) throws {
+        _ = try setUp()
+        while !shouldStop() {
+            if try !trainQueued() { Thread.sleep(forTimeInterval: 0.02) }
+        }
     }
 
     // MARK: stage 0
@@ -243,19 +265,23 @@ public final class RecipeRun {
         var stage = RecipeStage(number: 1, name: "learning rate and epochs")
         let limit = configuration.epochs
         var tried: [Double: RecipeTrial] = [:]
+        /// Trains the rates not tried yet, as one batch; the first of the stage is trained whatever the budget.
+        func rates(_ rs: [Double]) throws {
+            var fresh: [Double] = []
+            for r in rs.map(Self.clampRate) where tried[r] == nil && !fresh.contains(r) { fresh.append(r) }
+            let candidates = fresh.map { r -> RecipeCandidate in var c = start; c.lr = r; return c }
+            for (r, t) in zip(fresh, try evaluate(candidates, stage: &stage, epochLimit: limit, force: tried.isEmpty)) {
+                if let t { tried[r] = t }
+            }
+        }
         func rate(_ r: Double) throws -> RecipeTrial? {
-            let r = Self.clampRate(r)
-            if let t = tried[r] { return t }
-            var c = start
-            c.lr = r
-            guard let t = try evaluate(c, stage: &stage, epochLimit: limit, force: tried.isEmpty) else { return nil }
-            tried[r] = t
-            return t
+            try rates([r])
+            return tried[Self.clampRate(r)]
         }
         func best() -> RecipeTrial? {
             tried.values.filter { $0.value != nil }.sorted { $0.number < $1.number }.reduce(nil) { b, t in b.map { better(t, than: $0) ? t : $0 } ?? t }
         }
-        for r in [suggestion, suggestion / 10, suggestion * 10] { _ = try rate(r) }
+        try rates([suggestion, suggestion / 10, suggestion * 10])
         // Widen the grid while the best rate is at its edge (at most two decades more each way).
         for _ in 0..<2 {
             guard let b = best(), let lo = tried.keys.min(), let hi = tried.keys.max() else { break }
@@ -270,7 +296,7 @@ public final class RecipeRun {
             }
         }
         if let b = best() {
-            for r in [b.candidate.lr / 3, b.candidate.lr * 3] { _ = try rate(r) }
+            try rates([b.candidate.lr / 3, b.candidate.lr * 3])
         }
         guard let winner = best() else {
             stage.decision = "none"
@@ -296,47 +322,57 @@ public final class RecipeRun {
         var stage = RecipeStage(number: number, name: ["", "", "batch size", "decay and warmup", "regularisation and architecture"][number])
         var best = start
         let c0 = start.candidate
-        func attempt(_ c: RecipeCandidate) throws -> RecipeTrial? {
-            guard c != best.candidate, !trials.contains(where: { $0.candidate == c && $0.epochLimit == epochLimit && $0.stage == number }) else { return nil }
-            guard let t = try evaluate(c, stage: &stage, epochLimit: epochLimit) else { return nil }
-            if better(t, than: best) { best = t }
-            return t
+        /// Trains the candidates not tried yet in this stage, as one batch; the best so far follows.
+        func attempt(_ cs: [RecipeCandidate]) throws -> [RecipeCandidate: RecipeTrial] {
+            var fresh: [RecipeCandidate] = []
+            for c in cs where c != best.candidate && !fresh.contains(c)
+                && !trials.contains(where: { $0.candidate == c && $0.epochLimit == epochLimit && $0.stage == number }) {
+                fresh.append(c)
+            }
+            var done: [RecipeCandidate: RecipeTrial] = [:]
+            for (c, t) in zip(fresh, try evaluate(fresh, stage: &stage, epochLimit: epochLimit)) {
+                guard let t else { continue }
+                done[c] = t
+                if better(t, than: best) { best = t }
+            }
+            return done
         }
+        func attempt(_ c: RecipeCandidate) throws { _ = try attempt([c]) }
         switch number {
         case 2:
             let n = data.train.count
             let root = c0.batchSize
             var sizes: [Int] = []
             for s in [root / 2, root * 2, root * 4] where s >= 2 && s <= n && s != root { sizes.append(s) }
-            var throughput: [String] = []
-            for s in sizes {
+            let candidates = sizes.map { s -> RecipeCandidate in
                 var c = c0
                 c.batchSize = s
                 c.lr = Self.clampRate(c0.lr * (Double(s) / Double(root)).squareRoot())
-                if let t = try attempt(c) { throughput.append(String(format: "%d: %.0f rows/s", s, t.samplesPerSecond)) }
-                if budgetExhausted(stage: number) { break }
+                return c
             }
+            let done = try attempt(candidates)
+            var throughput = candidates.compactMap { c in done[c].map { String(format: "%d: %.0f rows/s", c.batchSize, $0.samplesPerSecond) } }
             throughput.insert(String(format: "%d: %.0f rows/s", root, start.samplesPerSecond), at: 0)
             stage.notes.append("throughput " + throughput.joined(separator: ", "))
             if best.candidate.batchSize != root {
                 let chosen = best.candidate
                 stage.notes.append(String(format: "batch %d won with the square-root-scaled rate %g: rechecked at 3x either way", chosen.batchSize, chosen.lr))
-                for factor in [1.0 / 3, 3.0] {
+                _ = try attempt([1.0 / 3, 3.0].map { factor in
                     var c = chosen
                     c.lr = Self.clampRate(chosen.lr * factor)
-                    _ = try attempt(c)
-                }
+                    return c
+                })
             }
         case 3:
-            for schedule in [ScheduleKind.cosine, .step, .onecycle] {
+            _ = try attempt([ScheduleKind.cosine, .step, .onecycle].map { schedule in
                 var c = c0
                 c.schedule = schedule
-                _ = try attempt(c)
-            }
+                return c
+            })
             if best.candidate.schedule != .onecycle {
                 var c = best.candidate
                 c.warmup = max(1, Int((0.05 * Double(epochLimit)).rounded()))
-                if c.warmup < epochLimit { _ = try attempt(c) }
+                if c.warmup < epochLimit { try attempt(c) }
             }
         default:
             let findings = Set(start.findings)
@@ -362,7 +398,7 @@ public final class RecipeRun {
             for move in moves {
                 if budgetExhausted(stage: number) { break }
                 guard let c = move(best.candidate) else { continue }
-                _ = try attempt(c)
+                try attempt(c)
             }
         }
         stage.winner = best.number
@@ -391,12 +427,12 @@ public final class RecipeRun {
     // MARK: trials
 
     /// Whether the search stages up to `stage` have spent their cumulative share of the budget.
-    func budgetExhausted(stage: Int) -> Bool {
+    func budgetExhausted(stage: Int, pending: Int = 0) -> Bool {
         guard let budget else { return false }
         let share = RecipeBudget.stageShares.prefix(max(0, min(stage, 4))).reduce(0, +)
         let allowed = share * budget.amount
         switch budget.unit {
-        case .trials: return Double(spentTrials) >= allowed.rounded()
+        case .trials: return Double(spentTrials + pending) >= allowed.rounded()
         case .epochs: return Double(spentEpochs) >= allowed
         case .minutes: return Date().timeIntervalSince(started) / 60 >= allowed
         }
@@ -449,24 +485,100 @@ public final class RecipeRun {
             + String(decoding: try jsonData(c), as: UTF8.self)
     }
 
+    /// Trains `candidates` (or reads their finished trials back from the study) and records them under `stage`, in
+    /// order. A candidate gets nil when the budget is spent before it (the first is trained anyway when `force`). With
+    /// `jobs > 1` the batch is queued in the study and trained by every process at once.
+    func evaluate(_ candidates: [RecipeCandidate], stage: inout RecipeStage, epochLimit: Int, force: Bool = false) throws -> [RecipeTrial?] {
+        guard jobs > 1 else {
+            return try candidates.enumerated().map { i, c in try evaluate(c, stage: &stage, epochLimit: epochLimit, force: force && i == 0) }
+        }
+        var keys: [String?] = []
+        var fresh = Set<String>()
+        for (i, c) in candidates.enumerated() {
+            if !(force && i == 0) && budgetExhausted(stage: stage.number, pending: keys.compactMap { $0 }.count) {
+                keys.append(nil)
+                continue
+            }
+            let key = try key(c, stage: stage.number, epochLimit: epochLimit)
+            keys.append(key)
+            let all = try study.trials
+            guard try recorded(key, in: all) == nil else { continue }
+            fresh.insert(key)
+            if !all.contains(where: { $0.attributes["recipe_key"] == key && ($0.state == .waiting || $0.state == .running) }) {
+                try study.enqueue(c.parameters, attributes: ["recipe_key": key, "stage": String(stage.number),
+                                                             "recipe_epochs": String(epochLimit),
+                                                             "recipe_candidate": String(decoding: try jsonData(c), as: UTF8.self)])
+            }
+        }
+        // Work on the queue with the workers until every trial of the batch is recorded.
+        let wanted = keys.compactMap { $0 }
+        while true {
+            let all = try study.trials
+            if try wanted.allSatisfy({ try recorded($0, in: all) != nil }) { break }
+            if try trainQueued() { continue }
+            // A trial whose process died (no heartbeat) is queued again with its configuration.
+            for number in try storage.failStaleTrials(olderThan: staleAfter) {
+                let dead = try storage.trial(number)
+                var attributes = dead.attributes
+                attributes[Study.fixedParametersKey] = nil
+                try study.enqueue(dead.parameters, attributes: attributes)
+                onNote("trial \(number) was left running by a worker that stopped: queued again")
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let all = try study.trials
+        return try keys.map { key in
+            guard let key, var t = try recorded(key, in: all) else { return nil }
+            t.reused = !fresh.contains(key)
+            return record(t, stage: &stage)
+        }
+    }
+
+    /// The recorded trial of `key`, if one finished.
+    private func recorded(_ key: String, in all: [FrozenTrial]) throws -> RecipeTrial? {
+        guard let done = all.last(where: { $0.attributes["recipe_key"] == key && $0.attributes["recipe_trial"] != nil }) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let t = try? decoder.decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8)) else {
+            throw SearchError.storage(path: storage.path, "trial \(done.number): its recipe record is unreadable")
+        }
+        return t
+    }
+
+    /// Claims one queued trial and trains it; false when none waits.
+    private func trainQueued() throws -> Bool {
+        guard let trial = try study.claimWaiting() else { return false }
+        let frozen = try trial.frozen
+        guard let json = frozen.attributes["recipe_candidate"], let c = try? JSONDecoder().decode(RecipeCandidate.self, from: Data(json.utf8)),
+              let stage = frozen.attributes["stage"].flatMap(Int.init), let limit = frozen.attributes["recipe_epochs"].flatMap(Int.init) else {
+            try study.tell(trial, state: .failed, failure: "a queued trial without its recipe configuration")
+            return true
+        }
+        _ = try train(c, trial: trial, stage: stage, epochLimit: limit)
+        return true
+    }
+
     /// Trains `c` (or reads its finished trial back from the study) and records it under `stage`. Returns nil when
     /// the budget is spent (unless `force`).
     func evaluate(_ c: RecipeCandidate, stage: inout RecipeStage, epochLimit: Int, force: Bool = false) throws -> RecipeTrial? {
         if !force && budgetExhausted(stage: stage.number) { return nil }
         let key = try key(c, stage: stage.number, epochLimit: epochLimit)
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        if let done = try study.trials.last(where: { $0.attributes["recipe_key"] == key && $0.attributes["recipe_trial"] != nil }),
-           var t = try? decoder.decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8)) {
+        if var t = try recorded(key, in: try study.trials) {
             t.reused = true
             return record(t, stage: &stage)
         }
         let trial = try study.ask()
         try storage.setAttribute(trial.number, key: "recipe_key", value: key)
         try storage.setAttribute(trial.number, key: "stage", value: String(stage.number))
+        return record(try train(c, trial: trial, stage: stage.number, epochLimit: epochLimit), stage: &stage)
+    }
+
+    /// Trains `c` as `trial` and records the outcome in the study.
+    private func train(_ c: RecipeCandidate, trial: Trial, stage: Int, epochLimit: Int) throws -> RecipeTrial {
         for (name, value) in c.parameters.sorted(by: { $0.key < $1.key }) {
             _ = try trial.suggest(name, .categorical([value]))
         }
+        try storage.setAttribute(trial.number, key: "process", value: String(ProcessInfo.processInfo.processIdentifier))
         let reporter = TrialReporter(trial: trial, monitor: monitor)
         let trainer = Trainer(configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed))
         trainer.callbacks = [reporter]
@@ -484,7 +596,7 @@ public final class RecipeRun {
         let value = history.bestEpoch.flatMap { reporter.value(history.epochs[$0 - 1]) }
         let failure: String? = history.status == .diverged ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
         let speeds = history.epochs.map(\.samplesPerSecond)
-        let t = RecipeTrial(number: trial.number, stage: stage.number, candidate: c, value: failure == nil ? value : nil,
+        let t = RecipeTrial(number: trial.number, stage: stage, candidate: c, value: failure == nil ? value : nil,
                             validationLoss: history.bestEpoch.map { history.epochs[$0 - 1].validationLoss },
                             bestEpoch: history.bestEpoch, epochsRun: history.epochs.count, epochLimit: epochLimit,
                             status: history.status.rawValue, reason: history.reason,
@@ -496,7 +608,7 @@ public final class RecipeRun {
         } else {
             try study.tell(trial, value: t.value!)
         }
-        return record(t, stage: &stage)
+        return t
     }
 
     private func record(_ t: RecipeTrial, stage: inout RecipeStage) -> RecipeTrial {

@@ -9,9 +9,9 @@ import TuneTraining
 public enum SearchStrategy: String, Codable, Sendable, CaseIterable {
     case tpe, random, quasirandom, grid
 
-    func sampler(seed: UInt64, space: SearchSpace) -> any Sampler {
+    func sampler(seed: UInt64, space: SearchSpace, parallel: Bool = false) -> any Sampler {
         switch self {
-        case .tpe: return TPESampler(seed: seed)
+        case .tpe: return TPESampler(seed: seed, constantLiar: parallel)
         case .random: return RandomSampler(seed: seed)
         case .quasirandom: return QuasiRandomSampler(seed: seed)
         case .grid: return GridSampler(space.gridValues, seed: seed)
@@ -75,6 +75,11 @@ public final class SearchRun {
     /// epoch of every trial, pruned ones included) or minutes (of this process).
     public var budget: RecipeBudget?
     public var staleAfter: Double = 120
+    /// Processes running trials at once (this one and `jobs - 1` workers started by the caller on the same study):
+    /// the sampler then counts running trials as bad ones (TPE's constant liar), so that they spread out.
+    public var jobs = 1
+    /// A worker runs trials on a study another process leads: it writes no summary.
+    public var isWorker = false
     public var onTrial: (FrozenTrial) -> Void = { _ in }
     public var onNote: (String) -> Void = { _ in }
 
@@ -94,48 +99,84 @@ public final class SearchRun {
         let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
         try createOutputDirectory(out)
         let storage = try SQLiteStorage(path: Self.studyPath(out), direction: direction)
-        let study = Study(direction: direction, sampler: strategy.sampler(seed: settings.seed, space: space),
+        let study = Study(direction: direction, sampler: strategy.sampler(seed: settings.seed, space: space, parallel: jobs > 1),
                           pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
-        let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
-        if !requeued.isEmpty {
-            onNote("trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again")
+        if !isWorker {
+            let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
+            if !requeued.isEmpty {
+                onNote("trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again")
+            }
         }
+        onStudyReady()
         // A trial queued again after its process died is counted once, by its retry.
         let existing = try study.trials
-        let retried = Set(existing.compactMap { $0.attributes["retry_of"].flatMap(Int.init) })
-        let finished = existing.filter { $0.state.isFinished && !retried.contains($0.number) }.count
-        if finished > 0 { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
-        let objective = { (trial: Trial) in
-            try self.objective(trial, data: data, base: base, configuration: configuration, monitor: monitor)
+        let finished = existing.filter { $0.state.isFinished && !Self.retried(existing).contains($0.number) }.count
+        if finished > 0 && !isWorker { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
+        let started = Date()
+        /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
+        /// once) against --trials, or what they spent against the budget.
+        func another() throws -> Bool {
+            let all = try study.trials
+            let retried = Self.retried(all)
+            let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }
+            guard let budget else { return counted.count < trials }
+            switch budget.unit {
+            case .trials: return Double(counted.count) < budget.amount
+            case .epochs: return Double(all.map { $0.intermediate.count }.reduce(0, +)) < budget.amount
+            case .minutes: return Date().timeIntervalSince(started) / 60 < budget.amount
+            }
         }
-        if let budget {
-            let started = Date()
-            func spent() throws -> Double {
-                switch budget.unit {
-                case .trials: return Double(try study.trials.filter { $0.state.isFinished && !retried.contains($0.number) }.count)
-                case .epochs: return Double(try study.trials.map { $0.intermediate.count }.reduce(0, +))
-                case .minutes: return Date().timeIntervalSince(started) / 60
+        let lock = FileLock(path: URL(fileURLWithPath: out).appendingPathComponent(".search.lock").path)
+        while let trial = try lock.holding({ try another() ? try study.ask() : nil }) {
+            let recorded = try study.run(trial) { trial in
+                try self.objective(trial, data: data, base: base, configuration: configuration, monitor: monitor)
+            }
+            // The best complete trial's model is kept in out/best; the check and the write hold the lock, so that
+            // processes sharing the study never leave a worse model there.
+            if recorded.state == .complete, let candidate = pendingBest {
+                try lock.holding {
+                    if try study.bestTrial?.number == recorded.number {
+                        try candidate.run.write(candidate.outcome, model: candidate.outcome.model,
+                                                to: URL(fileURLWithPath: out).appendingPathComponent("best"))
+                    }
                 }
             }
-            while try spent() < budget.amount {
-                try study.optimize(trials: 1, objective, onTrial: onTrial)
-            }
-        } else {
-            try study.optimize(trials: max(trials - finished, 0), objective, onTrial: onTrial)
+            pendingBest = nil
+            onTrial(recorded)
         }
+        guard !isWorker else { return try summary(study, monitor: monitor, direction: direction) }
+        onFinishedOwnTrials()
+        let result = try summary(study, monitor: monitor, direction: direction)
+        try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        return result
+    }
+
+    /// The trials that a requeued trial repeats.
+    static func retried(_ trials: [FrozenTrial]) -> Set<Int> {
+        Set(trials.compactMap { $0.attributes["retry_of"].flatMap(Int.init) })
+    }
+
+    func summary(_ study: Study, monitor: MetricName, direction: Direction) throws -> SearchSummary {
         let all = try study.trials
         func summary(_ t: FrozenTrial) -> SearchTrialSummary {
             SearchTrialSummary(number: t.number, state: t.state.rawValue, value: t.value,
                                parameters: t.parameters.mapValues(\.description), failure: t.failure,
                                test: t.attributes["test_metrics"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) })
         }
-        let result = SearchSummary(monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
-                                   pruner: pruner.rawValue, space: space.description, epochs: all.map { $0.intermediate.count }.reduce(0, +), best: try study.bestTrial.map(summary),
-                                   counts: Dictionary(grouping: all, by: { $0.state.rawValue }).mapValues(\.count),
-                                   trials: all.map(summary))
-        try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
-        return result
+        return SearchSummary(monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
+                             pruner: pruner.rawValue, space: space.description, epochs: all.map { $0.intermediate.count }.reduce(0, +),
+                             best: try study.bestTrial.map(summary),
+                             counts: Dictionary(grouping: all, by: { $0.state.rawValue }).mapValues(\.count),
+                             trials: all.map(summary))
     }
+
+    /// The last trained trial's model and run, written to out/best if it turns out the best.
+    private var pendingBest: (run: TrainRun, outcome: TrainOutcome)?
+
+    /// Called when this process has no more trials to start, before the summary: the caller waits for its workers.
+    public var onFinishedOwnTrials: () -> Void = {}
+    /// Called once the study's file exists (the caller may start workers on it).
+    public var onStudyReady: () -> Void = {}
 
     /// Trains the trial's configuration and returns its best validation value of the monitored metric.
     func objective(_ trial: Trial, data: PreparedData, base: MLPSpecification, configuration: TrainingConfiguration,
@@ -156,30 +197,26 @@ public final class SearchRun {
         guard let best = history.bestEpoch, let value = reporter.value(history.epochs[best - 1]) else {
             throw TrialDiverged(reason: "no epoch had a finite \(monitor.rawValue)")
         }
-        // The best complete trial so far is kept as a run directory, with its test metrics.
-        let incumbent = try trial.study.bestTrial
+        // The test metrics are recorded; the model is kept in case it is the best (see `run`).
         let testMetrics = data.test.count > 0
             ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target) : [:]
         try trial.study.storage.setAttribute(trial.number, key: "test_metrics", value: String(decoding: try jsonData(testMetrics), as: UTF8.self))
-        if incumbent.map({ trial.study.direction.isBetter(value, than: $0.value!) }) ?? true, let out = settings.out {
-            var s = settings
-            s.lr = c.learningRate
-            s.hidden = specification.hiddenSizes
-            s.dropout = specification.dropout
-            s.activation = specification.activation
-            s.batchnorm = specification.batchNorm != .none
-            s.optimizer = c.optimizer
-            s.schedule = c.schedule
-            s.warmup = c.warmupEpochs
-            s.momentum = c.momentum
-            s.batchSize = c.batchSize
-            s.weightDecay = c.weightDecay
-            s.labelSmoothing = c.labelSmoothing
-            let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
-                                       testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
-            try TrainRun(settings: s, command: "tune search: trial \(trial.number)").write(outcome, model: model,
-                                                                                            to: URL(fileURLWithPath: out).appendingPathComponent("best"))
-        }
+        var s = settings
+        s.lr = c.learningRate
+        s.hidden = specification.hiddenSizes
+        s.dropout = specification.dropout
+        s.activation = specification.activation
+        s.batchnorm = specification.batchNorm != .none
+        s.optimizer = c.optimizer
+        s.schedule = c.schedule
+        s.warmup = c.warmupEpochs
+        s.momentum = c.momentum
+        s.batchSize = c.batchSize
+        s.weightDecay = c.weightDecay
+        s.labelSmoothing = c.labelSmoothing
+        pendingBest = (TrainRun(settings: s, command: "tune search: trial \(trial.number)"),
+                       TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
+                                    testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes))
         return value
     }
 }

@@ -52,16 +52,32 @@ public final class Study {
     }
 
     /// The attribute of a waiting trial that holds its enqueued configuration (JSON).
-    static let fixedParametersKey = "fixed_parameters"
+    public static let fixedParametersKey = "fixed_parameters"
 
     /// Queues a known configuration as a waiting trial in the storage (so that it survives the process and any
     /// process sharing the study can run it): the next trial asked takes these values for the parameters it suggests.
+    /// `attributes` are written before the configuration, so that the trial is never claimed without them.
     @discardableResult
-    public func enqueue(_ parameters: [String: ParameterValue]) throws -> Int {
+    public func enqueue(_ parameters: [String: ParameterValue], attributes: [String: String] = [:]) throws -> Int {
         let json = try sortedJSON(parameters)
         let number = try storage.createTrial(state: .waiting)
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) { try storage.setAttribute(number, key: key, value: value) }
         try storage.setAttribute(number, key: Self.fixedParametersKey, value: json)
         return number
+    }
+
+    /// The oldest waiting trial, now running, or nil when none waits (unlike `ask`, never a new trial).
+    public func claimWaiting() throws -> Trial? {
+        guard let waiting = try storage.claimWaitingTrial() else { return nil }
+        return try trial(claimed: waiting)
+    }
+
+    private func trial(claimed waiting: FrozenTrial) throws -> Trial {
+        let json = waiting.attributes[Self.fixedParametersKey] ?? "{}"
+        guard let fixed = try? JSONDecoder().decode([String: ParameterValue].self, from: Data(json.utf8)) else {
+            throw SearchError.storage(path: "trial \(waiting.number)", "the enqueued configuration is unreadable: \(json)")
+        }
+        return Trial(study: self, number: waiting.number, fixed: fixed)
     }
 
     /// A running trial: the oldest waiting one if any, else a new one.
@@ -69,11 +85,7 @@ public final class Study {
         guard let waiting = try storage.claimWaitingTrial() else {
             return Trial(study: self, number: try storage.createTrial(state: .running), fixed: [:])
         }
-        let json = waiting.attributes[Self.fixedParametersKey] ?? "{}"
-        guard let fixed = try? JSONDecoder().decode([String: ParameterValue].self, from: Data(json.utf8)) else {
-            throw SearchError.storage(path: "trial \(waiting.number)", "the enqueued configuration is unreadable: \(json)")
-        }
-        return Trial(study: self, number: waiting.number, fixed: fixed)
+        return try trial(claimed: waiting)
     }
 
     /// Records a trial's outcome: a value (complete), or pruned or failed (with the reason).
@@ -102,15 +114,20 @@ public final class Study {
     public func optimize(trials count: Int, _ objective: (Trial) throws -> Double,
                          onTrial: (FrozenTrial) throws -> Void = { _ in }) throws {
         for _ in 0..<count {
-            let trial = try ask()
-            let outcome: Result<Double, any Error> = Result { try objective(trial) }
-            switch outcome {
-            case .success(let value): try tell(trial, value: value)
-            case .failure(SearchError.pruned): try tell(trial, state: .pruned)
-            case .failure(let error as SearchError): throw error
-            case .failure(let error): try tell(trial, state: .failed, failure: "\(error)")
-            }
-            try onTrial(try trial.frozen)
+            try onTrial(try run(try ask(), objective))
         }
+    }
+
+    /// Runs `objective` on an asked trial and records the outcome as `optimize` does; returns the trial as recorded.
+    @discardableResult
+    public func run(_ trial: Trial, _ objective: (Trial) throws -> Double) throws -> FrozenTrial {
+        let outcome: Result<Double, any Error> = Result { try objective(trial) }
+        switch outcome {
+        case .success(let value): try tell(trial, value: value)
+        case .failure(SearchError.pruned): try tell(trial, state: .pruned)
+        case .failure(let error as SearchError): throw error
+        case .failure(let error): try tell(trial, state: .failed, failure: "\(error)")
+        }
+        return try trial.frozen
     }
 }

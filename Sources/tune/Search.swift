@@ -3,6 +3,7 @@ import Foundation
 import Tune
 import TuneData
 import TuneSearch
+import TuneTensor
 
 /// Writes a line at once (unbuffered), so that a log shows every finished trial even if the process is killed.
 func printNow(_ line: String) {
@@ -42,10 +43,13 @@ extension TuneCommand {
         @Option(help: "What the search may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min). Recipe: bounds stages 1-4 (default: each stage's full plan); classic strategies: replaces --trials.") var budget: String?
         @Option(help: "Recipe: seeds in the final ensemble (1: the best model alone).") var members: Int = 5
         @Option(help: "Seconds without a heartbeat after which a running trial is taken for dead.") var staleAfter: Double = 120
+        @Option(help: "Trials trained at once, each in its own process with one BLAS thread (the recipe: a stage's independent candidates).") var jobs: Int = 1
+        @Flag(help: .hidden) var worker = false
 
         func validate() throws {
             if let trials { guard (1...100_000).contains(trials) else { throw ValidationError("--trials must be in 1...100000, got \(trials)") } }
             guard (1...100).contains(members) else { throw ValidationError("--members must be in 1...100, got \(members)") }
+            guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1...256, got \(jobs)") }
             guard staleAfter >= 0, staleAfter.isFinite else { throw ValidationError("--stale-after must be a number of seconds >= 0") }
             if let budget, RecipeBudget(budget) == nil {
                 throw ValidationError("--budget: expected a positive number of trials, epochs or minutes (30, 30trials, 800epochs, 5min), got '\(budget)'")
@@ -82,9 +86,26 @@ extension TuneCommand {
             search.strategy = classic
             search.pruner = prunerKind
             search.trials = trials ?? (classic == .grid ? GridSampler(search.space.gridValues).count : 20)
+            search.jobs = jobs
+            search.isWorker = worker
+            var workers: Workers?
+            if worker {
+                Workers.watchLeader()
+                BLAS.setThreadCount(1)
+                search.onNote = { _ in }
+            } else if jobs > 1 {
+                BLAS.setThreadCount(1)
+                // Started once the study exists (the leader creates it), so that workers never race to create it.
+                search.onStudyReady = {
+                    do { workers = try Workers(count: jobs - 1) } catch {
+                        FileHandle.standardError.write(Data("warning: cannot start worker processes (\(error)): running alone\n".utf8))
+                    }
+                }
+                search.onFinishedOwnTrials = { workers?.wait() }
+            }
             search.budget = budget.flatMap(RecipeBudget.init)
             search.staleAfter = staleAfter
-            search.onNote = { printNow("note: \($0)") }
+            if !worker { search.onNote = { printNow("note: \($0)") } }
             search.onTrial = { t in
                 let value = t.value.map { String(format: "%.4f", $0) } ?? "-"
                 let parameters = t.parameters.keys.sorted().map { "\($0)=\(t.parameters[$0]!)" }.joined(separator: " ")
@@ -96,6 +117,7 @@ extension TuneCommand {
             } catch {
                 throw failWithDataError(error)
             }
+            if worker { return }
             let counts = summary.counts.keys.sorted().map { "\(summary.counts[$0]!) \($0)" }.joined(separator: ", ")
             print("searched: \(summary.space)")
             print("\(summary.trials.count) trials (\(counts)), \(summary.epochs) epochs; \(summary.strategy) sampler, \(summary.pruner) pruner, \(summary.direction) \(summary.monitor)")
@@ -114,6 +136,24 @@ extension TuneCommand {
             recipe.budget = budget.flatMap(RecipeBudget.init)
             recipe.members = members
             recipe.staleAfter = staleAfter
+            recipe.jobs = jobs
+            if worker {
+                Workers.watchLeader()
+                BLAS.setThreadCount(1)
+                do { try recipe.work { false } } catch { throw failWithDataError(error) }
+                return
+            }
+            var workers: Workers?
+            if jobs > 1 {
+                BLAS.setThreadCount(1)
+                // Started once the study exists (the leader creates it), so that workers never race to create it.
+                recipe.onStudyReady = {
+                    do { workers = try Workers(count: jobs - 1) } catch {
+                        FileHandle.standardError.write(Data("warning: cannot start worker processes (\(error)): running alone\n".utf8))
+                    }
+                }
+            }
+            defer { workers?.stop() }
             try runAndPrint(recipe)
         }
     }

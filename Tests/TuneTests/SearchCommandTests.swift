@@ -104,4 +104,39 @@ struct SearchCommandTests {
         #expect((metrics["validation"] as! [String: Double])["auc"] == best["value"] as? Double, "best/ holds the best trial's model")
         #expect((metrics["test"] as! [String: Double]) == best["test"] as? [String: Double])
     }
+
+    @Test func parallelJobsGiveTheResultsOfASequentialRun() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path
+        #expect(try runTune(["generate", "moons", "--rows", "400", "--seed", "3", "--out", data]).status == 0)
+        func summary(_ out: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        }
+        // The sequential runs with one BLAS thread, as each parallel job has.
+        let one: [String: String?] = ["OPENBLAS_NUM_THREADS": "1"]
+        for (name, flags) in [("recipe", ["--members", "1"]), ("random", ["--strategy", "random", "--pruner", "none", "--trials", "6"])] {
+            let arguments = ["search", "--data", data, "--target", "label", "--epochs", "6"] + flags
+            let a = dir.appendingPathComponent("\(name)-1").path, b = dir.appendingPathComponent("\(name)-2").path
+            let sequential = try runTune(arguments + ["--out", a], environment: one)
+            let parallel = try runTune(arguments + ["--jobs", "2", "--out", b])
+            #expect(sequential.status == 0 && parallel.status == 0, "\(sequential.error) \(parallel.error)")
+            let sa = try summary(a), sb = try summary(b)
+            // Every trial: the same number, configuration and value.
+            func trials(_ s: [String: Any]) throws -> [String] {
+                try (s["trials"] as! [[String: Any]]).map { t in
+                    let kept = t.filter { ["number", "value", "candidate", "parameters", "bestEpoch"].contains($0.key) }
+                    return String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
+                }.sorted()
+            }
+            #expect(try trials(sa) == trials(sb), "\(name)")
+            #expect(try trials(sa).count >= 6)
+            if name == "recipe" {
+                #expect((sa["stages"] as! [[String: Any]]).map { $0["decision"] as! String }.dropLast()
+                        == (sb["stages"] as! [[String: Any]]).map { $0["decision"] as! String }.dropLast(), "the same decisions")
+            }
+            let ma = try Data(contentsOf: URL(fileURLWithPath: a + "/best/model/model.safetensors"))
+            let mb = try Data(contentsOf: URL(fileURLWithPath: b + "/best/model/model.safetensors"))
+            #expect(ma == mb, "\(name): the same best model, bit for bit")
+        }
+    }
 }

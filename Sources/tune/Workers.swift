@@ -1,0 +1,63 @@
+import Foundation
+import TuneTensor
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The worker processes of `tune search --jobs N`: this executable run again with the same arguments and `--worker`,
+/// one BLAS thread each. A worker's standard input is a pipe from the leading process; when the leader closes it (or
+/// dies, even by SIGKILL) the worker exits.
+final class Workers {
+    private var processes: [Process] = []
+    private var pipes: [Pipe] = []
+
+    /// Starts `count` workers.
+    init(count: Int) throws {
+        guard count > 0 else { return }
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        for _ in 0..<count {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = Array(CommandLine.arguments.dropFirst()) + ["--worker"]
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardInput = pipe
+            try process.run()
+            processes.append(process)
+            pipes.append(pipe)
+        }
+    }
+
+    /// Waits for the workers to finish on their own (a classic search: they stop when the study has its trials).
+    func wait() {
+        for p in processes { p.waitUntilExit() }
+        report()
+    }
+
+    /// Tells the workers to stop (closes their input) and waits for them.
+    func stop() {
+        for pipe in pipes { try? pipe.fileHandleForWriting.close() }
+        for p in processes { p.waitUntilExit() }
+        report()
+    }
+
+    private func report() {
+        for p in processes where p.terminationStatus != 0 {
+            FileHandle.standardError.write(Data("warning: worker process \(p.processIdentifier) ended with status \(p.terminationStatus)\n".utf8))
+        }
+        processes = []
+    }
+
+    /// In a worker: exits as soon as the leader's pipe closes. Returns a flag that is set once it has.
+    static func watchLeader() {
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            while read(0, &byte, 1) > 0 {}
+            exit(0)
+        }
+    }
+}
