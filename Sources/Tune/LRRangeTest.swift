@@ -41,6 +41,14 @@ public struct LRRangeTest: Sendable {
         /// The largest suggestion over the smallest (1 when the seeds agree).
         public var spread: Double?
 
+        /// The median of the sweeps' suggestions (of an even count, the geometric mean of the middle two): one
+        /// sweep that went wrong does not move it.
+        public var median: Double? {
+            let s = sweeps.compactMap(\.suggestion).sorted()
+            guard !s.isEmpty else { return nil }
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] * s[s.count / 2]).squareRoot()
+        }
+
         /// The sweeps as CSV: seed, step, rate, loss, smoothed loss.
         public func csv() -> String {
             var lines = ["seed,step,lr,loss,smoothed_loss"]

@@ -10,7 +10,7 @@ import TuneTraining
 ///
 /// 0. Sanity: the untrained network's loss against chance, overfitting one small batch, an input-free baseline. A
 ///    failure stops the search: tuning a broken pipeline is wasted work.
-/// 1. Learning rate and epochs: the LR range test's suggestion, then a 10x grid around it (widened while the best
+/// 1. Learning rate and epochs: the LR range test's suggestion (the median over 3 seeds), then a 10x grid around it (widened while the best
 ///    point sits on its edge), then a 3x refinement around the best; early stopping decides the epochs, and the best
 ///    run's peak sets the epoch limit of the later stages.
 /// 2. Batch size: powers of two around sqrt(N), from half to 4x, each with the learning rate rescaled by the square
@@ -245,16 +245,16 @@ public final class RecipeRun {
 
     func rangeTestSuggestion(_ c: RecipeCandidate) -> (suggestion: Double, note: String, values: [String: Double]) {
         var test = LRRangeTest()
-        test.seeds = [settings.seed, settings.seed + 1]
+        test.seeds = [settings.seed, settings.seed &+ 1, settings.seed &+ 2]
         var cfg = configuration
         cfg.batchSize = .fixed(c.batchSize)
         cfg.optimizer = c.optimizer
         let result = test.run(specification: specification(c), train: data.train, target: data.preprocessor.target, configuration: cfg)
-        guard let s = result.suggestion else {
+        guard let s = result.median else {
             return (settings.lr, "the LR range test gave no suggestion: the grid is centred on --lr \(settings.lr)", [:])
         }
         let snapped = Self.clampRate(s)
-        return (snapped, String(format: "LR range test over 2 seeds suggests %.3g (seeds differ %.2fx)", snapped, result.spread ?? 1),
+        return (snapped, String(format: "LR range test over 3 seeds suggests %.3g, their median (the seeds differ %.2fx)", snapped, result.spread ?? 1),
                 ["suggestion": snapped, "spread": result.spread ?? 1])
     }
 
@@ -400,6 +400,20 @@ public final class RecipeRun {
                 guard let c = move(best.candidate) else { continue }
                 try attempt(c)
             }
+            // What a --budget leaves after the planned moves goes to a local search around the best: random
+            // perturbations of its rate, width, depth, dropout, weight decay and activation (seeded), `jobs` at a
+            // time, each kept only if it improves.
+            if budget != nil && !budgetExhausted(stage: number) {
+                var rng = PhiloxRandom(seed: settings.seed, stream: 0x10CA1)
+                var round = 0, tried = 0
+                while !budgetExhausted(stage: number) && round < 200 {
+                    let proposals = (0..<max(jobs, 1)).map { _ in Self.perturb(best.candidate, using: &rng) }
+                    let done = try attempt(proposals)
+                    tried += done.count
+                    round += 1
+                }
+                stage.notes.append("the budget left \(tried) local-search trial\(tried == 1 ? "" : "s") around the best")
+            }
         }
         stage.winner = best.number
         if best.number == start.number {
@@ -414,6 +428,23 @@ public final class RecipeRun {
         }
         if budgetExhausted(stage: number) { stage.notes.append("budget: the stage's share is spent") }
         return (stage, best)
+    }
+
+    /// A random neighbour of `c`: the rate within 3x, and each of width (2x), depth (one layer), dropout, weight
+    /// decay (10x) and activation changed with probability 1/3.
+    static func perturb(_ c: RecipeCandidate, using rng: inout PhiloxRandom) -> RecipeCandidate {
+        func u() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+        var n = c
+        n.lr = clampRate(c.lr * Foundation.pow(3, 2 * u() - 1))
+        if u() < 1.0 / 3 { n.width = max(4, min(1024, u() < 0.5 ? c.width / 2 : c.width * 2)) }
+        if u() < 1.0 / 3 { n.depth = max(1, min(4, c.depth + (u() < 0.5 ? -1 : 1))) }
+        if u() < 1.0 / 3 { n.dropout = [0, 0.1, 0.2, 0.3, 0.5][Int(u() * 5) % 5] }
+        if u() < 1.0 / 3 {
+            n.weightDecay = c.weightDecay == 0 ? 1e-4 : (u() < 0.5 ? c.weightDecay / 10 : min(c.weightDecay * 10, 0.1))
+            if n.weightDecay > 0 && n.optimizer == .adam { n.optimizer = .adamw }
+        }
+        if u() < 1.0 / 3 { n.activation = c.activation == .swish ? .relu : .swish }
+        return n
     }
 
     func summaryOf(_ c: RecipeCandidate, stage: Int) -> String {

@@ -36,7 +36,8 @@ public struct RecipeBudget: Codable, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// The share of the budget each search stage may use, cumulatively (what a stage leaves passes to the next):
-    /// learning rate and epochs 40%, batch size 20%, decay 15%, regularisation and architecture 25%.
+    /// learning rate and epochs 40%, batch size 20%, decay 15%, regularisation and architecture 25%. What the last
+    /// stage's planned moves leave goes to a local search around the best configuration.
     public static let stageShares: [Double] = [0.40, 0.20, 0.15, 0.25]
 }
 

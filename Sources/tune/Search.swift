@@ -26,7 +26,8 @@ extension TuneCommand {
             deciding the epochs, then a 3x refinement, 2 batch size around sqrt(N) with the rate rescaled, 3 decay \
             schedule and warmup, 4 regularisation and architecture steered by the doctor's findings, 5 a seed \
             ensemble of --members models. --budget (trials, epochs or minutes, e.g. 30, 800epochs, 5min) bounds \
-            stages 1-4, shared 40/20/15/25%. The best model is written to --out/best, the members to --out/ensemble.
+            stages 1-4, shared 40/20/15/25%; what the plan leaves goes to a local search around the best at the \
+            end of stage 4. The best model is written to --out/best, the members to --out/ensemble.
 
             The other strategies search --space and --param (by default learning rate, width, depth, dropout and \
             activation), the other settings coming from the tune train flags, for --trials trials or until --budget \

@@ -40,4 +40,18 @@ struct LRRangeTestTests {
                              target: Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"]), configuration: c)
         #expect(again.suggestion == result.suggestion, "the same seeds give the same sweep")
     }
+
+    @Test func theMedianSuggestionIgnoresOneSweepThatWentWrong() {
+        func sweeps(_ suggestions: [Double?]) -> LRRangeTest.Result {
+            LRRangeTest.Result(sweeps: suggestions.enumerated().map { i, s in
+                var sweep = LRRangeTest.Sweep(seed: UInt64(i))
+                sweep.suggestion = s
+                return sweep
+            }, suggestion: nil, spread: nil)
+        }
+        #expect(sweeps([1e-3, 1e-2, 1e-9]).median == 1e-3)
+        #expect(abs(sweeps([1e-4, 1e-2]).median! / 1e-3 - 1) < 1e-12, "two: the geometric mean of both")
+        #expect(sweeps([nil, 5e-3, nil]).median == 5e-3)
+        #expect(sweeps([nil]).median == nil)
+    }
 }
