@@ -104,7 +104,7 @@ def table(results, seeds):
             c = next((r for r in results if r["dataset"] == name and r["seed"] == seed and r["tool"] == "swift-tune recipe"), None)
             if not o or not c:
                 continue
-            reach = next((e for e, b in c["curve"] if b is not None and b >= o["best_validation"]), None)
+            reach = next((e for e, b in c["curve"] if b is not None and b >= o["best_validation"] - 1e-9), None)  # equal within rounding
             lines.append(f"| {name} | {seed} | {o['best_validation']:.4f} ({o['epochs']}) | {c['best_validation']:.4f} ({c['epochs']}) | "
                          f"{reach if reach is not None else 'not reached'} | {c['test'] - o['test']:+.4f} |")
     return "\n".join(lines)
