@@ -401,13 +401,13 @@ public final class RecipeRun {
                 try attempt(c)
             }
             // What a --budget leaves after the planned moves goes to a local search around the best: random
-            // perturbations of its rate, width, depth, dropout, weight decay and activation (seeded), `jobs` at a
-            // time, each kept only if it improves.
+            // perturbations of its rate, width, depth, dropout, weight decay and activation (seeded), two at a time
+            // (whatever --jobs, so that the proposals do not depend on it), each kept only if it improves.
             if budget != nil && !budgetExhausted(stage: number) {
                 var rng = PhiloxRandom(seed: settings.seed, stream: 0x10CA1)
                 var round = 0, tried = 0
                 while !budgetExhausted(stage: number) && round < 200 {
-                    let proposals = (0..<max(jobs, 1)).map { _ in Self.perturb(best.candidate, using: &rng) }
+                    let proposals = (0..<2).map { _ in Self.perturb(best.candidate, using: &rng) }
                     let done = try attempt(proposals)
                     tried += done.count
                     round += 1

@@ -117,7 +117,9 @@ def main():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2) if args.pruner == "median"
               else optuna.pruners.HyperbandPruner(min_resource=1, max_resource=args.epochs, reduction_factor=3))
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=args.seed), pruner=pruner)
+    # A fixed name: the Hyperband pruner assigns brackets by hashing it, and a drawn one would change them each run.
+    study = optuna.create_study(study_name=f"bench-{args.seed}", direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=args.seed), pruner=pruner)
     while spent[0] < args.budget:
         study.optimize(objective, n_trials=1)
     print(json.dumps({"tool": f"optuna {optuna.__version__} tpe+{args.pruner}", "best_validation": best["value"],
