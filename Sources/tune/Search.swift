@@ -93,15 +93,10 @@ extension TuneCommand {
             if worker {
                 Workers.watchLeader()
                 BLAS.setThreadCount(1)
-                search.onNote = { _ in }
             } else if jobs > 1 {
                 BLAS.setThreadCount(1)
                 // Started once the study exists (the leader creates it), so that workers never race to create it.
-                search.onStudyReady = {
-                    do { workers = try Workers(count: jobs - 1) } catch {
-                        FileHandle.standardError.write(Data("warning: cannot start worker processes (\(error)): running alone\n".utf8))
-                    }
-                }
+                search.onStudyReady = { workers = Workers.start(count: jobs - 1) }
                 search.onFinishedOwnTrials = { workers?.wait() }
             }
             search.budget = budget.flatMap(RecipeBudget.init)
@@ -147,12 +142,7 @@ extension TuneCommand {
             var workers: Workers?
             if jobs > 1 {
                 BLAS.setThreadCount(1)
-                // Started once the study exists (the leader creates it), so that workers never race to create it.
-                recipe.onStudyReady = {
-                    do { workers = try Workers(count: jobs - 1) } catch {
-                        FileHandle.standardError.write(Data("warning: cannot start worker processes (\(error)): running alone\n".utf8))
-                    }
-                }
+                recipe.onStudyReady = { workers = Workers.start(count: jobs - 1) }
             }
             defer { workers?.stop() }
             try runAndPrint(recipe)

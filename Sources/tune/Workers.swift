@@ -1,5 +1,4 @@
 import Foundation
-import TuneTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -32,6 +31,15 @@ final class Workers {
         }
     }
 
+    /// Starts `count` workers, or says why it cannot and returns nil (the leader then runs alone). Call it once the
+    /// study's file exists, so that workers never race to create it.
+    static func start(count: Int) -> Workers? {
+        do { return try Workers(count: count) } catch {
+            FileHandle.standardError.write(Data("warning: cannot start worker processes (\(error)): running alone\n".utf8))
+            return nil
+        }
+    }
+
     /// Waits for the workers to finish on their own (a classic search: they stop when the study has its trials).
     func wait() {
         for p in processes { p.waitUntilExit() }
@@ -52,7 +60,7 @@ final class Workers {
         processes = []
     }
 
-    /// In a worker: exits as soon as the leader's pipe closes. Returns a flag that is set once it has.
+    /// In a worker: exits as soon as the leader's pipe closes.
     static func watchLeader() {
         Thread.detachNewThread {
             var byte: UInt8 = 0
