@@ -1,11 +1,11 @@
 #!/bin/sh
-# Prints the path of a Python 3 that has numpy, safetensors and mlflow, for the tests that cross-check checkpoints
-# with the reference safetensors implementation and read runs from a real MLflow tracking server. Installs them when
+# Prints the path of a Python 3 that has numpy, safetensors, mlflow and tensorboard, for the tests that cross-check checkpoints
+# with the reference safetensors implementation, read runs from a real MLflow tracking server and read event files through a real TensorBoard. Installs them when
 # missing: with pip into the user's Python if that works, otherwise into a virtual environment under .build/python
 # (needed where the system Python refuses pip, PEP 668). Python is never needed to run swift-tune itself.
 set -eu
 cd "$(dirname "$0")/.."
-has() { "$1" -c 'import numpy, safetensors, mlflow' >/dev/null 2>&1; }
+has() { "$1" -c 'import numpy, safetensors, mlflow, tensorboard' >/dev/null 2>&1; }
 if command -v python3 >/dev/null 2>&1 && has python3; then command -v python3; exit 0; fi
 venv=.build/python
 if [ -x "$venv/bin/python3" ] && has "$venv/bin/python3"; then echo "$PWD/$venv/bin/python3"; exit 0; fi
@@ -17,7 +17,7 @@ if ! command -v python3 >/dev/null 2>&1; then
         exit 1
     fi
 fi
-if python3 -m pip install --quiet --disable-pip-version-check numpy safetensors mlflow >&2 2>/dev/null && has python3; then
+if python3 -m pip install --quiet --disable-pip-version-check numpy safetensors mlflow tensorboard >&2 2>/dev/null && has python3; then
     command -v python3
     exit 0
 fi
@@ -30,5 +30,5 @@ if ! python3 -m venv "$venv" >&2 2>/dev/null; then
         exit 1
     fi
 fi
-"$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors mlflow >&2
+"$venv/bin/python3" -m pip install --quiet --disable-pip-version-check numpy safetensors mlflow tensorboard >&2
 echo "$PWD/$venv/bin/python3"

@@ -76,6 +76,10 @@ public final class RecipeRun {
     @discardableResult
     public func run() throws -> RecipeSummary {
         let out = try setUp()
+        if let directory = settings.tensorboard {
+            let names = RecipeCandidate.parameterNames + ["stage", "epoch_limit"]
+            try TensorBoardLog.experiment(directory: URL(fileURLWithPath: directory), parameters: names.map { ($0, nil) }, monitor: monitor.rawValue)
+        }
         onStudyReady()
         for note in data.notes { onNote(note) }
         let stale = try storage.failStaleTrials(olderThan: staleAfter)
@@ -133,6 +137,11 @@ public final class RecipeRun {
                                             "trained_trials": Double(trials.filter { !$0.reused }.count),
                                             "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
         try writeAtomically(try jsonData(summary), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        if let directory = settings.tensorboard {
+            let log = try TensorBoardLog(directory: URL(fileURLWithPath: directory))
+            log.text("recipe", "```\n" + RecipeTable.render(summary) + "\n```")
+            if let problem = log.problem { onNote("TensorBoard: \(problem)") }
+        }
         return summary
     }
 
@@ -613,9 +622,16 @@ public final class RecipeRun {
         let reporter = TrialReporter(trial: trial, monitor: monitor)
         let trainer = Trainer(configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed))
         trainer.callbacks = [reporter]
+        var parameters = c.parameters
+        parameters["stage"] = .int(stage)
+        parameters["epoch_limit"] = .int(epochLimit)
+        let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
+        trainer.onEpoch = { board?.epoch($0, history: $1) }
         let startedTrial = Date()
         let result = trainer.fit(MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
                                  target: data.preprocessor.target)
+        board?.sessionEnd(success: result.history.status != .diverged)
+        if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
         if let error = reporter.error { throw error }
         let history = result.history
         var curves = Curves(history: history)

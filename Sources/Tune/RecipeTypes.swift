@@ -55,6 +55,9 @@ public struct RecipeCandidate: Codable, Sendable, Hashable {
     public var weightDecay: Double
     public var optimizer: OptimizerKind
 
+    /// The names of `parameters`, sorted.
+    public static let parameterNames = ["activation", "batch_size", "batchnorm", "depth", "dropout", "lr", "optimizer", "schedule", "warmup", "weight_decay", "width"]
+
     /// The candidate's values by name, as recorded in the study.
     public var parameters: [String: ParameterValue] {
         ["lr": .double(lr), "batch_size": .int(batchSize), "schedule": .string(schedule.rawValue), "warmup": .int(warmup),

@@ -107,6 +107,17 @@ public final class SearchRun {
                 onNote("trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again")
             }
         }
+        if let directory = settings.tensorboard, !isWorker {
+            var intervals: [String: ClosedRange<Double>] = [:]
+            for e in space.entries {
+                if case let .float(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = low...high }
+                if case let .int(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = Double(low)...Double(high) }
+            }
+            try TensorBoardLog.experiment(directory: URL(fileURLWithPath: directory), parameters: space.entries.map { e in
+                if case .categorical(let c) = e.distribution { return (e.setting.rawValue, c) }
+                return (e.setting.rawValue, nil)
+            }, monitor: monitor.rawValue, intervals: intervals)
+        }
         onStudyReady()
         // A trial queued again after its process died is counted once, by its retry.
         let existing = try study.trials
@@ -188,8 +199,12 @@ public final class SearchRun {
         let reporter = TrialReporter(trial: trial, monitor: monitor)
         let trainer = Trainer(configuration: c)
         trainer.callbacks = [reporter]
+        let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: try trial.frozen.parameters)
+        trainer.onEpoch = { board?.epoch($0, history: $1) }
         let model = MLP(specification, seed: settings.seed)
         let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
+        board?.sessionEnd(success: !reporter.pruned && result.history.status != .diverged)
+        if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
         if let error = reporter.error { throw error }
         if reporter.pruned { throw SearchError.pruned }
         let history = result.history

@@ -1,5 +1,7 @@
 import Foundation
 import TuneData
+import TuneDiagnosis
+import TuneSearch
 import TuneNN
 import TuneTensor
 import TuneTraining
@@ -72,7 +74,19 @@ public final class TrainRun {
         for note in data.notes { onNote(note) }
         let model = MLP(specification, seed: settings.seed)
         let trainer = Trainer(configuration: configuration)
-        trainer.onEpoch = onEpoch
+        let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
+        if let board {
+            board.text("configuration", "```json\n" + String(decoding: try jsonData(settings), as: UTF8.self) + "\n```")
+            let parameters = Self.hyperparameters(settings)
+            try TensorBoardLog.experiment(directory: board.writer.directory, parameters: parameters.keys.sorted().map { ($0, nil) },
+                                          monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue)
+            board.sessionStart(parameters)
+        }
+        let userOnEpoch = onEpoch
+        trainer.onEpoch = { record, history in
+            board?.epoch(record, history: history)
+            userOnEpoch?(record, history)
+        }
         trainer.onStep = onStep
         trainer.callbacks = callbacks
         if let reason = configuration.batchSize.resolve(trainingRows: data.train.count).reason { onNote(reason) }
@@ -83,6 +97,16 @@ public final class TrainRun {
         let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
                                    testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count),
                                    notes: data.notes)
+        if let board {
+            var curves = Curves(history: result.history)
+            curves.task = Curves.Task(rawValue: data.preprocessor.target.task.rawValue) ?? .unknown
+            curves.classes = data.preprocessor.target.classes?.count
+            curves.trainingRows = data.train.count
+            curves.batchSize = result.batchSize
+            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(curves).map { ($0.id, $0.explanation, $0.nextStep) }))
+            board.sessionEnd(success: result.history.status != .diverged)
+            if let problem = board.problem { onNote("TensorBoard: \(problem)") }
+        }
         if let out = settings.out { try write(outcome, model: model, to: URL(fileURLWithPath: out)) }
         return outcome
     }
@@ -104,6 +128,16 @@ public final class TrainRun {
                                  test: outcome.testMetrics)
         try writeAtomically(try jsonData(summary), to: directory.appendingPathComponent("metrics.json"))
         try writeAtomically(Data((command + "\n").utf8), to: directory.appendingPathComponent("command.txt"))
+    }
+}
+
+extension TrainRun {
+    /// The settings a TensorBoard HParams session shows for a run.
+    static func hyperparameters(_ s: TrainSettings) -> [String: ParameterValue] {
+        ["lr": .double(s.lr), "hidden": .string(s.hidden.map(String.init).joined(separator: ",")), "activation": .string(s.activation.rawValue),
+         "dropout": .double(Double(s.dropout)), "batchnorm": .bool(s.batchnorm), "optimizer": .string(s.optimizer.rawValue),
+         "weight_decay": .double(s.weightDecay), "batch_size": .string(s.batchSize.description), "epochs": .int(s.epochs),
+         "schedule": .string(s.schedule.rawValue), "warmup": .int(s.warmup), "seed": .int(Int(truncatingIfNeeded: s.seed))]
     }
 }
 

@@ -34,12 +34,14 @@ public struct TrainSettings: Codable, Sendable, Equatable {
     public var categoryLimit = 32
     public var delimiter: String?
     public var out: String?
+    /// A directory for TensorBoard event files.
+    public var tensorboard: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, target, task, hidden, activation, dropout, batchnorm, optimizer, lr, momentum, epochs, warmup, schedule, metric, seed,
-             split, ignore, missing, delimiter, out, clip
+             split, ignore, missing, delimiter, out, clip, tensorboard
         case weightDecay = "weight-decay", batchSize = "batch-size", earlyStop = "early-stop",
              reduceOnPlateau = "reduce-on-plateau", labelSmoothing = "label-smoothing", categoryLimit = "category-limit"
     }
@@ -74,6 +76,7 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         categoryLimit = try c.decodeIfPresent(Int.self, forKey: .categoryLimit) ?? d.categoryLimit
         delimiter = try c.decodeIfPresent(String.self, forKey: .delimiter)
         out = try c.decodeIfPresent(String.self, forKey: .out)
+        tensorboard = try c.decodeIfPresent(String.self, forKey: .tensorboard)
     }
 
     /// Reads a YAML (or JSON, which is YAML) settings file; unknown keys and wrong types are errors naming the key.

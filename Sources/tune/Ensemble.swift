@@ -25,6 +25,9 @@ extension TuneCommand {
         }
 
         func run() throws {
+            if train.tensorboard != nil {
+                throw failWithDataError(DataError(path: "--tensorboard", "tune ensemble does not log to TensorBoard; tune train and tune search do"))
+            }
             let report: EnsembleReport = try withDataErrors {
                 let settings = try train.settings()
                 let (data, specification, configuration) = try TrainRun(settings: settings).prepare()

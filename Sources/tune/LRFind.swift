@@ -26,6 +26,9 @@ extension TuneCommand {
         }
 
         func run() throws {
+            if train.tensorboard != nil {
+                throw failWithDataError(DataError(path: "--tensorboard", "tune lr-find does not log to TensorBoard; tune train and tune search do"))
+            }
             var settings: TrainSettings
             do {
                 settings = try train.settings(requireOut: false)

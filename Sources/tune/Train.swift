@@ -58,6 +58,7 @@ extension TuneCommand {
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
         @Option(help: "A YAML or JSON file of settings.") var config: String?
         @Option(help: "The run directory to write.") var out: String?
+        @Option(help: "Log to TensorBoard event files in this directory (train and search).") var tensorboard: String?
         @Flag(help: "Print nothing but errors.") var quiet = false
         @Flag(help: "Print JSON lines (one per epoch, then a summary) instead of the table.") var json = false
 
@@ -98,6 +99,7 @@ extension TuneCommand {
             if let clip { s.clip = clip }
             if let seed { s.seed = seed }
             if let split { s.split = split }
+            if let tensorboard { s.tensorboard = tensorboard }
             if let ignore { s.ignore = ignore.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             if let missing = try parseChoice(missing, "--missing", MissingPolicy.self) { s.missing = missing }
             if let delimiter { s.delimiter = delimiter }
