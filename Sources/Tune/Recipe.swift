@@ -59,6 +59,9 @@ public final class RecipeRun {
     private var patience = 10
 
     private var direction: Direction { monitor.higherIsBetter ? .maximize : .minimize }
+    private var mlflowParent: MLflowLog?
+    /// The MLflow run the trials nest under (the leader's parent run; read from the output directory by workers).
+    private var parentRun: String?
 
     private func better(_ a: Double?, than b: Double?) -> Bool {
         guard let a else { return false }
@@ -76,6 +79,13 @@ public final class RecipeRun {
     @discardableResult
     public func run() throws -> RecipeSummary {
         let out = try setUp()
+        if MLflowLog.server(settings) != nil {
+            mlflowParent = MLflowLog.start(settings, name: "recipe \(URL(fileURLWithPath: out).lastPathComponent)",
+                                           parameters: ["strategy": "recipe", "budget": budget?.description ?? "none", "members": String(members)],
+                                           tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
+            try writeAtomically(Data((mlflowParent?.run ?? "").utf8), to: MLflowLog.parentFile(out))
+        }
+        defer { mlflowParent?.finish("FINISHED") }
         if let directory = settings.tensorboard {
             let names = RecipeCandidate.parameterNames + ["stage", "epoch_limit"]
             try TensorBoardLog.experiment(directory: URL(fileURLWithPath: directory), parameters: names.map { ($0, nil) }, monitor: monitor.rawValue)
@@ -137,6 +147,12 @@ public final class RecipeRun {
                                             "trained_trials": Double(trials.filter { !$0.reused }.count),
                                             "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
         try writeAtomically(try jsonData(summary), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        if let parent = mlflowParent {
+            if let best = bestTrial.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
+            parent.metrics(Dictionary(uniqueKeysWithValues: test.map { ("test_\($0.key)", $0.value) }))
+            parent.artifact("summary.json", try jsonData(summary))
+            parent.artifact("recipe.txt", Data(RecipeTable.render(summary).utf8))
+        }
         if let directory = settings.tensorboard {
             let log = try TensorBoardLog(directory: URL(fileURLWithPath: directory))
             log.text("recipe", "```\n" + RecipeTable.render(summary) + "\n```")
@@ -163,7 +179,8 @@ public final class RecipeRun {
 
     /// A worker: trains the trials the leading process queues in the study, until `shouldStop` says so.
     public func work(shouldStop: () -> Bool) throws {
-        _ = try setUp()
+        let out = try setUp()
+        parentRun = (try? String(contentsOf: MLflowLog.parentFile(out), encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 }
         while !shouldStop() {
             if try !trainQueued() { Thread.sleep(forTimeInterval: 0.02) }
         }
@@ -626,11 +643,15 @@ public final class RecipeRun {
         parameters["stage"] = .int(stage)
         parameters["epoch_limit"] = .int(epochLimit)
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
-        trainer.onEpoch = { board?.epoch($0, history: $1) }
+        let mlflow = (parentRun ?? mlflowParent?.run).flatMap {
+            MLflowLog.start(settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters), onNote: onNote)
+        }
+        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0) }
         let startedTrial = Date()
         let result = trainer.fit(MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
                                  target: data.preprocessor.target)
         board?.sessionEnd(success: result.history.status != .diverged)
+        mlflow?.finish(result.history.status == .diverged ? "FAILED" : "FINISHED")
         if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
         if let error = reporter.error { throw error }
         let history = result.history

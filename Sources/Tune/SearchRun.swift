@@ -118,6 +118,14 @@ public final class SearchRun {
                 return (e.setting.rawValue, nil)
             }, monitor: monitor.rawValue, intervals: intervals)
         }
+        // The study's MLflow parent run: started by the leader, its id left for the workers.
+        if !isWorker, MLflowLog.server(settings) != nil {
+            mlflowParent = MLflowLog.start(settings, name: "search \(URL(fileURLWithPath: out).lastPathComponent)",
+                                           parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description],
+                                           tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
+            try writeAtomically(Data((mlflowParent?.run ?? "").utf8), to: MLflowLog.parentFile(out))
+        }
+        let parentRun = isWorker ? (try? String(contentsOf: MLflowLog.parentFile(out), encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 } : mlflowParent?.run
         onStudyReady()
         // A trial queued again after its process died is counted once, by its retry.
         let existing = try study.trials
@@ -140,8 +148,10 @@ public final class SearchRun {
         let lock = FileLock(path: URL(fileURLWithPath: out).appendingPathComponent(".search.lock").path)
         while let trial = try lock.holding({ try another() ? try study.ask() : nil }) {
             let recorded = try study.run(trial) { trial in
-                try self.objective(trial, data: data, base: base, configuration: configuration, monitor: monitor)
+                try self.objective(trial, data: data, base: base, configuration: configuration, monitor: monitor, mlflowParent: parentRun)
             }
+            trialLog?.finish(recorded.state == .complete ? "FINISHED" : recorded.state == .pruned ? "KILLED" : "FAILED")
+            trialLog = nil
             // The best complete trial's model is kept in out/best; the check and the write hold the lock, so that
             // processes sharing the study never leave a worse model there.
             if recorded.state == .complete, let candidate = pendingBest {
@@ -157,7 +167,12 @@ public final class SearchRun {
         }
         guard !isWorker else { return try summary(study, monitor: monitor, direction: direction) }
         onFinishedOwnTrials()
+        defer { mlflowParent?.finish("FINISHED") }
         let result = try summary(study, monitor: monitor, direction: direction)
+        if let parent = mlflowParent {
+            if let best = result.best?.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
+            parent.artifact("summary.json", try jsonData(result))
+        }
         try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         return result
     }
@@ -181,6 +196,10 @@ public final class SearchRun {
                              trials: all.map(summary))
     }
 
+    private var mlflowParent: MLflowLog?
+    /// The running trial's MLflow run.
+    private var trialLog: MLflowLog?
+
     /// The last trained trial's model and run, written to out/best if it turns out the best.
     private var pendingBest: (run: TrainRun, outcome: TrainOutcome)?
 
@@ -191,7 +210,7 @@ public final class SearchRun {
 
     /// Trains the trial's configuration and returns its best validation value of the monitored metric.
     func objective(_ trial: Trial, data: PreparedData, base: MLPSpecification, configuration: TrainingConfiguration,
-                   monitor: MetricName) throws -> Double {
+                   monitor: MetricName, mlflowParent: String? = nil) throws -> Double {
         var specification = base
         var c = configuration
         try space.suggest(trial, specification: &specification, configuration: &c)
@@ -200,7 +219,12 @@ public final class SearchRun {
         let trainer = Trainer(configuration: c)
         trainer.callbacks = [reporter]
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: try trial.frozen.parameters)
-        trainer.onEpoch = { board?.epoch($0, history: $1) }
+        if let parent = mlflowParent {
+            trialLog = MLflowLog.start(settings, name: "trial \(trial.number)", parent: parent,
+                                       parameters: MLflowLog.parameters(try trial.frozen.parameters), onNote: onNote)
+        }
+        let mlflow = trialLog
+        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0) }
         let model = MLP(specification, seed: settings.seed)
         let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
         board?.sessionEnd(success: !reporter.pruned && result.history.status != .diverged)

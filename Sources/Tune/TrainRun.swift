@@ -82,9 +82,14 @@ public final class TrainRun {
                                           monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue)
             board.sessionStart(parameters)
         }
+        let mlflow = MLflowLog.start(settings, name: settings.out.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "tune train",
+                                     parameters: MLflowLog.parameters(Self.hyperparameters(settings)),
+                                     tags: ["data": settings.data ?? "", "target": settings.target ?? "", "task": data.preprocessor.target.task.rawValue],
+                                     onNote: onNote)
         let userOnEpoch = onEpoch
         trainer.onEpoch = { record, history in
             board?.epoch(record, history: history)
+            mlflow?.epoch(record)
             userOnEpoch?(record, history)
         }
         trainer.onStep = onStep
@@ -108,6 +113,12 @@ public final class TrainRun {
             if let problem = board.problem { onNote("TensorBoard: \(problem)") }
         }
         if let out = settings.out { try write(outcome, model: model, to: URL(fileURLWithPath: out)) }
+        if let mlflow {
+            mlflow.metrics(Dictionary(uniqueKeysWithValues: testMetrics.map { ("test_\($0.key)", $0.value) }))
+            mlflow.artifact("history.csv", Data(result.history.csv().utf8))
+            mlflow.artifact("history.json", try jsonData(result.history))
+            mlflow.finish(result.history.status == .diverged ? "FAILED" : "FINISHED")
+        }
         return outcome
     }
 

@@ -36,14 +36,18 @@ public struct TrainSettings: Codable, Sendable, Equatable {
     public var out: String?
     /// A directory for TensorBoard event files.
     public var tensorboard: String?
+    /// An MLflow tracking server to log to, and the experiment's name there.
+    public var mlflow: String?
+    public var mlflowExperiment: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, target, task, hidden, activation, dropout, batchnorm, optimizer, lr, momentum, epochs, warmup, schedule, metric, seed,
-             split, ignore, missing, delimiter, out, clip, tensorboard
+             split, ignore, missing, delimiter, out, clip, tensorboard, mlflow
         case weightDecay = "weight-decay", batchSize = "batch-size", earlyStop = "early-stop",
-             reduceOnPlateau = "reduce-on-plateau", labelSmoothing = "label-smoothing", categoryLimit = "category-limit"
+             reduceOnPlateau = "reduce-on-plateau", labelSmoothing = "label-smoothing", categoryLimit = "category-limit",
+             mlflowExperiment = "mlflow-experiment"
     }
 
     public init(from decoder: Decoder) throws {
@@ -77,6 +81,8 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         delimiter = try c.decodeIfPresent(String.self, forKey: .delimiter)
         out = try c.decodeIfPresent(String.self, forKey: .out)
         tensorboard = try c.decodeIfPresent(String.self, forKey: .tensorboard)
+        mlflow = try c.decodeIfPresent(String.self, forKey: .mlflow)
+        mlflowExperiment = try c.decodeIfPresent(String.self, forKey: .mlflowExperiment)
     }
 
     /// Reads a YAML (or JSON, which is YAML) settings file; unknown keys and wrong types are errors naming the key.

@@ -26,8 +26,8 @@ extension TuneCommand {
         }
 
         func run() throws {
-            if train.tensorboard != nil {
-                throw failWithDataError(DataError(path: "--tensorboard", "tune lr-find does not log to TensorBoard; tune train and tune search do"))
+            if train.tensorboard != nil || train.mlflow != nil {
+                throw failWithDataError(DataError(path: train.tensorboard != nil ? "--tensorboard" : "--mlflow", "tune lr-find does not log to TensorBoard or MLflow; tune train and tune search do"))
             }
             var settings: TrainSettings
             do {

@@ -6,6 +6,7 @@ import Testing
 @testable import Tune
 import TuneData
 import TuneDiagnosis
+import TuneSearch
 @testable import TuneExport
 
 /// A real MLflow tracking server on 127.0.0.1 (SQLite backend), started with the Python that `make test` provides
@@ -25,7 +26,9 @@ final class MLflowServer {
         // group is stopped together.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", String(port),
-                             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db", "--default-artifact-root", directory.path + "/artifacts",
+                             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
+                             // Artifacts through the server's proxy, as a remote server takes them.
+                             "--default-artifact-root", "mlflow-artifacts:/", "--artifacts-destination", directory.path + "/artifacts",
                              "--workers", "1"]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -112,5 +115,58 @@ struct MLflowTests {
         #expect(client.authorization == "Bearer t")
         let basic = MLflowClient(url: URL(string: "http://127.0.0.1:9")!, environment: ["MLFLOW_TRACKING_USERNAME": "u", "MLFLOW_TRACKING_PASSWORD": "p"])
         #expect(basic.authorization == "Basic dTpw")
+    }
+
+    @Test func aSearchLogsAParentRunWithItsTrialsNestedAndTheirCurves() throws {
+        let server = try MLflowServer()
+        defer { server.stop() }
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
+        #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "4", "--out", data]).status == 0)
+        let run = try runTune(["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials", "2",
+                               "--epochs", "3", "--mlflow", server.url.absoluteString, "--mlflow-experiment", "moons", "--out", out],
+                              environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-456"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(!run.output.contains("secret-token-456") && !run.error.contains("secret-token-456"))
+        let client = MLflowClient(url: server.url)
+        let experiment = try client.experiment(named: "moons")
+        let found = try client.request("POST", "api/2.0/mlflow/runs/search", json: ["experiment_ids": [experiment], "max_results": 100])
+        let runs = (try JSONSerialization.jsonObject(with: found) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
+        func tags(_ r: [String: Any]) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: (((r["data"] as? [String: Any])?["tags"] as? [[String: String]]) ?? []).map { ($0["key"]!, $0["value"]!) })
+        }
+        func params(_ r: [String: Any]) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: (((r["data"] as? [String: Any])?["params"] as? [[String: String]]) ?? []).map { ($0["key"]!, $0["value"]!) })
+        }
+        func info(_ r: [String: Any]) -> [String: Any] { r["info"] as? [String: Any] ?? [:] }
+        let parent = try #require(runs.first { tags($0)["mlflow.parentRunId"] == nil })
+        let parentID = info(parent)["run_id"] as! String
+        let children = runs.filter { tags($0)["mlflow.parentRunId"] == parentID }
+        #expect(children.count == 2 && runs.count == 3)
+        #expect(params(parent)["strategy"] == "random" && info(parent)["status"] as? String == "FINISHED")
+        let trials = try SQLiteStorage(path: out + "/study.sqlite", direction: .maximize).allTrials()
+        for t in trials {
+            let child = try #require(children.first { info($0)["run_name"] as? String == "trial \(t.number)" })
+            #expect(params(child) == t.parameters.mapValues(\.description))
+            #expect(info(child)["status"] as? String == "FINISHED")
+            let history = try client.history(run: info(child)["run_id"] as! String, key: "val_auc").sorted { $0.step < $1.step }
+            #expect(history.map(\.step) == t.intermediate.keys.sorted().map(Int64.init))
+            #expect(zip(history, t.intermediate.keys.sorted()).allSatisfy { close($0.value, t.intermediate[$1]!) })
+        }
+        // The study's summary, through the artifact proxy.
+        let listed = try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(parentID)")
+        #expect(String(decoding: listed, as: UTF8.self).contains("summary.json"))
+    }
+
+    @Test func aServerThatIsDownNeverStopsTraining() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path
+        #expect(try runTune(["generate", "moons", "--rows", "200", "--out", data]).status == 0)
+        let r = try runTune(["train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", "http://127.0.0.1:9",
+                             "--out", dir.appendingPathComponent("run").path], environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-789"])
+        #expect(r.status == 0, "\(r.error)")
+        #expect((r.output + r.error).contains("MLflow: not logging"))
+        #expect(!(r.output + r.error).contains("secret-token-789"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/model/model.safetensors").path))
     }
 }

@@ -1,0 +1,119 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TuneData
+
+extension MLflowClient {
+    /// Sends `method` `path` with a JSON `body`; the answer's JSON. Connection failures and 5xx answers are tried
+    /// again `retries` times with a doubling pause (0.5 s, 1 s, ...); any failure is a `DataError` naming the server
+    /// and the request, never the credentials.
+    @discardableResult
+    func request(_ method: String, _ path: String, json body: Any? = nil, data raw: Data? = nil, retries: Int = 3) throws -> Data {
+        let parts = path.split(separator: "?", maxSplits: 1).map(String.init)
+        var url = baseURL.appendingPathComponent(parts[0])
+        if parts.count == 2, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
+            components.percentEncodedQuery = parts[1]
+            url = components.url ?? url
+        }
+        let place = "\(baseURL.absoluteString) (\(path))"
+        var pause = 0.5
+        for attempt in 0...retries {
+            var request = URLRequest(url: url, timeoutInterval: timeout)
+            request.httpMethod = method
+            if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+            if let body {
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            } else if let raw {
+                request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+                request.httpBody = raw
+            }
+            let (data, response, error) = Self.send(request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            if error == nil, (200..<300).contains(status) { return data ?? Data() }
+            let retryable = error != nil || status >= 500 || status == 429
+            if retryable && attempt < retries {
+                Thread.sleep(forTimeInterval: pause)
+                pause *= 2
+                continue
+            }
+            if let error { throw DataError(path: place, "the MLflow server did not answer: \(error.localizedDescription)") }
+            let message = data.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }?["message"] as? String
+                ?? String(decoding: (data ?? Data()).prefix(200), as: UTF8.self)
+            throw MLflowAnswer(place: place, status: status, message: message)
+        }
+        throw DataError(path: place, "unreachable")
+    }
+
+    /// The id of the experiment named `name`, created if there is none.
+    public func experiment(named name: String) throws -> String {
+        do {
+            let data = try request("GET", "api/2.0/mlflow/experiments/get-by-name?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
+            if let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({ ($0["experiment"] as? [String: Any])?["experiment_id"] as? String }) {
+                return id
+            }
+        } catch let answer as MLflowAnswer where answer.status == 404 {
+            // Not there yet: created below.
+        }
+        let data = try request("POST", "api/2.0/mlflow/experiments/create", json: ["name": name])
+        guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["experiment_id"] as? String else {
+            throw DataError(path: baseURL.absoluteString, "the MLflow server did not return the new experiment's id")
+        }
+        return id
+    }
+
+    /// A new run in `experiment`; its id.
+    public func createRun(experiment: String, name: String, tags: [String: String]) throws -> String {
+        let body: [String: Any] = ["experiment_id": experiment, "run_name": name, "start_time": Self.now(),
+                                   "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]
+        let data = try request("POST", "api/2.0/mlflow/runs/create", json: body)
+        guard let id = (((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["run"] as? [String: Any])
+            .flatMap({ ($0["info"] as? [String: Any])?["run_id"] as? String }) else {
+            throw DataError(path: baseURL.absoluteString, "the MLflow server did not return the new run's id")
+        }
+        return id
+    }
+
+    /// Parameters, tags and metrics (key, value, step), in batches within the REST API's limits.
+    public func log(run: String, parameters: [String: String] = [:], tags: [String: String] = [:], metrics: [(String, Double, Int)] = []) throws {
+        let time = Self.now()
+        let params = parameters.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": String($0.value.prefix(6000))] }
+        for start in stride(from: 0, to: max(params.count, 1), by: 100) where !params.isEmpty {
+            try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "params": Array(params[start..<min(start + 100, params.count)])])
+        }
+        if !tags.isEmpty {
+            try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }])
+        }
+        // Non-finite values are sent as MLflow's own client sends them, as strings.
+        let values: [[String: Any]] = metrics.map { key, value, step in
+            ["key": key, "value": value.isFinite ? value as Any : (value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity")) as Any,
+             "timestamp": time, "step": step]
+        }
+        for start in stride(from: 0, to: values.count, by: 1000) {
+            try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "metrics": Array(values[start..<min(start + 1000, values.count)])])
+        }
+    }
+
+    /// Ends a run: FINISHED, FAILED or KILLED.
+    public func finish(run: String, status: String) throws {
+        try request("POST", "api/2.0/mlflow/runs/update", json: ["run_id": run, "status": status, "end_time": Self.now()])
+    }
+
+    /// Uploads a file as an artifact of the run through the server's artifact proxy (`mlflow server` serves artifacts
+    /// by default since MLflow 2).
+    public func upload(run: String, experiment: String, name: String, data: Data) throws {
+        let path = "api/2.0/mlflow-artifacts/artifacts/\(experiment)/\(run)/artifacts/\(name)"
+        try request("PUT", path, data: data)
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// An answer of the MLflow server other than success.
+public struct MLflowAnswer: Error, CustomStringConvertible {
+    public let place: String
+    public let status: Int
+    public let message: String
+    public var description: String { "\(place): the MLflow server answered \(status): \(message)" }
+}
