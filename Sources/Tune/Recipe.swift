@@ -147,7 +147,9 @@ public final class RecipeRun {
                                             "trained_trials": Double(trials.filter { !$0.reused }.count),
                                             "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
         try writeAtomically(try jsonData(summary), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        let report = try HTMLReport.write(URL(fileURLWithPath: out))
         if let parent = mlflowParent {
+            parent.artifact("report.html", try Data(contentsOf: report))
             if let best = bestTrial.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
             parent.metrics(Dictionary(uniqueKeysWithValues: test.map { ("test_\($0.key)", $0.value) }))
             parent.artifact("summary.json", try jsonData(summary))

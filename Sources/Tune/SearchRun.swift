@@ -174,6 +174,7 @@ public final class SearchRun {
             parent.artifact("summary.json", try jsonData(result))
         }
         try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        try HTMLReport.write(URL(fileURLWithPath: out))
         return result
     }
 

@@ -139,6 +139,7 @@ public final class TrainRun {
                                  test: outcome.testMetrics)
         try writeAtomically(try jsonData(summary), to: directory.appendingPathComponent("metrics.json"))
         try writeAtomically(Data((command + "\n").utf8), to: directory.appendingPathComponent("command.txt"))
+        try HTMLReport.write(directory)
     }
 }
 

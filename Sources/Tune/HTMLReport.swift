@@ -1,0 +1,233 @@
+import Foundation
+import TuneData
+import TuneDiagnosis
+import TuneSearch
+import TuneTraining
+
+/// `report.html`: one self-contained file (inline SVG and CSS, no script, no network) for a run directory of
+/// `tune train` or an output directory of `tune search`. Light and dark mode follow the reader's setting; the palette
+/// is Okabe and Ito's (colour-blind safe); charts scale from a phone's width to a desktop's.
+public enum HTMLReport {
+    /// Okabe-Ito colours: blue, orange, bluish green, vermillion, reddish purple, sky blue.
+    static let palette = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
+
+    public struct Series {
+        public var name: String
+        public var points: [(x: Double, y: Double)]
+        public var color: String
+        public var faded = false
+    }
+
+    /// A vertical mark on a chart (the best epoch, the lowest-loss epoch).
+    public struct Mark {
+        public var x: Double
+        public var label: String
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "-" }
+        return abs(v) >= 1000 || (abs(v) < 0.001 && v != 0) ? String(format: "%.3g", v) : String(format: "%.4g", v)
+    }
+
+    /// An SVG line chart; `logY` for learning rates. Each series is a polyline with `data-points` giving its count.
+    public static func chart(title: String, xLabel: String, series: [Series], marks: [Mark] = [], logY: Bool = false) -> String {
+        let width = 640.0, height = 260.0, left = 56.0, right = 12.0, top = 14.0, bottom = 36.0
+        func y(_ v: Double) -> Double? { logY ? (v > 0 ? Foundation.log10(v) : nil) : (v.isFinite ? v : nil) }
+        let xs = series.flatMap { $0.points.map(\.x) }
+        let ys = series.flatMap { $0.points.compactMap { y($0.y) } }
+        guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
+            return "<figure class=\"chart\"><figcaption>\(escape(title))</figcaption><p class=\"empty\">no data</p></figure>"
+        }
+        let xSpan = x1 > x0 ? x1 - x0 : 1, ySpan = y1 > y0 ? y1 - y0 : 1
+        func px(_ x: Double) -> Double { left + (x - x0) / xSpan * (width - left - right) }
+        func py(_ v: Double) -> Double { top + (1 - (v - y0) / ySpan) * (height - top - bottom) }
+        var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
+        svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\"/>"
+        svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\"/>"
+        for (v, label) in [(y0, logY ? number(Foundation.pow(10, y0)) : number(y0)), (y1, logY ? number(Foundation.pow(10, y1)) : number(y1))] {
+            svg += "<text class=\"tick\" x=\"\(left - 4)\" y=\"\(String(format: "%.1f", py(v) + 4))\" text-anchor=\"end\">\(label)</text>"
+        }
+        svg += "<text class=\"tick\" x=\"\(left)\" y=\"\(height - bottom + 14)\">\(number(x0))</text>"
+        svg += "<text class=\"tick\" x=\"\(width - right)\" y=\"\(height - bottom + 14)\" text-anchor=\"end\">\(number(x1))</text>"
+        svg += "<text class=\"tick\" x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        for m in marks where m.x >= x0 && m.x <= x1 {
+            let x = String(format: "%.1f", px(m.x))
+            svg += "<line class=\"mark\" x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(height - bottom)\"><title>\(escape(m.label))</title></line>"
+            svg += "<text class=\"marklabel\" x=\"\(x)\" y=\"\(top + 10)\">\(escape(m.label))</text>"
+        }
+        for s in series {
+            let points = s.points.compactMap { p in y(p.y).map { String(format: "%.1f,%.1f", px(p.x), py($0)) } }
+            guard !points.isEmpty else { continue }
+            let opacity = s.faded ? " stroke-opacity=\"0.3\"" : ""
+            if points.count == 1 {
+                let xy = points[0].split(separator: ",")
+                svg += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"3\" fill=\"\(s.color)\" data-points=\"1\"><title>\(escape(s.name))</title></circle>"
+            } else {
+                svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(opacity) data-points=\"\(points.count)\" points=\"\(points.joined(separator: " "))\"><title>\(escape(s.name))</title></polyline>"
+            }
+        }
+        svg += "</svg>"
+        let legend = series.count <= 8 ? "<ul class=\"legend\">" + series.map { "<li><span style=\"background:\($0.color)\"></span>\(escape($0.name))</li>" }.joined() + "</ul>" : ""
+        return "<figure class=\"chart\"><figcaption>\(escape(title))</figcaption>\(svg)\(legend)</figure>"
+    }
+
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        "<div class=\"scroll\"><table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</tbody></table></div>"
+    }
+
+    static func page(title: String, sections: [String]) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title))</title>
+        <style>
+        :root { --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ccc; }
+        @media (prefers-color-scheme: dark) { :root { --fg: #e8e8e8; --bg: #161616; --muted: #aaa; --line: #444; } }
+        body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; padding: 12px; max-width: 1100px; }
+        h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid var(--line); }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; }
+        figure.chart { margin: 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
+        svg { width: 100%; height: auto; } .axis { stroke: var(--muted); } .tick, .marklabel { fill: var(--muted); font-size: 11px; }
+        .mark { stroke: var(--muted); stroke-dasharray: 4 3; }
+        .legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 10px; font-size: 13px; }
+        .legend span { display: inline-block; width: 12px; height: 3px; margin-right: 4px; vertical-align: middle; }
+        .scroll { overflow-x: auto; } table { border-collapse: collapse; font-size: 13px; }
+        td, th { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
+        .empty, .note { color: var(--muted); }
+        </style></head><body>
+        <h1>\(escape(title))</h1>
+        \(sections.joined(separator: "\n"))
+        </body></html>
+        """
+    }
+
+    /// The curves of one run: losses with the selected and lowest-loss epochs marked, the monitored metric, the
+    /// learning rate.
+    static func runCharts(_ h: History, title: String) -> String {
+        let epochs = h.epochs.map { Double($0.epoch) }
+        var marks: [Mark] = []
+        if let b = h.bestEpoch { marks.append(Mark(x: Double(b), label: "best \(h.monitor) (\(b))")) }
+        if let l = h.lowestValidationLossEpoch, l != h.bestEpoch { marks.append(Mark(x: Double(l), label: "lowest loss (\(l))")) }
+        let loss = chart(title: "\(title)loss", xLabel: "epoch", series: [
+            Series(name: "training loss", points: Array(zip(epochs, h.epochs.map(\.trainLoss))).map { ($0.0, $0.1) }, color: palette[0]),
+            Series(name: "validation loss", points: Array(zip(epochs, h.epochs.map(\.validationLoss))).map { ($0.0, $0.1) }, color: palette[1]),
+        ], marks: marks)
+        let metricPoints = h.epochs.compactMap { r in r.metrics[h.monitor].map { (Double(r.epoch), $0) } }
+        let metric = chart(title: "\(title)validation \(h.monitor)", xLabel: "epoch",
+                           series: [Series(name: "validation \(h.monitor)", points: metricPoints.map { (x: $0.0, y: $0.1) }, color: palette[2])], marks: marks)
+        let rate = chart(title: "\(title)learning rate", xLabel: "epoch",
+                         series: [Series(name: "learning rate", points: h.epochs.map { (x: Double($0.epoch), y: $0.learningRate) }, color: palette[4])], logY: true)
+        return "<div class=\"charts\">\(loss)\(metric)\(rate)</div>"
+    }
+
+    static func findings(_ h: History) -> String {
+        let found = Doctor().diagnose(Curves(history: h))
+        guard !found.isEmpty else { return "<p class=\"note\">The doctor has no findings.</p>" }
+        return "<ul>" + found.map { "<li><b>\(escape($0.id))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
+    }
+
+    static func load<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return try decoder.decode(type, from: Data(contentsOf: url))
+        } catch {
+            throw DataError(path: url.path, "cannot read it for the report: \(error)")
+        }
+    }
+
+    /// The report of a `tune train` run directory (history.json, metrics.json).
+    public static func run(_ directory: URL) throws -> String {
+        let h = try load(History.self, directory.appendingPathComponent("history.json"))
+        let m = try? load(RunSummary.self, directory.appendingPathComponent("metrics.json"))
+        var sections = ["<h2>Curves</h2>" + runCharts(h, title: "")]
+        sections.append("<h2>The doctor</h2>" + findings(h))
+        if let m {
+            sections.append("<h2>Metrics</h2>" + table(["split", "metrics"], [
+                ["validation (epoch \(m.bestEpoch.map(String.init) ?? "-"))", m.validation.keys.sorted().map { "\($0) \(number(m.validation[$0]!))" }.joined(separator: ", ")],
+                ["test", m.test.keys.sorted().map { "\($0) \(number(m.test[$0]!))" }.joined(separator: ", ")],
+            ]))
+        }
+        return page(title: "swift-tune run: \(directory.lastPathComponent)", sections: sections)
+    }
+
+    /// The report of a `tune search` directory: best so far against trials and against epochs, every trial's
+    /// curve (pruned ones faded), the parameters of each trial, the recipe's stages and the ensemble when there are.
+    public static func study(_ directory: URL) throws -> String {
+        let summaryURL = directory.appendingPathComponent("summary.json")
+        let recipe = try? load(RecipeSummary.self, summaryURL)
+        let classic = recipe == nil ? try load(SearchSummary.self, summaryURL) : nil
+        let higher = (recipe?.direction ?? classic?.direction) != Direction.minimize.rawValue
+        let storage = try SQLiteStorage(path: SearchRun.studyPath(directory.path), direction: higher ? .maximize : .minimize)
+        let trials = try storage.allTrials().filter { $0.state.isFinished }
+        let monitor = recipe?.monitor ?? classic?.monitor ?? "metric"
+        var sections: [String] = []
+        // Best so far.
+        var best: Double?, spent = 0.0
+        var byTrial: [(x: Double, y: Double)] = [], byEpoch: [(x: Double, y: Double)] = []
+        for t in trials.sorted(by: { $0.number < $1.number }) {
+            spent += Double(t.intermediate.count)
+            if t.state == .complete, let v = t.value, best.map({ higher ? v > $0 : v < $0 }) ?? true { best = v }
+            if let best {
+                byTrial.append((Double(t.number), best))
+                byEpoch.append((spent, best))
+            }
+        }
+        sections.append("<h2>Best so far</h2><div class=\"charts\">"
+                        + chart(title: "best validation \(monitor) against trials", xLabel: "trial", series: [Series(name: "best so far", points: byTrial, color: palette[0])])
+                        + chart(title: "best validation \(monitor) against epochs", xLabel: "epochs trained", series: [Series(name: "best so far", points: byEpoch, color: palette[1])])
+                        + "</div>")
+        // Every trial's curve.
+        let curves = trials.map { t in
+            Series(name: "trial \(t.number) (\(t.state.rawValue))", points: t.intermediate.keys.sorted().compactMap { k in
+                t.intermediate[k].flatMap { $0.isFinite ? (Double(k), $0) : nil }
+            }, color: t.state == .complete ? palette[t.number % 3] : palette[3], faded: t.state != .complete)
+        }
+        sections.append("<h2>Every trial</h2>" + chart(title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch", series: curves))
+        // Parameters.
+        let names = Array(Set(trials.flatMap { $0.parameters.keys })).sorted()
+        sections.append("<h2>Trials</h2>" + table(["trial", "state", monitor] + names, trials.map { t in
+            ["\(t.number)", t.state.rawValue, t.value.map(number) ?? "-"] + names.map { t.parameters[$0].map { $0.description } ?? "" }
+        }))
+        if let recipe {
+            sections.append("<h2>The recipe, stage by stage</h2>" + table(["stage", "trials", "decision", "why"], recipe.stages.map {
+                ["\($0.number) \($0.name)", "\($0.trials.count)", $0.decision, ([$0.reason] + $0.notes).joined(separator: " ")]
+            }))
+            if let e = recipe.ensemble {
+                let members = e.members.enumerated().map { (x: Double($0.offset + 1), y: $0.element) }
+                sections.append("<h2>Single models and the ensemble</h2>"
+                                + chart(title: "\(e.split) \(e.monitor): each member, their mean and the ensemble", xLabel: "member", series: [
+                                    Series(name: "members", points: members, color: palette[0]),
+                                    Series(name: "mean", points: members.map { ($0.x, e.mean) }, color: palette[1]),
+                                    Series(name: "ensemble", points: members.map { ($0.x, e.ensemble) }, color: palette[2]),
+                                ])
+                                + "<p>\(escape(e.sentence))</p>")
+            }
+        }
+        // The best model's curves.
+        let bestHistory = directory.appendingPathComponent("best/history.json")
+        if let h = try? load(History.self, bestHistory) {
+            sections.append("<h2>The best model</h2>" + runCharts(h, title: "") + findings(h))
+        }
+        return page(title: "swift-tune study: \(directory.lastPathComponent)", sections: sections)
+    }
+
+    /// Writes `report.html` in `directory` (a run or a study), atomically; returns its path.
+    @discardableResult
+    public static func write(_ directory: URL) throws -> URL {
+        let isStudy = FileManager.default.fileExists(atPath: SearchRun.studyPath(directory.path))
+        guard isStudy || FileManager.default.fileExists(atPath: directory.appendingPathComponent("history.json").path) else {
+            throw DataError(path: directory.path, "neither a run directory of tune train (no history.json) nor a study of tune search (no study.sqlite)")
+        }
+        let html = isStudy ? try study(directory) : try run(directory)
+        let url = directory.appendingPathComponent("report.html")
+        try writeAtomically(Data(html.utf8), to: url)
+        return url
+    }
+}
