@@ -61,7 +61,7 @@ public struct RecipeCandidate: Codable, Sendable, Hashable {
     /// The candidate's values by name, as recorded in the study.
     public var parameters: [String: ParameterValue] {
         ["lr": .double(lr), "batch_size": .int(batchSize), "schedule": .string(schedule.rawValue), "warmup": .int(warmup),
-         "dropout": .double(Double(dropout)), "batchnorm": .bool(batchnorm), "activation": .string(activation.rawValue),
+         "dropout": .double(Double("\(dropout)") ?? Double(dropout)), "batchnorm": .bool(batchnorm), "activation": .string(activation.rawValue),
          "width": .int(width), "depth": .int(depth), "weight_decay": .double(weightDecay), "optimizer": .string(optimizer.rawValue)]
     }
 

@@ -147,7 +147,7 @@ extension TrainRun {
     /// The settings a TensorBoard HParams session shows for a run.
     static func hyperparameters(_ s: TrainSettings) -> [String: ParameterValue] {
         ["lr": .double(s.lr), "hidden": .string(s.hidden.map(String.init).joined(separator: ",")), "activation": .string(s.activation.rawValue),
-         "dropout": .double(Double(s.dropout)), "batchnorm": .bool(s.batchnorm), "optimizer": .string(s.optimizer.rawValue),
+         "dropout": .double(Double("\(s.dropout)") ?? Double(s.dropout)), "batchnorm": .bool(s.batchnorm), "optimizer": .string(s.optimizer.rawValue),
          "weight_decay": .double(s.weightDecay), "batch_size": .string(s.batchSize.description), "epochs": .int(s.epochs),
          "schedule": .string(s.schedule.rawValue), "warmup": .int(s.warmup), "seed": .int(Int(truncatingIfNeeded: s.seed))]
     }

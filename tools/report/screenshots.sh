@@ -1,0 +1,21 @@
+#!/bin/sh
+# Renders a report.html in headless Chromium at a phone's width (360 px) and a desktop's (1200 px) and saves the
+# screenshots beside it (report-360.png, report-1200.png). Installs Debian's chromium when it is missing (as root).
+#   sh tools/report/screenshots.sh DIR/report.html [OUT_DIR]
+set -eu
+report=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+out=${2:-$(dirname "$report")}
+mkdir -p "$out"
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "needs chromium (sudo apt-get install -y chromium)" >&2
+        exit 1
+    fi
+fi
+for width in 360 1200; do
+    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size="$width,3000" \
+        --screenshot="$out/report-$width.png" "file://$report" 2>/dev/null
+    echo "$out/report-$width.png"
+done
