@@ -34,7 +34,8 @@ public final class RecipeRun {
     /// Processes training at once: this one and `jobs - 1` workers (`work()`) started by the caller on the same
     /// output directory. A stage's independent candidates (the learning-rate grid, the batch sizes, the schedules)
     /// are queued in the study and trained by whichever process is free; every trial trains from the same seed
-    /// whoever runs it, so the results and the decisions are those of a sequential run (with one BLAS thread each).
+    /// whoever runs it, so the results and the decisions are those of a sequential run at one BLAS thread (with an
+    /// epochs or minutes budget, a stage's last batch may hold a trial or two more).
     public var jobs = 1
     public var onNote: (String) -> Void = { _ in }
     public var onTrial: (RecipeTrial) -> Void = { _ in }
@@ -60,6 +61,7 @@ public final class RecipeRun {
 
     private var direction: Direction { monitor.higherIsBetter ? .maximize : .minimize }
     private var mlflowParent: MLflowLog?
+    private var mlflowOff = false
     /// The MLflow run the trials nest under (the leader's parent run; read from the output directory by workers).
     private var parentRun: String?
 
@@ -85,7 +87,8 @@ public final class RecipeRun {
                                            tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
             try writeAtomically(Data((mlflowParent?.run ?? "").utf8), to: MLflowLog.parentFile(out))
         }
-        defer { mlflowParent?.finish("FINISHED") }
+        var finishedWell = false
+        defer { mlflowParent?.finish(finishedWell ? "FINISHED" : "FAILED") }
         if let directory = settings.tensorboard {
             let names = RecipeCandidate.parameterNames + ["stage", "epoch_limit"]
             try TensorBoardLog.experiment(directory: URL(fileURLWithPath: directory), parameters: names.map { ($0, nil) }, monitor: monitor.rawValue)
@@ -142,7 +145,7 @@ public final class RecipeRun {
         let summary = RecipeSummary(monitor: monitor.rawValue, direction: direction.rawValue, task: data.preprocessor.target.task.rawValue,
                                     rows: ["train": data.train.count, "validation": data.validation.count, "test": data.test.count],
                                     budget: budget?.description, sanity: sanity, rangeTest: rangeTest.values, stages: stages, trials: trials,
-                                    best: bestTrial, bestSettings: settings(for: incumbent, epochLimit: epochLimit), test: test, ensemble: ensemble,
+                                    best: bestTrial, bestSettings: settings(for: incumbent, epochLimit: epochLimit).redacted, test: test, ensemble: ensemble,
                                     spent: ["trials": Double(spentTrials), "epochs": Double(spentEpochs),
                                             "trained_trials": Double(trials.filter { !$0.reused }.count),
                                             "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
@@ -160,6 +163,7 @@ public final class RecipeRun {
             log.text("recipe", "```\n" + RecipeTable.render(summary) + "\n```")
             if let problem = log.problem { onNote("TensorBoard: \(problem)") }
         }
+        finishedWell = true
         return summary
     }
 
@@ -539,9 +543,22 @@ public final class RecipeRun {
     }
 
     /// The key under which a trial is recorded, so that a resumed search finds it.
+    /// Includes a digest of every setting that shapes training (data, target, split, metric, patience, seed, ...),
+    /// so that a rerun with other settings in the same directory never reads back trials trained under the old ones.
     func key(_ c: RecipeCandidate, stage: Int, epochLimit: Int) throws -> String {
-        String(decoding: try jsonData(["stage": String(stage), "epochs": String(epochLimit), "seed": String(settings.seed)]), as: UTF8.self)
+        var shaping = settings
+        shaping.out = nil
+        shaping.tensorboard = nil
+        shaping.mlflow = nil
+        shaping.mlflowExperiment = nil
+        let digest = Self.fnv1a(try jsonData(shaping))
+        return String(decoding: try jsonData(["stage": String(stage), "epochs": String(epochLimit), "settings": String(digest, radix: 16)]), as: UTF8.self)
             + String(decoding: try jsonData(c), as: UTF8.self)
+    }
+
+    /// FNV-1a, 64 bits: a stable digest (Swift's Hasher is seeded per process).
+    static func fnv1a(_ data: Data) -> UInt64 {
+        data.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
     }
 
     /// Trains `candidates` (or reads their finished trials back from the study) and records them under `stage`, in
@@ -553,6 +570,14 @@ public final class RecipeRun {
         }
         var keys: [String?] = []
         var fresh = Set<String>()
+        var queued: [String: RecipeCandidate] = [:]
+        /// Queues `c` under `key` unless a trial of it waits or runs.
+        func enqueue(_ c: RecipeCandidate, _ key: String, in all: [FrozenTrial]) throws {
+            guard !all.contains(where: { $0.attributes["recipe_key"] == key && ($0.state == .waiting || $0.state == .running) }) else { return }
+            try study.enqueue(c.parameters, attributes: ["recipe_key": key, "stage": String(stage.number),
+                                                         "recipe_epochs": String(epochLimit),
+                                                         "recipe_candidate": String(decoding: try jsonData(c), as: UTF8.self)])
+        }
         for (i, c) in candidates.enumerated() {
             if !(force && i == 0) && budgetExhausted(stage: stage.number, pending: keys.compactMap { $0 }.count) {
                 keys.append(nil)
@@ -563,26 +588,21 @@ public final class RecipeRun {
             let all = try study.trials
             guard try recorded(key, in: all) == nil else { continue }
             fresh.insert(key)
-            if !all.contains(where: { $0.attributes["recipe_key"] == key && ($0.state == .waiting || $0.state == .running) }) {
-                try study.enqueue(c.parameters, attributes: ["recipe_key": key, "stage": String(stage.number),
-                                                             "recipe_epochs": String(epochLimit),
-                                                             "recipe_candidate": String(decoding: try jsonData(c), as: UTF8.self)])
-            }
+            queued[key] = c
+            try enqueue(c, key, in: all)
         }
-        // Work on the queue with the workers until every trial of the batch is recorded.
-        let wanted = keys.compactMap { $0 }
+        // Work on the queue with the workers until every trial of the batch is recorded. A trial whose process died
+        // (no heartbeat) is marked failed, and any candidate with neither a record nor a waiting or running trial is
+        // queued again.
         while true {
             let all = try study.trials
-            if try wanted.allSatisfy({ try recorded($0, in: all) != nil }) { break }
+            let missing = try queued.filter { try recorded($0.key, in: all) == nil }
+            if missing.isEmpty { break }
             if try trainQueued() { continue }
-            // A trial whose process died (no heartbeat) is queued again with its configuration.
-            for number in try storage.failStaleTrials(olderThan: staleAfter) {
-                let dead = try storage.trial(number)
-                var attributes = dead.attributes
-                attributes[Study.fixedParametersKey] = nil
-                try study.enqueue(dead.parameters, attributes: attributes)
-                onNote("trial \(number) was left running by a worker that stopped: queued again")
-            }
+            let stale = try storage.failStaleTrials(olderThan: staleAfter)
+            if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: queued again") }
+            let now = try study.trials
+            for (key, c) in missing.sorted(by: { $0.key < $1.key }) { try enqueue(c, key, in: now) }
             Thread.sleep(forTimeInterval: 0.02)
         }
         let all = try study.trials
@@ -626,7 +646,7 @@ public final class RecipeRun {
             t.reused = true
             return record(t, stage: &stage)
         }
-        let trial = try study.ask()
+        let trial = try study.newTrial()
         try storage.setAttribute(trial.number, key: "recipe_key", value: key)
         try storage.setAttribute(trial.number, key: "stage", value: String(stage.number))
         return record(try train(c, trial: trial, stage: stage.number, epochLimit: epochLimit), stage: &stage)
@@ -645,9 +665,11 @@ public final class RecipeRun {
         parameters["stage"] = .int(stage)
         parameters["epoch_limit"] = .int(epochLimit)
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
-        let mlflow = (parentRun ?? mlflowParent?.run).flatMap {
+        let mlflow = mlflowOff ? nil : (parentRun ?? mlflowParent?.run).flatMap {
             MLflowLog.start(settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters), onNote: onNote)
         }
+        // A trial's run that cannot start means the server is failing: the rest of the study is not logged.
+        if mlflow == nil && (parentRun ?? mlflowParent?.run) != nil { mlflowOff = true }
         trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0) }
         let startedTrial = Date()
         let result = trainer.fit(MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
@@ -704,7 +726,8 @@ public final class RecipeRun {
         let runSettings = settings(for: c, epochLimit: epochLimit)
         let result = try ensemble.run(settings: runSettings, out: out, bestDirectory: "best", membersDirectory: members > 1 ? "ensemble" : nil)
         ensembleEpochs = result.epochs
-        let test = result.memberTestMetrics.first ?? [:]
+        // With no test rows the members are scored on the validation rows: not reported as test metrics.
+        let test = data.test.count > 0 ? result.memberTestMetrics.first ?? [:] : [:]
         guard members > 1, let report = result.report else {
             stage.decision = "best model saved in \(out.appendingPathComponent("best").path)"
             stage.reason = "no ensemble asked (--members \(members))"

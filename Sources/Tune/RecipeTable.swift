@@ -3,7 +3,8 @@ import Foundation
 /// The recipe's printed summary: the stage-by-stage table (what was tried, what won, why), the best configuration,
 /// its test metrics and the ensemble against single models.
 public enum RecipeTable {
-    /// The `tune train` command that trains `s` again (the same split, seed and weights).
+    /// The `tune train` command that trains `s` again: the same split, seed and weights (bit for bit at the same
+    /// BLAS thread count).
     public static func trainCommand(_ s: TrainSettings) -> String {
         var parts = ["tune train", "--data", shellQuoted(s.data ?? ""), "--target", shellQuoted(s.target ?? "")]
         if let task = s.task { parts += ["--task", task.rawValue] }
@@ -17,8 +18,16 @@ public enum RecipeTable {
         parts += ["--epochs", String(s.epochs)]
         if let p = s.earlyStop { parts += ["--early-stop", String(p)] }
         if let m = s.metric { parts += ["--metric", m.rawValue] }
+        let d = TrainSettings()
+        if let c = s.clip { parts += ["--clip", String(format: "%g", c)] }
+        if s.momentum != d.momentum { parts += ["--momentum", String(format: "%g", s.momentum)] }
+        if s.labelSmoothing != d.labelSmoothing { parts += ["--label-smoothing", String(format: "%g", s.labelSmoothing)] }
+        if let p = s.reduceOnPlateau { parts += ["--reduce-on-plateau", String(p)] }
+        if s.missing != d.missing { parts += ["--missing", s.missing.rawValue] }
+        if s.categoryLimit != d.categoryLimit { parts += ["--category-limit", String(s.categoryLimit)] }
+        if let delimiter = s.delimiter { parts += ["--delimiter", shellQuoted(delimiter)] }
         parts += ["--seed", String(s.seed)]
-        if s.split != TrainSettings().split { parts += ["--split", s.split] }
+        if s.split != d.split { parts += ["--split", shellQuoted(s.split)] }
         if !s.ignore.isEmpty { parts += ["--ignore", shellQuoted(s.ignore.joined(separator: ","))] }
         return parts.joined(separator: " ")
     }

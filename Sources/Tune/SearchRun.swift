@@ -198,6 +198,7 @@ public final class SearchRun {
     }
 
     private var mlflowParent: MLflowLog?
+    private var mlflowOff = false
     /// The running trial's MLflow run.
     private var trialLog: MLflowLog?
 
@@ -220,9 +221,11 @@ public final class SearchRun {
         let trainer = Trainer(configuration: c)
         trainer.callbacks = [reporter]
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: try trial.frozen.parameters)
-        if let parent = mlflowParent {
+        if let parent = mlflowParent, !mlflowOff {
             trialLog = MLflowLog.start(settings, name: "trial \(trial.number)", parent: parent,
                                        parameters: MLflowLog.parameters(try trial.frozen.parameters), onNote: onNote)
+            // A trial's run that cannot start means the server is failing: the rest of the study is not logged.
+            if trialLog == nil { mlflowOff = true }
         }
         let mlflow = trialLog
         trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0) }

@@ -208,7 +208,8 @@ public struct SearchSpace: Sendable, Equatable {
     }
 
     /// The grid strategy's values: the choices of a list; for a range, its multiples of step when given, else a 10x
-    /// log grid (log ranges) or five evenly spaced values (integers rounded, duplicates dropped).
+    /// log grid from its low end (log ranges; its high end added when the grid stops short of it) or five evenly
+    /// spaced values (integers rounded, duplicates dropped).
     public var gridValues: [String: [ParameterValue]] {
         var grid: [String: [ParameterValue]] = [:]
         for (setting, distribution) in entries {
@@ -216,10 +217,13 @@ public struct SearchSpace: Sendable, Equatable {
             case .categorical(let c):
                 grid[setting.rawValue] = c
             case let .float(low, high, log, step):
-                if let step {
+                if let step, (high - low) / step <= 1000 {
                     grid[setting.rawValue] = stride(from: low, through: high + step * 1e-9, by: step).map { .double($0) }
                 } else if log {
-                    grid[setting.rawValue] = GridSampler.logGrid(low, high).map { .double($0) }
+                    // Powers of ten within the range (a decade's grid may overshoot its end), and the range's ends.
+                    var values = GridSampler.logGrid(low, high).filter { $0 >= low * (1 - 1e-12) && $0 <= high * (1 + 1e-12) }
+                    if values.last.map({ $0 < high * (1 - 1e-9) }) ?? true { values.append(high) }
+                    grid[setting.rawValue] = values.map { .double($0) }
                 } else {
                     grid[setting.rawValue] = (0..<5).map { .double(low + (high - low) * Double($0) / 4) }
                 }

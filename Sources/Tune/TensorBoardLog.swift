@@ -5,8 +5,9 @@ import TuneTraining
 
 /// A training run logged to TensorBoard as it goes: per epoch `train/loss`, `validation/loss`, `validation/<metric>`
 /// for each metric, `learning_rate` and `gradient_norm/mean` and `/max`; per step `train/step_loss`; text summaries;
-/// and, for a trial of a study, the HParams plugin's session records. `tune doctor` reads these tags back. A failure
-/// to write never stops the training: the first one is kept in `problem` for a warning.
+/// and, for a trial of a study, the HParams plugin's session records. `tune doctor` reads these tags back. A log
+/// directory that cannot be created is an error before training; a failure to write while training never stops
+/// it: the first one is kept in `problem` for a warning.
 public final class TensorBoardLog {
     public let writer: TensorBoardWriter
     public private(set) var problem: (any Error)?

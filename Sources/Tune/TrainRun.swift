@@ -76,7 +76,7 @@ public final class TrainRun {
         let trainer = Trainer(configuration: configuration)
         let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
         if let board {
-            board.text("configuration", "```json\n" + String(decoding: try jsonData(settings), as: UTF8.self) + "\n```")
+            board.text("configuration", "```json\n" + String(decoding: try jsonData(settings.redacted), as: UTF8.self) + "\n```")
             let parameters = Self.hyperparameters(settings)
             try TensorBoardLog.experiment(directory: board.writer.directory, parameters: parameters.keys.sorted().map { ($0, nil) },
                                           monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue)
@@ -124,7 +124,7 @@ public final class TrainRun {
 
     func write(_ outcome: TrainOutcome, model: MLP, to directory: URL) throws {
         try createOutputDirectory(directory.path)
-        let settingsJSON = try JSONValue.encoding(settings)
+        let settingsJSON = try JSONValue.encoding(settings.redacted)
         try Checkpoint.save(model, to: directory.appendingPathComponent("model"),
                             hyperparameters: settingsJSON.objectValue ?? [:], preprocessing: try JSONValue.encoding(outcome.preprocessor))
         let history = outcome.result.history

@@ -115,6 +115,17 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         }
     }
 
+    /// These settings as they may be saved or shown: an MLflow address without any user name or password in it.
+    public var redacted: TrainSettings {
+        var s = self
+        if let text = mlflow, var components = URLComponents(string: text), components.user != nil || components.password != nil {
+            components.user = nil
+            components.password = nil
+            s.mlflow = components.string
+        }
+        return s
+    }
+
     /// The training configuration these settings describe.
     public var trainingConfiguration: TrainingConfiguration {
         var c = TrainingConfiguration()

@@ -13,6 +13,13 @@ import TuneDiagnosis
 public struct MLflowClient: Sendable {
     public let baseURL: URL
     let authorization: String?
+    /// The server's address as messages name it: without a user name or password.
+    var shownURL: String {
+        guard var c = URLComponents(url: baseURL, resolvingAgainstBaseURL: false), c.user != nil || c.password != nil else { return baseURL.absoluteString }
+        c.user = nil
+        c.password = nil
+        return c.string ?? "the MLflow server"
+    }
     /// Seconds to wait for each request.
     public var timeout: TimeInterval = 30
 
@@ -61,11 +68,11 @@ public struct MLflowClient: Sendable {
     func get<T: Decodable>(_ path: String, _ query: [URLQueryItem], as type: T.Type) throws -> T {
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         components.queryItems = query
-        guard let url = components.url else { throw DataError(path: baseURL.absoluteString, "cannot form a request for \(path)") }
+        guard let url = components.url else { throw DataError(path: shownURL, "cannot form a request for \(path)") }
         var request = URLRequest(url: url, timeoutInterval: timeout)
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
         let (data, response, error) = Self.send(request)
-        let place = "\(baseURL.absoluteString) (\(path))"
+        let place = "\(shownURL) (\(path))"
         if let error { throw DataError(path: place, "the MLflow server did not answer: \(error.localizedDescription)") }
         guard let http = response as? HTTPURLResponse, let data else { throw DataError(path: place, "no answer from the MLflow server") }
         guard (200..<300).contains(http.statusCode) else {
@@ -148,7 +155,7 @@ public struct MLflowClient: Sendable {
                 TensorBoardReader.Point(step: stepsRepeat ? Int64(i) : m.step, value: m.value, wallTime: Double(m.timestamp) / 1000)
             }
         }
-        let source = "\(baseURL.absoluteString) run \(run)"
+        let source = "\(shownURL) run \(run)"
         guard !series.isEmpty else { throw DataError(path: source, "the run has no metrics") }
         return try ScalarSeries.curves(["": series], source: source, columns: columns)
     }

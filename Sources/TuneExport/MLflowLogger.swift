@@ -16,7 +16,7 @@ extension MLflowClient {
             components.percentEncodedQuery = parts[1]
             url = components.url ?? url
         }
-        let place = "\(baseURL.absoluteString) (\(path))"
+        let place = "\(shownURL) (\(path))"
         var pause = 0.5
         for attempt in 0...retries {
             var request = URLRequest(url: url, timeoutInterval: timeout)
@@ -58,7 +58,7 @@ extension MLflowClient {
         }
         let data = try request("POST", "api/2.0/mlflow/experiments/create", json: ["name": name])
         guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["experiment_id"] as? String else {
-            throw DataError(path: baseURL.absoluteString, "the MLflow server did not return the new experiment's id")
+            throw DataError(path: shownURL, "the MLflow server did not return the new experiment's id")
         }
         return id
     }
@@ -70,7 +70,7 @@ extension MLflowClient {
         let data = try request("POST", "api/2.0/mlflow/runs/create", json: body)
         guard let id = (((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["run"] as? [String: Any])
             .flatMap({ ($0["info"] as? [String: Any])?["run_id"] as? String }) else {
-            throw DataError(path: baseURL.absoluteString, "the MLflow server did not return the new run's id")
+            throw DataError(path: shownURL, "the MLflow server did not return the new run's id")
         }
         return id
     }

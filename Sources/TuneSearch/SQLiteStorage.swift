@@ -213,9 +213,13 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
 
     public func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws {
         try write { db in
-            try db.execute(sql: "UPDATE trials SET state = ?, value = ?, failure = ? WHERE number = ?",
+            // Only a running trial finishes: one taken for dead (and queued again) keeps its record, so that a
+            // finished trial never changes.
+            try db.execute(sql: "UPDATE trials SET state = ?, value = ?, failure = ? WHERE number = ? AND state = 'running'",
                            arguments: [state.rawValue, value.flatMap { $0.isNaN ? nil : $0 }, failure, number])
-            guard db.changesCount == 1 else { throw SearchError.unknownTrial(number) }
+            if db.changesCount == 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trials WHERE number = ?", arguments: [number]) == 0 {
+                throw SearchError.unknownTrial(number)
+            }
         }
     }
 

@@ -10,6 +10,8 @@ public protocol StudyStorage: AnyObject {
     func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution) throws
     func report(_ number: Int, value: Double, step: Int) throws
     func setAttribute(_ number: Int, key: String, value: String) throws
+    /// Records a running trial's outcome. A trial no longer running (taken for dead and queued again) is left as it
+    /// is: a finished trial never changes.
     func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws
     /// The oldest waiting (enqueued) trial whose configuration is written, now marked running, or nil when none
     /// waits. Atomic: two processes never claim the same trial.
@@ -64,6 +66,7 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
 
     public func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) {
         locked {
+            guard trials[number].state == .running else { return }
             trials[number].state = state
             trials[number].value = value
             trials[number].failure = failure

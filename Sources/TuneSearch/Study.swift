@@ -66,6 +66,11 @@ public final class Study {
         return number
     }
 
+    /// A new running trial, never a queued one (unlike `ask`).
+    public func newTrial() throws -> Trial {
+        Trial(study: self, number: try storage.createTrial(state: .running), fixed: [:])
+    }
+
     /// The oldest waiting trial, now running, or nil when none waits (unlike `ask`, never a new trial).
     public func claimWaiting() throws -> Trial? {
         guard let waiting = try storage.claimWaitingTrial() else { return nil }

@@ -121,6 +121,26 @@ struct RecipeTests {
         #expect(b.test == a.test, "the best model trained again from the same seed gives the same test metrics")
     }
 
+    @Test func otherSettingsInTheSameDirectoryAreNotReadBackAndQueuedLeftoversAreNotTaken() throws {
+        let (dir, data) = try moons()
+        let out = dir.appendingPathComponent("search")
+        let first = RecipeRun(settings: settings(data, out: out))
+        first.members = 1
+        let a = try first.run()
+        // A configuration left queued by a parallel run that stopped: a sequential run does not take it.
+        let storage = try SQLiteStorage(path: SearchRun.studyPath(out.path), direction: .maximize)
+        let study = Study(direction: .maximize, sampler: RandomSampler(seed: 0), storage: storage)
+        let leftover = try study.enqueue(["lr": .double(0.5)], attributes: ["recipe_key": "left over"])
+        var other = settings(data, out: out)
+        other.earlyStop = 3
+        let second = RecipeRun(settings: other)
+        second.members = 1
+        let b = try second.run()
+        #expect(b.trials.allSatisfy { !$0.reused }, "another patience: every trial trained again")
+        #expect(b.trials.first!.number == a.trials.count + 1)
+        #expect(try storage.trial(leftover).state == .waiting)
+    }
+
     @Test func theBudgetBoundsTheSearchStages() throws {
         let (dir, data) = try moons()
         let recipe = RecipeRun(settings: settings(data, out: dir.appendingPathComponent("search")))

@@ -57,6 +57,11 @@ struct SearchSpaceTests {
         #expect(space.entries.first { $0.setting == .lr }?.distribution == .float(low: 0.001, high: 0.1, log: true, step: nil))
         #expect(space.entries.first { $0.setting == .batchSize }?.distribution == .categorical([.int(16), .int(32)]))
         #expect(space.gridValues["warmup"] == [0, 2, 4].map { .int($0) })
+        // A log range that ends between powers of ten: the grid stays inside and ends at the range's end.
+        var short = SearchSpace()
+        try short.apply(flags: ["lr=1e-4..5e-2:log"])
+        #expect(short.gridValues["lr"]!.map { $0.double! }.enumerated().allSatisfy { abs($1 / [1e-4, 1e-3, 1e-2, 5e-2][$0] - 1) < 1e-12 })
+        #expect(short.gridValues["lr"]!.count == 4)
         #expect(throws: DataError.self) { try space.apply(flags: ["lr=fast"]) }
         #expect(throws: DataError.self) { try space.apply(flags: ["colour=red|blue"]) }
         #expect(throws: DataError.self) { try space.apply(flags: ["dropout=0..1.5"]) }
