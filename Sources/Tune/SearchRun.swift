@@ -157,8 +157,9 @@ public final class SearchRun {
             if recorded.state == .complete, let candidate = pendingBest {
                 try lock.holding {
                     if try study.bestTrial?.number == recorded.number {
-                        try candidate.run.write(candidate.outcome, model: candidate.outcome.model,
-                                                to: URL(fileURLWithPath: out).appendingPathComponent("best"))
+                        try replaceDirectory(URL(fileURLWithPath: out).appendingPathComponent("best")) {
+                            try candidate.run.write(candidate.outcome, model: candidate.outcome.model, to: $0)
+                        }
                     }
                 }
             }

@@ -60,10 +60,12 @@ public struct SeedEnsemble {
                                            testMetrics: data.test.count > 0 ? m : [:],
                                            rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
                 if let bestDirectory, seed == seeds.first {
-                    try run.write(outcome, model: model, to: out.appendingPathComponent(bestDirectory))
+                    try replaceDirectory(out.appendingPathComponent(bestDirectory)) { try run.write(outcome, model: model, to: $0) }
                 }
                 if let membersDirectory, seeds.count > 1 {
-                    try run.write(outcome, model: model, to: out.appendingPathComponent(membersDirectory).appendingPathComponent("member-\(seed)"))
+                    let member = out.appendingPathComponent(membersDirectory).appendingPathComponent("member-\(seed)")
+                    try createOutputDirectory(member.deletingLastPathComponent().path)
+                    try replaceDirectory(member) { try run.write(outcome, model: model, to: $0) }
                 }
             }
         }

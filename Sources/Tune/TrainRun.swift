@@ -186,6 +186,26 @@ public func createOutputDirectory(_ path: String) throws {
     }
 }
 
+/// Fills a directory that swift-tune owns (a study's `best/`, an ensemble member) through a temporary sibling and
+/// renames, so that it always holds one whole run, never files of two (a reader may briefly find it absent).
+func replaceDirectory(_ url: URL, _ fill: (URL) throws -> Void) throws {
+    let fm = FileManager.default
+    let pid = ProcessInfo.processInfo.processIdentifier
+    let parent = url.deletingLastPathComponent()
+    let fresh = parent.appendingPathComponent(".\(url.lastPathComponent).new-\(pid)")
+    let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(pid)")
+    try? fm.removeItem(at: fresh)
+    try? fm.removeItem(at: old)
+    try fill(fresh)
+    do {
+        if fm.fileExists(atPath: url.path) { try fm.moveItem(at: url, to: old) }
+        try fm.moveItem(at: fresh, to: url)
+    } catch {
+        throw DataError(path: url.path, "cannot put the new run in place: \(error.localizedDescription)")
+    }
+    try? fm.removeItem(at: old)
+}
+
 /// Writes `data` to `url` through a temporary file and a rename, so the file is whole or absent.
 public func writeAtomically(_ data: Data, to url: URL) throws {
     do {

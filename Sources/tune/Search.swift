@@ -37,7 +37,7 @@ extension TuneCommand {
 
         @OptionGroup var train: Train
         @Option(help: "recipe, tpe, random, quasirandom or grid.") var strategy: String = "recipe"
-        @Option(help: "Classic strategies: median, asha, hyperband or none.") var pruner: String = "median"
+        @Option(help: "Classic strategies: median, asha, hyperband or none (default: median).") var pruner: String?
         @Option(help: "Classic strategies: trials in the study, counting those already finished (default: 20; grid: the grid's size).") var trials: Int?
         @Option(help: "Classic strategies: a YAML file of the settings to search (lr: {low: 1e-4, high: 1e-1, log: true}, dropout: [0, 0.3], ...).") var space: String?
         @Option(help: ArgumentHelp("Classic strategies: one searched setting, NAME=LOW..HIGH[:log|:step=S] or NAME=A|B|C; repeatable, over --space.", valueName: "name=spec")) var param: [String] = []
@@ -69,11 +69,12 @@ extension TuneCommand {
         func run() throws {
             let (classic, prunerKind) = try withDataErrors {
                 (strategy == "recipe" ? nil : try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"]),
-                 try parseChoice(pruner, "--pruner", PrunerKind.self)!)
+                 try parseChoice(pruner ?? "median", "--pruner", PrunerKind.self)!)
             }
             guard let classic else {
-                if space != nil || !param.isEmpty {
-                    throw failWithDataError(DataError(path: space != nil ? "--space" : "--param", "the recipe chooses what to search stage by stage; --space and --param are for --strategy tpe, random, quasirandom or grid"))
+                let classicOnly = [("--space", space != nil), ("--param", !param.isEmpty), ("--pruner", pruner != nil), ("--trials", trials != nil)]
+                if let flag = classicOnly.first(where: { $0.1 })?.0 {
+                    throw failWithDataError(DataError(path: flag, "the recipe chooses what to search stage by stage, with early stopping and --budget; --space, --param, --pruner and --trials are for --strategy tpe, random, quasirandom or grid"))
                 }
                 return try runRecipe()
             }

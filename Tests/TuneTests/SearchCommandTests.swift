@@ -63,6 +63,8 @@ struct SearchCommandTests {
         #expect(bad.status == 2 && bad.error.contains("--strategy") && bad.error.contains("recipe, tpe, random, quasirandom"), "\(bad.error)")
         let badPruner = try runTune(["search", "--data", data, "--target", "label", "--pruner", "sha", "--out", dir.appendingPathComponent("s").path])
         #expect(badPruner.status == 2 && badPruner.error.contains("median, asha, hyperband, none"), "\(badPruner.error)")
+        let recipeTrials = try runTune(["search", "--data", data, "--target", "label", "--trials", "5", "--out", dir.appendingPathComponent("s").path])
+        #expect(recipeTrials.status == 2 && recipeTrials.error.contains("--trials") && recipeTrials.error.contains("--budget"), "\(recipeTrials.error)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s").path), "nothing written on bad flags")
     }
 
