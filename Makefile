@@ -1,7 +1,7 @@
 # swift-tune: the two commands a newcomer needs are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: demo test build deps bench bench-quick clean
+.PHONY: demo test build deps bench bench-quick report-check clean
 
 ## Install what is missing, build in release mode and run the demo: generated three-class data, then the staged recipe (tune search) on it.
 demo: build
@@ -24,6 +24,16 @@ bench: deps
 
 bench-quick: deps
 	sh bench/run.sh --quick
+
+## The report in a real browser: a small study's report.html rendered by headless Chromium (installed if missing) at
+## 360 and 1200 px; fails unless both screenshots are written and not blank (a blank page's is a few kB).
+report-check: build
+	rm -rf .build/report-check && mkdir -p .build/report-check
+	.build/release/tune generate moons --rows 400 --seed 1 --out .build/report-check/moons.csv
+	.build/release/tune search --data .build/report-check/moons.csv --target label --epochs 10 --members 2 --out .build/report-check/study > /dev/null
+	sh tools/report/screenshots.sh .build/report-check/study/report.html .build/report-check
+	test -s .build/report-check/study/report.html
+	for w in 360 1200; do [ "$$(wc -c < .build/report-check/report-$$w.png)" -gt 20000 ] || { echo "report-$$w.png looks blank" >&2; exit 1; }; done
 
 clean:
 	rm -rf .build
