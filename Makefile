@@ -31,8 +31,8 @@ report-check: build
 	rm -rf .build/report-check && mkdir -p .build/report-check
 	.build/release/tune generate moons --rows 400 --seed 1 --out .build/report-check/moons.csv
 	.build/release/tune search --data .build/report-check/moons.csv --target label --epochs 10 --members 2 --out .build/report-check/study > /dev/null
-	sh tools/report/screenshots.sh .build/report-check/study/report.html .build/report-check
 	test -s .build/report-check/study/report.html
+	sh tools/report/screenshots.sh .build/report-check/study/report.html .build/report-check
 	for w in 360 1200; do [ "$$(wc -c < .build/report-check/report-$$w.png)" -gt 50000 ] || { echo "report-$$w.png looks blank" >&2; exit 1; }; done
 
 clean:

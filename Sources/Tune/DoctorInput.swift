@@ -22,6 +22,17 @@ extension Curves {
     }
 }
 
+extension Curves {
+    /// The curves of a run just trained on `data`, with what the doctor needs to know of the task and the batches.
+    init(result: TrainingResult, data: PreparedData) {
+        self.init(history: result.history)
+        task = Curves.Task(rawValue: data.preprocessor.target.task.rawValue) ?? .unknown
+        classes = data.preprocessor.target.classes?.count
+        trainingRows = data.train.count
+        batchSize = result.batchSize
+    }
+}
+
 /// Finds and reads the curves at a path for `tune doctor`: a swift-tune run directory or history.json, TensorBoard
 /// event files or a log directory of them, a CSV log (swift-tune's history.csv, Lightning's metrics.csv, Keras's
 /// CSVLogger, any table with an epoch column), or a directory holding one of those.
@@ -89,10 +100,8 @@ public enum DoctorInput {
         } catch {
             throw DataError(path: url.path, "cannot read: \(error.localizedDescription)")
         }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            var curves = Curves(history: try decoder.decode(History.self, from: data))
+            var curves = Curves(history: try jsonDecoder().decode(History.self, from: data))
             curves.source = url.path
             return curves
         } catch {

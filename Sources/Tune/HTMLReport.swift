@@ -133,10 +133,8 @@ public enum HTMLReport {
     }
 
     static func load<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            return try decoder.decode(type, from: Data(contentsOf: url))
+            return try jsonDecoder().decode(type, from: Data(contentsOf: url))
         } catch {
             throw DataError(path: url.path, "cannot read it for the report: \(error)")
         }
@@ -218,16 +216,16 @@ public enum HTMLReport {
         return page(title: "swift-tune study: \(directory.lastPathComponent)", sections: sections)
     }
 
-    /// Writes `report.html` in `directory` (a run or a study), atomically; returns its path.
+    /// Writes `report.html` in `directory` (a run or a study), atomically; returns what it wrote.
     @discardableResult
-    public static func write(_ directory: URL) throws -> URL {
+    public static func write(_ directory: URL) throws -> Data {
         let isStudy = FileManager.default.fileExists(atPath: SearchRun.studyPath(directory.path))
         guard isStudy || FileManager.default.fileExists(atPath: directory.appendingPathComponent("history.json").path) else {
             throw DataError(path: directory.path, "neither a run directory of tune train (no history.json) nor a study of tune search (no study.sqlite)")
         }
         let html = isStudy ? try study(directory) : try run(directory)
-        let url = directory.appendingPathComponent("report.html")
-        try writeAtomically(Data(html.utf8), to: url)
-        return url
+        let data = Data(html.utf8)
+        try writeAtomically(data, to: directory.appendingPathComponent("report.html"))
+        return data
     }
 }

@@ -79,5 +79,15 @@ public final class MLflowLog {
     /// A study's parent run id, kept in the output directory so that worker processes nest their trials under it.
     static func parentFile(_ out: String) -> URL { URL(fileURLWithPath: out).appendingPathComponent(".mlflow-parent-run") }
 
+    /// Leaves `parent`'s run id (or nothing) in the output directory for the workers.
+    static func writeParent(_ parent: MLflowLog?, out: String) throws {
+        try writeAtomically(Data((parent?.run ?? "").utf8), to: parentFile(out))
+    }
+
+    /// The parent run id the leader left, if any.
+    static func readParent(out: String) -> String? {
+        (try? String(contentsOf: parentFile(out), encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     static func parameters(_ values: [String: ParameterValue]) -> [String: String] { values.mapValues(\.description) }
 }

@@ -85,7 +85,7 @@ public final class RecipeRun {
             mlflowParent = MLflowLog.start(settings, name: "recipe \(URL(fileURLWithPath: out).lastPathComponent)",
                                            parameters: ["strategy": "recipe", "budget": budget?.description ?? "none", "members": String(members)],
                                            tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
-            try writeAtomically(Data((mlflowParent?.run ?? "").utf8), to: MLflowLog.parentFile(out))
+            try MLflowLog.writeParent(mlflowParent, out: out)
         }
         var finishedWell = false
         defer { mlflowParent?.finish(finishedWell ? "FINISHED" : "FAILED") }
@@ -152,7 +152,7 @@ public final class RecipeRun {
         try writeAtomically(try jsonData(summary), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         let report = try HTMLReport.write(URL(fileURLWithPath: out))
         if let parent = mlflowParent {
-            parent.artifact("report.html", try Data(contentsOf: report))
+            parent.artifact("report.html", report)
             if let best = bestTrial.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
             parent.metrics(Dictionary(uniqueKeysWithValues: test.map { ("test_\($0.key)", $0.value) }))
             parent.artifact("summary.json", try jsonData(summary))
@@ -186,7 +186,7 @@ public final class RecipeRun {
     /// A worker: trains the trials the leading process queues in the study, until `shouldStop` says so.
     public func work(shouldStop: () -> Bool) throws {
         let out = try setUp()
-        parentRun = (try? String(contentsOf: MLflowLog.parentFile(out), encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 }
+        parentRun = MLflowLog.readParent(out: out)
         while !shouldStop() {
             if try !trainQueued() { Thread.sleep(forTimeInterval: 0.02) }
         }
@@ -526,20 +526,7 @@ public final class RecipeRun {
 
     /// The candidate as `tune train` settings.
     func settings(for c: RecipeCandidate, epochLimit: Int) -> TrainSettings {
-        var s = settings
-        s.lr = c.lr
-        s.batchSize = .fixed(c.batchSize)
-        s.schedule = c.schedule
-        s.warmup = c.warmup
-        s.weightDecay = c.weightDecay
-        s.optimizer = c.optimizer
-        s.epochs = epochLimit
-        s.earlyStop = patience
-        s.hidden = Array(repeating: c.width, count: c.depth)
-        s.activation = c.activation
-        s.dropout = c.dropout
-        s.batchnorm = c.batchnorm
-        return s
+        settings.applying(specification(c), trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed))
     }
 
     /// The key under which a trial is recorded, so that a resumed search finds it.
@@ -551,15 +538,11 @@ public final class RecipeRun {
         shaping.tensorboard = nil
         shaping.mlflow = nil
         shaping.mlflowExperiment = nil
-        let digest = Self.fnv1a(try jsonData(shaping))
+        let digest = fnv1a(try jsonData(shaping))
         return String(decoding: try jsonData(["stage": String(stage), "epochs": String(epochLimit), "settings": String(digest, radix: 16)]), as: UTF8.self)
             + String(decoding: try jsonData(c), as: UTF8.self)
     }
 
-    /// FNV-1a, 64 bits: a stable digest (Swift's Hasher is seeded per process).
-    static func fnv1a(_ data: Data) -> UInt64 {
-        data.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
-    }
 
     /// Trains `candidates` (or reads their finished trials back from the study) and records them under `stage`, in
     /// order. A candidate gets nil when the budget is spent before it (the first is trained anyway when `force`). With
@@ -616,9 +599,7 @@ public final class RecipeRun {
     /// The recorded trial of `key`, if one finished.
     private func recorded(_ key: String, in all: [FrozenTrial]) throws -> RecipeTrial? {
         guard let done = all.last(where: { $0.attributes["recipe_key"] == key && $0.attributes["recipe_trial"] != nil }) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let t = try? decoder.decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8)) else {
+        guard let t = try? jsonDecoder().decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8)) else {
             throw SearchError.storage(path: storage.path, "trial \(done.number): its recipe record is unreadable")
         }
         return t
@@ -679,12 +660,7 @@ public final class RecipeRun {
         if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
         if let error = reporter.error { throw error }
         let history = result.history
-        var curves = Curves(history: history)
-        curves.task = Curves.Task(rawValue: data.preprocessor.target.task.rawValue) ?? .unknown
-        curves.classes = data.preprocessor.target.classes?.count
-        curves.trainingRows = data.train.count
-        curves.batchSize = result.batchSize
-        let findings = Doctor().diagnose(curves).map(\.id)
+        let findings = Doctor().diagnose(Curves(result: result, data: data)).map(\.id)
         let value = history.bestEpoch.flatMap { reporter.value(history.epochs[$0 - 1]) }
         let failure: String? = history.status == .diverged ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
         let speeds = history.epochs.map(\.samplesPerSecond)

@@ -123,13 +123,14 @@ public final class SearchRun {
             mlflowParent = MLflowLog.start(settings, name: "search \(URL(fileURLWithPath: out).lastPathComponent)",
                                            parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description],
                                            tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
-            try writeAtomically(Data((mlflowParent?.run ?? "").utf8), to: MLflowLog.parentFile(out))
+            try MLflowLog.writeParent(mlflowParent, out: out)
         }
-        let parentRun = isWorker ? (try? String(contentsOf: MLflowLog.parentFile(out), encoding: .utf8)).flatMap { $0.isEmpty ? nil : $0 } : mlflowParent?.run
+        let parentRun = isWorker ? MLflowLog.readParent(out: out) : mlflowParent?.run
         onStudyReady()
         // A trial queued again after its process died is counted once, by its retry.
         let existing = try study.trials
-        let finished = existing.filter { $0.state.isFinished && !Self.retried(existing).contains($0.number) }.count
+        let retriedBefore = Self.retried(existing)
+        let finished = existing.filter { $0.state.isFinished && !retriedBefore.contains($0.number) }.count
         if finished > 0 && !isWorker { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
         let started = Date()
         /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
@@ -245,20 +246,7 @@ public final class SearchRun {
         let testMetrics = data.test.count > 0
             ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target) : [:]
         try trial.study.storage.setAttribute(trial.number, key: "test_metrics", value: String(decoding: try jsonData(testMetrics), as: UTF8.self))
-        var s = settings
-        s.lr = c.learningRate
-        s.hidden = specification.hiddenSizes
-        s.dropout = specification.dropout
-        s.activation = specification.activation
-        s.batchnorm = specification.batchNorm != .none
-        s.optimizer = c.optimizer
-        s.schedule = c.schedule
-        s.warmup = c.warmupEpochs
-        s.momentum = c.momentum
-        s.batchSize = c.batchSize
-        s.weightDecay = c.weightDecay
-        s.labelSmoothing = c.labelSmoothing
-        pendingBest = (TrainRun(settings: s, command: "tune search: trial \(trial.number)"),
+        pendingBest = (TrainRun(settings: settings.applying(specification, c), command: "tune search: trial \(trial.number)"),
                        TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
                                     testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes))
         return value

@@ -24,7 +24,7 @@ public final class TensorBoardLog {
 
     /// Logs one finished epoch, and the steps it took.
     public func epoch(_ r: EpochRecord, history: History) {
-        attempt {
+        attempt { try writer.grouped {
             for (i, loss) in history.stepLosses.enumerated().dropFirst(stepsWritten) where loss.isFinite {
                 try writer.scalar("train/step_loss", loss, step: i + 1)
             }
@@ -35,7 +35,7 @@ public final class TensorBoardLog {
             try writer.scalar("learning_rate", r.learningRate, step: r.epoch)
             try writer.scalar("gradient_norm/mean", r.gradientNormMean, step: r.epoch)
             try writer.scalar("gradient_norm/max", r.gradientNormMax, step: r.epoch)
-        }
+        } }
     }
 
     /// A text summary (Markdown).
@@ -55,7 +55,12 @@ public final class TensorBoardLog {
     /// set of them) and the monitored metric's tag.
     public static func experiment(directory: URL, parameters: [(name: String, choices: [ParameterValue]?)], monitor: String,
                                   intervals: [String: ClosedRange<Double>] = [:]) throws {
-        let writer = try TensorBoardWriter(directory: directory)
+        try experiment(try TensorBoardWriter(directory: directory), parameters: parameters, monitor: monitor, intervals: intervals)
+    }
+
+    /// The experiment through an open writer (a single run logs it beside its own records, in one file).
+    static func experiment(_ writer: TensorBoardWriter, parameters: [(name: String, choices: [ParameterValue]?)], monitor: String,
+                           intervals: [String: ClosedRange<Double>] = [:]) throws {
         try writer.experiment(hyperparameters: parameters.map { ($0.name, $0.choices?.map(hparam)) },
                               metrics: ["validation/\(monitor)", "validation/loss"], intervals: intervals)
     }

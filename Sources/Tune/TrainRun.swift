@@ -78,7 +78,7 @@ public final class TrainRun {
         if let board {
             board.text("configuration", "```json\n" + String(decoding: try jsonData(settings.redacted), as: UTF8.self) + "\n```")
             let parameters = Self.hyperparameters(settings)
-            try TensorBoardLog.experiment(directory: board.writer.directory, parameters: parameters.keys.sorted().map { ($0, nil) },
+            try TensorBoardLog.experiment(board.writer, parameters: parameters.keys.sorted().map { ($0, nil) },
                                           monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue)
             board.sessionStart(parameters)
         }
@@ -103,12 +103,7 @@ public final class TrainRun {
                                    testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count),
                                    notes: data.notes)
         if let board {
-            var curves = Curves(history: result.history)
-            curves.task = Curves.Task(rawValue: data.preprocessor.target.task.rawValue) ?? .unknown
-            curves.classes = data.preprocessor.target.classes?.count
-            curves.trainingRows = data.train.count
-            curves.batchSize = result.batchSize
-            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(curves).map { ($0.id, $0.explanation, $0.nextStep) }))
+            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(Curves(result: result, data: data)).map { ($0.id, $0.explanation, $0.nextStep) }))
             board.sessionEnd(success: result.history.status != .diverged)
             if let problem = board.problem { onNote("TensorBoard: \(problem)") }
         }
@@ -175,6 +170,13 @@ public func jsonData<T: Encodable>(_ value: T) throws -> Data {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(value)
+}
+
+/// A decoder for what `jsonData` writes (non-finite numbers as "nan", "inf", "-inf").
+public func jsonDecoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return decoder
 }
 
 /// Creates an output directory (and its parents) or says which one cannot be made.

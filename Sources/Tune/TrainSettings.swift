@@ -1,5 +1,6 @@
 import Foundation
 import TuneData
+import TuneExport
 import TuneNN
 import TuneTraining
 import Yams
@@ -118,12 +119,33 @@ public struct TrainSettings: Codable, Sendable, Equatable {
     /// These settings as they may be saved or shown: an MLflow address without any user name or password in it.
     public var redacted: TrainSettings {
         var s = self
-        if let text = mlflow, var components = URLComponents(string: text), components.user != nil || components.password != nil {
-            components.user = nil
-            components.password = nil
-            s.mlflow = components.string
-        }
+        s.mlflow = mlflow.map(MLflowClient.withoutCredentials)
         return s
+    }
+
+    /// These settings with the network and the training configuration a search chose (the inverse of
+    /// `trainingConfiguration` and of the specification `TrainRun.prepare` builds).
+    public func applying(_ s: MLPSpecification, _ c: TrainingConfiguration) -> TrainSettings {
+        var t = self
+        t.hidden = s.hiddenSizes
+        t.activation = s.activation
+        t.dropout = s.dropout
+        t.batchnorm = s.batchNorm != .none
+        t.epochs = c.epochs
+        t.batchSize = c.batchSize
+        t.optimizer = c.optimizer
+        t.lr = c.learningRate
+        t.weightDecay = c.weightDecay
+        t.momentum = c.momentum
+        t.schedule = c.schedule
+        t.warmup = c.warmupEpochs
+        t.metric = c.metric
+        t.earlyStop = c.earlyStoppingPatience
+        t.reduceOnPlateau = c.reduceOnPlateauPatience
+        t.clip = c.gradientClipNorm
+        t.labelSmoothing = c.labelSmoothing
+        t.seed = c.seed
+        return t
     }
 
     /// The training configuration these settings describe.

@@ -52,10 +52,10 @@ enum CurveMath {
         return best
     }
 
-    /// A centred moving median of window `w` (shrunk at the ends).
-    static func movingMedian(_ v: [Double], window w: Int) -> [Double] {
+    /// A centred moving median of window `w` (shrunk at the ends), at the indices `from...` only.
+    static func movingMedian(_ v: [Double], window w: Int, from start: Int = 0) -> [Double] {
         let h = max(w / 2, 1)
-        return v.indices.map { i in median(Array(v[max(0, i - h)...min(v.count - 1, i + h)])) }
+        return v.indices.dropFirst(start).map { i in median(Array(v[max(0, i - h)...min(v.count - 1, i + h)])) }
     }
 
     /// The relative change from the first to the last of `v` (negative when it fell).

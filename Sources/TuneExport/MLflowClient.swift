@@ -14,8 +14,11 @@ public struct MLflowClient: Sendable {
     public let baseURL: URL
     let authorization: String?
     /// The server's address as messages name it: without a user name or password.
-    var shownURL: String {
-        guard var c = URLComponents(url: baseURL, resolvingAgainstBaseURL: false), c.user != nil || c.password != nil else { return baseURL.absoluteString }
+    var shownURL: String { Self.withoutCredentials(baseURL.absoluteString) }
+
+    /// An address without any user name or password in it, as it may be shown or saved.
+    public static func withoutCredentials(_ address: String) -> String {
+        guard var c = URLComponents(string: address), c.user != nil || c.password != nil else { return address }
         c.user = nil
         c.password = nil
         return c.string ?? "the MLflow server"

@@ -61,16 +61,7 @@ public enum TFRecord {
 
     /// `records` framed as a TFRecord file.
     public static func encode(_ records: [Data]) -> Data {
-        var out = Data()
-        for record in records {
-            var length = Data()
-            withUnsafeBytes(of: UInt64(record.count).littleEndian) { length.append(contentsOf: $0) }
-            out.append(length)
-            withUnsafeBytes(of: CRC32C.masked(length).littleEndian) { out.append(contentsOf: $0) }
-            out.append(record)
-            withUnsafeBytes(of: CRC32C.masked(record).littleEndian) { out.append(contentsOf: $0) }
-        }
-        return out
+        records.reduce(into: Data()) { $0 += frame($1) }
     }
 
     private static func read32(_ bytes: [UInt8], _ at: Int) -> UInt32 {

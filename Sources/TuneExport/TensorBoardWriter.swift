@@ -17,8 +17,8 @@ public enum HParamValue: Sendable, Equatable {
 /// Writes a TensorBoard event file (TFRecord framing, masked CRC-32C, `Event` messages) in a directory: scalars,
 /// text, and the HParams plugin's records, so that TensorBoard's Scalars, Text and HParams tabs show the run.
 ///
-/// Each record is appended whole and flushed, so a reader (TensorBoard itself, while training runs) never sees a
-/// record cut short except at the end of a file still being written, which readers skip.
+/// Records are appended whole (an epoch's together), so a reader (TensorBoard itself, while training runs) never sees
+/// a record cut short except at the end of a file still being written, which readers skip.
 public final class TensorBoardWriter {
     public let directory: URL
     public let file: URL
@@ -57,14 +57,29 @@ public final class TensorBoardWriter {
 
     deinit { try? handle.close() }
 
-    /// Appends one event.
+    /// Records held by `grouped` until its end.
+    private var held: Data?
+
+    /// Runs `body` and writes the records it makes in one write (an epoch's scalars and steps), not one each.
+    public func grouped(_ body: () throws -> Void) throws {
+        held = Data()
+        defer { held = nil }
+        try body()
+        if let data = held, !data.isEmpty { try append(data) }
+    }
+
+    /// Appends one event (or holds it, inside `grouped`).
     func write(_ event: Tensorboard_Event) throws {
         let data: Data
         do { data = try event.serializedData() } catch {
             throw TFRecord.Problem(path: file.path, offset: 0, message: "cannot encode an event: \(error)")
         }
+        if held != nil { held!.append(TFRecord.frame(data)) } else { try append(TFRecord.frame(data)) }
+    }
+
+    private func append(_ bytes: Data) throws {
         do {
-            try handle.write(contentsOf: TFRecord.frame(data))
+            try handle.write(contentsOf: bytes)
         } catch {
             throw TFRecord.Problem(path: file.path, offset: 0, message: "cannot write: \(error.localizedDescription)")
         }

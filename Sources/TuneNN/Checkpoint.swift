@@ -56,8 +56,16 @@ public enum Checkpoint {
         if let extra = tensors.keys.sorted().first(where: { expected[$0] == nil }) {
             throw CheckpointError(path: url.path, "tensor '\(extra)' is not part of the model")
         }
-        for (name, p) in parameters { p.value = tensors[name]! }
-        for (name, b) in buffers { b.value = tensors[name]! }
+        restore(tensors.map { ($0.key, $0.value) }, into: module)
+    }
+
+    /// Puts named tensors (from `state(of:)` or a file) into the module's parameters and buffers of those names.
+    public static func restore(_ state: [(name: String, tensor: Tensor)], into module: Module) {
+        let parameters = Dictionary(uniqueKeysWithValues: module.namedParameters().map { ($0.name, $0.parameter) })
+        let buffers = Dictionary(uniqueKeysWithValues: module.namedBuffers().map { ($0.name, $0.buffer) })
+        for (name, tensor) in state {
+            if let p = parameters[name] { p.value = tensor } else if let b = buffers[name] { b.value = tensor }
+        }
     }
 
     /// Saves `model` into `directory`: `model.safetensors` and `model.json`. Both are written into a fresh sibling

@@ -87,10 +87,7 @@ public final class Study {
 
     /// A running trial: the oldest waiting one if any, else a new one.
     public func ask() throws -> Trial {
-        guard let waiting = try storage.claimWaitingTrial() else {
-            return Trial(study: self, number: try storage.createTrial(state: .running), fixed: [:])
-        }
-        return try trial(claimed: waiting)
+        try claimWaiting() ?? newTrial()
     }
 
     /// Records a trial's outcome: a value (complete), or pruned or failed (with the reason).

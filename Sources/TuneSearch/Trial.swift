@@ -88,7 +88,8 @@ public final class Trial {
 
     /// Whether the study's pruner says to stop this trial now.
     public func shouldPrune() throws -> Bool {
-        try study.pruner.shouldPrune(study: study, trial: frozen)
+        if study.pruner is NoPruner { return false }  // nothing to read for a pruner that never prunes
+        return try study.pruner.shouldPrune(study: study, trial: frozen)
     }
 }
 

@@ -162,13 +162,7 @@ public final class Trainer {
             }
         }
         if history.status == .completed { history.reason = "ran all \(c.epochs) epochs" }
-        if let best {
-            let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.parameter) })
-            let buffers = Dictionary(uniqueKeysWithValues: model.namedBuffers().map { ($0.name, $0.buffer) })
-            for (name, tensor) in best.state {
-                if let p = parameters[name] { p.value = tensor } else if let b = buffers[name] { b.value = tensor }
-            }
-        }
+        if let best { Checkpoint.restore(best.state, into: model) }
         model.eval()
         return TrainingResult(history: history, batchSize: batch, batchSizeReason: batchReason, monitor: monitor)
     }

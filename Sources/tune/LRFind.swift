@@ -48,7 +48,8 @@ extension TuneCommand {
             for sweep in result.sweeps {
                 let marked = sweep.suggestion.flatMap { s in sweep.rates.firstIndex { $0 >= s * 10 } }.map { $0 + 1 }
                 print("seed \(sweep.seed): \(sweep.rates.count) steps from \(String(format: "%.1e", sweep.rates.first ?? 0)) to \(String(format: "%.1e", sweep.rates.last ?? 0)); smoothed loss by step:")
-                print(LossChart.render(train: sweep.smoothed.map { min($0, 10 * (sweep.smoothed.min() ?? 1)) }, validation: [], marked: marked,
+                let cap = 10 * (sweep.smoothed.min() ?? 1)
+                print(LossChart.render(train: sweep.smoothed.map { min($0, cap) }, validation: [], marked: marked,
                                        markLabel: "lowest smoothed loss at step", height: 8))
                 print("  suggestion: \(sweep.suggestion.map { String(format: "%.2e", $0) } ?? "none")\n")
             }

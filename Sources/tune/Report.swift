@@ -17,8 +17,9 @@ extension TuneCommand {
         @Argument(help: "The run or study directory.") var directory: String
 
         func run() throws {
-            let url = try withDataErrors { try HTMLReport.write(URL(fileURLWithPath: directory)) }
-            print("written to \(url.path)")
+            let url = URL(fileURLWithPath: directory)
+            try withDataErrors { try HTMLReport.write(url) }
+            print("written to \(url.appendingPathComponent("report.html").path)")
         }
     }
 }

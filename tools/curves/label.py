@@ -47,7 +47,7 @@ def finite(v):
 def swift_curves(path):
     h = json.load(open(os.path.join(path, "history.json")), parse_constant=lambda c: float(c))
     def num(v):
-        return float(v) if not isinstance(v, str) else float(v.replace("inf", "inf"))
+        return float(v)
     T = [num(e["trainLoss"]) for e in h["epochs"]]
     V = [num(e["validationLoss"]) for e in h["epochs"]]
     M = [e["metrics"].get(h["monitor"]) for e in h["epochs"]]

@@ -15,9 +15,10 @@ public struct Noisy: DiagnosisRule {
         let steps = c.stepLoss.filter(\.isFinite)
         if steps.count >= 50 {
             let window = max(steps.count / 50, 5)
-            let smooth = CurveMath.movingMedian(steps, window: window)
             let half = steps.count / 2
-            let residuals = zip(steps[half...], smooth[half...]).map { $0 - $1 }
+            // The smoothed steps of the second half only: the first half's are not used.
+            let smooth = CurveMath.movingMedian(steps, window: window, from: half)
+            let residuals = zip(steps[half...], smooth).map { $0 - $1 }
             let level = CurveMath.mean(Array(steps[half...]))
             // Against the late mean loss, but not below a tenth of the early one: near zero, any wiggle looks large.
             let early = CurveMath.mean(Array(steps.prefix(max(steps.count / 20, 1))))

@@ -7,12 +7,13 @@ public protocol Sampler: Sendable {
     func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue
 }
 
-/// A stable 64-bit hash of a parameter name (FNV-1a), so that draws do not depend on the order names appear in.
-func nameHash(_ name: String) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    return h
+/// FNV-1a, 64 bits: a stable digest of bytes (Swift's Hasher is seeded per process).
+public func fnv1a<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
+    bytes.reduce(0xCBF2_9CE4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
 }
+
+/// A stable 64-bit hash of a parameter name, so that draws do not depend on the order names appear in.
+func nameHash(_ name: String) -> UInt64 { fnv1a(name.utf8) }
 
 /// A uniform double in [0, 1) with 53 random bits.
 func uniformDouble(_ rng: inout PhiloxRandom) -> Double {
