@@ -6,17 +6,22 @@ import TuneTraining
 
 /// One run logged to an MLflow tracking server as training goes: parameters and tags at the start, per epoch
 /// `train_loss`, `val_loss`, `val_<metric>` and `learning_rate` (step = epoch), then test metrics, artifacts and the
-/// run's status. A server that is down or failing never stops training: each request is tried again with backoff,
-/// and after a failure the run's logging stops with one warning (through `onNote`).
+/// run's status.
+///
+/// Nothing here waits for the server: each call queues an operation that a background thread sends, in order
+/// (`MLflowSender`). A server that is down, failing or hanging never stops training: each request is tried again with
+/// backoff, then that operation and every later one are kept on disk, in `mlflow-unsent/` of the output directory,
+/// with one note; `tune mlflow-sync DIR` sends them later. `MLflowLog.finish(onNote:)` at the end of a command waits
+/// for the queue.
 public final class MLflowLog {
-    let client: MLflowClient
+    let sender: MLflowSender
     public let experiment: String
+    /// The run's local id (a UUID): the server's id is not known until the background thread has created the run.
     public let run: String
-    private var failed = false
     private let onNote: (String) -> Void
 
-    init(client: MLflowClient, experiment: String, run: String, onNote: @escaping (String) -> Void) {
-        self.client = client
+    init(sender: MLflowSender, experiment: String, run: String, onNote: @escaping (String) -> Void) {
+        self.sender = sender
         self.experiment = experiment
         self.run = run
         self.onNote = onNote
@@ -29,59 +34,95 @@ public final class MLflowLog {
         return url
     }
 
-    /// Starts a run (nested under `parent` when given), or returns nil after a warning when the server cannot be used.
+    /// Where what could not be sent is kept: `mlflow-unsent/` in the output directory, or in the working directory
+    /// when there is none.
+    public static func spoolDirectory(_ settings: TrainSettings) -> URL {
+        URL(fileURLWithPath: settings.out ?? FileManager.default.currentDirectoryPath).appendingPathComponent("mlflow-unsent")
+    }
+
+    /// This process's senders, one per server and spool.
+    nonisolated(unsafe) private static var senders: [String: MLflowSender] = [:]
+    private static let sendersLock = NSLock()
+
+    static func sender(_ url: URL, spool: URL) -> MLflowSender {
+        sendersLock.lock()
+        defer { sendersLock.unlock() }
+        let key = url.absoluteString + "\n" + spool.path
+        if let s = senders[key] { return s }
+        let s = MLflowSender(client: MLflowClient(url: url), spool: MLflowSpool(directory: spool, server: url.absoluteString))
+        senders[key] = s
+        return s
+    }
+
+    /// Starts a run (nested under `parent`, a local id or the server's, when given); nil when no server is set.
     static func start(_ settings: TrainSettings, name: String, parent: String? = nil, parameters: [String: String], tags: [String: String] = [:],
                       onNote: @escaping (String) -> Void) -> MLflowLog? {
         guard let url = server(settings) else { return nil }
-        let client = MLflowClient(url: url)
-        do {
-            let experiment = try client.experiment(named: settings.mlflowExperiment ?? "swift-tune")
-            var allTags = tags
-            allTags["mlflow.source.name"] = "swift-tune \(SwiftTune.version)"
-            if let parent { allTags["mlflow.parentRunId"] = parent }
-            let run = try client.createRun(experiment: experiment, name: name, tags: allTags)
-            try client.log(run: run, parameters: parameters)
-            return MLflowLog(client: client, experiment: experiment, run: run, onNote: onNote)
-        } catch {
-            onNote("MLflow: not logging (\(error))")
-            return nil
-        }
+        let sender = sender(url, spool: spoolDirectory(settings))
+        let experiment = settings.mlflowExperiment ?? "swift-tune"
+        let run = UUID().uuidString
+        var allTags = tags
+        allTags["mlflow.source.name"] = "swift-tune \(SwiftTune.version)"
+        let log = MLflowLog(sender: sender, experiment: experiment, run: run, onNote: onNote)
+        log.send(MLflowOperation(kind: .createRun, run: run, experiment: experiment, name: name, parent: parent, tags: allTags, parameters: parameters))
+        return log
     }
 
-    private func attempt(_ body: () throws -> Void) {
-        guard !failed else { return }
-        do { try body() } catch {
-            failed = true
-            onNote("MLflow: logging of run \(run) stopped (\(error)); training goes on")
-        }
+    private func send(_ op: MLflowOperation) {
+        sender.enqueue(op)
+        for note in sender.takeNotes() { onNote(note) }
     }
 
     public func epoch(_ r: EpochRecord) {
-        var metrics: [(String, Double, Int)] = [("train_loss", r.trainLoss, r.epoch), ("val_loss", r.validationLoss, r.epoch),
-                                                ("learning_rate", r.learningRate, r.epoch)]
-        metrics += r.metrics.sorted { $0.key < $1.key }.map { ("val_\($0.key)", $0.value, r.epoch) }
-        attempt { try client.log(run: run, metrics: metrics) }
+        let time = MLflowClient.now()
+        var metrics = [MLflowOperation.Metric(key: "train_loss", value: r.trainLoss, step: r.epoch, timestamp: time),
+                       MLflowOperation.Metric(key: "val_loss", value: r.validationLoss, step: r.epoch, timestamp: time),
+                       MLflowOperation.Metric(key: "learning_rate", value: r.learningRate, step: r.epoch, timestamp: time)]
+        metrics += r.metrics.sorted { $0.key < $1.key }.map { MLflowOperation.Metric(key: "val_\($0.key)", value: $0.value, step: r.epoch, timestamp: time) }
+        send(MLflowOperation(kind: .log, run: run, metrics: metrics))
     }
 
     public func metrics(_ values: [String: Double], step: Int = 0) {
-        attempt { try client.log(run: run, metrics: values.sorted { $0.key < $1.key }.map { ($0.key, $0.value, step) }) }
+        guard !values.isEmpty else { return }
+        let time = MLflowClient.now()
+        send(MLflowOperation(kind: .log, run: run, metrics: values.sorted { $0.key < $1.key }.map {
+            MLflowOperation.Metric(key: $0.key, value: $0.value, step: step, timestamp: time)
+        }))
     }
 
     public func artifact(_ name: String, _ data: Data) {
-        attempt { try client.upload(run: run, experiment: experiment, name: name, data: data) }
+        send(MLflowOperation(kind: .upload, run: run, name: name, data: data))
     }
 
     /// FINISHED, FAILED or KILLED (a pruned trial).
     public func finish(_ status: String) {
-        attempt { try client.finish(run: run, status: status) }
+        send(MLflowOperation(kind: .finish, run: run, status: status))
+    }
+
+    /// Waits for every sender of this process to send what is queued (see `MLflowSender.finish`), then says what was
+    /// kept on disk and how to send it.
+    public static func finish(onNote: (String) -> Void) {
+        sendersLock.lock()
+        let all = senders.values.sorted { $0.spool.directory.path < $1.spool.directory.path }
+        senders = [:]
+        sendersLock.unlock()
+        for sender in all {
+            let kept = sender.finish()
+            for note in sender.takeNotes() { onNote(note) }
+            if kept > 0 {
+                let out = sender.spool.directory.deletingLastPathComponent().path
+                onNote("MLflow: \(kept) operations could not be sent and are kept in \(sender.spool.directory.path); send them with: tune mlflow-sync \(out)")
+            }
+        }
     }
 
     /// A study's parent run id, kept in the output directory so that worker processes nest their trials under it.
     static func parentFile(_ out: String) -> URL { URL(fileURLWithPath: out).appendingPathComponent(".mlflow-parent-run") }
 
-    /// Leaves `parent`'s run id (or nothing) in the output directory for the workers.
+    /// Leaves `parent`'s run id (or nothing) in the output directory for the workers: the server's id once the run
+    /// is created (waiting up to 10 s for it), else its local id.
     static func writeParent(_ parent: MLflowLog?, out: String) throws {
-        try writeAtomically(Data((parent?.run ?? "").utf8), to: parentFile(out))
+        try writeAtomically(Data((parent.map { $0.sender.reference($0.run, timeout: 10) } ?? "").utf8), to: parentFile(out))
     }
 
     /// The parent run id the leader left, if any.

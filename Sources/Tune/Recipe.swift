@@ -80,6 +80,8 @@ public final class RecipeRun {
 
     @discardableResult
     public func run() throws -> RecipeSummary {
+        // Last of all: what is queued for MLflow is sent (or kept on disk).
+        defer { MLflowLog.finish(onNote: onNote) }
         let out = try setUp()
         if MLflowLog.server(settings) != nil {
             mlflowParent = MLflowLog.start(settings, name: "recipe \(URL(fileURLWithPath: out).lastPathComponent)",
@@ -185,6 +187,7 @@ public final class RecipeRun {
 
     /// A worker: trains the trials the leading process queues in the study, until `shouldStop` says so.
     public func work(shouldStop: () -> Bool) throws {
+        defer { MLflowLog.finish(onNote: onNote) }
         let out = try setUp()
         parentRun = MLflowLog.readParent(out: out)
         while !shouldStop() {

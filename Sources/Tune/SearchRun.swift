@@ -92,6 +92,8 @@ public final class SearchRun {
 
     @discardableResult
     public func run() throws -> SearchSummary {
+        // Last of all: what is queued for MLflow is sent (or kept on disk).
+        defer { MLflowLog.finish(onNote: onNote) }
         guard let out = settings.out else { throw DataError(path: "tune search", "no output directory: pass --out DIR (the study lives there)") }
         let (data, base, configuration) = try TrainRun(settings: settings).prepare()
         for note in data.notes { onNote(note) }

@@ -86,6 +86,8 @@ public final class TrainRun {
                                      parameters: MLflowLog.parameters(Self.hyperparameters(settings)),
                                      tags: ["data": settings.data ?? "", "target": settings.target ?? "", "task": data.preprocessor.target.task.rawValue],
                                      onNote: onNote)
+        // Last of all: what is queued for MLflow is sent (or kept on disk).
+        defer { if mlflow != nil { MLflowLog.finish(onNote: onNote) } }
         let userOnEpoch = onEpoch
         trainer.onEpoch = { record, history in
             board?.epoch(record, history: history)
@@ -206,15 +208,6 @@ func replaceDirectory(_ url: URL, _ fill: (URL) throws -> Void) throws {
         throw DataError(path: url.path, "cannot put the new run in place: \(error.localizedDescription)")
     }
     try? fm.removeItem(at: old)
-}
-
-/// Writes `data` to `url` through a temporary file and a rename, so the file is whole or absent.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    do {
-        try data.write(to: url, options: .atomic)
-    } catch {
-        throw DataError(path: url.path, "cannot write: \(error.localizedDescription)")
-    }
 }
 
 extension JSONValue {

@@ -64,8 +64,8 @@ extension MLflowClient {
     }
 
     /// A new run in `experiment`; its id.
-    public func createRun(experiment: String, name: String, tags: [String: String]) throws -> String {
-        let body: [String: Any] = ["experiment_id": experiment, "run_name": name, "start_time": Self.now(),
+    public func createRun(experiment: String, name: String, tags: [String: String], time: Int64 = MLflowClient.now()) throws -> String {
+        let body: [String: Any] = ["experiment_id": experiment, "run_name": name, "start_time": time,
                                    "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]
         let data = try request("POST", "api/2.0/mlflow/runs/create", json: body)
         guard let id = (((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["run"] as? [String: Any])
@@ -75,9 +75,9 @@ extension MLflowClient {
         return id
     }
 
-    /// Parameters, tags and metrics (key, value, step), in batches within the REST API's limits.
-    public func log(run: String, parameters: [String: String] = [:], tags: [String: String] = [:], metrics: [(String, Double, Int)] = []) throws {
-        let time = Self.now()
+    /// Parameters, tags and metrics (key, value, step, timestamp in milliseconds), in batches within the REST API's
+    /// limits.
+    public func log(run: String, parameters: [String: String] = [:], tags: [String: String] = [:], metrics: [(String, Double, Int, Int64)] = []) throws {
         let params = parameters.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": String($0.value.prefix(6000))] }
         for start in stride(from: 0, to: max(params.count, 1), by: 100) where !params.isEmpty {
             try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "params": Array(params[start..<min(start + 100, params.count)])])
@@ -86,9 +86,8 @@ extension MLflowClient {
             try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }])
         }
         // Non-finite values are sent as MLflow's own client sends them, as strings.
-        let values: [[String: Any]] = metrics.map { key, value, step in
-            ["key": key, "value": value.isFinite ? value as Any : (value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity")) as Any,
-             "timestamp": time, "step": step]
+        let values: [[String: Any]] = metrics.map { key, value, step, time in
+            ["key": key, "value": value.isFinite ? value as Any : MLflowOperation.text(value) as Any, "timestamp": time, "step": step]
         }
         for start in stride(from: 0, to: values.count, by: 1000) {
             try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "metrics": Array(values[start..<min(start + 1000, values.count)])])
@@ -96,8 +95,8 @@ extension MLflowClient {
     }
 
     /// Ends a run: FINISHED, FAILED or KILLED.
-    public func finish(run: String, status: String) throws {
-        try request("POST", "api/2.0/mlflow/runs/update", json: ["run_id": run, "status": status, "end_time": Self.now()])
+    public func finish(run: String, status: String, time: Int64 = MLflowClient.now()) throws {
+        try request("POST", "api/2.0/mlflow/runs/update", json: ["run_id": run, "status": status, "end_time": time])
     }
 
     /// Uploads a file as an artifact of the run through the server's artifact proxy (`mlflow server` serves artifacts
@@ -107,7 +106,7 @@ extension MLflowClient {
         try request("PUT", path, data: data)
     }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    public static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
 /// An answer of the MLflow server other than success.

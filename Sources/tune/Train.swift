@@ -59,7 +59,7 @@ extension TuneCommand {
         @Option(help: "A YAML or JSON file of settings.") var config: String?
         @Option(help: "The run directory to write.") var out: String?
         @Option(help: "Log to TensorBoard event files in this directory (train and search).") var tensorboard: String?
-        @Option(help: "Log to this MLflow tracking server (train and search; default: MLFLOW_TRACKING_URI when it is an http(s) address). A token in MLFLOW_TRACKING_TOKEN is sent, never printed.") var mlflow: String?
+        @Option(help: "Log to this MLflow tracking server (train and search; default: MLFLOW_TRACKING_URI when it is an http(s) address). A token in MLFLOW_TRACKING_TOKEN is sent, never printed. What the server cannot take is kept in mlflow-unsent/ of --out for tune mlflow-sync.") var mlflow: String?
         @Option(help: "The MLflow experiment's name (default: swift-tune).") var mlflowExperiment: String?
         @Flag(help: "Print nothing but errors.") var quiet = false
         @Flag(help: "Print JSON lines (one per epoch, then a summary) instead of the table.") var json = false

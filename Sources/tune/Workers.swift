@@ -1,4 +1,5 @@
 import Foundation
+import Tune
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -65,6 +66,8 @@ final class Workers {
         Thread.detachNewThread {
             var byte: UInt8 = 0
             while read(0, &byte, 1) > 0 {}
+            // What this worker queued for MLflow is sent, or kept on disk, before it goes.
+            MLflowLog.finish { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }
             exit(0)
         }
     }

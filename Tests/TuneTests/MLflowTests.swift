@@ -5,6 +5,7 @@ import FoundationNetworking
 import Testing
 @testable import Tune
 import TuneData
+import TuneTraining
 import TuneDiagnosis
 import TuneSearch
 @testable import TuneExport
@@ -15,20 +16,24 @@ final class MLflowServer {
     let url: URL
     let process = Process()
     let python: String
-    let directory = scratchDirectory()
+    let directory: URL
+    let port: Int
 
-    init() throws {
+    /// A server on a free port with a new database, or on `port` with `directory`'s database (a server restarted).
+    init(port: Int? = nil, directory: URL? = nil) throws {
         python = ProcessInfo.processInfo.environment["TUNE_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+        self.directory = directory ?? scratchDirectory()
         // A free port: bind to port 0 and read the port back.
-        let port = try MLflowServer.freePort()
+        let port = try port ?? MLflowServer.freePort()
+        self.port = port
         url = URL(string: "http://127.0.0.1:\(port)")!
         // Foundation starts the process as the leader of a new process group, which the server's workers join: the
         // group is stopped together.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", String(port),
-                             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
+                             "--backend-store-uri", "sqlite:///\(self.directory.path)/mlflow.db",
                              // Artifacts through the server's proxy, as a remote server takes them.
-                             "--default-artifact-root", "mlflow-artifacts:/", "--artifacts-destination", directory.path + "/artifacts",
+                             "--default-artifact-root", "mlflow-artifacts:/", "--artifacts-destination", self.directory.path + "/artifacts",
                              "--workers", "1"]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -128,7 +133,168 @@ struct MLflowTests {
                               environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-456"])
         #expect(run.status == 0, "\(run.error)")
         #expect(!run.output.contains("secret-token-456") && !run.error.contains("secret-token-456"))
+        try checkSearch(server.url, out: out)
+    }
+
+    /// The runs of experiment `experiment` on `url`, as runs/search answers.
+    func runs(_ client: MLflowClient, experiment: String) throws -> [[String: Any]] {
+        let id = try client.experiment(named: experiment)
+        let found = try client.request("POST", "api/2.0/mlflow/runs/search", json: ["experiment_ids": [id], "max_results": 100])
+        return (try JSONSerialization.jsonObject(with: found) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
+    }
+
+    func pairs(_ r: [String: Any], _ field: String) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: (((r["data"] as? [String: Any])?[field] as? [[String: String]]) ?? []).map { ($0["key"]!, $0["value"]!) })
+    }
+
+    @Test func aServerThatIsDownNeverStopsTrainingAndMLflowSyncSendsTheRunLater() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("run")
+        #expect(try runTune(["generate", "moons", "--rows", "200", "--out", data]).status == 0)
+        // Nothing listens on the port yet.
+        let port = try MLflowServer.freePort()
+        let secret: [String: String?] = ["MLFLOW_TRACKING_TOKEN": "secret-token-789"]
+        let r = try runTune(["train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", "http://127.0.0.1:\(port)",
+                             "--out", out.path], environment: secret)
+        #expect(r.status == 0, "\(r.error)")
+        #expect(r.output.contains("kept in \(out.path)/mlflow-unsent") && r.output.contains("tune mlflow-sync \(out.path)"), "\(r.output)")
+        #expect(!(r.output + r.error).contains("secret-token-789"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("model/model.safetensors").path))
+        // Still down: the sync fails, says so, and keeps everything.
+        let early = try runTune(["mlflow-sync", out.path], environment: secret)
+        #expect(early.status == 2 && early.error.contains("run tune mlflow-sync again"), "\(early.error)")
+        #expect(MLflowSpool.find(in: out) != nil)
+        // The server is up: the run arrives whole, at the address the run was logging to.
+        let server = try MLflowServer(port: port)
+        defer { server.stop() }
+        let sync = try runTune(["mlflow-sync", out.path], environment: secret)
+        #expect(sync.status == 0 && sync.output.contains("sent 1 runs"), "\(sync.output) \(sync.error)")
+        #expect(!(sync.output + sync.error).contains("secret-token-789"))
         let client = MLflowClient(url: server.url)
+        let all = try runs(client, experiment: "swift-tune")
+        #expect(all.count == 1)
+        let run = try #require(all.first)
+        let info = run["info"] as? [String: Any] ?? [:]
+        #expect(info["status"] as? String == "FINISHED" && info["run_name"] as? String == "run")
+        var settings = TrainSettings()
+        settings.epochs = 3
+        #expect(pairs(run, "params") == TrainRun.hyperparameters(settings).mapValues(\.description))
+        #expect(pairs(run, "params")["epochs"] == "3")
+        let history = try jsonDecoder().decode(History.self, from: Data(contentsOf: out.appendingPathComponent("history.json")))
+        let id = info["run_id"] as! String
+        let sent = try client.history(run: id, key: "val_loss").sorted { $0.step < $1.step }
+        #expect(sent.map(\.step) == [1, 2, 3])
+        #expect(zip(sent, history.epochs).allSatisfy { close($0.value, $1.validationLoss) })
+        let metrics = try jsonDecoder().decode(RunSummary.self, from: Data(contentsOf: out.appendingPathComponent("metrics.json")))
+        #expect(try client.history(run: id, key: "test_auc").map(\.value) == [metrics.test["auc"]!])
+        let listed = String(decoding: try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(id)"), as: UTF8.self)
+        #expect(listed.contains("history.csv") && listed.contains("history.json"))
+        // Everything was sent: the spool is gone, and a second sync has nothing to do.
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("mlflow-unsent").path))
+        let again = try runTune(["mlflow-sync", out.path])
+        #expect(again.status == 0 && again.output.contains("nothing to send"))
+    }
+
+    @Test func aParallelSearchKeptOnDiskIsSentWithItsTrialsNested() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
+        #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "4", "--out", data]).status == 0)
+        let port = try MLflowServer.freePort()
+        // Two processes: the worker nests its trial under the leader's parent run, which is not on any server yet.
+        let run = try runTune(["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials", "6",
+                               "--epochs", "30", "--jobs", "2", "--mlflow", "http://127.0.0.1:\(port)", "--mlflow-experiment", "moons", "--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        let spool = try #require(MLflowSpool.find(in: URL(fileURLWithPath: out)))
+        let files = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".jsonl") }
+        #expect(files.count == 2, "one file per process")
+        let server = try MLflowServer(port: port)
+        defer { server.stop() }
+        let sync = try runTune(["mlflow-sync", out, "--mlflow", server.url.absoluteString])
+        #expect(sync.status == 0 && sync.output.contains("sent 7 runs"), "\(sync.output) \(sync.error)")
+        try checkSearch(server.url, out: out, trials: 6)
+    }
+
+    @Test func whatFailsMidwayIsKeptAndSendingItTwiceChangesNothing() throws {
+        let server = try MLflowServer()
+        let client = MLflowClient(url: server.url)
+        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
+        let sender = MLflowSender(client: client, spool: MLflowSpool(directory: spoolURL, server: server.url.absoluteString))
+        let run = UUID().uuidString
+        sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "midway", name: "r", parameters: ["lr": "0.01"]))
+        sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.5, step: 1, timestamp: 1000)]))
+        #expect(sender.drain())
+        let id = sender.reference(run, timeout: 1)
+        #expect(id.count == 32 && !MLflowOperation.isLocal(id))
+        server.stop()
+        // The server is gone: the rest is kept, with the run it belongs to.
+        sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: .nan, step: 2, timestamp: 2000)]))
+        sender.enqueue(MLflowOperation(kind: .upload, run: run, name: "notes.txt", data: Data("kept".utf8)))
+        sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "FINISHED"))
+        #expect(sender.finish() == 3)
+        #expect(sender.takeNotes().contains { $0.contains("kept in \(spoolURL.path)") })
+        // A second spool holds a run not yet on the server; both are copied, to be sent twice.
+        let other = UUID().uuidString
+        let second = MLflowSpool(directory: spoolURL, server: server.url.absoluteString)
+        try second.append(MLflowOperation(kind: .createRun, run: other, experiment: "midway", name: "child", parent: run))
+        try second.append(MLflowOperation(kind: .finish, run: other, status: "KILLED"))
+        let copy = spoolURL.deletingLastPathComponent().appendingPathComponent("copy")
+        try FileManager.default.copyItem(at: spoolURL, to: copy)
+
+        let restarted = try MLflowServer(port: server.port, directory: server.directory)
+        defer { restarted.stop() }
+        let first = try MLflowSpool.send(spoolURL, client: client)
+        #expect(first.runs == 1 && first.operations == 4 && first.rejected.isEmpty, "\(first)")
+        #expect(!FileManager.default.fileExists(atPath: spoolURL.path))
+        let twice = try MLflowSpool.send(copy, client: client)
+        #expect(twice.rejected.isEmpty)
+        let all = try runs(client, experiment: "midway")
+        #expect(all.count == 2, "one run each, though the second was sent twice")
+        let history = try client.history(run: id, key: "val_loss").sorted { $0.step < $1.step }
+        #expect(history.count == 2 && history[0].value == 0.5 && history[1].value.isNaN && history[1].timestamp == 2000)
+        let child = try #require(all.first { pairs($0, "tags")[MLflowOperation.localIDTag] == other })
+        #expect(pairs(child, "tags")["mlflow.parentRunId"] == id)
+        #expect((child["info"] as? [String: Any])?["status"] as? String == "KILLED")
+        let listed = String(decoding: try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(id)"), as: UTF8.self)
+        #expect(listed.contains("notes.txt"))
+    }
+
+    @Test func aSpoolIsReadBackAndABrokenOneNamesItsLine() throws {
+        let dir = scratchDirectory().appendingPathComponent("mlflow-unsent")
+        let spool = MLflowSpool(directory: dir, server: "http://user:pw@127.0.0.1:9")
+        let run = UUID().uuidString
+        let ops = [MLflowOperation(kind: .createRun, run: run, time: 5, experiment: "e", name: "n", tags: ["a": "b"], parameters: ["p": "1"]),
+                   MLflowOperation(kind: .log, run: run, time: 6, metrics: [.init(key: "m", value: -.infinity, step: 3, timestamp: 7)]),
+                   MLflowOperation(kind: .upload, run: run, time: 8, name: "a/b.txt", data: Data("x".utf8))]
+        for op in ops { try spool.append(op) }
+        let read = try MLflowSpool.read(dir)
+        #expect(read.servers == ["http://127.0.0.1:9"], "credentials are not kept")
+        let back = try #require(read.files.first?.ops)
+        #expect(back.count == 3 && back[0] == ops[0] && back[1] == ops[1])
+        #expect(back[2].data == nil && back[2].name == "a/b.txt")
+        let blob = try #require(back[2].blob)
+        #expect(try Data(contentsOf: dir.appendingPathComponent("blobs/\(blob)")) == Data("x".utf8))
+        // A last line cut short (the process was killed while writing it) is left out with a note.
+        let file = dir.appendingPathComponent(try #require(read.files.first?.name))
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"op\":{\"kind\":\"lo".utf8))
+        try handle.close()
+        let cut = try MLflowSpool.read(dir)
+        #expect(cut.files.first?.ops.count == 3 && cut.notes.count == 1 && cut.notes[0].contains(":5:"))
+        // A broken line elsewhere is an error that names the file and the line.
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"kind\":\"log\"", with: "\"kind\":\"nope\"")
+        try Data(text.utf8).write(to: file)
+        #expect(throws: DataError.self) { try MLflowSpool.read(dir) }
+        let r = try runTune(["mlflow-sync", dir.deletingLastPathComponent().path, "--mlflow", "http://127.0.0.1:9"])
+        #expect(r.status == 2 && r.error.contains("\(file.path):3"), "\(r.error)")
+        let missing = try runTune(["mlflow-sync", dir.path + "-not-there"])
+        #expect(missing.status == 2 && missing.error.contains("no such directory"))
+    }
+
+    /// The runs of a classic search of `trials` trials in experiment "moons", read back through the REST API: a parent
+    /// run with the trials nested, their parameters, status and curves as the study recorded them, and the summary.
+    func checkSearch(_ url: URL, out: String, trials count: Int = 2) throws {
+        let client = MLflowClient(url: url)
         let experiment = try client.experiment(named: "moons")
         let found = try client.request("POST", "api/2.0/mlflow/runs/search", json: ["experiment_ids": [experiment], "max_results": 100])
         let runs = (try JSONSerialization.jsonObject(with: found) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
@@ -142,7 +308,7 @@ struct MLflowTests {
         let parent = try #require(runs.first { tags($0)["mlflow.parentRunId"] == nil })
         let parentID = info(parent)["run_id"] as! String
         let children = runs.filter { tags($0)["mlflow.parentRunId"] == parentID }
-        #expect(children.count == 2 && runs.count == 3)
+        #expect(children.count == count && runs.count == count + 1)
         #expect(params(parent)["strategy"] == "random" && info(parent)["status"] as? String == "FINISHED")
         let trials = try SQLiteStorage(path: out + "/study.sqlite", direction: .maximize).allTrials()
         for t in trials {
@@ -156,17 +322,5 @@ struct MLflowTests {
         // The study's summary, through the artifact proxy.
         let listed = try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(parentID)")
         #expect(String(decoding: listed, as: UTF8.self).contains("summary.json"))
-    }
-
-    @Test func aServerThatIsDownNeverStopsTraining() throws {
-        let dir = scratchDirectory()
-        let data = dir.appendingPathComponent("moons.csv").path
-        #expect(try runTune(["generate", "moons", "--rows", "200", "--out", data]).status == 0)
-        let r = try runTune(["train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", "http://127.0.0.1:9",
-                             "--out", dir.appendingPathComponent("run").path], environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-789"])
-        #expect(r.status == 0, "\(r.error)")
-        #expect((r.output + r.error).contains("MLflow: not logging"))
-        #expect(!(r.output + r.error).contains("secret-token-789"))
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/model/model.safetensors").path))
     }
 }

@@ -1,0 +1,180 @@
+import Foundation
+
+/// Sends MLflow operations from a background thread, in the order they were queued, so that training never waits for
+/// the server. When the server is down or failing (a request still fails after its retries), this operation and every
+/// later one go to the spool on disk instead, for `tune mlflow-sync`; an operation the server refuses (an answer in
+/// 400-499) is dropped with a note, and the rest goes on.
+///
+/// Notes are not printed from the background thread: `takeNotes()` hands them to the caller's thread.
+public final class MLflowSender: @unchecked Sendable {
+    let client: MLflowClient
+    public let spool: MLflowSpool
+    private let condition = NSCondition()
+    private var queue: [MLflowOperation] = []
+    private var ids: [String: MLflowRunID] = [:]
+    private var experiments: [String: String] = [:]
+    /// Runs whose creation the server refused: their later operations are dropped.
+    private var refused: Set<String> = []
+    private var spooling = false
+    private var closed = false
+    private var completed = 0
+    private var notes: [String] = []
+    private var started = false
+
+    public init(client: MLflowClient, spool: MLflowSpool) {
+        self.client = client
+        self.spool = spool
+    }
+
+    /// Queues `op` (an artifact's bytes travel in `op.data`).
+    public func enqueue(_ op: MLflowOperation) {
+        condition.lock()
+        defer { condition.unlock() }
+        if closed {
+            keep(op)
+            return
+        }
+        queue.append(op)
+        if !started {
+            started = true
+            let thread = Thread { [self] in work() }
+            thread.name = "swift-tune MLflow"
+            thread.start()
+        }
+        condition.broadcast()
+    }
+
+    /// The notes made since the last call.
+    public func takeNotes() -> [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        let taken = notes
+        notes = []
+        return taken
+    }
+
+    /// The server's id of the run `local`, waiting up to `timeout` seconds while its creation is queued; `local`
+    /// itself when it is not on the server (then whatever names it as a parent is resolved by `tune mlflow-sync`).
+    public func reference(_ local: String, timeout: TimeInterval) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while ids[local] == nil, queue.contains(where: { $0.kind == .createRun && $0.run == local }), condition.wait(until: deadline) {}
+        return ids[local]?.run ?? local
+    }
+
+    /// Waits until everything queued is sent or kept, or until no operation has completed for `stall` seconds (a
+    /// server that hangs); whether the queue is empty.
+    @discardableResult
+    public func drain(stall: TimeInterval = 20) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return waitForQueue(stall: stall)
+    }
+
+    /// Under the lock.
+    private func waitForQueue(stall: TimeInterval) -> Bool {
+        var seen = completed
+        var deadline = Date().addingTimeInterval(stall)
+        while !queue.isEmpty {
+            if !condition.wait(until: deadline) && completed == seen { return false }
+            if completed != seen {
+                seen = completed
+                deadline = Date().addingTimeInterval(stall)
+            }
+        }
+        return true
+    }
+
+    /// Drains the queue (see `drain`); when the server hangs, keeps what is left on disk, the operation in flight too,
+    /// since sending an operation twice changes nothing. Operations queued later are kept on disk. Returns how many
+    /// operations this process kept.
+    @discardableResult
+    public func finish(stall: TimeInterval = 20) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        if !waitForQueue(stall: stall) {
+            startSpooling(because: "the MLflow server did not answer for \(Int(stall)) s")
+            for op in queue { keep(op) }
+            queue.removeAll()
+        }
+        closed = true
+        condition.broadcast()
+        return spool.count
+    }
+
+    /// Under the lock: from now on operations go to the spool, after the runs already on the server.
+    private func startSpooling(because reason: String) {
+        guard !spooling else { return }
+        spooling = true
+        notes.append("MLflow: \(reason); training goes on, and what is not sent is kept in \(spool.directory.path)")
+        for (local, id) in ids.sorted(by: { $0.key < $1.key }) {
+            do { try spool.known(local, id) } catch { notes.append("MLflow: cannot keep what is not sent in \(spool.directory.path): \(error)") }
+        }
+    }
+
+    /// Under the lock: writes `op` to the spool.
+    private func keep(_ op: MLflowOperation) {
+        do { try spool.append(op) } catch {
+            notes.append("MLflow: cannot keep \(op.kind.rawValue) for \(op.name ?? "a run") in \(spool.directory.path): \(error)")
+        }
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closed { condition.wait() }
+            if closed {
+                condition.unlock()
+                return
+            }
+            let op = queue[0]
+            if spooling {
+                keep(op)
+                queue.removeFirst()
+                completed += 1
+                condition.broadcast()
+                condition.unlock()
+                continue
+            }
+            var ids = self.ids, experiments = self.experiments
+            let refusedRun = refused.contains(op.run)
+            condition.unlock()
+
+            var failure: String?
+            var note: String?
+            var refuse = false
+            if !refusedRun {
+                do {
+                    try client.perform(op, ids: &ids, experiments: &experiments)
+                } catch let rejected as MLflowRejected {
+                    note = "MLflow: the server refused \(op.kind.rawValue) for \(op.name ?? "run \(op.run)") (\(rejected.reason)); the rest is sent"
+                    refuse = op.kind == .createRun
+                } catch let unresolved as MLflowUnresolved where op.kind == .createRun {
+                    failure = "the parent run \(unresolved.run) is not on the server"
+                } catch {
+                    failure = "\(error)"
+                }
+            }
+
+            condition.lock()
+            if closed {
+                // finish() gave up on this operation and kept it.
+                condition.unlock()
+                return
+            }
+            self.ids = ids
+            self.experiments = experiments
+            if let note { notes.append(note) }
+            if refuse { refused.insert(op.run) }
+            if let failure {
+                startSpooling(because: failure)
+                keep(op)
+            }
+            queue.removeFirst()
+            completed += 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}

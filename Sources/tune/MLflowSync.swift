@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Tune
+import TuneData
+import TuneExport
+
+extension TuneCommand {
+    struct MLflowSync: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mlflow-sync",
+            abstract: "Send to MLflow what tune train or tune search could not send and kept on disk.",
+            discussion: """
+            When the MLflow server is down, failing or hanging, tune train and tune search go on training and keep \
+            what they could not send in mlflow-unsent/ of their output directory. This command sends it: the runs \
+            first (nested runs under their parent), then parameters, metrics with their original steps and times, \
+            artifacts and each run's status. A run already on the server (sent before a crash, say) is found by its \
+            swift_tune_run tag and not created twice. Progress is saved as it goes: when the server fails again, run \
+            the command again to send the rest. When everything is sent, mlflow-unsent/ is removed. The server is \
+            --mlflow, else MLFLOW_TRACKING_URI, else the one the run was logging to. MLFLOW_TRACKING_TOKEN (or \
+            MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD) is sent and never printed.
+            """)
+
+        @Argument(help: "The output directory of tune train or tune search (or its mlflow-unsent/).") var directory: String
+        @Option(help: "The MLflow tracking server (default: MLFLOW_TRACKING_URI, else the server the run was logging to).") var mlflow: String?
+
+        func run() throws {
+            let url = URL(fileURLWithPath: directory)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw failWithDataError(DataError(path: directory, "no such directory"))
+            }
+            guard let spool = MLflowSpool.find(in: url) else {
+                print("\(directory): nothing to send (no mlflow-unsent/ with kept operations in it)")
+                return
+            }
+            let outcome = try withDataErrors { () -> MLflowSpool.Outcome in
+                let text = try mlflow ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"] ?? MLflowSpool.server(of: spool)
+                guard let text, let server = URL(string: text), ["http", "https"].contains(server.scheme?.lowercased() ?? "") else {
+                    throw DataError(path: "--mlflow", "no MLflow server to send to: pass --mlflow http://HOST:PORT (the kept files do not name one server)")
+                }
+                let client = MLflowClient(url: server)
+                print("sending \(spool.path) to \(MLflowClient.withoutCredentials(server.absoluteString))")
+                do {
+                    return try MLflowSpool.send(spool, client: client)
+                } catch {
+                    let rest = "; what was sent is recorded in \(spool.path)/sent.json: run tune mlflow-sync again to send the rest"
+                    if let error = error as? DataError {
+                        throw DataError(path: error.path, line: error.line, column: error.column, error.message + rest)
+                    }
+                    throw DataError(path: MLflowClient.withoutCredentials(server.absoluteString), "\(error)" + rest)
+                }
+            }
+            for note in outcome.notes { print("note: \(note)") }
+            for refused in outcome.rejected { print("refused by the server: \(refused)") }
+            print("sent \(outcome.runs) runs and \(outcome.operations) more operations; \(spool.path) removed")
+        }
+    }
+}
