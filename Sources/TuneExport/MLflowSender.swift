@@ -66,35 +66,36 @@ public final class MLflowSender: @unchecked Sendable {
     /// Waits until everything queued is sent or kept, or until no operation has completed for `stall` seconds (a
     /// server that hangs); whether the queue is empty.
     @discardableResult
-    public func drain(stall: TimeInterval = 20) -> Bool {
+    public func drain(stall: TimeInterval = 20, limit: TimeInterval = .infinity) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return waitForQueue(stall: stall)
+        return waitForQueue(stall: stall, limit: limit)
     }
 
-    /// Under the lock.
-    private func waitForQueue(stall: TimeInterval) -> Bool {
+    /// Under the lock: waits at most `limit` seconds in all.
+    private func waitForQueue(stall: TimeInterval, limit: TimeInterval) -> Bool {
+        let end = Date().addingTimeInterval(limit)
         var seen = completed
-        var deadline = Date().addingTimeInterval(stall)
+        var deadline = min(Date().addingTimeInterval(stall), end)
         while !queue.isEmpty {
-            if !condition.wait(until: deadline) && completed == seen { return false }
+            if !condition.wait(until: deadline) && (completed == seen || Date() >= end) { return false }
             if completed != seen {
                 seen = completed
-                deadline = Date().addingTimeInterval(stall)
+                deadline = min(Date().addingTimeInterval(stall), end)
             }
         }
         return true
     }
 
-    /// Drains the queue (see `drain`); when the server hangs, keeps what is left on disk, the operation in flight too,
-    /// since sending an operation twice changes nothing. Operations queued later are kept on disk. Returns how many
-    /// operations this process kept.
+    /// Drains the queue (see `drain`), for at most `limit` seconds: when the server hangs or is too slow, what is left
+    /// is kept on disk, the operation in flight too, since sending an operation twice changes nothing. Operations
+    /// queued later are kept on disk. Returns how many operations this process kept.
     @discardableResult
-    public func finish(stall: TimeInterval = 20) -> Int {
+    public func finish(stall: TimeInterval = 20, limit: TimeInterval = 60) -> Int {
         condition.lock()
         defer { condition.unlock() }
-        if !waitForQueue(stall: stall) {
-            startSpooling(because: "the MLflow server did not answer for \(Int(stall)) s")
+        if !waitForQueue(stall: stall, limit: limit) {
+            startSpooling(because: "the MLflow server did not take everything within \(Int(limit)) s of the end (or answered nothing for \(Int(stall)) s)", trainingGoesOn: false)
             for op in queue { keep(op) }
             queue.removeAll()
         }
@@ -104,10 +105,10 @@ public final class MLflowSender: @unchecked Sendable {
     }
 
     /// Under the lock: from now on operations go to the spool, after the runs already on the server.
-    private func startSpooling(because reason: String) {
+    private func startSpooling(because reason: String, trainingGoesOn: Bool = true) {
         guard !spooling else { return }
         spooling = true
-        notes.append("MLflow: \(reason); training goes on, and what is not sent is kept in \(spool.directory.path)")
+        notes.append("MLflow: \(reason); \(trainingGoesOn ? "training goes on, and " : "")what is not sent is kept in \(spool.directory.path)")
         for (local, id) in ids.sorted(by: { $0.key < $1.key }) {
             do { try spool.known(local, id) } catch { notes.append("MLflow: cannot keep what is not sent in \(spool.directory.path): \(error)") }
         }
@@ -128,7 +129,7 @@ public final class MLflowSender: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let op = queue[0]
+            var op = queue[0]
             if spooling {
                 keep(op)
                 queue.removeFirst()
@@ -136,6 +137,16 @@ public final class MLflowSender: @unchecked Sendable {
                 condition.broadcast()
                 condition.unlock()
                 continue
+            }
+            // Metrics queued one after another for the same run go in one request (at most 1000 values).
+            var taken = 1
+            while op.kind == .log, taken < queue.count, queue[taken].kind == .log, queue[taken].run == op.run,
+                  (op.metrics?.count ?? 0) + (queue[taken].metrics?.count ?? 0) <= 1000 {
+                let next = queue[taken]
+                op.metrics = (op.metrics ?? []) + (next.metrics ?? [])
+                if let p = next.parameters { op.parameters = (op.parameters ?? [:]).merging(p) { _, b in b } }
+                if let t = next.tags { op.tags = (op.tags ?? [:]).merging(t) { _, b in b } }
+                taken += 1
             }
             var ids = self.ids, experiments = self.experiments
             let refusedRun = refused.contains(op.run)
@@ -169,10 +180,10 @@ public final class MLflowSender: @unchecked Sendable {
             if refuse { refused.insert(op.run) }
             if let failure {
                 startSpooling(because: failure)
-                keep(op)
+                for kept in queue.prefix(taken) { keep(kept) }
             }
-            queue.removeFirst()
-            completed += 1
+            queue.removeFirst(taken)
+            completed += taken
             condition.broadcast()
             condition.unlock()
         }

@@ -258,6 +258,34 @@ struct MLflowTests {
         #expect(listed.contains("notes.txt"))
     }
 
+    @Test func aServerThatNeverAnswersDelaysTheEndOnlyUpToTheLimit() throws {
+        // A socket that takes connections and never answers.
+        let silent = Process(), pipe = Pipe()
+        silent.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        silent.arguments = ["python3", "-c", "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16); "
+                            + "print(s.getsockname()[1], flush=True); time.sleep(120)"]
+        silent.standardOutput = pipe
+        try silent.run()
+        defer { silent.terminate() }
+        let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)"))
+        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
+        let sender = MLflowSender(client: MLflowClient(url: url), spool: MLflowSpool(directory: spoolURL, server: url.absoluteString))
+        let run = UUID().uuidString
+        let started = Date()
+        sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "e", name: "r"))
+        sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "FINISHED"))
+        #expect(Date().timeIntervalSince(started) < 1, "queueing does not wait for the server")
+        #expect(sender.finish(stall: 1, limit: 3) == 2, "both kept, the one in flight too")
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(sender.takeNotes().contains { $0.contains("within 3 s") && $0.contains("kept in \(spoolURL.path)") })
+        let kept = try MLflowSpool.read(spoolURL)
+        #expect(kept.files.flatMap(\.ops).map(\.kind) == [.createRun, .finish])
+        // Later operations go straight to disk.
+        sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "FAILED"))
+        #expect(try MLflowSpool.read(spoolURL).files.flatMap(\.ops).count == 3)
+    }
+
     @Test func aSpoolIsReadBackAndABrokenOneNamesItsLine() throws {
         let dir = scratchDirectory().appendingPathComponent("mlflow-unsent")
         let spool = MLflowSpool(directory: dir, server: "http://user:pw@127.0.0.1:9")
