@@ -38,6 +38,9 @@ public final class RecipeRun {
     /// epochs or minutes budget, a stage's last batch may hold a trial or two more).
     public var jobs = 1
     public var onNote: (String) -> Void = { _ in }
+    /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
+    /// and the trial's epoch limit.
+    public var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void = { _, _, _, _ in }
     public var onTrial: (RecipeTrial) -> Void = { _ in }
     public var onStage: (RecipeStage) -> Void = { _ in }
     /// Called once the study's file exists (the caller may start workers on it).
@@ -61,7 +64,6 @@ public final class RecipeRun {
 
     private var direction: Direction { monitor.higherIsBetter ? .maximize : .minimize }
     private var mlflowParent: MLflowLog?
-    private var mlflowOff = false
     /// The MLflow run the trials nest under (the leader's parent run; read from the output directory by workers).
     private var parentRun: String?
 
@@ -649,12 +651,11 @@ public final class RecipeRun {
         parameters["stage"] = .int(stage)
         parameters["epoch_limit"] = .int(epochLimit)
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
-        let mlflow = mlflowOff ? nil : (parentRun ?? mlflowParent?.run).flatMap {
+        let mlflow = (parentRun ?? mlflowParent?.run).flatMap {
             MLflowLog.start(settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters), onNote: onNote)
         }
-        // A trial's run that cannot start means the server is failing: the rest of the study is not logged.
-        if mlflow == nil && (parentRun ?? mlflowParent?.run) != nil { mlflowOff = true }
-        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0) }
+        let onEpoch = self.onEpoch, number = trial.number
+        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, epochLimit) }
         let startedTrial = Date()
         let result = trainer.fit(MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
                                  target: data.preprocessor.target)

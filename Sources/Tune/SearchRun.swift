@@ -82,6 +82,9 @@ public final class SearchRun {
     public var isWorker = false
     public var onTrial: (FrozenTrial) -> Void = { _ in }
     public var onNote: (String) -> Void = { _ in }
+    /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
+    /// and the trial's epoch limit.
+    public var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void = { _, _, _, _ in }
 
     public init(settings: TrainSettings) {
         self.settings = settings
@@ -202,7 +205,6 @@ public final class SearchRun {
     }
 
     private var mlflowParent: MLflowLog?
-    private var mlflowOff = false
     /// The running trial's MLflow run.
     private var trialLog: MLflowLog?
 
@@ -225,14 +227,13 @@ public final class SearchRun {
         let trainer = Trainer(configuration: c)
         trainer.callbacks = [reporter]
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: try trial.frozen.parameters)
-        if let parent = mlflowParent, !mlflowOff {
+        if let parent = mlflowParent {
             trialLog = MLflowLog.start(settings, name: "trial \(trial.number)", parent: parent,
                                        parameters: MLflowLog.parameters(try trial.frozen.parameters), onNote: onNote)
-            // A trial's run that cannot start means the server is failing: the rest of the study is not logged.
-            if trialLog == nil { mlflowOff = true }
         }
         let mlflow = trialLog
-        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0) }
+        let onEpoch = self.onEpoch, number = trial.number, limit = c.epochs
+        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, limit) }
         let model = MLP(specification, seed: settings.seed)
         let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
         board?.sessionEnd(success: !reporter.pruned && result.history.status != .diverged)

@@ -4,9 +4,11 @@ import Tune
 import TuneData
 import TuneSearch
 import TuneTensor
+import TuneTraining
 
 /// Writes a line at once (unbuffered), so that a log shows every finished trial even if the process is killed.
 func printNow(_ line: String) {
+    StatusLine.shared.clear()
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
@@ -103,7 +105,12 @@ extension TuneCommand {
             search.budget = budget.flatMap(RecipeBudget.init)
             search.staleAfter = staleAfter
             if !worker { search.onNote = { printNow("note: \($0)") } }
+            var status = SearchStatus()
+            search.onEpoch = { n, record, history, limit in
+                StatusLine.shared.show(status.epoch(trial: n, record: record, history: history, limit: limit))
+            }
             search.onTrial = { t in
+                status.trialEnded(t.number, value: t.value, complete: t.state == .complete)
                 let value = t.value.map { String(format: "%.4f", $0) } ?? "-"
                 let parameters = t.parameters.keys.sorted().map { "\($0)=\(t.parameters[$0]!)" }.joined(separator: " ")
                 printNow("trial \(t.number) \(t.state.rawValue) \(value)  \(parameters)\(t.failure.map { "  (\($0))" } ?? "")")
@@ -125,6 +132,7 @@ extension TuneCommand {
             } else {
                 print("no trial finished")
             }
+            printBestChart(search.settings.out ?? "")
             print("written to \(search.settings.out ?? ""): summary.json, study.sqlite, best/ (the best complete trial's model)")
         }
 
@@ -155,7 +163,12 @@ extension TuneCommand {
 func runAndPrint(_ recipe: RecipeRun) throws {
     recipe.onNote = { printNow("note: \($0)") }
     var first: RecipeCandidate?
+    var status = SearchStatus()
+    recipe.onEpoch = { n, record, history, limit in
+        StatusLine.shared.show(status.epoch(trial: n, record: record, history: history, limit: limit))
+    }
     recipe.onTrial = { t in
+        status.trialEnded(t.number, value: t.value)
         let value = t.value.map { String(format: "%.4f", $0) } ?? "failed"
         let epochs = "\(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
         printNow("  trial \(t.number)\(t.reused ? " (read back)" : "")  \(value)  best epoch \(epochs)  \(t.candidate.changes(from: first))\(t.failure.map { "  (\($0))" } ?? "")")
@@ -176,5 +189,15 @@ func runAndPrint(_ recipe: RecipeRun) throws {
     }
     print("")
     print(RecipeTable.render(summary))
+    printBestChart(out)
     print("written to \(out): summary.json, study.sqlite, best/\(summary.ensemble != nil ? ", ensemble/" : "")")
+}
+
+/// The best model's training and validation loss, its selected epoch marked, from `best/history.json` of a study.
+func printBestChart(_ out: String) {
+    let url = URL(fileURLWithPath: out).appendingPathComponent("best/history.json")
+    guard let data = try? Data(contentsOf: url), let h = try? jsonDecoder().decode(History.self, from: data), !h.epochs.isEmpty else { return }
+    print("")
+    print("the best model's loss:")
+    print(LossChart.render(train: h.epochs.map(\.trainLoss), validation: h.epochs.map(\.validationLoss), marked: h.bestEpoch))
 }

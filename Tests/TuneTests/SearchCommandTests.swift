@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import TuneSearch
+@testable import Tune
+@testable import TuneTraining
 
 @Suite("tune search", .serialized)
 struct SearchCommandTests {
@@ -86,6 +88,10 @@ struct SearchCommandTests {
         let best = try Data(contentsOf: URL(fileURLWithPath: out + "/best/model/model.safetensors"))
         let again = try Data(contentsOf: dir.appendingPathComponent("again/model/model.safetensors"))
         #expect(best == again, "the printed command trains the best model again, bit for bit")
+        // The best model's loss is drawn at the end, its selected epoch marked.
+        let history = try jsonDecoder().decode(History.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/best/history.json")))
+        let selected = try #require(history.bestEpoch)
+        #expect(run.output.contains("the best model's loss:") && run.output.contains("(^ selected epoch \(selected);"))
 
         let badBudget = try runTune(["search", "--data", data, "--target", "label", "--budget", "5 parsecs", "--out", out])
         #expect(badBudget.status != 0 && badBudget.error.contains("--budget"), "\(badBudget.error)")
@@ -105,6 +111,30 @@ struct SearchCommandTests {
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/best/metrics.json"))) as! [String: Any]
         #expect((metrics["validation"] as! [String: Double])["auc"] == best["value"] as? Double, "best/ holds the best trial's model")
         #expect((metrics["test"] as! [String: Double]) == best["test"] as? [String: Double])
+        let history = try jsonDecoder().decode(History.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/best/history.json")))
+        let selected = try #require(history.bestEpoch)
+        #expect(run.output.contains("the best model's loss:") && run.output.contains("(^ selected epoch \(selected);"))
+    }
+
+    @Test func theStatusLineSaysWhereTheSearchIs() {
+        let start = Date(timeIntervalSince1970: 1000)
+        var status = SearchStatus(started: start)
+        var history = History()
+        history.monitor = "rmse"
+        history.monitorHigherIsBetter = false
+        let record = EpochRecord(epoch: 3, trainLoss: 1, validationLoss: 1, metrics: ["rmse": 0.51234], learningRate: 0.1,
+                                 gradientNormMean: 0, gradientNormMax: 0, seconds: 0, samplesPerSecond: 0)
+        // Before the first epoch the direction is not known; the pruned and the failed trial never count.
+        status.trialEnded(0, value: 0.7)
+        status.trialEnded(1, value: 0.6)
+        status.trialEnded(2, value: 0.5, complete: false)
+        status.trialEnded(3, value: nil)
+        #expect(status.epoch(trial: 4, record: record, history: history, limit: 20, now: start.addingTimeInterval(75))
+                == "trial 4 · epoch 3/20 · val rmse 0.5123 · best 0.6000 (trial 1) · 1 epoch trained · 1:15")
+        status.trialEnded(4, value: 0.6)
+        #expect(status.best?.trial == 1, "the first of equals")
+        #expect(status.epoch(trial: 5, record: record, history: history, limit: 20, now: start.addingTimeInterval(3671))
+                == "trial 5 · epoch 3/20 · val rmse 0.5123 · best 0.6000 (trial 1) · 2 epochs trained · 61:11")
     }
 
     @Test func parallelJobsGiveTheResultsOfASequentialRun() throws {
