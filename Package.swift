@@ -46,13 +46,14 @@ let package = Package(
             dependencies: ["TuneTensor", "TuneNN", "TuneData", "TuneTraining"],
             path: "bench/Sources/TuneBench"
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor"]),
-        .testTarget(name: "TuneNNTests", dependencies: ["TuneNN", "TuneTensor", "TuneData"], exclude: ["Fixtures"]),
+        .testTarget(name: "TuneNNTests", dependencies: ["TestSupport", "TuneNN", "TuneTensor", "TuneData"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneSearchTests", dependencies: ["TuneSearch", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TuneDiagnosisTests", dependencies: ["TuneDiagnosis", "TuneExport", "TuneData"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneTests", dependencies: ["Tune", "TuneTensor", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", "TuneSearch"]),
+        .testTarget(name: "TuneSearchTests", dependencies: ["TestSupport", "TuneSearch", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TuneDiagnosisTests", dependencies: ["TestSupport", "TuneDiagnosis", "TuneExport", "TuneData"], exclude: ["Fixtures"]),
+        .testTarget(name: "TuneTests", dependencies: ["TestSupport", "Tune", "TuneTensor", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport", "TuneSearch"]),
     ],
     swiftLanguageModes: [.v6]
 )

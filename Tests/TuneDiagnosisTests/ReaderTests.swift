@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TuneData
 import TuneDiagnosis
@@ -33,8 +34,7 @@ struct ReaderTests {
     }
 
     @Test func anyTableWithNamedColumnsAndDirections() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("doctor-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = scratchDirectory("doctor")
         let path = dir.appendingPathComponent("log.csv").path
         try "epoch,fit,check,err\n1,1.0,1.1,0.5\n2,0.8,0.9,0.4\n3,nan,0.8,0.3\n".write(toFile: path, atomically: true, encoding: .utf8)
         let c = try CSVLogReader.read(path: path, columns: CurveColumns(trainLoss: "fit", validationLoss: "check", metric: "err"))
@@ -118,8 +118,7 @@ struct TensorBoardReaderTests {
 @Suite("Odd logs")
 struct OddLogTests {
     func tempFile(_ name: String, _ text: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("odd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = scratchDirectory("odd")
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -149,7 +148,7 @@ struct OddLogTests {
     }
 
     @Test func validationEveryOtherEpochLandsOnItsEpochs() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        let dir = scratchDirectory("tb")
         try eventFile(dir, [("Loss/train", Array(0...9), (0...9).map { 1 / Float($0 + 1) }),
                             ("Loss/val", [1, 3, 5, 7, 9], [0.8, 0.5, 0.4, 0.45, 0.6])])
         let c = try TensorBoardReader.curves(at: dir.path)
@@ -159,7 +158,7 @@ struct OddLogTests {
     }
 
     @Test func theMostRecentOfSeveralRunsIsRead() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        let root = scratchDirectory("tb")
         try eventFile(root.appendingPathComponent("version_0"), [("loss", [0, 1, 2], [1, 0.9, 0.8])])
         Thread.sleep(forTimeInterval: 0.01)
         var later: [(tag: String, steps: [Int64], values: [Float])] = [("loss", Array(0...5), [1, 0.8, 0.6, 0.5, 0.45, 0.42])]

@@ -1,13 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import TuneNN
 import TuneTensor
 
-func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swift-tune-tests-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+func temporaryDirectory() -> URL { scratchDirectory("checkpoint") }
 
 /// Runs tools/safetensors_check.py with the Python that has the reference safetensors package (TUNE_PYTHON, set by
 /// `make test`, or python3).

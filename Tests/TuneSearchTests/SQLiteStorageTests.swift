@@ -1,13 +1,13 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 @testable import TuneSearch
 
 @Suite("Studies in SQLite")
 struct SQLiteStorageTests {
     func temporaryPath() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tune-sqlite-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = scratchDirectory("sqlite")
         return dir.appendingPathComponent("study.sqlite").path
     }
 

@@ -5,11 +5,7 @@ import TuneData
 import TuneTensor
 import TuneTraining
 
-func scratchDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swift-tune-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+import TestSupport
 
 @Suite("The demo")
 struct DemoTests {
