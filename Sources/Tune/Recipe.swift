@@ -654,6 +654,8 @@ public final class RecipeRun {
         let mlflow = (parentRun ?? mlflowParent?.run).flatMap {
             MLflowLog.start(settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters), onNote: onNote)
         }
+        let staleAfter = self.staleAfter
+        trainer.onStep = { _, _, _, _ in trial.keepAlive(every: staleAfter / 4) }
         let onEpoch = self.onEpoch, number = trial.number
         trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, epochLimit) }
         let startedTrial = Date()

@@ -232,6 +232,8 @@ public final class SearchRun {
                                        parameters: MLflowLog.parameters(try trial.frozen.parameters), onNote: onNote)
         }
         let mlflow = trialLog
+        let staleAfter = self.staleAfter
+        trainer.onStep = { _, _, _, _ in trial.keepAlive(every: staleAfter / 4) }
         let onEpoch = self.onEpoch, number = trial.number, limit = c.epochs
         trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, limit) }
         let model = MLP(specification, seed: settings.seed)

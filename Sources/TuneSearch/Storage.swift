@@ -16,6 +16,13 @@ public protocol StudyStorage: AnyObject {
     /// The oldest waiting (enqueued) trial whose configuration is written, now marked running, or nil when none
     /// waits. Atomic: two processes never claim the same trial.
     func claimWaitingTrial() throws -> FrozenTrial?
+    /// Refreshes a running trial's heartbeat, so that other processes do not take it for dead.
+    func heartbeat(_ number: Int) throws
+}
+
+extension StudyStorage {
+    /// A storage that only this process uses needs no heartbeat.
+    public func heartbeat(_ number: Int) throws {}
 }
 
 /// Trials kept in memory, safe to use from several threads.

@@ -84,6 +84,21 @@ public final class Trial {
     /// Reports the objective's value after `step` (an epoch), for pruning.
     public func report(_ value: Double, step: Int) throws {
         try study.storage.report(number, value: value, step: step)
+        lastBeat = clock()
+    }
+
+    /// When this process last wrote the trial's heartbeat (seconds, by `clock`).
+    private var lastBeat = -Double.infinity
+    var clock: () -> Double = { Date().timeIntervalSince1970 }
+
+    /// Refreshes the trial's heartbeat when `interval` seconds have passed since this process last did (or reported),
+    /// so that an epoch longer than the study's stale limit does not make the trial look dead. Cheap enough to call at
+    /// every step; a write that fails (a busy database) is left for the next call.
+    public func keepAlive(every interval: Double) {
+        let now = clock()
+        guard now - lastBeat >= interval else { return }
+        lastBeat = now
+        try? study.storage.heartbeat(number)
     }
 
     /// Whether the study's pruner says to stop this trial now.

@@ -45,7 +45,7 @@ extension TuneCommand {
         @Option(help: ArgumentHelp("Classic strategies: one searched setting, NAME=LOW..HIGH[:log|:step=S] or NAME=A|B|C; repeatable, over --space.", valueName: "name=spec")) var param: [String] = []
         @Option(help: "What the search may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min). Recipe: bounds stages 1-4 (default: each stage's full plan); classic strategies: replaces --trials.") var budget: String?
         @Option(help: "Recipe: seeds in the final ensemble (1: the best model alone).") var members: Int = 5
-        @Option(help: "Seconds without a heartbeat after which a running trial is taken for dead.") var staleAfter: Double = 120
+        @Option(help: "Seconds without a heartbeat after which a running trial is taken for dead (a trial beats at every epoch and every quarter of this within an epoch).") var staleAfter: Double = 120
         @Option(help: "Trials trained at once, each in its own process with one BLAS thread (the recipe: a stage's independent candidates).") var jobs: Int = 1
         @Flag(help: .hidden) var worker = false
 

@@ -106,6 +106,31 @@ struct SQLiteStorageTests {
         }
     }
 
+    @Test func aLongEpochKeepsItsTrialAliveBetweenReports() throws {
+        final class Clock: @unchecked Sendable { var now = 1000.0 }
+        let clock = Clock()
+        let storage = try SQLiteStorage(path: try temporaryPath(), direction: .minimize, clock: { clock.now })
+        let study = Study(direction: .minimize, storage: storage)
+        let trial = try study.ask()              // heartbeat at 1000
+        trial.clock = { clock.now }
+        trial.keepAlive(every: 30)               // the first call writes: 1000
+        clock.now = 1020
+        trial.keepAlive(every: 30)               // 20 s since the last: nothing written
+        clock.now = 1040
+        trial.keepAlive(every: 30)               // 40 s: written at 1040
+        clock.now = 1100
+        #expect(try storage.failStaleTrials(olderThan: 61).isEmpty, "60 s since 1040")
+        try trial.report(0.5, step: 1)           // a report is a heartbeat too: 1100
+        clock.now = 1120
+        trial.keepAlive(every: 30)               // 20 s since the report: nothing written
+        clock.now = 1135
+        trial.keepAlive(every: 30)               // 35 s: written at 1135
+        clock.now = 1190
+        #expect(try storage.failStaleTrials(olderThan: 61).isEmpty, "55 s since 1135")
+        clock.now = 1200
+        #expect(try storage.failStaleTrials(olderThan: 61) == [trial.number], "65 s since the last beat: taken for dead")
+    }
+
     @Test func trialsLeftRunningByADeadProcessAreFoundByTheirHeartbeat() throws {
         let path = try temporaryPath()
         final class Clock: @unchecked Sendable { var now = 1000.0 }
