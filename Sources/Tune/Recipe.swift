@@ -59,6 +59,9 @@ public final class RecipeRun {
     private var storage: SQLiteStorage!
     private var trials: [RecipeTrial] = []
     private var spentTrials = 0, spentEpochs = 0
+    /// The seconds that trials read back from the study took to train when they ran: a resumed search counts them
+    /// against a minutes budget, as it counts their epochs against an epochs budget.
+    private(set) var readBackSeconds = 0.0
     private var started = Date()
     private var patience = 10
 
@@ -502,7 +505,7 @@ public final class RecipeRun {
         switch budget.unit {
         case .trials: return Double(spentTrials + pending) >= allowed.rounded()
         case .epochs: return Double(spentEpochs) >= allowed
-        case .minutes: return Date().timeIntervalSince(started) / 60 >= allowed
+        case .minutes: return (Date().timeIntervalSince(started) + readBackSeconds) / 60 >= allowed
         }
     }
 
@@ -685,13 +688,14 @@ public final class RecipeRun {
         return t
     }
 
-    private func record(_ t: RecipeTrial, stage: inout RecipeStage) -> RecipeTrial {
+    func record(_ t: RecipeTrial, stage: inout RecipeStage) -> RecipeTrial {
         var t = t
         t.stage = stage.number
         trials.append(t)
         stage.trials.append(t.number)
         spentTrials += 1
         spentEpochs += t.epochsRun
+        if t.reused { readBackSeconds += t.seconds }
         onTrial(t)
         return t
     }

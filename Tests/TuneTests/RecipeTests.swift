@@ -122,6 +122,24 @@ struct RecipeTests {
         #expect(b.test == a.test, "the best model trained again from the same seed gives the same test metrics")
     }
 
+    @Test func aResumedSearchCountsTheTimeItsTrialsTookAgainstAMinutesBudget() throws {
+        let (dir, data) = try moons()
+        let out = dir.appendingPathComponent("search")
+        let first = RecipeRun(settings: settings(data, out: out))
+        first.members = 1
+        let a = try first.run()
+        let trained = a.trials.map(\.seconds).reduce(0, +)
+        #expect(trained > 0)
+        // Half the time the first run's trials took: read back, they spend it, and the rerun stops halfway.
+        let second = RecipeRun(settings: settings(data, out: out))
+        second.members = 1
+        second.budget = RecipeBudget(amount: trained / 2 / 60, unit: .minutes)
+        let b = try second.run()
+        #expect(b.trials.allSatisfy { $0.reused })
+        #expect(second.readBackSeconds == b.trials.map(\.seconds).reduce(0, +))
+        #expect(b.trials.count < a.trials.count, "\(b.trials.count) of \(a.trials.count) trials")
+    }
+
     @Test func otherSettingsInTheSameDirectoryAreNotReadBackAndQueuedLeftoversAreNotTaken() throws {
         let (dir, data) = try moons()
         let out = dir.appendingPathComponent("search")

@@ -117,6 +117,22 @@ struct SearchCommandTests {
         #expect(run.output.contains("the best model's loss:") && run.output.contains("(^ selected epoch \(selected);"))
     }
 
+    @Test func aResumedClassicSearchCountsTheTimeItsTrialsTook() throws {
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("random").path
+        #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "6", "--out", data]).status == 0)
+        let search = ["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--epochs", "6", "--out", out]
+        #expect(try runTune(search + ["--trials", "3"]).status == 0)
+        let storage = try SQLiteStorage(path: out + "/study.sqlite", direction: .maximize)
+        let seconds = try storage.allTrials().map { Double($0.attributes["seconds"] ?? "") ?? 0 }
+        #expect(seconds.count == 3 && seconds.allSatisfy { $0 > 0 }, "each trial records the seconds it took")
+        // A budget of half what the three trials took is spent already: the resumed search starts no trial.
+        let half = seconds.reduce(0, +) / 2 / 60
+        let resumed = try runTune(search + ["--budget", String(format: "%.9fmin", half)])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(try storage.allTrials().count == 3, "\(resumed.output)")
+    }
+
     @Test func theStatusLineSaysWhereTheSearchIs() {
         let start = Date(timeIntervalSince1970: 1000)
         var status = SearchStatus(started: start)
