@@ -13,7 +13,7 @@ import TuneSearch
 
 /// A real MLflow tracking server on 127.0.0.1 (SQLite backend), started with the Python that `make test` provides
 /// (TUNE_PYTHON), stopped at the end.
-final class MLflowServer {
+final class MLflowServer: @unchecked Sendable {
     let url: URL
     let process = Process()
     let python: String
@@ -88,11 +88,26 @@ final class MLflowServer {
     deinit { stop() }
 }
 
+/// The process group of the shared server, killed when the test process exits.
+nonisolated(unsafe) var sharedMLflowGroup: pid_t = 0
+
+extension MLflowServer {
+    /// One server for the tests that need nothing more than a server (each logs to its own experiment), started once
+    /// and stopped when the test process exits.
+    static let shared: Result<MLflowServer, Error> = {
+        let result = Result { try MLflowServer() }
+        if case .success(let server) = result {
+            sharedMLflowGroup = server.process.processIdentifier
+            atexit { if sharedMLflowGroup > 0 { kill(-sharedMLflowGroup, SIGKILL) } }
+        }
+        return result
+    }()
+}
+
 @Suite("Reading MLflow runs", .serialized)
 struct MLflowTests {
     @Test func aRunLoggedWithMLflowsClientIsReadThroughTheRESTAPI() throws {
-        let server = try MLflowServer()
-        defer { server.stop() }
+        let server = try MLflowServer.shared.get()
         let run = try server.logRun()
         #expect(run.count == 32, "a run id: \(run)")
         let client = MLflowClient(url: server.url)
@@ -124,8 +139,7 @@ struct MLflowTests {
     }
 
     @Test func aSearchLogsAParentRunWithItsTrialsNestedAndTheirCurves() throws {
-        let server = try MLflowServer()
-        defer { server.stop() }
+        let server = try MLflowServer.shared.get()
         let dir = scratchDirectory()
         let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
         #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "4", "--out", data]).status == 0)
@@ -200,19 +214,19 @@ struct MLflowTests {
         let dir = scratchDirectory()
         let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
         #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "4", "--out", data]).status == 0)
-        let port = try MLflowServer.freePort()
+        let port = try MLflowServer.freePort()   // nothing listens there
         // Two processes: the worker nests its trial under the leader's parent run, which is not on any server yet.
         let run = try runTune(["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials", "6",
-                               "--epochs", "30", "--jobs", "2", "--mlflow", "http://127.0.0.1:\(port)", "--mlflow-experiment", "moons", "--out", out])
+                               "--epochs", "30", "--jobs", "2", "--mlflow", "http://127.0.0.1:\(port)", "--mlflow-experiment", "parallel", "--out", out])
         #expect(run.status == 0, "\(run.error)")
         let spool = try #require(MLflowSpool.find(in: URL(fileURLWithPath: out)))
         let files = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".jsonl") }
         #expect(files.count == 2, "one file per process")
-        let server = try MLflowServer(port: port)
-        defer { server.stop() }
+        // Sent to another server than the one the search was given.
+        let server = try MLflowServer.shared.get()
         let sync = try runTune(["mlflow-sync", out, "--mlflow", server.url.absoluteString])
         #expect(sync.status == 0 && sync.output.contains("sent 7 runs"), "\(sync.output) \(sync.error)")
-        try checkSearch(server.url, out: out, trials: 6)
+        try checkSearch(server.url, out: out, experiment: "parallel", trials: 6)
     }
 
     @Test func whatFailsMidwayIsKeptAndSendingItTwiceChangesNothing() throws {
@@ -320,11 +334,11 @@ struct MLflowTests {
         #expect(missing.status == 2 && missing.error.contains("no such directory"))
     }
 
-    /// The runs of a classic search of `trials` trials in experiment "moons", read back through the REST API: a parent
-    /// run with the trials nested, their parameters, status and curves as the study recorded them, and the summary.
-    func checkSearch(_ url: URL, out: String, trials count: Int = 2) throws {
+    /// The runs of a classic search of `trials` trials in `experiment`, read back through the REST API: a parent run
+    /// with the trials nested, their parameters, status and curves as the study recorded them, and the summary.
+    func checkSearch(_ url: URL, out: String, experiment name: String = "moons", trials count: Int = 2) throws {
         let client = MLflowClient(url: url)
-        let experiment = try client.experiment(named: "moons")
+        let experiment = try client.experiment(named: name)
         let found = try client.request("POST", "api/2.0/mlflow/runs/search", json: ["experiment_ids": [experiment], "max_results": 100])
         let runs = (try JSONSerialization.jsonObject(with: found) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
         func tags(_ r: [String: Any]) -> [String: String] {
