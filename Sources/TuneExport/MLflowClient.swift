@@ -5,6 +5,20 @@ import FoundationNetworking
 import TuneData
 import TuneDiagnosis
 
+extension KeyedDecodingContainer {
+    /// A number written as a JSON number or, as MLflow writes NaN and infinities, as a string ("NaN", "Infinity",
+    /// "-Infinity"); a string that is no number goes to `otherwise`, and is an error without it.
+    func number(forKey key: Key, otherwise: ((String) -> Double)? = nil) throws -> Double {
+        if let v = try? decode(Double.self, forKey: key) { return v }
+        let text = try decode(String.self, forKey: key)
+        if let v = Double(text) { return v }
+        guard let otherwise else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "a number, NaN, Infinity or -Infinity, not \(text)")
+        }
+        return otherwise(text)
+    }
+}
+
 /// Reads runs from an MLflow tracking server through its REST API (`/api/2.0/mlflow/...`).
 ///
 /// Credentials come from the environment, as MLflow's own client takes them: `MLFLOW_TRACKING_TOKEN` (sent as a bearer
@@ -55,13 +69,9 @@ public struct MLflowClient: Sendable {
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             key = try c.decode(String.self, forKey: .key)
-            // MLflow writes NaN and infinities as strings, and 64-bit integers as strings in some versions.
-            if let v = try? c.decode(Double.self, forKey: .value) {
-                value = v
-            } else {
-                let text = try c.decode(String.self, forKey: .value)
-                value = Double(text) ?? (text.lowercased().contains("nan") ? .nan : (text.hasPrefix("-") ? -.infinity : .infinity))
-            }
+            // MLflow writes 64-bit integers as strings in some versions; an odd spelling of a non-finite value is read
+            // by its sign.
+            value = try c.number(forKey: .value) { $0.lowercased().contains("nan") ? .nan : ($0.hasPrefix("-") ? -.infinity : .infinity) }
             timestamp = Self.integer(c, .timestamp)
             step = Self.integer(c, .step)
         }

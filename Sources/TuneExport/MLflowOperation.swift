@@ -48,15 +48,7 @@ public struct MLflowOperation: Codable, Sendable, Equatable {
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             key = try c.decode(String.self, forKey: .key)
-            if let v = try? c.decode(Double.self, forKey: .value) {
-                value = v
-            } else {
-                let text = try c.decode(String.self, forKey: .value)
-                guard let v = ["NaN": Double.nan, "Infinity": .infinity, "-Infinity": -.infinity][text] else {
-                    throw DecodingError.dataCorruptedError(forKey: .value, in: c, debugDescription: "a number, NaN, Infinity or -Infinity, not \(text)")
-                }
-                value = v
-            }
+            value = try c.number(forKey: .value)
             step = try c.decode(Int.self, forKey: .step)
             timestamp = try c.decode(Int64.self, forKey: .timestamp)
         }
