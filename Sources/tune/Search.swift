@@ -35,6 +35,12 @@ extension TuneCommand {
             activation), the other settings coming from the tune train flags, for --trials trials or until --budget \
             is spent, and keep the best complete trial's model in --out/best; trials left running by a process that \
             stopped are marked failed and queued again.
+
+            Each trial is printed as it ends; on a terminal a status line shows the running trial, its epoch, the \
+            best so far, the epochs trained and the time. The end prints the best model's loss chart. With \
+            --tensorboard each trial gets a subdirectory (HParams tab); with --mlflow the study is a parent run and \
+            each trial a nested run (what the server cannot take is kept for tune mlflow-sync). report.html is \
+            written at the end.
             """)
 
         @OptionGroup var train: Train
