@@ -56,4 +56,21 @@ struct ReportTests {
         // Three points across the plot: x from 56 to 628, y from 14 (the largest) to 224 (the smallest).
         #expect(one.contains("points=\"56.0,119.0 342.0,14.0 628.0,224.0\""))
     }
+
+    @Test func aLogAxisPlacesDecadesEvenlyAndMarksFindTheirPlace() {
+        // x from 1e-3 to 10: four decades over 572 px, 1e-1 in the middle.
+        let c = HTMLReport.chart(title: "t", xLabel: "rate", series: [HTMLReport.Series(name: "n", points: [(1e-3, 1), (1e-1, 2), (10, 3)], color: "#000")],
+                                 marks: [HTMLReport.Mark(x: 1e-2, label: "here")], logX: true)
+        #expect(c.contains("points=\"56.0,224.0 342.0,119.0 628.0,14.0\""))
+        // 1e-2 is a quarter of the way: 56 + 143.
+        #expect(c.contains("<line class=\"mark\" x1=\"199.0\""))
+        // Decades labelled: 0.001, 0.01, 0.1, 1, 10.
+        for label in [">0.001<", ">0.01<", ">0.1<", ">1<", ">10<"] { #expect(c.contains(label), "\(label)") }
+        // Each point has a tooltip with its values.
+        #expect(c.contains("<title>n: rate 0.1, 2</title>"))
+        // Marks at one x share a line.
+        let two = HTMLReport.chart(title: "t", xLabel: "x", series: [HTMLReport.Series(name: "n", points: [(1, 1), (2, 2)], color: "#000")],
+                                   marks: [HTMLReport.Mark(x: 2, label: "a"), HTMLReport.Mark(x: 2, label: "b")])
+        #expect(two.components(separatedBy: "class=\"mark\"").count == 2 && two.contains(">a, b</text>"))
+    }
 }
