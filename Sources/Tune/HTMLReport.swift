@@ -19,7 +19,7 @@ public enum HTMLReport {
         public var faded = false
     }
 
-    /// A vertical mark on a chart (the best epoch, the lowest-loss epoch).
+    /// A vertical mark on a chart (the best epoch, the lowest-loss epoch, the onset of overfitting).
     public struct Mark {
         public var x: Double
         public var label: String
@@ -151,27 +151,38 @@ public enum HTMLReport {
         """
     }
 
-    /// The curves of one run: losses with the selected and lowest-loss epochs marked, the monitored metric, the
-    /// learning rate.
-    static func runCharts(_ h: History, title: String) -> String {
+    /// The curves of one run: losses with the selected and lowest-loss epochs marked, and the onset of overfitting
+    /// when the doctor finds it (the epoch of the lowest validation loss, after which it rose while the training loss
+    /// fell); the monitored metric; the learning rate of every step (of every epoch for a history without them).
+    static func runCharts(_ h: History, findings found: [Finding], title: String) -> String {
         let epochs = h.epochs.map { Double($0.epoch) }
         var marks: [Mark] = []
         if let b = h.bestEpoch { marks.append(Mark(x: Double(b), label: "best \(h.monitor) (\(b))")) }
         if let l = h.lowestValidationLossEpoch, l != h.bestEpoch { marks.append(Mark(x: Double(l), label: "lowest loss (\(l))")) }
+        var lossMarks = marks
+        if let onset = found.first(where: { $0.id == "overfitting" })?.epochs.first {
+            lossMarks.append(Mark(x: Double(onset), label: "overfitting from \(onset)"))
+        }
         let loss = chart(title: "\(title)loss", xLabel: "epoch", series: [
             Series(name: "training loss", points: Array(zip(epochs, h.epochs.map(\.trainLoss))).map { ($0.0, $0.1) }, color: palette[0]),
             Series(name: "validation loss", points: Array(zip(epochs, h.epochs.map(\.validationLoss))).map { ($0.0, $0.1) }, color: palette[1]),
-        ], marks: marks)
+        ], marks: lossMarks)
         let metricPoints = h.epochs.compactMap { r in r.metrics[h.monitor].map { (Double(r.epoch), $0) } }
         let metric = chart(title: "\(title)validation \(h.monitor)", xLabel: "epoch",
                            series: [Series(name: "validation \(h.monitor)", points: metricPoints.map { (x: $0.0, y: $0.1) }, color: palette[2])], marks: marks)
-        let rate = chart(title: "\(title)learning rate", xLabel: "epoch",
+        let rate: String
+        if let steps = h.stepLearningRates, !steps.isEmpty {
+            rate = chart(title: "\(title)learning rate per step", xLabel: "step",
+                         series: [Series(name: "learning rate", points: steps.enumerated().map { (x: Double($0.offset + 1), y: $0.element) }, color: palette[4])],
+                         logY: true)
+        } else {
+            rate = chart(title: "\(title)learning rate per epoch", xLabel: "epoch",
                          series: [Series(name: "learning rate", points: h.epochs.map { (x: Double($0.epoch), y: $0.learningRate) }, color: palette[4])], logY: true)
+        }
         return "<div class=\"charts\">\(loss)\(metric)\(rate)</div>"
     }
 
-    static func findings(_ h: History) -> String {
-        let found = Doctor().diagnose(Curves(history: h))
+    static func findings(_ found: [Finding]) -> String {
         guard !found.isEmpty else { return "<p class=\"note\">The doctor has no findings.</p>" }
         return "<ul>" + found.map { "<li><b>\(escape($0.id))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
     }
@@ -188,8 +199,9 @@ public enum HTMLReport {
     public static func run(_ directory: URL) throws -> String {
         let h = try load(History.self, directory.appendingPathComponent("history.json"))
         let m = try? load(RunSummary.self, directory.appendingPathComponent("metrics.json"))
-        var sections = ["<h2>Curves</h2>" + runCharts(h, title: "")]
-        sections.append("<h2>The doctor</h2>" + findings(h))
+        let found = Doctor().diagnose(Curves(history: h))
+        var sections = ["<h2>Curves</h2>" + runCharts(h, findings: found, title: "")]
+        sections.append("<h2>The doctor</h2>" + findings(found))
         if let m {
             sections.append("<h2>Metrics</h2>" + table(["split", "metrics"], [
                 ["validation (epoch \(m.bestEpoch.map(String.init) ?? "-"))", m.validation.keys.sorted().map { "\($0) \(number(m.validation[$0]!))" }.joined(separator: ", ")],
@@ -255,7 +267,8 @@ public enum HTMLReport {
         // The best model's curves.
         let bestHistory = directory.appendingPathComponent("best/history.json")
         if let h = try? load(History.self, bestHistory) {
-            sections.append("<h2>The best model</h2>" + runCharts(h, title: "") + findings(h))
+            let found = Doctor().diagnose(Curves(history: h))
+            sections.append("<h2>The best model</h2>" + runCharts(h, findings: found, title: "") + findings(found))
         }
         return page(title: "swift-tune study: \(directory.lastPathComponent)", sections: sections)
     }

@@ -2,7 +2,9 @@ import Foundation
 import Testing
 @testable import Tune
 import TuneData
+import TuneDiagnosis
 import TuneTensor
+import TuneTraining
 
 @Suite("HTML reports")
 struct ReportTests {
@@ -72,5 +74,35 @@ struct ReportTests {
         let two = HTMLReport.chart(title: "t", xLabel: "x", series: [HTMLReport.Series(name: "n", points: [(1, 1), (2, 2)], color: "#000")],
                                    marks: [HTMLReport.Mark(x: 2, label: "a"), HTMLReport.Mark(x: 2, label: "b")])
         #expect(two.components(separatedBy: "class=\"mark\"").count == 2 && two.contains(">a, b</text>"))
+    }
+
+    /// A run whose validation loss is lowest at epoch 4 and rises after while the training loss falls: the doctor's
+    /// overfitting onset is marked on the loss chart; a run that keeps improving has no such mark.
+    @Test func theOnsetOfOverfittingIsMarkedOnTheLossChart() throws {
+        func history(train: [Double], validation: [Double]) throws -> History {
+            let epochs = zip(train, validation).enumerated().map { i, l in
+                "{\"epoch\": \(i + 1), \"trainLoss\": \(l.0), \"validationLoss\": \(l.1), \"metrics\": {\"auc\": 0.9}, \"learningRate\": 0.01, "
+                    + "\"gradientNormMean\": 1, \"gradientNormMax\": 1, \"seconds\": 1, \"samplesPerSecond\": 1}"
+            }
+            let lowest = validation.firstIndex(of: validation.min()!)! + 1
+            let json = "{\"epochs\": [\(epochs.joined(separator: ", "))], \"stepLosses\": [], \"stepsPerEpoch\": 2, \"status\": \"completed\", "
+                + "\"reason\": \"\", \"monitor\": \"auc\", \"monitorHigherIsBetter\": true, \"bestEpoch\": 6, \"lowestValidationLossEpoch\": \(lowest)}"
+            return try JSONDecoder().decode(History.self, from: Data(json.utf8))
+        }
+        let over = try history(train: [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15], validation: [1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.7, 0.8])
+        let found = Doctor().diagnose(Curves(history: over))
+        #expect(found.first { $0.id == "overfitting" }?.epochs == [4, 8])
+        let html = HTMLReport.runCharts(over, findings: found, title: "")
+        #expect(html.contains(">lowest loss (4), overfitting from 4</text>"))
+        let figures = html.components(separatedBy: "<figure class=\"chart\">").dropFirst()
+        #expect(figures.filter { $0.contains("overfitting from") }.map { $0.hasPrefix("<figcaption>loss</figcaption>") } == [true], "on the loss chart only")
+        // Without per-step rates, the rate per epoch.
+        #expect(charts(html).contains { $0.caption == "learning rate per epoch" && $0.points == [8] })
+
+        var fine = try history(train: [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15], validation: [1.0, 0.8, 0.6, 0.5, 0.45, 0.4, 0.38, 0.36])
+        fine.stepLearningRates = [0.01, 0.01, 0.005, 0.005, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001]
+        let plain = HTMLReport.runCharts(fine, findings: Doctor().diagnose(Curves(history: fine)), title: "")
+        #expect(!plain.contains("overfitting from"))
+        #expect(charts(plain).contains { $0.caption == "learning rate per step" && $0.points == [16] })
     }
 }
