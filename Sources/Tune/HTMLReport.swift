@@ -19,7 +19,7 @@ public enum HTMLReport {
         public var faded = false
     }
 
-    /// A vertical mark on a chart (the best epoch, the lowest-loss epoch, the onset of overfitting).
+    /// A vertical mark on a chart (the best epoch, the lowest-loss epoch, the onset of overfitting, a suggested rate).
     public struct Mark {
         public var x: Double
         public var label: String
@@ -187,6 +187,47 @@ public enum HTMLReport {
         return "<ul>" + found.map { "<li><b>\(escape($0.id))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
     }
 
+    /// The LR range test's sweeps from `lr_range_test.csv` (seed, step, lr, loss, smoothed_loss), by seed in the
+    /// file's order: each the smoothed loss against the rate, without the point where the sweep stopped (a smoothed
+    /// loss not finite or past `LRRangeTest.divergenceFactor` times the lowest before it), which would flatten the rest.
+    static func rangeTestSweeps(_ csv: String) -> [(seed: String, points: [(x: Double, y: Double)])] {
+        var sweeps: [(seed: String, points: [(x: Double, y: Double)])] = []
+        for line in csv.split(separator: "\n").dropFirst() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count == 5, let rate = Double(cells[2]), let smoothed = Double(cells[4]) else { continue }
+            let seed = String(cells[0])
+            if sweeps.last?.seed != seed { sweeps.append((seed, [])) }
+            sweeps[sweeps.count - 1].points.append((rate, smoothed))
+        }
+        let factor = LRRangeTest().divergenceFactor
+        for i in sweeps.indices {
+            guard let last = sweeps[i].points.last else { continue }
+            let lowest = sweeps[i].points.dropLast().map(\.y).filter(\.isFinite).min()
+            if !last.y.isFinite || lowest.map({ last.y > factor * $0 }) == true { sweeps[i].points.removeLast() }
+        }
+        return sweeps
+    }
+
+    /// The LR range test section: each seed's sweep with the recipe's suggestion marked.
+    static func rangeTest(_ csv: String, values: [String: Double]?) -> String {
+        let sweeps = rangeTestSweeps(csv)
+        let series = sweeps.enumerated().map { Series(name: "seed \($0.element.seed)", points: $0.element.points, color: palette[$0.offset % palette.count]) }
+        let suggestion = values?["suggestion"]
+        let marks = suggestion.map { [Mark(x: $0, label: "suggestion \(number($0))")] } ?? []
+        let test = LRRangeTest()
+        var text = "Each seed's sweep trains one short run while the learning rate grows exponentially from \(number(test.minimumRate)) "
+            + "to \(number(test.maximumRate)), recording the training loss (smoothed: an exponential moving average); "
+            + "a sweep stops when its smoothed loss passes \(number(test.divergenceFactor))x its lowest, and that last point is not drawn. "
+        if let suggestion {
+            text += "Each seed suggests a tenth of the rate at its lowest smoothed loss; the recipe starts stage 1 at their median (to 3 digits), \(number(suggestion))"
+                + (values?["spread"].map { " (the seeds' suggestions differ \(String(format: "%.2f", $0))x)." } ?? ".")
+        } else {
+            text += "No sweep gave a suggestion: the recipe started from --lr."
+        }
+        return chart(title: "smoothed training loss against the learning rate, per seed", xLabel: "learning rate",
+                     series: series, marks: marks, logX: true) + "<p>\(escape(text))</p>"
+    }
+
     static func load<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
         do {
             return try jsonDecoder().decode(type, from: Data(contentsOf: url))
@@ -212,7 +253,8 @@ public enum HTMLReport {
     }
 
     /// The report of a `tune search` directory: best so far against trials and against epochs, every trial's
-    /// curve (pruned ones faded), the parameters of each trial, the recipe's stages and the ensemble when there are.
+    /// curve (pruned ones faded), the parameters of each trial, the LR range test when `lr_range_test.csv` is there
+    /// (the recipe writes it), the recipe's stages and the ensemble when there are, and the best model's curves.
     public static func study(_ directory: URL) throws -> String {
         let summaryURL = directory.appendingPathComponent("summary.json")
         let recipe = try? load(RecipeSummary.self, summaryURL)
@@ -249,6 +291,9 @@ public enum HTMLReport {
         sections.append("<h2>Trials</h2>" + table(["trial", "state", monitor] + names, trials.map { t in
             ["\(t.number)", t.state.rawValue, t.value.map(number) ?? "-"] + names.map { t.parameters[$0].map { $0.description } ?? "" }
         }))
+        if let csv = try? String(contentsOf: directory.appendingPathComponent("lr_range_test.csv"), encoding: .utf8) {
+            sections.append("<h2>LR range test</h2>" + rangeTest(csv, values: recipe?.rangeTest))
+        }
         if let recipe {
             sections.append("<h2>The recipe, stage by stage</h2>" + table(["stage", "trials", "decision", "why"], recipe.stages.map {
                 ["\($0.number) \($0.name)", "\($0.trials.count)", $0.decision, ([$0.reason] + $0.notes).joined(separator: " ")]

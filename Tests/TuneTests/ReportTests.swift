@@ -37,18 +37,31 @@ struct ReportTests {
         for outside in ["<script", "src=", "href=", "@import", "url("] { #expect(!html.contains(outside), "\(outside)") }
         #expect(html.contains("prefers-color-scheme: dark") && html.contains("name=\"viewport\""))
         let found = charts(html)
-        #expect(found.count >= 7, "\(found.map(\.caption))")
+        #expect(found.count >= 8, "\(found.map(\.caption))")
         for chart in found { #expect(!chart.points.isEmpty && chart.points.allSatisfy { $0 >= 1 }, "\(chart.caption) has data") }
         // Every trial has a curve, and the best-so-far line has one point per finished trial.
         let everyTrial = try #require(found.first { $0.caption.hasPrefix("validation auc per epoch") })
         #expect(everyTrial.points.count == summary.trials.count)
         let bestSoFar = try #require(found.first { $0.caption.hasPrefix("best validation auc against trials") })
         #expect(bestSoFar.points == [summary.trials.count])
-        for section in ["Best so far", "Every trial", "Trials", "The recipe, stage by stage", "Single models and the ensemble", "The best model"] {
+        for section in ["Best so far", "Every trial", "Trials", "LR range test", "The recipe, stage by stage", "Single models and the ensemble", "The best model"] {
             #expect(html.contains("<h2>\(section)</h2>"), "\(section)")
         }
+        // The LR range test: the sweeps of 3 seeds from lr_range_test.csv, the suggestion marked.
+        let csv = try String(contentsOf: dir.appendingPathComponent("search/lr_range_test.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("seed,step,lr,loss,smoothed_loss\n"))
+        let range = try #require(found.first { $0.caption.hasPrefix("smoothed training loss against the learning rate") })
+        #expect(range.points.count == 3 && range.points.allSatisfy { $0 > 10 })
+        let suggestion = try #require(summary.rangeTest["suggestion"])
+        #expect(section("LR range test", of: html).contains("suggestion \(HTMLReport.number(suggestion))"))
         // The best model's run directory has its own report.
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/best/report.html").path))
+    }
+
+    /// The HTML of one section: from its heading to the next.
+    func section(_ name: String, of html: String) -> String {
+        let after = html.components(separatedBy: "<h2>\(name)</h2>").dropFirst().first ?? ""
+        return after.components(separatedBy: "<h2>").first ?? ""
     }
 
     @Test func namesAreEscapedAndAnEmptyChartSaysSo() {
@@ -104,5 +117,30 @@ struct ReportTests {
         let plain = HTMLReport.runCharts(fine, findings: Doctor().diagnose(Curves(history: fine)), title: "")
         #expect(!plain.contains("overfitting from"))
         #expect(charts(plain).contains { $0.caption == "learning rate per step" && $0.points == [16] })
+    }
+
+    @Test func theRangeTestsSweepsAreReadWithoutTheirStoppingPoint() {
+        let csv = """
+        seed,step,lr,loss,smoothed_loss
+        0,0,1e-07,0.7,0.7
+        0,1,1e-05,0.6,0.6
+        0,2,0.001,0.5,0.5
+        0,3,0.1,3,2.5
+        1,0,1e-07,0.7,0.7
+        1,1,1e-05,0.6,0.65
+        1,2,0.001,0.5,0.6
+        2,0,1e-07,0.7,0.7
+        2,1,1e-05,inf,inf
+
+        """
+        let sweeps = HTMLReport.rangeTestSweeps(csv)
+        // Seed 0 stopped at 2.5 > 4 x 0.5: left out; seed 1 ran out of steps: all kept; seed 2 stopped at inf.
+        #expect(sweeps.map(\.seed) == ["0", "1", "2"])
+        #expect(sweeps.map { $0.points.map(\.x) } == [[1e-7, 1e-5, 1e-3], [1e-7, 1e-5, 1e-3], [1e-7]])
+        #expect(sweeps[1].points.map(\.y) == [0.7, 0.65, 0.6])
+        let section = HTMLReport.rangeTest(csv, values: ["suggestion": 1e-4, "spread": 2])
+        // 1e-4 is 3/4 of the way from 1e-7 to 1e-3: 56 + 429.
+        #expect(section.contains("<line class=\"mark\" x1=\"485.0\"") && section.contains("suggestion 0.0001"))
+        #expect(section.contains("differ 2.00x"))
     }
 }
