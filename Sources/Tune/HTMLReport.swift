@@ -129,8 +129,8 @@ public enum HTMLReport {
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(title))</title>
         <style>
-        :root { --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ccc; }
-        @media (prefers-color-scheme: dark) { :root { --fg: #e8e8e8; --bg: #161616; --muted: #aaa; --line: #444; } }
+        :root { --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ccc; --bar: #0072B2; }
+        @media (prefers-color-scheme: dark) { :root { --fg: #e8e8e8; --bg: #161616; --muted: #aaa; --line: #444; --bar: #56B4E9; } }
         body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; padding: 12px; max-width: 1100px; }
         h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid var(--line); }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; }
@@ -144,6 +144,10 @@ public enum HTMLReport {
         .scroll { overflow-x: auto; } table { border-collapse: collapse; font-size: 13px; }
         td, th { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
         .empty, .note { color: var(--muted); }
+        .importance td { white-space: nowrap; padding: 3px 6px; } .importance td.barcell { min-width: 70px; width: 50%; }
+        .bar { position: relative; height: 12px; background: var(--line); }
+        .bar span { display: block; height: 100%; background: var(--bar); }
+        .bar i { position: absolute; top: -3px; bottom: -3px; width: 2px; margin-left: -1px; background: var(--fg); }
         </style></head><body>
         <h1>\(escape(title))</h1>
         \(sections.joined(separator: "\n"))
@@ -228,6 +232,32 @@ public enum HTMLReport {
                      series: series, marks: marks, logX: true) + "<p>\(escape(text))</p>"
     }
 
+    /// The parameter-importance section: η² of each parameter over the complete trials, as bars, with the method
+    /// and its limits.
+    static func importance(_ trials: [FrozenTrial], monitor: String, recipe: Bool) -> String {
+        let complete = trials.filter { $0.state == .complete && ($0.value?.isFinite ?? false) }
+        let entries = ParameterImportance.eta2(complete.map { ($0.parameters, $0.value!) })
+        let method = "<p class=\"note\">Method: the correlation ratio η² (eta squared) of each parameter over the \(complete.count) complete trials: "
+            + "the share of the variance of the validation \(escape(monitor)) that lies between groups of trials sharing the parameter's value "
+            + "(a numeric parameter with more than \(ParameterImportance.maximumBins) distinct values cut into \(ParameterImportance.maximumBins) quantile bins). "
+            + "It takes one parameter at a time: parameters that changed together share credit"
+            + (recipe ? " (the recipe changes a few at each stage, so a parameter's η² also carries what else its stage changed)" : "")
+            + " and interactions are not separated. With few trials it is noisy "
+            + "and biased upward: a parameter with no effect scores about (groups − 1) / (trials − 1), shown as chance (the tick on each bar).</p>"
+        guard !entries.isEmpty else {
+            return "<p class=\"empty\">No parameter took two values over at least 3 complete trials with different values of \(escape(monitor)).</p>" + method
+        }
+        let rows = entries.map { e -> String in
+            let bar = "<div class=\"bar\"><span style=\"width:\(String(format: "%.1f", e.eta2 * 100))%\" data-eta2=\"\(String(format: "%.4f", e.eta2))\"></span>"
+                + "<i style=\"left:\(String(format: "%.1f", e.chance * 100))%\" title=\"chance \(String(format: "%.2f", e.chance))\"></i></div>"
+            let fewer = e.trials < complete.count ? " (\(e.trials) trials)" : ""
+            return "<tr><td>\(escape(e.name))</td><td class=\"barcell\">\(bar)</td><td>\(String(format: "%.2f", e.eta2))</td>"
+                + "<td>\(e.groups) \(e.binned ? "bins" : "values")\(fewer)</td><td>\(String(format: "%.2f", e.chance))</td></tr>"
+        }
+        return "<div class=\"scroll\"><table class=\"importance\"><thead><tr><th>parameter</th><th colspan=\"2\">η²</th><th>groups</th><th>chance</th></tr></thead><tbody>"
+            + rows.joined() + "</tbody></table></div>" + method
+    }
+
     static func load<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
         do {
             return try jsonDecoder().decode(type, from: Data(contentsOf: url))
@@ -253,7 +283,8 @@ public enum HTMLReport {
     }
 
     /// The report of a `tune search` directory: best so far against trials and against epochs, every trial's
-    /// curve (pruned ones faded), the parameters of each trial, the LR range test when `lr_range_test.csv` is there
+    /// curve (pruned ones faded), parameter importance (η²) over the complete trials, the parameters of each trial,
+    /// the LR range test when `lr_range_test.csv` is there
     /// (the recipe writes it), the recipe's stages and the ensemble when there are, and the best model's curves.
     public static func study(_ directory: URL) throws -> String {
         let summaryURL = directory.appendingPathComponent("summary.json")
@@ -285,7 +316,9 @@ public enum HTMLReport {
                 t.intermediate[k].flatMap { $0.isFinite ? (Double(k), $0) : nil }
             }, color: t.state == .complete ? palette[t.number % 3] : palette[3], faded: t.state != .complete)
         }
-        sections.append("<h2>Every trial</h2>" + chart(title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch", series: curves))
+        sections.append("<h2>Every trial</h2>" + chart(title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch",
+                                                     series: curves, hoverPoints: 0))
+        sections.append("<h2>Parameter importance</h2>" + importance(trials, monitor: monitor, recipe: recipe != nil))
         // Parameters.
         let names = Array(Set(trials.flatMap { $0.parameters.keys })).sorted()
         sections.append("<h2>Trials</h2>" + table(["trial", "state", monitor] + names, trials.map { t in

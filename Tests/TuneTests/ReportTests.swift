@@ -3,6 +3,7 @@ import Testing
 @testable import Tune
 import TuneData
 import TuneDiagnosis
+import TuneSearch
 import TuneTensor
 import TuneTraining
 
@@ -44,9 +45,16 @@ struct ReportTests {
         #expect(everyTrial.points.count == summary.trials.count)
         let bestSoFar = try #require(found.first { $0.caption.hasPrefix("best validation auc against trials") })
         #expect(bestSoFar.points == [summary.trials.count])
-        for section in ["Best so far", "Every trial", "Trials", "LR range test", "The recipe, stage by stage", "Single models and the ensemble", "The best model"] {
+        for section in ["Best so far", "Every trial", "Parameter importance", "Trials", "LR range test", "The recipe, stage by stage", "Single models and the ensemble", "The best model"] {
             #expect(html.contains("<h2>\(section)</h2>"), "\(section)")
         }
+        // Parameter importance: a bar per parameter that varies, and the method named.
+        let complete = summary.trials.filter { $0.value != nil }
+        let varying = RecipeCandidate.parameterNames.filter { name in Set(complete.map { $0.candidate.parameters[name]! }).count > 1 }
+        #expect(!varying.isEmpty)
+        let importance = section("Parameter importance", of: html)
+        #expect(importance.components(separatedBy: "data-eta2=").count - 1 == varying.count)
+        #expect(importance.contains("Method: the correlation ratio η²") && importance.contains("one parameter at a time"))
         // The LR range test: the sweeps of 3 seeds from lr_range_test.csv, the suggestion marked.
         let csv = try String(contentsOf: dir.appendingPathComponent("search/lr_range_test.csv"), encoding: .utf8)
         #expect(csv.hasPrefix("seed,step,lr,loss,smoothed_loss\n"))
@@ -142,5 +150,34 @@ struct ReportTests {
         // 1e-4 is 3/4 of the way from 1e-7 to 1e-3: 56 + 429.
         #expect(section.contains("<line class=\"mark\" x1=\"485.0\"") && section.contains("suggestion 0.0001"))
         #expect(section.contains("differ 2.00x"))
+    }
+
+    /// η² by hand. Six trials with objective 1, 1, 2, 2, 3, 3: `a` (x x y y z z) fixes it, `b` (p q p q p q) has the
+    /// same mean 2 in both groups, `c` (u u u v v v) has group means 4/3 and 8/3: between 3(2/3)² + 3(2/3)² = 8/3,
+    /// total 4, η² = 2/3. `d` takes one value and is left out.
+    @Test func parameterImportanceIsTheCorrelationRatio() {
+        let a = ["x", "x", "y", "y", "z", "z"], b = ["p", "q", "p", "q", "p", "q"], c = ["u", "u", "u", "v", "v", "v"]
+        let objective = [1.0, 1, 2, 2, 3, 3]
+        let trials = (0..<6).map { i -> (parameters: [String: ParameterValue], value: Double) in
+            (["a": .string(a[i]), "b": .string(b[i]), "c": .string(c[i]), "d": .bool(true)], objective[i])
+        }
+        let entries = ParameterImportance.eta2(trials)
+        #expect(entries.map(\.name) == ["a", "c", "b"])
+        #expect(entries[0].eta2 == 1 && entries[0].groups == 3 && entries[0].chance == 2.0 / 5)
+        #expect(abs(entries[1].eta2 - 2.0 / 3) < 1e-12 && entries[1].groups == 2 && entries[1].chance == 1.0 / 5)
+        #expect(abs(entries[2].eta2) < 1e-12)
+        #expect(!entries.contains { $0.binned })
+
+        // Ten distinct numbers, 1 to 10, with objective equal to them: five quantile bins of two, means 1.5, 3.5, ...,
+        // 9.5 around 5.5: between 2(16 + 4 + 0 + 4 + 16) = 80, total 82.5, η² = 32/33.
+        let numeric = (1...10).map { (parameters: ["lr": ParameterValue.double(Double($0) * 1e-3)], value: Double($0)) }
+        let binned = ParameterImportance.eta2(numeric)
+        #expect(binned.count == 1 && binned[0].binned && binned[0].groups == 5)
+        #expect(abs(binned[0].eta2 - 32.0 / 33) < 1e-12)
+        // Equal values share a bin: sorted 1 1 1 2 3 4 5 6 start at positions 0, 3, 4, 5, 6, 7: bins 0, 1, 2, 3, 3, 4.
+        let keys = ParameterImportance.groupKeys([1, 1, 1, 2, 3, 4, 5, 6].map { ParameterValue.int($0) }, maximumBins: 5)
+        #expect(keys.keys == ["bin 0", "bin 0", "bin 0", "bin 1", "bin 2", "bin 3", "bin 3", "bin 4"] && keys.binned)
+        // No spread in the objective: nothing to explain.
+        #expect(ParameterImportance.eta2(trials.map { ($0.parameters, 1.0) }).isEmpty)
     }
 }
