@@ -6,8 +6,8 @@ import TuneTraining
 
 /// `report.html`: one self-contained file (inline SVG and CSS, no script, no network) for a run directory of
 /// `tune train` or an output directory of `tune search`. Light and dark mode follow the reader's setting; the palette
-/// is Okabe and Ito's (colour-blind safe); charts scale from a phone's width to a desktop's; hovering a point of a
-/// line chart shows its values (SVG tooltips).
+/// is Okabe and Ito's (colour-blind safe); charts scale from a phone's width to a desktop's (the parallel coordinates
+/// scroll sideways on a phone); hovering a point of a line chart shows its values (SVG tooltips).
 public enum HTMLReport {
     /// Okabe-Ito colours: blue, orange, bluish green, vermillion, reddish purple, sky blue.
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
@@ -137,6 +137,7 @@ public enum HTMLReport {
         figure.chart { margin: 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
         svg { width: 100%; height: auto; } .axis { stroke: var(--muted); } .tick, .marklabel { fill: var(--muted); font-size: 11px; }
         .mark { stroke: var(--muted); stroke-dasharray: 4 3; } .grid { stroke: var(--line); stroke-width: 0.5; }
+        .axisname { fill: var(--fg); font-size: 12px; font-weight: 600; }
         .hover circle { fill: var(--fg); } .hover circle:hover { fill-opacity: 0.6; }
         @media (max-width: 500px) { figure.chart > svg .tick, figure.chart > svg .marklabel { font-size: 18px; } }
         .legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 10px; font-size: 13px; }
@@ -283,9 +284,9 @@ public enum HTMLReport {
     }
 
     /// The report of a `tune search` directory: best so far against trials and against epochs, every trial's
-    /// curve (pruned ones faded), parameter importance (η²) over the complete trials, the parameters of each trial,
-    /// the LR range test when `lr_range_test.csv` is there
-    /// (the recipe writes it), the recipe's stages and the ensemble when there are, and the best model's curves.
+    /// curve (pruned ones faded), parallel coordinates and parameter importance (η²) over the complete trials, the
+    /// parameters of each trial, the LR range test when `lr_range_test.csv` is there (the recipe writes it), the
+    /// recipe's stages and the ensemble when there are, and the best model's curves.
     public static func study(_ directory: URL) throws -> String {
         let summaryURL = directory.appendingPathComponent("summary.json")
         let recipe = try? load(RecipeSummary.self, summaryURL)
@@ -318,6 +319,8 @@ public enum HTMLReport {
         }
         sections.append("<h2>Every trial</h2>" + chart(title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch",
                                                      series: curves, hoverPoints: 0))
+        sections.append("<h2>Parallel coordinates</h2>" + parallelCoordinates(trials, monitor: monitor, higherIsBetter: higher,
+                                                                                 best: recipe?.best?.number ?? classic?.best?.number))
         sections.append("<h2>Parameter importance</h2>" + importance(trials, monitor: monitor, recipe: recipe != nil))
         // Parameters.
         let names = Array(Set(trials.flatMap { $0.parameters.keys })).sorted()

@@ -34,24 +34,28 @@ struct ReportTests {
         let summary = try recipe.run()
         let html = try String(contentsOf: dir.appendingPathComponent("search/report.html"), encoding: .utf8)
         #expect(html.hasPrefix("<!doctype html>") && html.contains("</html>"))
-        // Self-contained: no script, nothing fetched.
+        // Self-contained: no script, nothing fetched (tooltips are SVG titles).
         for outside in ["<script", "src=", "href=", "@import", "url("] { #expect(!html.contains(outside), "\(outside)") }
         #expect(html.contains("prefers-color-scheme: dark") && html.contains("name=\"viewport\""))
         let found = charts(html)
-        #expect(found.count >= 8, "\(found.map(\.caption))")
+        #expect(found.count >= 9, "\(found.map(\.caption))")
         for chart in found { #expect(!chart.points.isEmpty && chart.points.allSatisfy { $0 >= 1 }, "\(chart.caption) has data") }
         // Every trial has a curve, and the best-so-far line has one point per finished trial.
         let everyTrial = try #require(found.first { $0.caption.hasPrefix("validation auc per epoch") })
         #expect(everyTrial.points.count == summary.trials.count)
         let bestSoFar = try #require(found.first { $0.caption.hasPrefix("best validation auc against trials") })
         #expect(bestSoFar.points == [summary.trials.count])
-        for section in ["Best so far", "Every trial", "Parameter importance", "Trials", "LR range test", "The recipe, stage by stage", "Single models and the ensemble", "The best model"] {
+        for section in ["Best so far", "Every trial", "Parallel coordinates", "Parameter importance", "Trials", "LR range test",
+                        "The recipe, stage by stage", "Single models and the ensemble", "The best model"] {
             #expect(html.contains("<h2>\(section)</h2>"), "\(section)")
         }
-        // Parameter importance: a bar per parameter that varies, and the method named.
+        // Parallel coordinates: a line per complete trial, through one axis per parameter that varies and the objective.
         let complete = summary.trials.filter { $0.value != nil }
         let varying = RecipeCandidate.parameterNames.filter { name in Set(complete.map { $0.candidate.parameters[name]! }).count > 1 }
+        let parallel = try #require(found.first { $0.caption.hasPrefix("parameters of every complete trial") })
+        #expect(parallel.points == Array(repeating: varying.count + 1, count: complete.count))
         #expect(!varying.isEmpty)
+        // Parameter importance: a bar per varying parameter, and the method named.
         let importance = section("Parameter importance", of: html)
         #expect(importance.components(separatedBy: "data-eta2=").count - 1 == varying.count)
         #expect(importance.contains("Method: the correlation ratio η²") && importance.contains("one parameter at a time"))
@@ -62,6 +66,12 @@ struct ReportTests {
         #expect(range.points.count == 3 && range.points.allSatisfy { $0 > 10 })
         let suggestion = try #require(summary.rangeTest["suggestion"])
         #expect(section("LR range test", of: html).contains("suggestion \(HTMLReport.number(suggestion))"))
+        // The best model's learning rate, one point per step.
+        let best = try jsonDecoder().decode(History.self, from: Data(contentsOf: dir.appendingPathComponent("search/best/history.json")))
+        let steps = try #require(best.stepLearningRates)
+        #expect(steps.count == best.stepLosses.count)
+        let rate = try #require(found.first { $0.caption == "learning rate per step" })
+        #expect(rate.points == [steps.count])
         // The best model's run directory has its own report.
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/best/report.html").path))
     }
@@ -179,5 +189,54 @@ struct ReportTests {
         #expect(keys.keys == ["bin 0", "bin 0", "bin 0", "bin 1", "bin 2", "bin 3", "bin 3", "bin 4"] && keys.binned)
         // No spread in the objective: nothing to explain.
         #expect(ParameterImportance.eta2(trials.map { ($0.parameters, 1.0) }).isEmpty)
+    }
+
+    @Test func parallelAxesPlaceValuesByHand() throws {
+        // lr on a log scale: 1e-4, 1e-3, 1e-2 at 0, 1/2, 1.
+        let lr = try #require(ParallelAxis.make(name: "lr", values: [.double(1e-4), .double(1e-2), .double(1e-3)], distributions: []))
+        #expect(lr.scale == .log(low: 1e-4, high: 1e-2, zero: false))
+        #expect(abs(lr.position(.double(1e-3))! - 0.5) < 1e-12 && lr.position(.double(1e-4)) == 0 && lr.position(.double(1e-2)) == 1)
+        // A weight decay with zeros: 0 at the bottom, the positive values from 0.15 up; 1e-3 halfway: 0.15 + 0.85 / 2.
+        let wd = try #require(ParallelAxis.make(name: "weight_decay", values: [.double(0), .double(1e-4), .double(1e-2)], distributions: []))
+        #expect(wd.position(.double(0)) == 0 && wd.position(.double(1e-4)) == 0.15 && wd.position(.double(1e-2)) == 1)
+        #expect(abs(wd.position(.double(1e-3))! - 0.575) < 1e-12)
+        // A width on a linear scale: 16, 32, 64 at 0, 1/3, 1; on a log scale when its distribution says so.
+        let width = try #require(ParallelAxis.make(name: "width", values: [.int(16), .int(32), .int(64)], distributions: [.categorical([.int(16)])]))
+        #expect(width.position(.int(32)) == 1.0 / 3)
+        let logWidth = try #require(ParallelAxis.make(name: "width", values: [.int(16), .int(64)], distributions: [.int(low: 16, high: 64, step: 1, log: true)]))
+        #expect(abs(logWidth.position(.int(32))! - 0.5) < 1e-12)
+        // Categories evenly spaced: strings alphabetically, false before true, choices of numbers in numeric order.
+        let schedule = try #require(ParallelAxis.make(name: "schedule", values: [.string("step"), .string("constant"), .string("cosine")], distributions: []))
+        #expect(schedule.scale == .categories([.string("constant"), .string("cosine"), .string("step")]))
+        #expect(schedule.position(.string("cosine")) == 0.5 && schedule.position(.string("step")) == 1)
+        let bn = try #require(ParallelAxis.make(name: "batchnorm", values: [.bool(true), .bool(false)], distributions: []))
+        #expect(bn.position(.bool(false)) == 0 && bn.position(.bool(true)) == 1)
+        let depth = try #require(ParallelAxis.make(name: "depth", values: [.int(3), .int(1), .int(2), .int(1)], distributions: [.categorical([.int(1), .int(2), .int(3)])]))
+        #expect(depth.scale == .categories([.int(1), .int(2), .int(3)]))
+        // One value: no axis.
+        #expect(ParallelAxis.make(name: "dropout", values: [.double(0), .double(0)], distributions: []) == nil)
+    }
+
+    @Test func parallelCoordinatesDrawEachCompleteTrialThroughItsAxes() {
+        func trial(_ n: Int, _ lr: Double, _ act: String, _ value: Double?, _ state: TrialState = .complete) -> FrozenTrial {
+            var t = FrozenTrial(number: n, state: state)
+            t.parameters = ["lr": .double(lr), "activation": .string(act), "depth": .int(2)]
+            t.value = value
+            return t
+        }
+        let trials = [trial(0, 1e-3, "relu", 0.8), trial(1, 1e-1, "swish", 0.9), trial(2, 1e-2, "relu", 0.7), trial(3, 1e-2, "relu", nil, .pruned)]
+        let html = HTMLReport.parallelCoordinates(trials, monitor: "auc", higherIsBetter: true)
+        let found = charts(html)
+        // Three complete trials; axes activation, lr (depth does not vary), auc.
+        #expect(found.count == 1 && found[0].points == [3, 3, 3])
+        // Axes at x = 40, 150, 260; y from 40 (top) to 286 (bottom). Trial 2 (the worst, drawn first): relu at the
+        // bottom, lr 1e-2 halfway (143 px up), auc 0.7 at the bottom.
+        #expect(html.contains("points=\"40.0,286.0 150.0,163.0 260.0,286.0\""))
+        // Trial 1, the best, last and orange: swish at the top, 1e-1 at the top, 0.9 at the top.
+        let last = html.components(separatedBy: "<polyline").last ?? ""
+        #expect(last.contains("stroke=\"#E69F00\"") && last.contains("points=\"40.0,40.0 150.0,40.0 260.0,40.0\""))
+        // The worst trial is the faintest.
+        #expect(html.contains("stroke-opacity=\"0.12\""))
+        #expect(html.contains("on a log scale: lr"))
     }
 }
