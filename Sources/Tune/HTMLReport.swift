@@ -136,6 +136,7 @@ public enum HTMLReport {
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; }
         figure.chart { margin: 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
         svg { width: 100%; height: auto; } .axis { stroke: var(--muted); } .tick, .marklabel { fill: var(--muted); font-size: 11px; }
+        .marklabel { paint-order: stroke; stroke: var(--bg); stroke-width: 3px; }
         .mark { stroke: var(--muted); stroke-dasharray: 4 3; } .grid { stroke: var(--line); stroke-width: 0.5; }
         .axisname { fill: var(--fg); font-size: 12px; font-weight: 600; }
         .hover circle { fill: var(--fg); } .hover circle:hover { fill-opacity: 0.6; }
@@ -194,7 +195,9 @@ public enum HTMLReport {
 
     /// The LR range test's sweeps from `lr_range_test.csv` (seed, step, lr, loss, smoothed_loss), by seed in the
     /// file's order: each the smoothed loss against the rate, without the point where the sweep stopped (a smoothed
-    /// loss not finite or past `LRRangeTest.divergenceFactor` times the lowest before it), which would flatten the rest.
+    /// loss not finite or past `LRRangeTest.divergenceFactor` times the lowest before it) and, past the lowest point,
+    /// without the first point above the sweep's first value and all after it: the climb back towards where it
+    /// started is drawn, not the blow-up, which would flatten the rest.
     static func rangeTestSweeps(_ csv: String) -> [(seed: String, points: [(x: Double, y: Double)])] {
         var sweeps: [(seed: String, points: [(x: Double, y: Double)])] = []
         for line in csv.split(separator: "\n").dropFirst() {
@@ -209,6 +212,10 @@ public enum HTMLReport {
             guard let last = sweeps[i].points.last else { continue }
             let lowest = sweeps[i].points.dropLast().map(\.y).filter(\.isFinite).min()
             if !last.y.isFinite || lowest.map({ last.y > factor * $0 }) == true { sweeps[i].points.removeLast() }
+            let ys = sweeps[i].points.map(\.y)
+            guard let start = ys.first, let low = ys.indices.min(by: { ys[$0] < ys[$1] }),
+                  let back = ys.indices.first(where: { $0 > low && ys[$0] > start }) else { continue }
+            sweeps[i].points.removeSubrange(back...)
         }
         return sweeps
     }
@@ -222,7 +229,8 @@ public enum HTMLReport {
         let test = LRRangeTest()
         var text = "Each seed's sweep trains one short run while the learning rate grows exponentially from \(number(test.minimumRate)) "
             + "to \(number(test.maximumRate)), recording the training loss (smoothed: an exponential moving average); "
-            + "a sweep stops when its smoothed loss passes \(number(test.divergenceFactor))x its lowest, and that last point is not drawn. "
+            + "a sweep stops when its smoothed loss passes \(number(test.divergenceFactor))x its lowest; it is drawn until its loss climbs back "
+            + "above where it started. "
         if let suggestion {
             text += "Each seed suggests a tenth of the rate at its lowest smoothed loss; the recipe starts stage 1 at their median (to 3 digits), \(number(suggestion))"
                 + (values?["spread"].map { " (the seeds' suggestions differ \(String(format: "%.2f", $0))x)." } ?? ".")

@@ -147,12 +147,16 @@ struct ReportTests {
         1,0,1e-07,0.7,0.7
         1,1,1e-05,0.6,0.65
         1,2,0.001,0.5,0.6
+        1,3,0.01,0.9,0.72
+        1,4,0.1,1.5,0.9
+        1,5,1,2,1.1
         2,0,1e-07,0.7,0.7
         2,1,1e-05,inf,inf
 
         """
         let sweeps = HTMLReport.rangeTestSweeps(csv)
-        // Seed 0 stopped at 2.5 > 4 x 0.5: left out; seed 1 ran out of steps: all kept; seed 2 stopped at inf.
+        // Seed 0 stopped at 2.5 > 4 x 0.5: left out. Seed 1 ran out of steps (1.1 < 4 x 0.6): drawn up to its lowest,
+        // 0.6, as after it 0.72 is above where it started (0.7). Seed 2 stopped at inf.
         #expect(sweeps.map(\.seed) == ["0", "1", "2"])
         #expect(sweeps.map { $0.points.map(\.x) } == [[1e-7, 1e-5, 1e-3], [1e-7, 1e-5, 1e-3], [1e-7]])
         #expect(sweeps[1].points.map(\.y) == [0.7, 0.65, 0.6])
