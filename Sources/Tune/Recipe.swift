@@ -587,8 +587,9 @@ public final class RecipeRun {
             if try trainQueued() { continue }
             let stale = try storage.failStaleTrials(olderThan: staleAfter)
             if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: queued again") }
+            // Read again: a trial that finished since `all` was read is recorded now, not to be queued a second time.
             let now = try study.trials
-            for (key, c) in missing.sorted(by: { $0.key < $1.key }) { try enqueue(c, key, in: now) }
+            for (key, c) in missing.sorted(by: { $0.key < $1.key }) where try recorded(key, in: now) == nil { try enqueue(c, key, in: now) }
             Thread.sleep(forTimeInterval: 0.02)
         }
         let all = try study.trials
