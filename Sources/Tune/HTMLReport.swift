@@ -6,7 +6,8 @@ import TuneTraining
 
 /// `report.html`: one self-contained file (inline SVG and CSS, no script, no network) for a run directory of
 /// `tune train` or an output directory of `tune search`. Light and dark mode follow the reader's setting; the palette
-/// is Okabe and Ito's (colour-blind safe); charts scale from a phone's width to a desktop's.
+/// is Okabe and Ito's (colour-blind safe); charts scale from a phone's width to a desktop's (the parallel coordinates
+/// scroll sideways on a phone); hovering a point of a line chart shows its values (SVG tooltips).
 public enum HTMLReport {
     /// Okabe-Ito colours: blue, orange, bluish green, vermillion, reddish purple, sky blue.
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
@@ -18,7 +19,7 @@ public enum HTMLReport {
         public var faded = false
     }
 
-    /// A vertical mark on a chart (the best epoch, the lowest-loss epoch).
+    /// A vertical mark on a chart (the best epoch, the lowest-loss epoch, the onset of overfitting, a suggested rate).
     public struct Mark {
         public var x: Double
         public var label: String
@@ -34,42 +35,83 @@ public enum HTMLReport {
         return abs(v) >= 1000 || (abs(v) < 0.001 && v != 0) ? String(format: "%.3g", v) : String(format: "%.4g", v)
     }
 
-    /// An SVG line chart; `logY` for learning rates. Each series is a polyline with `data-points` giving its count.
-    public static func chart(title: String, xLabel: String, series: [Series], marks: [Mark] = [], logY: Bool = false) -> String {
+    /// An SVG line chart, `logX` and `logY` for rates (decades labelled). Each series is a polyline with
+    /// `data-points` giving its count; marks at the same x share one line, their labels on rows of their own. Up to
+    /// `hoverPoints` points of each series that is not faded (evenly thinned beyond that, the last always kept) carry
+    /// a tooltip with their x and y values, shown on hover without any script.
+    public static func chart(title: String, xLabel: String, series: [Series], marks: [Mark] = [], logX: Bool = false, logY: Bool = false,
+                             hoverPoints: Int = 120) -> String {
         let width = 640.0, height = 260.0, left = 56.0, right = 12.0, top = 14.0, bottom = 36.0
-        func y(_ v: Double) -> Double? { logY ? (v > 0 ? Foundation.log10(v) : nil) : (v.isFinite ? v : nil) }
-        let xs = series.flatMap { $0.points.map(\.x) }
-        let ys = series.flatMap { $0.points.compactMap { y($0.y) } }
+        func scaled(_ v: Double, _ log: Bool) -> Double? { log ? (v > 0 && v.isFinite ? Foundation.log10(v) : nil) : (v.isFinite ? v : nil) }
+        // Each series' points as plotted (log10 where log) with the values they show.
+        let plotted = series.map { s in
+            s.points.compactMap { p in scaled(p.x, logX).flatMap { x in scaled(p.y, logY).map { (x: x, y: $0, shown: p) } } }
+        }
+        let xs = plotted.flatMap { $0.map(\.x) }, ys = plotted.flatMap { $0.map(\.y) }
         guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
             return "<figure class=\"chart\"><figcaption>\(escape(title))</figcaption><p class=\"empty\">no data</p></figure>"
         }
         let xSpan = x1 > x0 ? x1 - x0 : 1, ySpan = y1 > y0 ? y1 - y0 : 1
         func px(_ x: Double) -> Double { left + (x - x0) / xSpan * (width - left - right) }
         func py(_ v: Double) -> Double { top + (1 - (v - y0) / ySpan) * (height - top - bottom) }
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        func label(_ v: Double, _ log: Bool) -> String { number(log ? Foundation.pow(10, v) : v) }
+        /// The whole powers of ten within [lo, hi] (in log10), at most about 7 of them.
+        func decades(_ lo: Double, _ hi: Double) -> [Double] {
+            let first = Int((lo - 1e-9).rounded(.up)), last = Int((hi + 1e-9).rounded(.down))
+            guard last - first >= 1 else { return [] }
+            let step = (last - first + 1 + 6) / 7
+            return stride(from: first, through: last, by: step).map(Double.init)
+        }
         var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\"/>"
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\"/>"
-        for (v, label) in [(y0, logY ? number(Foundation.pow(10, y0)) : number(y0)), (y1, logY ? number(Foundation.pow(10, y1)) : number(y1))] {
-            svg += "<text class=\"tick\" x=\"\(left - 4)\" y=\"\(String(format: "%.1f", py(v) + 4))\" text-anchor=\"end\">\(label)</text>"
+        // Ticks: the ends of a linear axis; the whole powers of ten of a log axis (its ends when it spans less).
+        let yDecades = logY ? decades(y0, y1) : []
+        for v in yDecades.isEmpty ? [y0, y1] : yDecades {
+            if !yDecades.isEmpty { svg += "<line class=\"grid\" x1=\"\(left)\" y1=\"\(f(py(v)))\" x2=\"\(width - right)\" y2=\"\(f(py(v)))\"/>" }
+            svg += "<text class=\"tick\" x=\"\(left - 4)\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(label(v, logY))</text>"
         }
-        svg += "<text class=\"tick\" x=\"\(left)\" y=\"\(height - bottom + 14)\">\(number(x0))</text>"
-        svg += "<text class=\"tick\" x=\"\(width - right)\" y=\"\(height - bottom + 14)\" text-anchor=\"end\">\(number(x1))</text>"
+        let xDecades = logX ? decades(x0, x1) : []
+        if xDecades.isEmpty {
+            svg += "<text class=\"tick\" x=\"\(left)\" y=\"\(height - bottom + 14)\">\(label(x0, logX))</text>"
+            svg += "<text class=\"tick\" x=\"\(width - right)\" y=\"\(height - bottom + 14)\" text-anchor=\"end\">\(label(x1, logX))</text>"
+        }
+        for v in xDecades {
+            let x = px(v), anchor = x - left < 20 ? "start" : (width - right - x < 20 ? "end" : "middle")
+            svg += "<line class=\"grid\" x1=\"\(f(x))\" y1=\"\(top)\" x2=\"\(f(x))\" y2=\"\(height - bottom)\"/>"
+            svg += "<text class=\"tick\" x=\"\(f(x))\" y=\"\(height - bottom + 14)\" text-anchor=\"\(anchor)\">\(label(v, logX))</text>"
+        }
         svg += "<text class=\"tick\" x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(escape(xLabel))</text>"
-        for m in marks where m.x >= x0 && m.x <= x1 {
-            let x = String(format: "%.1f", px(m.x))
-            svg += "<line class=\"mark\" x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(height - bottom)\"><title>\(escape(m.label))</title></line>"
-            svg += "<text class=\"marklabel\" x=\"\(x)\" y=\"\(top + 10)\">\(escape(m.label))</text>"
+        var merged: [(x: Double, labels: [String])] = []
+        for m in marks {
+            guard let x = scaled(m.x, logX), x >= x0, x <= x1 else { continue }
+            if let i = merged.firstIndex(where: { $0.x == x }) { merged[i].labels.append(m.label) } else { merged.append((x, [m.label])) }
         }
-        for s in series {
-            let points = s.points.compactMap { p in y(p.y).map { String(format: "%.1f,%.1f", px(p.x), py($0)) } }
-            guard !points.isEmpty else { continue }
+        for (row, m) in merged.enumerated() {
+            let x = px(m.x), text = escape(m.labels.joined(separator: ", "))
+            let onLeft = x > (left + width - right) / 2
+            svg += "<line class=\"mark\" x1=\"\(f(x))\" y1=\"\(top)\" x2=\"\(f(x))\" y2=\"\(height - bottom)\"><title>\(text)</title></line>"
+            svg += "<text class=\"marklabel\" x=\"\(f(onLeft ? x - 3 : x + 3))\" y=\"\(f(top + 10 + 12 * Double(row)))\"\(onLeft ? " text-anchor=\"end\"" : "")>\(text)</text>"
+        }
+        for (s, points) in zip(series, plotted) where !points.isEmpty {
             let opacity = s.faded ? " stroke-opacity=\"0.3\"" : ""
+            let xy = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }
             if points.count == 1 {
-                let xy = points[0].split(separator: ",")
-                svg += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"3\" fill=\"\(s.color)\" data-points=\"1\"><title>\(escape(s.name))</title></circle>"
+                svg += "<circle cx=\"\(f(px(points[0].x)))\" cy=\"\(f(py(points[0].y)))\" r=\"3\" fill=\"\(s.color)\" data-points=\"1\"><title>\(escape(s.name))</title></circle>"
             } else {
-                svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(opacity) data-points=\"\(points.count)\" points=\"\(points.joined(separator: " "))\"><title>\(escape(s.name))</title></polyline>"
+                svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(opacity) data-points=\"\(points.count)\" points=\"\(xy.joined(separator: " "))\"><title>\(escape(s.name))</title></polyline>"
             }
+        }
+        if hoverPoints > 0 {
+            var hover = ""
+            for (s, points) in zip(series, plotted) where !s.faded && !points.isEmpty {
+                let every = (points.count + hoverPoints - 1) / hoverPoints
+                for (i, p) in points.enumerated() where i % every == 0 || i == points.count - 1 {
+                    hover += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"5\"><title>\(escape(s.name)): \(escape(xLabel)) \(number(p.shown.x)), \(number(p.shown.y))</title></circle>"
+                }
+            }
+            if !hover.isEmpty { svg += "<g class=\"hover\" fill-opacity=\"0\">\(hover)</g>" }
         }
         svg += "</svg>"
         let legend = series.count <= 8 ? "<ul class=\"legend\">" + series.map { "<li><span style=\"background:\($0.color)\"></span>\(escape($0.name))</li>" }.joined() + "</ul>" : ""
@@ -87,19 +129,27 @@ public enum HTMLReport {
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(title))</title>
         <style>
-        :root { --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ccc; }
-        @media (prefers-color-scheme: dark) { :root { --fg: #e8e8e8; --bg: #161616; --muted: #aaa; --line: #444; } }
+        :root { --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ccc; --bar: #0072B2; }
+        @media (prefers-color-scheme: dark) { :root { --fg: #e8e8e8; --bg: #161616; --muted: #aaa; --line: #444; --bar: #56B4E9; } }
         body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; padding: 12px; max-width: 1100px; }
         h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid var(--line); }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; }
         figure.chart { margin: 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
         svg { width: 100%; height: auto; } .axis { stroke: var(--muted); } .tick, .marklabel { fill: var(--muted); font-size: 11px; }
-        .mark { stroke: var(--muted); stroke-dasharray: 4 3; }
+        .marklabel { paint-order: stroke; stroke: var(--bg); stroke-width: 3px; }
+        .mark { stroke: var(--muted); stroke-dasharray: 4 3; } .grid { stroke: var(--line); stroke-width: 0.5; }
+        .axisname { fill: var(--fg); font-size: 12px; font-weight: 600; }
+        .hover circle { fill: var(--fg); } .hover circle:hover { fill-opacity: 0.6; }
+        @media (max-width: 500px) { figure.chart > svg .tick, figure.chart > svg .marklabel { font-size: 18px; } }
         .legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 10px; font-size: 13px; }
         .legend span { display: inline-block; width: 12px; height: 3px; margin-right: 4px; vertical-align: middle; }
         .scroll { overflow-x: auto; } table { border-collapse: collapse; font-size: 13px; }
         td, th { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
         .empty, .note { color: var(--muted); }
+        .importance td { white-space: nowrap; padding: 3px 6px; } .importance td.barcell { min-width: 70px; width: 50%; }
+        .bar { position: relative; height: 12px; background: var(--line); }
+        .bar span { display: block; height: 100%; background: var(--bar); }
+        .bar i { position: absolute; top: -3px; bottom: -3px; width: 2px; margin-left: -1px; background: var(--fg); }
         </style></head><body>
         <h1>\(escape(title))</h1>
         \(sections.joined(separator: "\n"))
@@ -107,29 +157,114 @@ public enum HTMLReport {
         """
     }
 
-    /// The curves of one run: losses with the selected and lowest-loss epochs marked, the monitored metric, the
-    /// learning rate.
-    static func runCharts(_ h: History, title: String) -> String {
+    /// The curves of one run: losses with the selected and lowest-loss epochs marked, and the onset of overfitting
+    /// when the doctor finds it (the epoch of the lowest validation loss, after which it rose while the training loss
+    /// fell); the monitored metric; the learning rate of every step (of every epoch for a history without them).
+    static func runCharts(_ h: History, findings found: [Finding], title: String) -> String {
         let epochs = h.epochs.map { Double($0.epoch) }
         var marks: [Mark] = []
         if let b = h.bestEpoch { marks.append(Mark(x: Double(b), label: "best \(h.monitor) (\(b))")) }
         if let l = h.lowestValidationLossEpoch, l != h.bestEpoch { marks.append(Mark(x: Double(l), label: "lowest loss (\(l))")) }
+        var lossMarks = marks
+        if let onset = found.first(where: { $0.id == "overfitting" })?.epochs.first {
+            lossMarks.append(Mark(x: Double(onset), label: "overfitting from \(onset)"))
+        }
         let loss = chart(title: "\(title)loss", xLabel: "epoch", series: [
             Series(name: "training loss", points: Array(zip(epochs, h.epochs.map(\.trainLoss))).map { ($0.0, $0.1) }, color: palette[0]),
             Series(name: "validation loss", points: Array(zip(epochs, h.epochs.map(\.validationLoss))).map { ($0.0, $0.1) }, color: palette[1]),
-        ], marks: marks)
+        ], marks: lossMarks)
         let metricPoints = h.epochs.compactMap { r in r.metrics[h.monitor].map { (Double(r.epoch), $0) } }
         let metric = chart(title: "\(title)validation \(h.monitor)", xLabel: "epoch",
                            series: [Series(name: "validation \(h.monitor)", points: metricPoints.map { (x: $0.0, y: $0.1) }, color: palette[2])], marks: marks)
-        let rate = chart(title: "\(title)learning rate", xLabel: "epoch",
+        let rate: String
+        if let steps = h.stepLearningRates, !steps.isEmpty {
+            rate = chart(title: "\(title)learning rate per step", xLabel: "step",
+                         series: [Series(name: "learning rate", points: steps.enumerated().map { (x: Double($0.offset + 1), y: $0.element) }, color: palette[4])],
+                         logY: true)
+        } else {
+            rate = chart(title: "\(title)learning rate per epoch", xLabel: "epoch",
                          series: [Series(name: "learning rate", points: h.epochs.map { (x: Double($0.epoch), y: $0.learningRate) }, color: palette[4])], logY: true)
+        }
         return "<div class=\"charts\">\(loss)\(metric)\(rate)</div>"
     }
 
-    static func findings(_ h: History) -> String {
-        let found = Doctor().diagnose(Curves(history: h))
+    static func findings(_ found: [Finding]) -> String {
         guard !found.isEmpty else { return "<p class=\"note\">The doctor has no findings.</p>" }
         return "<ul>" + found.map { "<li><b>\(escape($0.id))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
+    }
+
+    /// The LR range test's sweeps from `lr_range_test.csv` (seed, step, lr, loss, smoothed_loss), by seed in the
+    /// file's order: each the smoothed loss against the rate, without the point where the sweep stopped (a smoothed
+    /// loss not finite or past `LRRangeTest.divergenceFactor` times the lowest before it) and, past the lowest point,
+    /// without the first point above the sweep's first value and all after it: the climb back towards where it
+    /// started is drawn, not the blow-up, which would flatten the rest.
+    static func rangeTestSweeps(_ csv: String) -> [(seed: String, points: [(x: Double, y: Double)])] {
+        var sweeps: [(seed: String, points: [(x: Double, y: Double)])] = []
+        for line in csv.split(separator: "\n").dropFirst() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count == 5, let rate = Double(cells[2]), let smoothed = Double(cells[4]) else { continue }
+            let seed = String(cells[0])
+            if sweeps.last?.seed != seed { sweeps.append((seed, [])) }
+            sweeps[sweeps.count - 1].points.append((rate, smoothed))
+        }
+        let factor = LRRangeTest().divergenceFactor
+        for i in sweeps.indices {
+            guard let last = sweeps[i].points.last else { continue }
+            let lowest = sweeps[i].points.dropLast().map(\.y).filter(\.isFinite).min()
+            if !last.y.isFinite || lowest.map({ last.y > factor * $0 }) == true { sweeps[i].points.removeLast() }
+            let ys = sweeps[i].points.map(\.y)
+            guard let start = ys.first, let low = ys.indices.min(by: { ys[$0] < ys[$1] }),
+                  let back = ys.indices.first(where: { $0 > low && ys[$0] > start }) else { continue }
+            sweeps[i].points.removeSubrange(back...)
+        }
+        return sweeps
+    }
+
+    /// The LR range test section: each seed's sweep with the recipe's suggestion marked.
+    static func rangeTest(_ csv: String, values: [String: Double]?) -> String {
+        let sweeps = rangeTestSweeps(csv)
+        let series = sweeps.enumerated().map { Series(name: "seed \($0.element.seed)", points: $0.element.points, color: palette[$0.offset % palette.count]) }
+        let suggestion = values?["suggestion"]
+        let marks = suggestion.map { [Mark(x: $0, label: "suggestion \(number($0))")] } ?? []
+        let test = LRRangeTest()
+        var text = "Each seed's sweep trains one short run while the learning rate grows exponentially from \(number(test.minimumRate)) "
+            + "to \(number(test.maximumRate)), recording the training loss (smoothed: an exponential moving average); "
+            + "a sweep stops when its smoothed loss passes \(number(test.divergenceFactor))x its lowest; it is drawn until its loss climbs back "
+            + "above where it started. "
+        if let suggestion {
+            text += "Each seed suggests a tenth of the rate at its lowest smoothed loss; the recipe starts stage 1 at their median (to 3 digits), \(number(suggestion))"
+                + (values?["spread"].map { " (the seeds' suggestions differ \(String(format: "%.2f", $0))x)." } ?? ".")
+        } else {
+            text += "No sweep gave a suggestion: the recipe started from --lr."
+        }
+        return chart(title: "smoothed training loss against the learning rate, per seed", xLabel: "learning rate",
+                     series: series, marks: marks, logX: true) + "<p>\(escape(text))</p>"
+    }
+
+    /// The parameter-importance section: η² of each parameter over the complete trials, as bars, with the method
+    /// and its limits.
+    static func importance(_ trials: [FrozenTrial], monitor: String, recipe: Bool) -> String {
+        let complete = trials.filter { $0.state == .complete && ($0.value?.isFinite ?? false) }
+        let entries = ParameterImportance.eta2(complete.map { ($0.parameters, $0.value!) })
+        let method = "<p class=\"note\">Method: the correlation ratio η² (eta squared) of each parameter over the \(complete.count) complete trials: "
+            + "the share of the variance of the validation \(escape(monitor)) that lies between groups of trials sharing the parameter's value "
+            + "(a numeric parameter with more than \(ParameterImportance.maximumBins) distinct values cut into \(ParameterImportance.maximumBins) quantile bins). "
+            + "It takes one parameter at a time: parameters that changed together share credit"
+            + (recipe ? " (the recipe changes a few at each stage, so a parameter's η² also carries what else its stage changed)" : "")
+            + " and interactions are not separated. With few trials it is noisy "
+            + "and biased upward: a parameter with no effect scores about (groups − 1) / (trials − 1), shown as chance (the tick on each bar).</p>"
+        guard !entries.isEmpty else {
+            return "<p class=\"empty\">No parameter took two values over at least 3 complete trials with different values of \(escape(monitor)).</p>" + method
+        }
+        let rows = entries.map { e -> String in
+            let bar = "<div class=\"bar\"><span style=\"width:\(String(format: "%.1f", e.eta2 * 100))%\" data-eta2=\"\(String(format: "%.4f", e.eta2))\"></span>"
+                + "<i style=\"left:\(String(format: "%.1f", e.chance * 100))%\" title=\"chance \(String(format: "%.2f", e.chance))\"></i></div>"
+            let fewer = e.trials < complete.count ? " (\(e.trials) trials)" : ""
+            return "<tr><td>\(escape(e.name))</td><td class=\"barcell\">\(bar)</td><td>\(String(format: "%.2f", e.eta2))</td>"
+                + "<td>\(e.groups) \(e.binned ? "bins" : "values")\(fewer)</td><td>\(String(format: "%.2f", e.chance))</td></tr>"
+        }
+        return "<div class=\"scroll\"><table class=\"importance\"><thead><tr><th>parameter</th><th colspan=\"2\">η²</th><th>groups</th><th>chance</th></tr></thead><tbody>"
+            + rows.joined() + "</tbody></table></div>" + method
     }
 
     static func load<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
@@ -144,8 +279,9 @@ public enum HTMLReport {
     public static func run(_ directory: URL) throws -> String {
         let h = try load(History.self, directory.appendingPathComponent("history.json"))
         let m = try? load(RunSummary.self, directory.appendingPathComponent("metrics.json"))
-        var sections = ["<h2>Curves</h2>" + runCharts(h, title: "")]
-        sections.append("<h2>The doctor</h2>" + findings(h))
+        let found = Doctor().diagnose(Curves(history: h))
+        var sections = ["<h2>Curves</h2>" + runCharts(h, findings: found, title: "")]
+        sections.append("<h2>The doctor</h2>" + findings(found))
         if let m {
             sections.append("<h2>Metrics</h2>" + table(["split", "metrics"], [
                 ["validation (epoch \(m.bestEpoch.map(String.init) ?? "-"))", m.validation.keys.sorted().map { "\($0) \(number(m.validation[$0]!))" }.joined(separator: ", ")],
@@ -156,7 +292,9 @@ public enum HTMLReport {
     }
 
     /// The report of a `tune search` directory: best so far against trials and against epochs, every trial's
-    /// curve (pruned ones faded), the parameters of each trial, the recipe's stages and the ensemble when there are.
+    /// curve (pruned ones faded), parallel coordinates and parameter importance (η²) over the complete trials, the
+    /// parameters of each trial, the LR range test when `lr_range_test.csv` is there (the recipe writes it), the
+    /// recipe's stages and the ensemble when there are, and the best model's curves.
     public static func study(_ directory: URL) throws -> String {
         let summaryURL = directory.appendingPathComponent("summary.json")
         let recipe = try? load(RecipeSummary.self, summaryURL)
@@ -187,12 +325,19 @@ public enum HTMLReport {
                 t.intermediate[k].flatMap { $0.isFinite ? (Double(k), $0) : nil }
             }, color: t.state == .complete ? palette[t.number % 3] : palette[3], faded: t.state != .complete)
         }
-        sections.append("<h2>Every trial</h2>" + chart(title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch", series: curves))
+        sections.append("<h2>Every trial</h2>" + chart(title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch",
+                                                     series: curves, hoverPoints: 0))
+        sections.append("<h2>Parallel coordinates</h2>" + parallelCoordinates(trials, monitor: monitor, higherIsBetter: higher,
+                                                                                 best: recipe?.best?.number ?? classic?.best?.number))
+        sections.append("<h2>Parameter importance</h2>" + importance(trials, monitor: monitor, recipe: recipe != nil))
         // Parameters.
         let names = Array(Set(trials.flatMap { $0.parameters.keys })).sorted()
         sections.append("<h2>Trials</h2>" + table(["trial", "state", monitor] + names, trials.map { t in
             ["\(t.number)", t.state.rawValue, t.value.map(number) ?? "-"] + names.map { t.parameters[$0].map { $0.description } ?? "" }
         }))
+        if let csv = try? String(contentsOf: directory.appendingPathComponent("lr_range_test.csv"), encoding: .utf8) {
+            sections.append("<h2>LR range test</h2>" + rangeTest(csv, values: recipe?.rangeTest))
+        }
         if let recipe {
             sections.append("<h2>The recipe, stage by stage</h2>" + table(["stage", "trials", "decision", "why"], recipe.stages.map {
                 ["\($0.number) \($0.name)", "\($0.trials.count)", $0.decision, ([$0.reason] + $0.notes).joined(separator: " ")]
@@ -211,7 +356,8 @@ public enum HTMLReport {
         // The best model's curves.
         let bestHistory = directory.appendingPathComponent("best/history.json")
         if let h = try? load(History.self, bestHistory) {
-            sections.append("<h2>The best model</h2>" + runCharts(h, title: "") + findings(h))
+            let found = Doctor().diagnose(Curves(history: h))
+            sections.append("<h2>The best model</h2>" + runCharts(h, findings: found, title: "") + findings(found))
         }
         return page(title: "swift-tune study: \(directory.lastPathComponent)", sections: sections)
     }

@@ -120,6 +120,7 @@ public final class RecipeRun {
                                         width: width, depth: base.hiddenSizes.count, weightDecay: 0,
                                         optimizer: settings.optimizer == .adamw ? .adam : settings.optimizer)
         let rangeTest = rangeTestSuggestion(incumbent)
+        try writeAtomically(Data(rangeTest.sweeps.csv().utf8), to: URL(fileURLWithPath: out).appendingPathComponent("lr_range_test.csv"))
         var stages = [stage0]
         var (stage1, best, epochLimit) = try learningRateStage(incumbent, suggestion: rangeTest.suggestion)
         stage1.notes.insert(rangeTest.note, at: 0)
@@ -283,7 +284,9 @@ public final class RecipeRun {
 
     // MARK: stage 1
 
-    func rangeTestSuggestion(_ c: RecipeCandidate) -> (suggestion: Double, note: String, values: [String: Double]) {
+    /// The LR range test over 3 seeds: the recipe's starting rate (their median, clamped and rounded), the stage's note,
+    /// the values for the summary and the sweeps themselves (written to `lr_range_test.csv` for the report).
+    func rangeTestSuggestion(_ c: RecipeCandidate) -> (suggestion: Double, note: String, values: [String: Double], sweeps: LRRangeTest.Result) {
         var test = LRRangeTest()
         test.seeds = [settings.seed, settings.seed &+ 1, settings.seed &+ 2]
         var cfg = configuration
@@ -291,11 +294,11 @@ public final class RecipeRun {
         cfg.optimizer = c.optimizer
         let result = test.run(specification: specification(c), train: data.train, target: data.preprocessor.target, configuration: cfg)
         guard let s = result.median else {
-            return (settings.lr, "the LR range test gave no suggestion: the grid is centred on --lr \(settings.lr)", [:])
+            return (settings.lr, "the LR range test gave no suggestion: the grid is centred on --lr \(settings.lr)", [:], result)
         }
         let snapped = Self.clampRate(s)
         return (snapped, String(format: "LR range test over 3 seeds suggests %.3g, their median (the seeds differ %.2fx)", snapped, result.spread ?? 1),
-                ["suggestion": snapped, "spread": result.spread ?? 1])
+                ["suggestion": snapped, "spread": result.spread ?? 1], result)
     }
 
     /// A rate within 1e-6...1, rounded to 3 significant digits (so that commands and tables stay readable).
@@ -592,8 +595,9 @@ public final class RecipeRun {
             if try trainQueued() { continue }
             let stale = try storage.failStaleTrials(olderThan: staleAfter)
             if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: queued again") }
+            // Read again: a trial that finished since `all` was read is recorded now, not to be queued a second time.
             let now = try study.trials
-            for (key, c) in missing.sorted(by: { $0.key < $1.key }) { try enqueue(c, key, in: now) }
+            for (key, c) in missing.sorted(by: { $0.key < $1.key }) where try recorded(key, in: now) == nil { try enqueue(c, key, in: now) }
             Thread.sleep(forTimeInterval: 0.02)
         }
         let all = try study.trials

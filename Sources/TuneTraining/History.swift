@@ -30,6 +30,11 @@ public struct History: Codable, Sendable, Equatable {
     public var epochs: [EpochRecord] = []
     /// The training loss of every step, in order (the doctor reads noise from it).
     public var stepLosses: [Double] = []
+    /// The learning rate of every step, in order and aligned with `stepLosses`: the rate the optimizer used for that
+    /// step (the schedule's rate times reduce-on-plateau's factor, in 32-bit precision as applied). For a last step
+    /// whose loss was not finite (a diverged run), the rate it would have used. Nil in a history written before it
+    /// was recorded; `EpochRecord.learningRate` has the rate per epoch.
+    public var stepLearningRates: [Double]?
     /// The steps per epoch.
     public var stepsPerEpoch: Int = 0
     public var status: RunStatus = .completed

@@ -64,6 +64,7 @@ public final class Trainer {
 
         var history = History()
         history.stepsPerEpoch = stepsPerEpoch
+        history.stepLearningRates = []
         history.monitor = monitor.rawValue
         history.monitorHigherIsBetter = monitor.higherIsBetter
         var best: (value: Double, loss: Double, epoch: Int, state: [(name: String, tensor: Tensor)])?
@@ -84,6 +85,7 @@ public final class Trainer {
                 }
                 let value = Double(loss.scalar)
                 history.stepLosses.append(value)
+                history.stepLearningRates?.append(Double(optimizer.learningRate))
                 guard value.isFinite else {
                     history.status = .diverged
                     history.reason = "the training loss became \(value) at epoch \(epoch), step \(step + 1): lower the learning rate (10x), add warmup or clip gradients"

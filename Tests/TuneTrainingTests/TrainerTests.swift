@@ -122,6 +122,64 @@ struct TrainerTests {
         #expect(h.epochs.contains { $0.learningRate < 0.05 * 0.5 })
     }
 
+    /// The rate of each step, by hand: a warmup of 4 steps from a third of 0.01, then cosine from 0.01 over 16 steps;
+    /// then the same run as a plain loop with those rates gives the trainer's losses bit for bit (recording the rates
+    /// changes nothing).
+    @Test func theRateOfEveryStepIsRecordedAsTheScheduleGivesIt() {
+        let d = moons()
+        let train = d.train.rows(Array(0..<40))
+        var c = TrainingConfiguration()
+        c.epochs = 5
+        c.batchSize = .fixed(10)  // 4 steps per epoch, 20 in all
+        c.schedule = .cosine
+        c.warmupEpochs = 1        // 4 steps
+        c.learningRate = 0.01
+        c.seed = 4
+        let h = Trainer(configuration: c).fit(model(), train: train, validation: d.validation, target: d.target).history
+        @Sendable func byHand(_ t: Int) -> Double {
+            t < 4 ? 0.01 * (1.0 / 3 + (1 - 1.0 / 3) * Double(t) / 4) : 0.01 * (1 + cos(Double.pi * Double(t - 4) / 16)) / 2
+        }
+        let expected = (0..<20).map { Double(Float(byHand($0))) }
+        #expect(h.stepLearningRates == expected)
+        #expect(expected[0] == Double(Float(0.01 / 3)) && expected[4] == Double(Float(0.01)) && expected[12] == Double(Float(0.005)))
+        // Each epoch's rate is that of its last step.
+        #expect(h.epochs.map(\.learningRate) == [3, 7, 11, 15, 19].map { expected[$0] })
+
+        // The same training as a plain loop: the trainer's shuffling, batches and optimizer, the rates by hand.
+        let net = model()
+        let optimizer = Optimizer(for: net, rule: Adam(), schedule: LearningRateSchedule(description: "by hand") { byHand($0) })
+        var rng = PhiloxRandom(seed: 4, stream: 0x5EED_0001)
+        var losses: [Double] = []
+        for _ in 0..<5 {
+            let order = (0..<40).shuffled(using: &rng)
+            for step in 0..<4 {
+                let part = train.rows(Array(order[(step * 10)..<((step + 1) * 10)]))
+                let (loss, gradients) = optimizer.valueAndGradients { Evaluation.loss(outputs: net(part.x), data: part, task: .binary) }
+                losses.append(Double(loss.scalar))
+                optimizer.step(gradients)
+            }
+        }
+        #expect(losses == h.stepLosses)
+
+        // A step schedule: 20 steps, a tenth every 20 / 3 = 6 steps.
+        c.schedule = .step
+        c.warmupEpochs = 0
+        let s = Trainer(configuration: c).fit(model(), train: train, validation: d.validation, target: d.target).history
+        #expect(s.stepLearningRates == (0..<20).map { Double(Float(0.01 * pow(0.1, Double($0 / 6)))) })
+        #expect(s.stepLearningRates?[5] == Double(Float(0.01)) && s.stepLearningRates?[6] == Double(Float(0.001)))
+    }
+
+    @Test func aHistoryWrittenBeforeStepRatesStillReads() throws {
+        let d = moons()
+        var c = TrainingConfiguration()
+        c.epochs = 1
+        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target).history
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(h)) as? [String: Any])
+        #expect(object.removeValue(forKey: "stepLearningRates") != nil)
+        let old = try JSONDecoder().decode(History.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.stepLearningRates == nil && old.stepLosses == h.stepLosses)
+    }
+
     @Test func aCallbackCanStopTheRun() {
         final class StopAtThree: TrainingCallback {
             func epochEnded(_ record: EpochRecord, history: History) -> Bool { record.epoch < 3 }
