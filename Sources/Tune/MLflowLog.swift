@@ -8,7 +8,7 @@ import TuneTraining
 /// `train_loss`, `val_loss`, `val_<metric>` and `learning_rate` (step = epoch), then test metrics, artifacts and the
 /// run's status.
 ///
-/// Nothing here waits for the server: each call queues an operation that a background thread sends, in order
+/// Nothing here but `writeParent` (up to 10 s) waits for the server: each call queues an operation that a background thread sends, in order
 /// (`MLflowSender`). A server that is down, failing or hanging never stops training: each request is tried again with
 /// backoff, then that operation and every later one are kept on disk, in `mlflow-unsent/` of the output directory,
 /// with one note; `tune mlflow-sync DIR` sends them later. `MLflowLog.finish(onNote:)` at the end of a command waits
@@ -42,7 +42,11 @@ public final class MLflowLog {
 
     /// This process's senders, one per server and spool.
     nonisolated(unsafe) private static var senders: [String: MLflowSender] = [:]
+    /// Set by the last `finish(final: true)`: senders made after it keep everything on disk.
+    nonisolated(unsafe) private static var closedForGood = false
     private static let sendersLock = NSLock()
+    /// One `finish` at a time: a process on its way out waits for one already draining.
+    private static let finishing = NSLock()
 
     static func sender(_ url: URL, spool: URL) -> MLflowSender {
         sendersLock.lock()
@@ -50,6 +54,7 @@ public final class MLflowLog {
         let key = url.absoluteString + "\n" + spool.path
         if let s = senders[key] { return s }
         let s = MLflowSender(client: MLflowClient(url: url), spool: MLflowSpool(directory: spool, server: url.absoluteString))
+        if closedForGood { s.closeNow() }
         senders[key] = s
         return s
     }
@@ -100,13 +105,23 @@ public final class MLflowLog {
     }
 
     /// Waits for every sender of this process to send what is queued (see `MLflowSender.finish`), then says what was
-    /// kept on disk and how to send it.
-    public static func finish(onNote: (String) -> Void) {
+    /// kept on disk and how to send it. A later run in the same process starts afresh; with `final` (the process is
+    /// about to exit) whatever is logged later is kept on disk.
+    public static func finish(final: Bool = false, onNote: (String) -> Void) {
+        finishing.lock()
+        defer { finishing.unlock() }
         sendersLock.lock()
-        let all = senders.values.sorted { $0.spool.directory.path < $1.spool.directory.path }
-        senders = [:]
+        if final { closedForGood = true }
+        let all = senders.sorted { $0.key < $1.key }
         sendersLock.unlock()
-        for sender in all {
+        defer {
+            if !final {
+                sendersLock.lock()
+                for (key, sender) in all where senders[key] === sender { senders[key] = nil }
+                sendersLock.unlock()
+            }
+        }
+        for (_, sender) in all {
             let kept = sender.finish()
             for note in sender.takeNotes() { onNote(note) }
             if kept > 0 {

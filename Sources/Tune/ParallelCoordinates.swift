@@ -53,7 +53,9 @@ struct ParallelAxis: Equatable {
     /// Numbers before strings, numbers by value, `false` before `true`, strings alphabetically.
     static func order(_ a: ParameterValue, _ b: ParameterValue) -> Bool {
         switch (a.double, b.double) {
-        case let (x?, y?): return x < y
+        case let (x?, y?) where x != y && !x.isNaN && !y.isNaN: return x < y
+        case let (x?, y?) where x.isNaN != y.isNaN: return y.isNaN
+        case (.some, .some): return a.description < b.description  // 1 and 1.0, or two NaNs: a total order all the same
         case (.some, nil): return true
         case (nil, .some): return false
         default:

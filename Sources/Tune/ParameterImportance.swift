@@ -51,7 +51,9 @@ public enum ParameterImportance {
             let mean = objectives.reduce(0, +) / Double(objectives.count)
             let total = objectives.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
             guard total > 0 else { continue }
-            let between = groups.values.reduce(0.0) { sum, g in
+            // Summed in the groups' order, so that the report is the same from run to run.
+            let between = groups.keys.sorted().reduce(0.0) { sum, key in
+                let g = groups[key]!
                 let m = g.reduce(0, +) / Double(g.count)
                 return sum + Double(g.count) * (m - mean) * (m - mean)
             }
@@ -65,7 +67,7 @@ public enum ParameterImportance {
     /// quantile bin of its first position among the sorted values (so equal values share a bin).
     static func groupKeys(_ values: [ParameterValue], maximumBins: Int) -> (keys: [String], binned: Bool) {
         let numbers = values.compactMap(\.double)
-        guard numbers.count == values.count, Set(numbers).count > maximumBins else {
+        guard numbers.count == values.count, numbers.allSatisfy(\.isFinite), Set(numbers).count > maximumBins else {
             return (values.map(\.description), false)
         }
         let sorted = numbers.sorted()

@@ -6,8 +6,8 @@ import TuneData
 
 extension MLflowClient {
     /// Sends `method` `path` with a JSON `body`; the answer's JSON. Connection failures and 5xx answers are tried
-    /// again `retries` times with a doubling pause (0.5 s, 1 s, ...); any failure is a `DataError` naming the server
-    /// and the request, never the credentials.
+    /// again `retries` times with a doubling pause (0.5 s, 1 s, ...); then no answer is `MLflowUnreachable` and any
+    /// other answer `MLflowAnswer`, naming the server and the request, never the credentials.
     @discardableResult
     func request(_ method: String, _ path: String, json body: Any? = nil, data raw: Data? = nil, retries: Int = 3) throws -> Data {
         let parts = path.split(separator: "?", maxSplits: 1).map(String.init)
@@ -38,7 +38,7 @@ extension MLflowClient {
                 pause *= 2
                 continue
             }
-            if let error { throw DataError(path: place, "the MLflow server did not answer: \(error.localizedDescription)") }
+            if let error { throw MLflowUnreachable(place: place, message: error.localizedDescription) }
             let message = data.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }?["message"] as? String
                 ?? String(decoding: (data ?? Data()).prefix(200), as: UTF8.self)
             throw MLflowAnswer(place: place, status: status, message: message)
@@ -64,10 +64,10 @@ extension MLflowClient {
     }
 
     /// A new run in `experiment`; its id.
-    public func createRun(experiment: String, name: String, tags: [String: String], time: Int64 = MLflowClient.now()) throws -> String {
+    public func createRun(experiment: String, name: String, tags: [String: String], time: Int64 = MLflowClient.now(), retries: Int = 3) throws -> String {
         let body: [String: Any] = ["experiment_id": experiment, "run_name": name, "start_time": time,
                                    "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]
-        let data = try request("POST", "api/2.0/mlflow/runs/create", json: body)
+        let data = try request("POST", "api/2.0/mlflow/runs/create", json: body, retries: retries)
         guard let id = (((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["run"] as? [String: Any])
             .flatMap({ ($0["info"] as? [String: Any])?["run_id"] as? String }) else {
             throw DataError(path: shownURL, "the MLflow server did not return the new run's id")
@@ -109,10 +109,20 @@ extension MLflowClient {
     public static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
+/// The MLflow server did not answer (after the retries).
+public struct MLflowUnreachable: Error, CustomStringConvertible {
+    public let place: String
+    public let message: String
+    public var description: String { "\(place): the MLflow server did not answer: \(message)" }
+}
+
 /// An answer of the MLflow server other than success.
 public struct MLflowAnswer: Error, CustomStringConvertible {
     public let place: String
     public let status: Int
     public let message: String
+    /// Whether the server refuses the request itself (400-499), so that sending it again would not help; not an
+    /// answer about access (401, 403, 407), time (408, 429) or size (413), which a later attempt may pass.
+    public var refuses: Bool { (400..<500).contains(status) && ![401, 403, 407, 408, 413, 429].contains(status) }
     public var description: String { "\(place): the MLflow server answered \(status): \(message)" }
 }

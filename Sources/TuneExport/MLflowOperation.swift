@@ -146,13 +146,12 @@ extension MLflowClient {
                         tags["mlflow.parentRunId"] = parent
                     }
                 }
-                if findExisting, let found = try run(experiment: experiment, localID: op.run) {
-                    ids[op.run] = MLflowRunID(run: found, experiment: experiment)
-                    return
-                }
-                let run = try createRun(experiment: experiment, name: op.name ?? "swift-tune", tags: tags, time: op.time)
-                ids[op.run] = MLflowRunID(run: run, experiment: experiment)
+                let found = findExisting ? try run(experiment: experiment, localID: op.run) : nil
+                let run = try found ?? createOnce(experiment: experiment, name: op.name ?? "swift-tune", tags: tags, time: op.time, localID: op.run)
+                // The run counts as created once its parameters are in too: a create kept after a failure in between
+                // finds the run by its tag and logs them.
                 if let parameters = op.parameters, !parameters.isEmpty { try log(run: run, parameters: parameters) }
+                ids[op.run] = MLflowRunID(run: run, experiment: experiment)
             case .log:
                 guard let id = ids[op.run] else { throw MLflowUnresolved(run: op.run) }
                 try log(run: id.run, parameters: op.parameters ?? [:], tags: op.tags ?? [:],
@@ -174,8 +173,27 @@ extension MLflowClient {
                 guard let id = ids[op.run] else { throw MLflowUnresolved(run: op.run) }
                 try finish(run: id.run, status: op.status ?? "FINISHED", time: op.time)
             }
-        } catch let answer as MLflowAnswer where (400..<500).contains(answer.status) && answer.status != 429 {
+        } catch let answer as MLflowAnswer where answer.refuses {
             throw MLflowRejected(reason: answer.description)
+        }
+    }
+
+    /// Creates a run, never twice: a create whose answer was lost (a timeout, a failing server) is looked for by its
+    /// local id tag before it is sent again, up to 3 more times with a doubling pause.
+    func createOnce(experiment: String, name: String, tags: [String: String], time: Int64, localID: String) throws -> String {
+        var pause = 0.5, attempt = 0
+        while true {
+            do {
+                return try createRun(experiment: experiment, name: name, tags: tags, time: time, retries: 0)
+            } catch let answer as MLflowAnswer where answer.status < 500 && answer.status != 429 {
+                throw answer
+            } catch {
+                if attempt == 3 { throw error }
+                attempt += 1
+                Thread.sleep(forTimeInterval: pause)
+                pause *= 2
+                if let found = try? run(experiment: experiment, localID: localID) { return found }
+            }
         }
     }
 

@@ -31,6 +31,7 @@ public final class MLflowSender: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if closed {
+            startSpooling(because: "operations came after the end", trainingGoesOn: false)
             keep(op)
             return
         }
@@ -101,7 +102,17 @@ public final class MLflowSender: @unchecked Sendable {
         }
         closed = true
         condition.broadcast()
+        spool.close()
         return spool.count
+    }
+
+    /// Closes the sender before it sends anything: everything queued on it is kept on disk (a process on its way
+    /// out).
+    public func closeNow() {
+        condition.lock()
+        defer { condition.unlock() }
+        closed = true
+        condition.broadcast()
     }
 
     /// Under the lock: from now on operations go to the spool, after the runs already on the server.

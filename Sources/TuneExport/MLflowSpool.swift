@@ -8,10 +8,14 @@ import TuneData
 /// then the runs it had created on the server before it failed (`known`), then the operations in the order they were
 /// made (`op`). Artifacts are kept beside, in `blobs/`. `sent.json` records what an interrupted sync has sent.
 public final class MLflowSpool {
+    /// The name of a spool directory: `tune mlflow-sync` reads no other.
+    public static let directoryName = "mlflow-unsent"
+
     public let directory: URL
     let server: String
-    private let file: URL
     private var handle: FileHandle?
+    /// The runs known on the server, written at the top of every file this process opens.
+    private var knownRuns: [Known] = []
     /// The operations this process has kept.
     public private(set) var count = 0
 
@@ -30,20 +34,40 @@ public final class MLflowSpool {
     public init(directory: URL, server: String) {
         self.directory = directory
         self.server = MLflowClient.withoutCredentials(server)
-        file = directory.appendingPathComponent("\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).jsonl")
     }
 
-    deinit { try? handle?.close() }
+    deinit { close() }
+
+    /// Closes the file and lets a sync take it; a later `append` starts a new file.
+    public func close() {
+        try? handle?.close()
+        handle = nil
+    }
+
+    /// Starts a new file, `<process>-<uuid>.jsonl`, locked for as long as it is open so that a sync never takes a
+    /// file a running process still writes. It is made under a hidden name, locked and given its first lines (the
+    /// server, the runs known), then renamed: a sync never sees it unlocked.
+    private func open() throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory.appendingPathComponent("blobs"), withIntermediateDirectories: true)
+        let name = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).jsonl"
+        let hidden = directory.appendingPathComponent(".\(name).new")
+        guard fm.createFile(atPath: hidden.path, contents: nil) else {
+            throw DataError(path: hidden.path, "cannot create a file to keep what MLflow did not take")
+        }
+        let h = try FileHandle(forWritingTo: hidden)
+        _ = flock(h.fileDescriptor, LOCK_EX)  // a new file: nobody else holds it
+        handle = h
+        try write(Line(server: server))
+        for known in knownRuns { try write(Line(known: known)) }
+        try fm.moveItem(at: hidden, to: directory.appendingPathComponent(name))
+    }
 
     private func write(_ line: Line) throws {
-        if handle == nil {
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("blobs"), withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: file.path, contents: nil)
-            handle = try FileHandle(forWritingTo: file)
-            try write(Line(server: server))
-        }
+        if handle == nil { try open() }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // One write per line: a process killed mid-write leaves at most its last line unfinished.
         try handle?.write(contentsOf: try encoder.encode(line) + Data("\n".utf8))
     }
 
@@ -61,62 +85,95 @@ public final class MLflowSpool {
         count += 1
     }
 
-    /// Records that the run `local` is on the server as `id`, for the operations kept after it.
+    /// Records that the run `local` is on the server as `id`, for the operations kept after it (in this file and
+    /// in any this process starts later).
     public func known(_ local: String, _ id: MLflowRunID) throws {
-        try write(Line(known: Known(local: local, id: id)))
+        knownRuns.append(Known(local: local, id: id))
+        try write(Line(known: knownRuns.last!))
     }
 
-    /// The spool in `directory`: the directory itself when it holds spool files, else its `mlflow-unsent/`; nil when
-    /// there is neither.
+    /// The spool of `directory`: the directory itself when it is a spool (named `mlflow-unsent`), else its
+    /// `mlflow-unsent/`; nil when neither holds spool files.
     public static func find(in directory: URL) -> URL? {
         func hasFiles(_ url: URL) -> Bool {
             ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).contains { $0.hasSuffix(".jsonl") }
         }
-        if hasFiles(directory) { return directory }
-        let inner = directory.appendingPathComponent("mlflow-unsent")
+        if directory.standardizedFileURL.lastPathComponent == directoryName && hasFiles(directory) { return directory }
+        let inner = directory.appendingPathComponent(directoryName)
         return hasFiles(inner) ? inner : nil
     }
 
-    /// What an interrupted sync has sent: the runs created, and how many operations of each file were sent.
+    /// What an interrupted sync has sent, and to which server: the runs created, and how many operations of each
+    /// file were sent.
     struct Progress: Codable {
+        var server: String?
         var ids: [String: MLflowRunID] = [:]
         var done: [String: Int] = [:]
     }
 
-    /// A spool read back: its files' operations in order, the server they were meant for, and the runs known.
+    /// One kept operation and where it was read.
+    struct Kept {
+        var op: MLflowOperation
+        var file: URL
+        var line: Int
+        var place: String { "\(file.path):\(line)" }
+    }
+
+    /// A spool read back: its files' operations in order, the servers they were meant for, and the runs known.
     struct Contents {
-        var files: [(name: String, ops: [MLflowOperation])] = []
+        var files: [(name: String, ops: [Kept])] = []
         var servers: Set<String> = []
         var known: [String: MLflowRunID] = [:]
         var notes: [String] = []
+        /// Open and locked while the spool is read and sent.
+        var locks: [FileHandle] = []
     }
 
-    static func read(_ spool: URL) throws -> Contents {
+    /// Reads every spool file; with `lock`, only those no running process holds (a file still being written is left
+    /// for a later sync), keeping them locked in `locks` until the contents are released.
+    static func read(_ spool: URL, lock: Bool = false) throws -> Contents {
         var contents = Contents()
         let names = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".jsonl") }.sorted()
         for name in names {
             let url = spool.appendingPathComponent(name)
-            let text: String
-            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            let data: Data
+            do {
+                let h = try FileHandle(forReadingFrom: url)
+                if lock {
+                    guard flock(h.fileDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+                        try? h.close()
+                        contents.notes.append("\(url.path): still being written by a running tune process; left for a later sync")
+                        continue
+                    }
+                    contents.locks.append(h)
+                }
+                data = try h.readToEnd() ?? Data()
+                if !lock { try? h.close() }
+            } catch {
                 throw DataError(path: url.path, "cannot read it: \(error.localizedDescription)")
             }
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            var ops: [MLflowOperation] = []
+            // Lines are split on the newline byte, so that a last line cut inside a character spoils only itself.
+            let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            let unfinished = data.last != UInt8(ascii: "\n") ? lines.count - 1 : nil
+            var ops: [Kept] = []
             for (i, raw) in lines.enumerated() where !raw.isEmpty {
                 let line: Line
                 do {
-                    line = try JSONDecoder().decode(Line.self, from: Data(raw.utf8))
+                    line = try JSONDecoder().decode(Line.self, from: Data(raw))
                 } catch {
                     // The last line of a file whose process was killed mid-write is cut short: nothing after it was kept.
-                    if i == lines.count - 1 {
+                    if i == unfinished {
                         contents.notes.append("\(url.path):\(i + 1): an unfinished last line (its process stopped while writing it) is left out")
                         continue
                     }
                     throw DataError(path: url.path, line: i + 1, "not a line of an MLflow spool (JSON with server, known or op): \(error)")
                 }
+                if i == 0 && line.server == nil {
+                    throw DataError(path: url.path, line: 1, "not an MLflow spool file of swift-tune: its first line names no server")
+                }
                 if let server = line.server { contents.servers.insert(server) }
                 if let known = line.known { contents.known[known.local] = known.id }
-                if let op = line.op { ops.append(op) }
+                if let op = line.op { ops.append(Kept(op: op, file: url, line: i + 1)) }
             }
             contents.files.append((name, ops))
         }
@@ -127,9 +184,13 @@ public final class MLflowSpool {
     public struct Outcome: Sendable {
         public var runs = 0
         public var operations = 0
-        /// Operations the server refused (an answer in 400-499), with its reason; the rest was sent.
-        public var rejected: [String] = []
+        /// Operations the server refused (an answer in 400-499 that is not about access), each with its reason; the
+        /// rest was sent. They are kept in `refusedFile`.
+        public var refused: [String] = []
+        public var refusedFile: URL?
         public var notes: [String] = []
+        /// Spool files left for a later sync (a running process still writes them).
+        public var left = 0
     }
 
     /// The server a spool was meant for (every file names it), if they agree.
@@ -138,78 +199,130 @@ public final class MLflowSpool {
         return servers.count == 1 ? servers.first : nil
     }
 
+    /// A sync that stopped because the server failed: what was sent is recorded, and running it again goes on.
+    public struct Interrupted: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
     /// Sends everything kept in `spool` through `client`: the runs first (parents before their children; a run
     /// already on the server, found by its local id tag, is not created again), then each file's operations in
-    /// order. Progress is saved in `sent.json` after every operation, so a sync that fails can run again and go on
-    /// from there; when everything is sent the spool is removed.
-    public static func send(_ spool: URL, client: MLflowClient) throws -> Outcome {
+    /// order. Progress is saved in `sent.json` after every operation, so a sync that the server interrupts can run
+    /// again and go on from there. When a file is sent, it is removed with its artifacts; operations the server
+    /// refused are written to `refused.json` in the spool. `sameServer`: whether `client` is the server the spool was
+    /// meant for (otherwise the runs it had already created there are not assumed on this one).
+    public static func send(_ spool: URL, client: MLflowClient, sameServer: Bool = true) throws -> Outcome {
         var outcome = Outcome()
-        let contents = try read(spool)
+        let contents = try read(spool, lock: true)
         outcome.notes = contents.notes
+        outcome.left = contents.notes.filter { $0.contains("still being written") }.count
+        let target = client.shownURL
         let progressURL = spool.appendingPathComponent("sent.json")
         var progress = Progress()
         if FileManager.default.fileExists(atPath: progressURL.path) {
             do { progress = try JSONDecoder().decode(Progress.self, from: Data(contentsOf: progressURL)) } catch {
-                throw DataError(path: progressURL.path, "not the progress of an earlier sync (JSON with ids and done): \(error)")
+                throw DataError(path: progressURL.path, "not the progress of an earlier sync (JSON with server, ids and done): \(error)")
+            }
+            if let earlier = progress.server, earlier != target {
+                throw DataError(path: progressURL.path, "an earlier sync sent part of this to \(earlier): send the rest there (--mlflow \(earlier))")
+            }
+            if let bad = progress.done.first(where: { $0.value < 0 }) {
+                throw DataError(path: progressURL.path, "\(bad.key): a negative count of operations sent (\(bad.value))")
             }
         }
-        var ids = progress.ids.merging(contents.known) { a, _ in a }
+        progress.server = target
+        var ids = sameServer ? progress.ids.merging(contents.known) { a, _ in a } : progress.ids
         var experiments: [String: String] = [:]
+        var refused: [(reason: String, op: MLflowOperation)] = []
         func save() throws {
             progress.ids = ids
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             try writeAtomically(try encoder.encode(progress), to: progressURL)
         }
-        func perform(_ op: MLflowOperation, findExisting: Bool = false) throws {
+        /// Sends one operation; a refusal is recorded, a data problem names the line, a server failure interrupts.
+        func perform(_ kept: Kept, findExisting: Bool = false) throws {
             do {
-                try client.perform(op, ids: &ids, experiments: &experiments, blobs: spool.appendingPathComponent("blobs"), findExisting: findExisting)
+                try client.perform(kept.op, ids: &ids, experiments: &experiments, blobs: spool.appendingPathComponent("blobs"), findExisting: findExisting)
             } catch let rejected as MLflowRejected {
-                outcome.rejected.append("\(op.kind.rawValue) \(op.name ?? op.run): \(rejected.reason)")
+                refused.append(("\(kept.place): \(rejected.reason)", kept.op))
+            } catch is MLflowUnresolved {
+                refused.append(("\(kept.place): its run is not on the server", kept.op))
+            } catch let error as DataError {
+                throw DataError(path: kept.file.path, line: kept.line, error.description)
+            } catch {
+                try save()
+                throw Interrupted(reason: "\(kept.place): \(error)")
             }
         }
         // The runs, parents first: a run whose parent is kept here waits for it.
-        var creates = contents.files.flatMap(\.ops).filter { $0.kind == .createRun && ids[$0.run] == nil }
-        let kept = Set(creates.map(\.run))
+        var creates = contents.files.flatMap(\.ops).filter { $0.op.kind == .createRun && ids[$0.op.run] == nil }
+        let keptRuns = Set(creates.map(\.op.run))
         while !creates.isEmpty {
-            let ready = creates.filter { c in c.parent.map { ids[$0] != nil || !kept.contains($0) } ?? true }
+            let ready = creates.filter { c in c.op.parent.map { ids[$0] != nil || !keptRuns.contains($0) } ?? true }
             // A parent that never came (its create was refused) leaves its children to be created on their own.
             let next = ready.isEmpty ? creates : ready
-            for var op in next {
-                if let parent = op.parent, MLflowOperation.isLocal(parent), ids[parent] == nil {
+            for var kept in next {
+                if let parent = kept.op.parent, MLflowOperation.isLocal(parent), ids[parent] == nil {
                     // Created by a process that kept nothing here: look for it on the server by its tag.
-                    let name = op.experiment ?? "swift-tune"
-                    let experiment = try experiments[name] ?? client.experiment(named: name)
-                    experiments[name] = experiment
-                    if let found = try client.run(experiment: experiment, localID: parent) {
-                        ids[parent] = MLflowRunID(run: found, experiment: experiment)
-                    } else {
-                        outcome.notes.append("run \(op.name ?? op.run): its parent run is not on the server; created without it")
-                        op.parent = nil
+                    let name = kept.op.experiment ?? "swift-tune"
+                    do {
+                        let experiment = try experiments[name] ?? client.experiment(named: name)
+                        experiments[name] = experiment
+                        if let found = try client.run(experiment: experiment, localID: parent) {
+                            ids[parent] = MLflowRunID(run: found, experiment: experiment)
+                        }
+                    } catch {
+                        try save()
+                        throw Interrupted(reason: "\(kept.place): \(error)")
+                    }
+                    if ids[parent] == nil {
+                        outcome.notes.append("\(kept.place): run \(kept.op.name ?? kept.op.run): its parent run is not on the server; created without it")
+                        kept.op.parent = nil
                     }
                 }
-                try perform(op, findExisting: true)
-                if ids[op.run] != nil { outcome.runs += 1 }
+                try perform(kept, findExisting: true)
+                if ids[kept.op.run] != nil { outcome.runs += 1 }
                 try save()
             }
-            let done = Set(next.map(\.run))
-            creates.removeAll { done.contains($0.run) }
+            let done = Set(next.map(\.op.run))
+            creates.removeAll { done.contains($0.op.run) }
         }
-        // Then every file's other operations, in order, from where an earlier sync stopped.
+        // Then every file's other operations, in order, from where an earlier sync stopped; a file sent whole goes.
         for (name, ops) in contents.files {
-            let rest = ops.filter { $0.kind != .createRun }
-            for op in rest.dropFirst(progress.done[name] ?? 0) {
-                do {
-                    try perform(op)
-                } catch is MLflowUnresolved {
-                    outcome.rejected.append("\(op.kind.rawValue) \(op.name ?? ""): its run is not on the server")
-                }
+            let rest = ops.filter { $0.op.kind != .createRun }
+            for kept in rest.dropFirst(progress.done[name] ?? 0) {
+                try perform(kept)
                 outcome.operations += 1
                 progress.done[name, default: 0] += 1
                 try save()
             }
         }
-        try FileManager.default.removeItem(at: spool)
+        if !refused.isEmpty {
+            struct Entry: Encodable { var reason: String; var op: MLflowOperation }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let url = spool.appendingPathComponent("refused.json")
+            try writeAtomically(try encoder.encode(refused.map { Entry(reason: $0.reason, op: $0.op) }), to: url)
+            outcome.refused = refused.map(\.reason)
+            outcome.refusedFile = url
+        }
+        // What was read and sent goes: its files, the artifacts they name (a refused upload's stays) and, when no file
+        // is left for later, the progress; the spool itself when nothing else is in it.
+        let fm = FileManager.default
+        let refusedBlobs = Set(refused.compactMap(\.op.blob))
+        for (name, ops) in contents.files {
+            for blob in ops.compactMap(\.op.blob) where !refusedBlobs.contains(blob) {
+                try? fm.removeItem(at: spool.appendingPathComponent("blobs").appendingPathComponent(blob))
+            }
+            try? fm.removeItem(at: spool.appendingPathComponent(name))
+            progress.done[name] = nil
+        }
+        for lock in contents.locks { try? lock.close() }
+        if outcome.left == 0 { try? fm.removeItem(at: progressURL) } else { try save() }
+        let blobs = spool.appendingPathComponent("blobs")
+        if (try? fm.contentsOfDirectory(atPath: blobs.path))?.isEmpty == true { try? fm.removeItem(at: blobs) }
+        if (try? fm.contentsOfDirectory(atPath: spool.path))?.isEmpty == true { try? fm.removeItem(at: spool) }
         return outcome
     }
 }

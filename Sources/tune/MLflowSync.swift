@@ -15,7 +15,9 @@ extension TuneCommand {
             first (nested runs under their parent), then parameters, metrics with their original steps and times, \
             artifacts and each run's status. A run already on the server (sent before a crash, say) is found by its \
             swift_tune_run tag and not created twice. Progress is saved as it goes: when the server fails again, run \
-            the command again to send the rest. When everything is sent, mlflow-unsent/ is removed. The server is \
+            the command again to send the rest. What is sent is removed; what the server refuses (an answer in 400-499 \
+            other than about access or size) goes to mlflow-unsent/refused.json, and a file that a running tune \
+            process still writes is left for a later sync; mlflow-unsent/ goes when nothing is left. The server is \
             --mlflow, else MLFLOW_TRACKING_URI, else the one the run was logging to. MLFLOW_TRACKING_TOKEN (or \
             MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD) is sent and never printed.
             """)
@@ -30,29 +32,34 @@ extension TuneCommand {
                 throw failWithDataError(DataError(path: directory, "no such directory"))
             }
             guard let spool = MLflowSpool.find(in: url) else {
-                print("\(directory): nothing to send (no mlflow-unsent/ with kept operations in it)")
+                print("\(directory): nothing to send (no \(MLflowSpool.directoryName)/ with kept operations in it)")
                 return
             }
             let outcome = try withDataErrors { () -> MLflowSpool.Outcome in
-                let text = try mlflow ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"] ?? MLflowSpool.server(of: spool)
-                guard let text, let server = URL(string: text), ["http", "https"].contains(server.scheme?.lowercased() ?? "") else {
-                    throw DataError(path: "--mlflow", "no MLflow server to send to: pass --mlflow http://HOST:PORT (the kept files do not name one server)")
+                let recorded = try MLflowSpool.server(of: spool)
+                let environment = ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"].flatMap { text in
+                    URL(string: text).flatMap { ["http", "https"].contains($0.scheme?.lowercased() ?? "") ? text : nil }
+                }
+                guard let text = mlflow ?? environment ?? recorded, let server = URL(string: text),
+                      ["http", "https"].contains(server.scheme?.lowercased() ?? "") else {
+                    throw DataError(path: "--mlflow", "no MLflow server to send to: pass --mlflow http://HOST:PORT (MLFLOW_TRACKING_URI is not an http(s) address and the kept files do not name one server)")
                 }
                 let client = MLflowClient(url: server)
-                print("sending \(spool.path) to \(MLflowClient.withoutCredentials(server.absoluteString))")
+                let shown = MLflowClient.withoutCredentials(server.absoluteString)
+                print("sending \(spool.path) to \(shown)")
                 do {
-                    return try MLflowSpool.send(spool, client: client)
-                } catch {
-                    let rest = "; what was sent is recorded in \(spool.path)/sent.json: run tune mlflow-sync again to send the rest"
-                    if let error = error as? DataError {
-                        throw DataError(path: error.path, line: error.line, column: error.column, error.message + rest)
-                    }
-                    throw DataError(path: MLflowClient.withoutCredentials(server.absoluteString), "\(error)" + rest)
+                    func bare(_ s: String?) -> String? { s.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
+                    return try MLflowSpool.send(spool, client: client, sameServer: bare(recorded) == bare(shown))
+                } catch let stopped as MLflowSpool.Interrupted {
+                    throw DataError(path: shown, "\(stopped); what was sent is recorded in \(spool.path)/sent.json: run tune mlflow-sync again to send the rest")
                 }
             }
             for note in outcome.notes { print("note: \(note)") }
-            for refused in outcome.rejected { print("refused by the server: \(refused)") }
-            print("sent \(outcome.runs) runs and \(outcome.operations) more operations; \(spool.path) removed")
+            for refused in outcome.refused { print("refused by the server: \(refused)") }
+            print("sent \(outcome.runs) runs and \(outcome.operations) more operations")
+            if let file = outcome.refusedFile { print("the operations the server refused are kept in \(file.path)") }
+            if outcome.left > 0 { print("\(outcome.left) files still being written are left in \(spool.path) for a later sync") }
+            if !FileManager.default.fileExists(atPath: spool.path) { print("\(spool.path) removed") }
         }
     }
 }

@@ -112,8 +112,10 @@ extension TuneCommand {
             search.staleAfter = staleAfter
             if !worker { search.onNote = { printNow("note: \($0)") } }
             var status = SearchStatus()
-            search.onEpoch = { n, record, history, limit in
-                StatusLine.shared.show(status.epoch(trial: n, record: record, history: history, limit: limit))
+            if !worker {
+                search.onEpoch = { n, record, history, limit in
+                    StatusLine.shared.show(status.epoch(trial: n, record: record, history: history, limit: limit))
+                }
             }
             search.onTrial = { t in
                 status.trialEnded(t.number, value: t.value, complete: t.state == .complete)

@@ -16,6 +16,7 @@ func parseChoice<T: RawRepresentable & CaseIterable>(_ text: String?, _ flag: St
 }
 
 func failWithDataError(_ error: Error) -> ExitCode {
+    StatusLine.shared.clear()
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     return ExitCode(2)
 }

@@ -67,7 +67,7 @@ final class Workers {
             var byte: UInt8 = 0
             while read(0, &byte, 1) > 0 {}
             // What this worker queued for MLflow is sent, or kept on disk, before it goes.
-            MLflowLog.finish { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }
+            MLflowLog.finish(final: true) { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }
             exit(0)
         }
     }

@@ -104,6 +104,30 @@ extension MLflowServer {
     }()
 }
 
+/// tools/mlflow/fake_server.py: a stand-in for a server that misbehaves in a given way, stopped at the end.
+final class FakeMLflowServer {
+    let process = Process()
+    let url: URL
+
+    init(_ arguments: [String]) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root.appendingPathComponent("tools/mlflow/fake_server.py").path] + arguments
+        process.standardOutput = pipe
+        try process.run()
+        var line = Data()
+        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        url = URL(string: "http://127.0.0.1:\(String(decoding: line, as: UTF8.self))")!
+    }
+
+    deinit {
+        // SIGKILL: the test process may block SIGTERM, and its children inherit that.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
 @Suite("Reading MLflow runs", .serialized)
 struct MLflowTests {
     @Test func aRunLoggedWithMLflowsClientIsReadThroughTheRESTAPI() throws {
@@ -217,7 +241,7 @@ struct MLflowTests {
         let port = try MLflowServer.freePort()   // nothing listens there
         // Two processes: the worker nests its trial under the leader's parent run, which is not on any server yet.
         let run = try runTune(["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials", "6",
-                               "--epochs", "30", "--jobs", "2", "--mlflow", "http://127.0.0.1:\(port)", "--mlflow-experiment", "parallel", "--out", out])
+                               "--epochs", "60", "--jobs", "2", "--mlflow", "http://127.0.0.1:\(port)", "--mlflow-experiment", "parallel", "--out", out])
         #expect(run.status == 0, "\(run.error)")
         let spool = try #require(MLflowSpool.find(in: URL(fileURLWithPath: out)))
         let files = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".jsonl") }
@@ -252,16 +276,17 @@ struct MLflowTests {
         let second = MLflowSpool(directory: spoolURL, server: server.url.absoluteString)
         try second.append(MLflowOperation(kind: .createRun, run: other, experiment: "midway", name: "child", parent: run))
         try second.append(MLflowOperation(kind: .finish, run: other, status: "KILLED"))
+        second.close()
         let copy = spoolURL.deletingLastPathComponent().appendingPathComponent("copy")
         try FileManager.default.copyItem(at: spoolURL, to: copy)
 
         let restarted = try MLflowServer(port: server.port, directory: server.directory)
         defer { restarted.stop() }
         let first = try MLflowSpool.send(spoolURL, client: client)
-        #expect(first.runs == 1 && first.operations == 4 && first.rejected.isEmpty, "\(first)")
+        #expect(first.runs == 1 && first.operations == 4 && first.refused.isEmpty, "\(first)")
         #expect(!FileManager.default.fileExists(atPath: spoolURL.path))
         let twice = try MLflowSpool.send(copy, client: client)
-        #expect(twice.rejected.isEmpty)
+        #expect(twice.refused.isEmpty)
         let all = try runs(client, experiment: "midway")
         #expect(all.count == 2, "one run each, though the second was sent twice")
         let history = try client.history(run: id, key: "val_loss").sorted { $0.step < $1.step }
@@ -281,7 +306,7 @@ struct MLflowTests {
                             + "print(s.getsockname()[1], flush=True); time.sleep(120)"]
         silent.standardOutput = pipe
         try silent.run()
-        defer { silent.terminate() }
+        defer { kill(silent.processIdentifier, SIGKILL); silent.waitUntilExit() }
         let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let url = try #require(URL(string: "http://127.0.0.1:\(port)"))
         let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
@@ -295,10 +320,97 @@ struct MLflowTests {
         #expect(Date().timeIntervalSince(started) < 5)
         #expect(sender.takeNotes().contains { $0.contains("within 3 s") && $0.contains("kept in \(spoolURL.path)") })
         let kept = try MLflowSpool.read(spoolURL)
-        #expect(kept.files.flatMap(\.ops).map(\.kind) == [.createRun, .finish])
-        // Later operations go straight to disk.
+        #expect(kept.files.flatMap(\.ops).map(\.op.kind) == [.createRun, .finish])
+        // Later operations go straight to disk, after the run they name.
         sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "FAILED"))
+        sender.spool.close()
         #expect(try MLflowSpool.read(spoolURL).files.flatMap(\.ops).count == 3)
+    }
+
+    @Test func aWrongTokenLosesNothing() throws {
+        let fake = try FakeMLflowServer(["--status", "401"])
+        let dir = scratchDirectory()
+        let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("run")
+        #expect(try runTune(["generate", "moons", "--rows", "200", "--out", data]).status == 0)
+        let r = try runTune(["train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", fake.url.absoluteString, "--out", out.path])
+        #expect(r.status == 0 && r.output.contains("401") && r.output.contains("kept in"), "\(r.output)")
+        let spool = try #require(MLflowSpool.find(in: out))
+        let kept = try MLflowSpool.read(spool).files.flatMap(\.ops).map(\.op.kind)
+        #expect(kept.first == .createRun && kept.filter { $0 == .log }.count >= 4 && kept.last == .finish, "everything kept: \(kept)")
+        // Sent again with the wrong token: the sync stops and keeps everything, to be sent with the right one.
+        let sync = try runTune(["mlflow-sync", out.path])
+        #expect(sync.status == 2 && sync.error.contains("401") && sync.error.contains("run tune mlflow-sync again"), "\(sync.error)")
+        #expect(try MLflowSpool.read(spool).files.flatMap(\.ops).count == kept.count)
+    }
+
+    @Test func aFailureInsideAnOperationIsKeptWholeAndTheRunIsNotCreatedTwice() throws {
+        let server = try MLflowServer.shared.get()
+        let flag = scratchDirectory().appendingPathComponent("failing")
+        try Data().write(to: flag)
+        // Runs are created, but their parameters and metrics fail (500) while the flag file exists.
+        let proxy = try FakeMLflowServer(["--proxy", server.url.absoluteString, "--fail", "log-batch", "--while", flag.path])
+        let client = MLflowClient(url: proxy.url)
+        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
+        let sender = MLflowSender(client: client, spool: MLflowSpool(directory: spoolURL, server: proxy.url.absoluteString))
+        let run = UUID().uuidString
+        sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "inside", name: "r", parameters: ["lr": "0.1"]))
+        sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.25, step: 1, timestamp: 3000)]))
+        #expect(sender.finish() == 2, "the create whose parameters failed, and the metric")
+        try FileManager.default.removeItem(at: flag)
+        let outcome = try MLflowSpool.send(spoolURL, client: client)
+        #expect(outcome.runs == 1 && outcome.operations == 1 && outcome.refused.isEmpty, "\(outcome)")
+        let all = try runs(MLflowClient(url: server.url), experiment: "inside")
+        #expect(all.count == 1, "found by its tag, not created again")
+        #expect(pairs(try #require(all.first), "params") == ["lr": "0.1"])
+        let id = try #require((all.first?["info"] as? [String: Any])?["run_id"] as? String)
+        #expect(try MLflowClient(url: server.url).history(run: id, key: "val_loss").map(\.value) == [0.25])
+    }
+
+    @Test func aSlowServerDelaysTheEndOnlyUpToTheLimit() throws {
+        let fake = try FakeMLflowServer(["--delay", "0.5"])
+        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
+        let sender = MLflowSender(client: MLflowClient(url: fake.url), spool: MLflowSpool(directory: spoolURL, server: fake.url.absoluteString))
+        let run = UUID().uuidString
+        sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "e", name: "r"))
+        for _ in 0..<10 { sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "RUNNING")) }
+        let started = Date()
+        // Answers come every 0.5 s (no stall of 5 s), but 11 of them take longer than the 2 s allowed.
+        let kept = sender.finish(stall: 5, limit: 2)
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited >= 1.9 && waited < 3.5, "\(waited) s")
+        #expect(kept >= 5 && kept <= 9, "\(kept) kept")
+        #expect(sender.takeNotes().contains { $0.contains("within 2 s") })
+    }
+
+    @Test func aSyncTakesOnlySpoolFilesThatNoProcessIsWriting() throws {
+        // A directory that is not a spool is never taken for one.
+        let plain = scratchDirectory()
+        try Data("{\"a\": 1}\n".utf8).write(to: plain.appendingPathComponent("data.jsonl"))
+        let r = try runTune(["mlflow-sync", plain.path, "--mlflow", "http://127.0.0.1:9"])
+        #expect(r.status == 0 && r.output.contains("nothing to send"))
+        #expect(FileManager.default.fileExists(atPath: plain.appendingPathComponent("data.jsonl").path))
+        let named = plain.appendingPathComponent("mlflow-unsent")
+        try FileManager.default.createDirectory(at: named, withIntermediateDirectories: true)
+        try Data("{\"a\": 1}\n".utf8).write(to: named.appendingPathComponent("x.jsonl"))
+        let odd = try runTune(["mlflow-sync", plain.path, "--mlflow", "http://127.0.0.1:9"])
+        #expect(odd.status == 2 && odd.error.contains("x.jsonl:1") && odd.error.contains("names no server"), "\(odd.error)")
+        #expect(FileManager.default.fileExists(atPath: named.appendingPathComponent("x.jsonl").path))
+
+        // A file a process still writes (and holds locked) is left; a finished one is sent and goes.
+        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
+        let writing = MLflowSpool(directory: spoolURL, server: "http://127.0.0.1:9")
+        try writing.append(MLflowOperation(kind: .finish, run: UUID().uuidString, status: "FINISHED"))
+        let done = MLflowSpool(directory: spoolURL, server: "http://127.0.0.1:9")
+        try done.append(MLflowOperation(kind: .finish, run: UUID().uuidString, status: "FINISHED"))
+        done.close()
+        // Its run is on no server: refused without asking one, and kept in refused.json.
+        let outcome = try MLflowSpool.send(spoolURL, client: MLflowClient(url: URL(string: "http://127.0.0.1:9")!))
+        #expect(outcome.left == 1 && outcome.operations == 1 && outcome.refused.count == 1, "\(outcome)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: spoolURL.path).filter { $0.hasSuffix(".jsonl") }
+        #expect(files.count == 1 && FileManager.default.fileExists(atPath: spoolURL.appendingPathComponent("refused.json").path))
+        writing.close()
+        let rest = try MLflowSpool.send(spoolURL, client: MLflowClient(url: URL(string: "http://127.0.0.1:9")!))
+        #expect(rest.left == 0 && rest.operations == 1)
     }
 
     @Test func aSpoolIsReadBackAndABrokenOneNamesItsLine() throws {
@@ -309,12 +421,13 @@ struct MLflowTests {
                    MLflowOperation(kind: .log, run: run, time: 6, metrics: [.init(key: "m", value: -.infinity, step: 3, timestamp: 7)]),
                    MLflowOperation(kind: .upload, run: run, time: 8, name: "a/b.txt", data: Data("x".utf8))]
         for op in ops { try spool.append(op) }
+        spool.close()
         let read = try MLflowSpool.read(dir)
         #expect(read.servers == ["http://127.0.0.1:9"], "credentials are not kept")
         let back = try #require(read.files.first?.ops)
-        #expect(back.count == 3 && back[0] == ops[0] && back[1] == ops[1])
-        #expect(back[2].data == nil && back[2].name == "a/b.txt")
-        let blob = try #require(back[2].blob)
+        #expect(back.count == 3 && back[0].op == ops[0] && back[1].op == ops[1] && back.map(\.line) == [2, 3, 4])
+        #expect(back[2].op.data == nil && back[2].op.name == "a/b.txt")
+        let blob = try #require(back[2].op.blob)
         #expect(try Data(contentsOf: dir.appendingPathComponent("blobs/\(blob)")) == Data("x".utf8))
         // A last line cut short (the process was killed while writing it) is left out with a note.
         let file = dir.appendingPathComponent(try #require(read.files.first?.name))
@@ -338,15 +451,9 @@ struct MLflowTests {
     /// with the trials nested, their parameters, status and curves as the study recorded them, and the summary.
     func checkSearch(_ url: URL, out: String, experiment name: String = "moons", trials count: Int = 2) throws {
         let client = MLflowClient(url: url)
-        let experiment = try client.experiment(named: name)
-        let found = try client.request("POST", "api/2.0/mlflow/runs/search", json: ["experiment_ids": [experiment], "max_results": 100])
-        let runs = (try JSONSerialization.jsonObject(with: found) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
-        func tags(_ r: [String: Any]) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: (((r["data"] as? [String: Any])?["tags"] as? [[String: String]]) ?? []).map { ($0["key"]!, $0["value"]!) })
-        }
-        func params(_ r: [String: Any]) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: (((r["data"] as? [String: Any])?["params"] as? [[String: String]]) ?? []).map { ($0["key"]!, $0["value"]!) })
-        }
+        let runs = try self.runs(client, experiment: name)
+        func tags(_ r: [String: Any]) -> [String: String] { pairs(r, "tags") }
+        func params(_ r: [String: Any]) -> [String: String] { pairs(r, "params") }
         func info(_ r: [String: Any]) -> [String: Any] { r["info"] as? [String: Any] ?? [:] }
         let parent = try #require(runs.first { tags($0)["mlflow.parentRunId"] == nil })
         let parentID = info(parent)["run_id"] as! String
