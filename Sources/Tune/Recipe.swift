@@ -59,9 +59,12 @@ public final class RecipeRun {
     private var storage: SQLiteStorage!
     private var trials: [RecipeTrial] = []
     private var spentTrials = 0, spentEpochs = 0
-    /// The seconds that trials read back from the study took to train when they ran: a resumed search counts them
-    /// against a minutes budget, as it counts their epochs against an epochs budget.
-    private(set) var readBackSeconds = 0.0
+    /// When the trials read back from the study ran: a resumed search counts the wall-clock time they took (trials
+    /// that ran at once counted once) against a minutes budget, as it counts their epochs against an epochs budget.
+    private var readBackIntervals: [(start: Double, end: Double)] = []
+    /// Read-back trials recorded without a start time (older versions): their seconds are added.
+    private var readBackUntimed = 0.0
+    var readBackSeconds: Double { wallSeconds(readBackIntervals) + readBackUntimed }
     private var started = Date()
     private var patience = 10
 
@@ -682,7 +685,8 @@ public final class RecipeRun {
                             bestEpoch: history.bestEpoch, epochsRun: history.epochs.count, epochLimit: epochLimit,
                             status: history.status.rawValue, reason: history.reason,
                             samplesPerSecond: speeds.isEmpty ? 0 : speeds.reduce(0, +) / Double(speeds.count),
-                            seconds: Date().timeIntervalSince(startedTrial), findings: findings, failure: failure)
+                            seconds: Date().timeIntervalSince(startedTrial), startedAt: startedTrial.timeIntervalSince1970,
+                            findings: findings, failure: failure)
         try storage.setAttribute(trial.number, key: "recipe_trial", value: String(decoding: try jsonData(t), as: UTF8.self))
         if let failure {
             try study.tell(trial, state: .failed, failure: failure)
@@ -699,7 +703,9 @@ public final class RecipeRun {
         stage.trials.append(t.number)
         spentTrials += 1
         spentEpochs += t.epochsRun
-        if t.reused { readBackSeconds += t.seconds }
+        if t.reused {
+            if let start = t.startedAt { readBackIntervals.append((start, start + t.seconds)) } else { readBackUntimed += t.seconds }
+        }
         onTrial(t)
         return t
     }

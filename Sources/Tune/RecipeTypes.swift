@@ -96,6 +96,8 @@ public struct RecipeTrial: Codable, Sendable {
     public var reason: String
     public var samplesPerSecond: Double
     public var seconds: Double
+    /// When the trial started (seconds since 1970; absent in records of older versions).
+    public var startedAt: Double?
     /// The doctor's findings on the trial's curves (their ids).
     public var findings: [String]
     public var failure: String?

@@ -72,8 +72,8 @@ public final class SearchRun {
     /// What the search draws; the other settings come from `settings`.
     public var space = SearchSpace.standard
     /// When set, replaces `trials`: trials run until the study has spent this many trials, training epochs (every
-    /// epoch of every trial, pruned ones included) or minutes (this run's, plus the time that the trials finished before
-    /// a resume took, recorded in each trial's `seconds` attribute).
+    /// epoch of every trial, pruned ones included) or minutes (this run's, plus the wall-clock time that the trials
+    /// finished before a resume took, from each trial's `started_at` and `seconds` attributes).
     public var budget: RecipeBudget?
     public var staleAfter: Double = 120
     /// Processes running trials at once (this one and `jobs - 1` workers started by the caller on the same study):
@@ -139,8 +139,12 @@ public final class SearchRun {
         let finished = existing.filter { $0.state.isFinished && !retriedBefore.contains($0.number) }.count
         if finished > 0 && !isWorker { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
         let started = Date()
-        // A resumed study counts the time its finished trials took against a minutes budget.
-        let earlierSeconds = existing.filter { $0.state.isFinished }.compactMap { $0.attributes["seconds"].flatMap(Double.init) }.reduce(0, +)
+        // A resumed study counts the wall-clock time its finished trials took against a minutes budget (trials that
+        // ran at once counted once).
+        let earlierSeconds = wallSeconds(existing.filter { $0.state.isFinished }.compactMap { t in
+            guard let start = t.attributes["started_at"].flatMap(Double.init), let seconds = t.attributes["seconds"].flatMap(Double.init) else { return nil }
+            return (start, start + seconds)
+        })
         /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
         /// once) against --trials, or what they spent against the budget.
         func another() throws -> Bool {
@@ -158,7 +162,10 @@ public final class SearchRun {
         while let trial = try lock.holding({ try another() ? try study.ask() : nil }) {
             let recorded = try study.run(trial) { trial in
                 let began = Date()
-                defer { try? storage.setAttribute(trial.number, key: "seconds", value: String(Date().timeIntervalSince(began))) }
+                defer {
+                    try? storage.setAttribute(trial.number, key: "started_at", value: String(began.timeIntervalSince1970))
+                    try? storage.setAttribute(trial.number, key: "seconds", value: String(Date().timeIntervalSince(began)))
+                }
                 return try self.objective(trial, data: data, base: base, configuration: configuration, monitor: monitor, mlflowParent: parentRun)
             }
             trialLog?.finish(recorded.state == .complete ? "FINISHED" : recorded.state == .pruned ? "KILLED" : "FAILED")

@@ -7,7 +7,9 @@ import TuneData
 /// Runs are named by a local id (a UUID) that swift-tune chooses when it starts the run, before the server gives its
 /// own; every run is created with the tag `swift_tune_run` set to it, so that a run sent twice (a send cut off by a
 /// crash, say) is found again instead of being created a second time. Metrics carry the time they were logged, and
-/// parameters and tags the same values each time, so sending any operation twice changes nothing on the server.
+/// parameters and tags the same values each time, so sending an operation twice changes nothing on a server with a
+/// database backend (MLflow's SQL store keeps a metric value logged twice at the same time and step once; its file
+/// store would keep both).
 public struct MLflowOperation: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         /// Creates the run `run` in the experiment named `experiment`, nested under `parent` when given.

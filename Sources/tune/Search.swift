@@ -37,7 +37,7 @@ extension TuneCommand {
             stopped are marked failed and queued again.
 
             Each trial is printed as it ends; on a terminal a status line shows the running trial, its epoch, the \
-            best so far, the epochs trained and the time. The end prints the best model's loss chart. With \
+            best so far, the epochs trained and the time (with --jobs, of the trials this process trains and sees). The end prints the best model's loss chart. With \
             --tensorboard each trial gets a subdirectory (HParams tab); with --mlflow the study is a parent run and \
             each trial a nested run (what the server cannot take is kept for tune mlflow-sync). report.html is \
             written at the end.

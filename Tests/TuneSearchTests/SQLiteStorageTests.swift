@@ -106,6 +106,14 @@ struct SQLiteStorageTests {
         }
     }
 
+    @Test func wallTimeCountsTrialsThatRanAtOnceOnce() {
+        // (0, 10) and (5, 15) overlap: 15 s; (20, 25): 5 s more; (30, 30) and (40, 35) are empty.
+        #expect(wallSeconds([(20, 25), (0, 10), (5, 15), (30, 30), (40, 35)]) == 20)
+        #expect(wallSeconds([(0, 10), (2, 3)]) == 10, "one inside another")
+        #expect(wallSeconds([(0, 1), (1, 2)]) == 2, "touching")
+        #expect(wallSeconds([]) == 0)
+    }
+
     @Test func aLongEpochKeepsItsTrialAliveBetweenReports() throws {
         final class Clock: @unchecked Sendable { var now = 1000.0 }
         let clock = Clock()
