@@ -9,8 +9,6 @@ final class EpochPrinter {
     let mode: Mode
     private var headerPrinted = false
     private var columns: [String] = []
-    private var barShown = false
-    private let isTerminal = isatty(STDERR_FILENO) != 0
 
     init(mode: Mode) { self.mode = mode }
 
@@ -22,24 +20,19 @@ final class EpochPrinter {
         }
     }
 
+    /// A progress bar inside an epoch that takes more than a second, on the terminal's status line.
     func progress(epoch: Int, step: Int, steps: Int, elapsed: Double) {
-        guard mode == .table, isTerminal, elapsed > 1, step < steps else {
-            if barShown && step == steps { clearBar() }
+        guard mode == .table, elapsed > 1, step < steps else {
+            if step == steps { StatusLine.shared.clear() }
             return
         }
         let width = 30, filled = width * step / max(steps, 1)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        FileHandle.standardError.write(Data("\r  epoch \(epoch) \(bar) \(step)/\(steps) steps".utf8))
-        barShown = true
-    }
-
-    private func clearBar() {
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-        barShown = false
+        StatusLine.shared.show("epoch \(epoch) \(bar) \(step)/\(steps) steps")
     }
 
     func epoch(_ record: EpochRecord, history: History) {
-        if barShown { clearBar() }
+        StatusLine.shared.clear()
         switch mode {
         case .quiet:
             return

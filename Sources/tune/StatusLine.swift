@@ -5,9 +5,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A line at the bottom of the terminal, rewritten in place on standard error: only when both standard output and
-/// standard error are a terminal, at most ten times a second, cut to the terminal's width. `printNow` clears it
-/// before it prints.
+/// A line at the bottom of the terminal (a search's status, an epoch's progress bar), rewritten in place on standard
+/// error: only when both standard output and standard error are a terminal, at most ten times a second, cut to the
+/// terminal's width. Whatever prints a line clears it first (`printNow`, the epoch table).
 final class StatusLine: @unchecked Sendable {
     static let shared = StatusLine()
     private let lock = NSLock()
