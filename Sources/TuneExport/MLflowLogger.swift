@@ -46,17 +46,25 @@ extension MLflowClient {
         throw DataError(path: place, "unreachable")
     }
 
-    /// The id of the experiment named `name`, created if there is none.
+    /// The id of the experiment named `name`, created if there is none (or found again when another process created
+    /// it meanwhile).
     public func experiment(named name: String) throws -> String {
-        do {
-            let data = try request("GET", "api/2.0/mlflow/experiments/get-by-name?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
-            if let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({ ($0["experiment"] as? [String: Any])?["experiment_id"] as? String }) {
-                return id
+        func lookUp() throws -> String? {
+            do {
+                let data = try request("GET", "api/2.0/mlflow/experiments/get-by-name?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
+                return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap { ($0["experiment"] as? [String: Any])?["experiment_id"] as? String }
+            } catch let answer as MLflowAnswer where answer.status == 404 {
+                return nil  // not there yet: created below
             }
-        } catch let answer as MLflowAnswer where answer.status == 404 {
-            // Not there yet: created below.
         }
-        let data = try request("POST", "api/2.0/mlflow/experiments/create", json: ["name": name])
+        if let id = try lookUp() { return id }
+        let data: Data
+        do {
+            data = try request("POST", "api/2.0/mlflow/experiments/create", json: ["name": name])
+        } catch let answer as MLflowAnswer where answer.status == 400 && answer.message.contains("already exists") {
+            if let id = try lookUp() { return id }
+            throw answer
+        }
         guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["experiment_id"] as? String else {
             throw DataError(path: shownURL, "the MLflow server did not return the new experiment's id")
         }

@@ -382,6 +382,24 @@ struct MLflowTests {
         #expect(sender.takeNotes().contains { $0.contains("within 2 s") })
     }
 
+    @Test func processesCreatingOneExperimentAtOnceAllGetIt() throws {
+        let server = try MLflowServer.shared.get()
+        final class Box: @unchecked Sendable { let lock = NSLock(); var ids: [String] = []; var errors: [String] = [] }
+        let box = Box()
+        // Four at once: each looks the name up, finds nothing, creates it; all but one are told it exists.
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let result = Result { try MLflowClient(url: server.url).experiment(named: "at once") }
+            box.lock.lock()
+            switch result {
+            case .success(let id): box.ids.append(id)
+            case .failure(let error): box.errors.append("\(error)")
+            }
+            box.lock.unlock()
+        }
+        #expect(box.errors.isEmpty, "\(box.errors)")
+        #expect(box.ids.count == 4 && Set(box.ids).count == 1)
+    }
+
     @Test func aSyncTakesOnlySpoolFilesThatNoProcessIsWriting() throws {
         // A directory that is not a spool is never taken for one.
         let plain = scratchDirectory()
