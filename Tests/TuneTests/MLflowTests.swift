@@ -175,6 +175,12 @@ struct MLflowTests {
         try checkSearch(server.url, out: out)
     }
 
+    /// A sender through `client` whose spool is a new scratch directory's `mlflow-unsent/`.
+    func spoolingSender(_ client: MLflowClient) -> (MLflowSender, URL) {
+        let spool = scratchDirectory().appendingPathComponent("mlflow-unsent")
+        return (MLflowSender(client: client, spool: MLflowSpool(directory: spool, server: client.baseURL.absoluteString)), spool)
+    }
+
     /// The runs of experiment `experiment` on `url`, as runs/search answers.
     func runs(_ client: MLflowClient, experiment: String) throws -> [[String: Any]] {
         let id = try client.experiment(named: experiment)
@@ -256,8 +262,7 @@ struct MLflowTests {
     @Test func whatFailsMidwayIsKeptAndSendingItTwiceChangesNothing() throws {
         let server = try MLflowServer()
         let client = MLflowClient(url: server.url)
-        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
-        let sender = MLflowSender(client: client, spool: MLflowSpool(directory: spoolURL, server: server.url.absoluteString))
+        let (sender, spoolURL) = spoolingSender(client)
         let run = UUID().uuidString
         sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "midway", name: "r", parameters: ["lr": "0.01"]))
         sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.5, step: 1, timestamp: 1000)]))
@@ -309,8 +314,7 @@ struct MLflowTests {
         defer { kill(silent.processIdentifier, SIGKILL); silent.waitUntilExit() }
         let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let url = try #require(URL(string: "http://127.0.0.1:\(port)"))
-        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
-        let sender = MLflowSender(client: MLflowClient(url: url), spool: MLflowSpool(directory: spoolURL, server: url.absoluteString))
+        let (sender, spoolURL) = spoolingSender(MLflowClient(url: url))
         let run = UUID().uuidString
         let started = Date()
         sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "e", name: "r"))
@@ -350,8 +354,7 @@ struct MLflowTests {
         // Runs are created, but their parameters and metrics fail (500) while the flag file exists.
         let proxy = try FakeMLflowServer(["--proxy", server.url.absoluteString, "--fail", "log-batch", "--while", flag.path])
         let client = MLflowClient(url: proxy.url)
-        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
-        let sender = MLflowSender(client: client, spool: MLflowSpool(directory: spoolURL, server: proxy.url.absoluteString))
+        let (sender, spoolURL) = spoolingSender(client)
         let run = UUID().uuidString
         sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "inside", name: "r", parameters: ["lr": "0.1"]))
         sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.25, step: 1, timestamp: 3000)]))
@@ -368,8 +371,7 @@ struct MLflowTests {
 
     @Test func aSlowServerDelaysTheEndOnlyUpToTheLimit() throws {
         let fake = try FakeMLflowServer(["--delay", "0.5"])
-        let spoolURL = scratchDirectory().appendingPathComponent("mlflow-unsent")
-        let sender = MLflowSender(client: MLflowClient(url: fake.url), spool: MLflowSpool(directory: spoolURL, server: fake.url.absoluteString))
+        let (sender, spoolURL) = spoolingSender(MLflowClient(url: fake.url))
         let run = UUID().uuidString
         sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "e", name: "r"))
         for _ in 0..<10 { sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "RUNNING")) }
