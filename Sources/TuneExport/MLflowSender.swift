@@ -3,7 +3,8 @@ import Foundation
 /// Sends MLflow operations from a background thread, in the order they were queued, so that training never waits for
 /// the server. When the server is down or failing (a request still fails after its retries), this operation and every
 /// later one go to the spool on disk instead, for `tune mlflow-sync`; an operation the server refuses (an answer in
-/// 400-499) is dropped with a note, and the rest goes on.
+/// 400-499 other than about access, time or size: see `MLflowAnswer.refuses`) is dropped with a note, and the rest
+/// goes on.
 ///
 /// Notes are not printed from the background thread: `takeNotes()` hands them to the caller's thread.
 public final class MLflowSender: @unchecked Sendable {
