@@ -15,14 +15,12 @@ import TuneTraining
 /// for the queue.
 public final class MLflowLog {
     let sender: MLflowSender
-    public let experiment: String
     /// The run's local id (a UUID): the server's id is not known until the background thread has created the run.
     public let run: String
     private let onNote: (String) -> Void
 
-    init(sender: MLflowSender, experiment: String, run: String, onNote: @escaping (String) -> Void) {
+    init(sender: MLflowSender, run: String, onNote: @escaping (String) -> Void) {
         self.sender = sender
-        self.experiment = experiment
         self.run = run
         self.onNote = onNote
     }
@@ -37,7 +35,7 @@ public final class MLflowLog {
     /// Where what could not be sent is kept: `mlflow-unsent/` in the output directory, or in the working directory
     /// when there is none.
     public static func spoolDirectory(_ settings: TrainSettings) -> URL {
-        URL(fileURLWithPath: settings.out ?? FileManager.default.currentDirectoryPath).appendingPathComponent("mlflow-unsent")
+        URL(fileURLWithPath: settings.out ?? FileManager.default.currentDirectoryPath).appendingPathComponent(MLflowSpool.directoryName)
     }
 
     /// This process's senders, one per server and spool.
@@ -68,7 +66,7 @@ public final class MLflowLog {
         let run = UUID().uuidString
         var allTags = tags
         allTags["mlflow.source.name"] = "swift-tune \(SwiftTune.version)"
-        let log = MLflowLog(sender: sender, experiment: experiment, run: run, onNote: onNote)
+        let log = MLflowLog(sender: sender, run: run, onNote: onNote)
         log.send(MLflowOperation(kind: .createRun, run: run, experiment: experiment, name: name, parent: parent, tags: allTags, parameters: parameters))
         return log
     }

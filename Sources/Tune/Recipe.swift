@@ -160,18 +160,19 @@ public final class RecipeRun {
                                     spent: ["trials": Double(spentTrials), "epochs": Double(spentEpochs),
                                             "trained_trials": Double(trials.filter { !$0.reused }.count),
                                             "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
-        try writeAtomically(try jsonData(summary), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        let summaryJSON = try jsonData(summary), table = RecipeTable.render(summary)
+        try writeAtomically(summaryJSON, to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         let report = try HTMLReport.write(URL(fileURLWithPath: out))
         if let parent = mlflowParent {
             parent.artifact("report.html", report)
             if let best = bestTrial.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
             parent.metrics(Dictionary(uniqueKeysWithValues: test.map { ("test_\($0.key)", $0.value) }))
-            parent.artifact("summary.json", try jsonData(summary))
-            parent.artifact("recipe.txt", Data(RecipeTable.render(summary).utf8))
+            parent.artifact("summary.json", summaryJSON)
+            parent.artifact("recipe.txt", Data(table.utf8))
         }
         if let directory = settings.tensorboard {
             let log = try TensorBoardLog(directory: URL(fileURLWithPath: directory))
-            log.text("recipe", "```\n" + RecipeTable.render(summary) + "\n```")
+            log.text("recipe", "```\n" + table + "\n```")
             if let problem = log.problem { onNote("TensorBoard: \(problem)") }
         }
         finishedWell = true
@@ -546,13 +547,20 @@ public final class RecipeRun {
     /// The key under which a trial is recorded, so that a resumed search finds it.
     /// Includes a digest of every setting that shapes training (data, target, split, metric, patience, seed, ...),
     /// so that a rerun with other settings in the same directory never reads back trials trained under the old ones.
+    /// The digest of the settings that shape training, computed once (`settings` does not change).
+    private var shapingDigest: UInt64?
+
     func key(_ c: RecipeCandidate, stage: Int, epochLimit: Int) throws -> String {
-        var shaping = settings
-        shaping.out = nil
-        shaping.tensorboard = nil
-        shaping.mlflow = nil
-        shaping.mlflowExperiment = nil
-        let digest = fnv1a(try jsonData(shaping))
+        let digest = try shapingDigest ?? {
+            var shaping = settings
+            shaping.out = nil
+            shaping.tensorboard = nil
+            shaping.mlflow = nil
+            shaping.mlflowExperiment = nil
+            let d = fnv1a(try jsonData(shaping))
+            shapingDigest = d
+            return d
+        }()
         return String(decoding: try jsonData(["stage": String(stage), "epochs": String(epochLimit), "settings": String(digest, radix: 16)]), as: UTF8.self)
             + String(decoding: try jsonData(c), as: UTF8.self)
     }
@@ -598,8 +606,9 @@ public final class RecipeRun {
             if try trainQueued() { continue }
             let stale = try storage.failStaleTrials(olderThan: staleAfter)
             if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: queued again") }
-            // Read again: a trial that finished since `all` was read is recorded now, not to be queued a second time.
-            let now = try study.trials
+            // Read again only when stale trials changed the study; a trial that finished since is recorded then, not
+            // to be queued a second time (and one still running in `all` is not queued again either).
+            let now = stale.isEmpty ? all : try study.trials
             for (key, c) in missing.sorted(by: { $0.key < $1.key }) where try recorded(key, in: now) == nil { try enqueue(c, key, in: now) }
             Thread.sleep(forTimeInterval: 0.02)
         }
@@ -665,7 +674,7 @@ public final class RecipeRun {
             MLflowLog.start(settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters), onNote: onNote)
         }
         let staleAfter = self.staleAfter
-        trainer.onStep = { _, _, _, _ in trial.keepAlive(every: staleAfter / 4) }
+        trainer.onStep = { _, _, _, _ in trial.keepAlive(staleAfter: staleAfter) }
         let onEpoch = self.onEpoch, number = trial.number
         trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, epochLimit) }
         let startedTrial = Date()

@@ -238,14 +238,16 @@ public final class SearchRun {
         let reporter = TrialReporter(trial: trial, monitor: monitor)
         let trainer = Trainer(configuration: c)
         trainer.callbacks = [reporter]
-        let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: try trial.frozen.parameters)
+        // The trial's parameters, read back once and only for a log that shows them.
+        let parameters = settings.tensorboard != nil || mlflowParent != nil ? try trial.frozen.parameters : [:]
+        let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
         if let parent = mlflowParent {
             trialLog = MLflowLog.start(settings, name: "trial \(trial.number)", parent: parent,
-                                       parameters: MLflowLog.parameters(try trial.frozen.parameters), onNote: onNote)
+                                       parameters: MLflowLog.parameters(parameters), onNote: onNote)
         }
         let mlflow = trialLog
         let staleAfter = self.staleAfter
-        trainer.onStep = { _, _, _, _ in trial.keepAlive(every: staleAfter / 4) }
+        trainer.onStep = { _, _, _, _ in trial.keepAlive(staleAfter: staleAfter) }
         let onEpoch = self.onEpoch, number = trial.number, limit = c.epochs
         trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, limit) }
         let model = MLP(specification, seed: settings.seed)

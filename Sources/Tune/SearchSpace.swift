@@ -220,10 +220,7 @@ public struct SearchSpace: Sendable, Equatable {
                 if let step, (high - low) / step <= 1000 {
                     grid[setting.rawValue] = stride(from: low, through: high + step * 1e-9, by: step).map { .double($0) }
                 } else if log {
-                    // Powers of ten within the range (a decade's grid may overshoot its end), and the range's ends.
-                    var values = GridSampler.logGrid(low, high).filter { $0 >= low * (1 - 1e-12) && $0 <= high * (1 + 1e-12) }
-                    if values.last.map({ $0 < high * (1 - 1e-9) }) ?? true { values.append(high) }
-                    grid[setting.rawValue] = values.map { .double($0) }
+                    grid[setting.rawValue] = GridSampler.logGrid(low, high).map { .double($0) }
                 } else {
                     grid[setting.rawValue] = (0..<5).map { .double(low + (high - low) * Double($0) / 4) }
                 }

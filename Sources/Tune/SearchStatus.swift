@@ -14,8 +14,18 @@ public struct SearchStatus {
 
     /// Counts the epoch; the line to show.
     public mutating func epoch(trial: Int, record: EpochRecord, history: History, limit: Int, now: Date = Date()) -> String {
+        count(history)
+        return line(trial: trial, record: record, history: history, limit: limit, now: now)
+    }
+
+    /// Counts an epoch of a run with `history`.
+    public mutating func count(_ history: History) {
         epochs += 1
         higherIsBetter = history.monitorHigherIsBetter
+    }
+
+    /// The line to show after the epochs counted so far (built only when it is drawn).
+    public func line(trial: Int, record: EpochRecord, history: History, limit: Int, now: Date = Date()) -> String {
         var parts = ["trial \(trial)", "epoch \(record.epoch)/\(limit)"]
         if let v = record.metrics[history.monitor] { parts.append("val \(history.monitor) \(String(format: "%.4f", v))") }
         if let best { parts.append("best \(String(format: "%.4f", best.value)) (trial \(best.trial))") }

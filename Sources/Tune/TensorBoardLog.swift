@@ -25,8 +25,8 @@ public final class TensorBoardLog {
     /// Logs one finished epoch, and the steps it took.
     public func epoch(_ r: EpochRecord, history: History) {
         attempt { try writer.grouped {
-            for (i, loss) in history.stepLosses.enumerated().dropFirst(stepsWritten) where loss.isFinite {
-                try writer.scalar("train/step_loss", loss, step: i + 1)
+            for i in stepsWritten..<history.stepLosses.count where history.stepLosses[i].isFinite {
+                try writer.scalar("train/step_loss", history.stepLosses[i], step: i + 1)
             }
             stepsWritten = history.stepLosses.count
             try writer.scalar("train/loss", r.trainLoss, step: r.epoch)

@@ -75,15 +75,15 @@ public final class TrainRun {
         let model = MLP(specification, seed: settings.seed)
         let trainer = Trainer(configuration: configuration)
         let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
+        let parameters = Self.hyperparameters(settings)
         if let board {
             board.text("configuration", "```json\n" + String(decoding: try jsonData(settings.redacted), as: UTF8.self) + "\n```")
-            let parameters = Self.hyperparameters(settings)
             try TensorBoardLog.experiment(board.writer, parameters: parameters.keys.sorted().map { ($0, nil) },
                                           monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue)
             board.sessionStart(parameters)
         }
         let mlflow = MLflowLog.start(settings, name: settings.out.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "tune train",
-                                     parameters: MLflowLog.parameters(Self.hyperparameters(settings)),
+                                     parameters: MLflowLog.parameters(parameters),
                                      tags: ["data": settings.data ?? "", "target": settings.target ?? "", "task": data.preprocessor.target.task.rawValue],
                                      onNote: onNote)
         // Last of all: what is queued for MLflow is sent (or kept on disk).

@@ -83,19 +83,18 @@ extension MLflowClient {
         return id
     }
 
-    /// Parameters, tags and metrics (key, value, step, timestamp in milliseconds), in batches within the REST API's
-    /// limits.
-    public func log(run: String, parameters: [String: String] = [:], tags: [String: String] = [:], metrics: [(String, Double, Int, Int64)] = []) throws {
+    /// Parameters, tags and metrics, in batches within the REST API's limits.
+    public func log(run: String, parameters: [String: String] = [:], tags: [String: String] = [:], metrics: [MLflowOperation.Metric] = []) throws {
         let params = parameters.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": String($0.value.prefix(6000))] }
-        for start in stride(from: 0, to: max(params.count, 1), by: 100) where !params.isEmpty {
+        for start in stride(from: 0, to: params.count, by: 100) {
             try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "params": Array(params[start..<min(start + 100, params.count)])])
         }
         if !tags.isEmpty {
             try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }])
         }
         // Non-finite values are sent as MLflow's own client sends them, as strings.
-        let values: [[String: Any]] = metrics.map { key, value, step, time in
-            ["key": key, "value": value.isFinite ? value as Any : MLflowOperation.text(value) as Any, "timestamp": time, "step": step]
+        let values: [[String: Any]] = metrics.map { m in
+            ["key": m.key, "value": m.value.isFinite ? m.value as Any : MLflowOperation.text(m.value) as Any, "timestamp": m.timestamp, "step": m.step]
         }
         for start in stride(from: 0, to: values.count, by: 1000) {
             try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "metrics": Array(values[start..<min(start + 1000, values.count)])])

@@ -135,9 +135,7 @@ extension MLflowClient {
             case .createRun:
                 guard ids[op.run] == nil else { return }
                 guard MLflowOperation.isLocal(op.run) else { throw DataError(path: "MLflow", "a run's local id is a UUID, not \(op.run)") }
-                let name = op.experiment ?? "swift-tune"
-                let experiment = try experiments[name] ?? experiment(named: name)
-                experiments[name] = experiment
+                let experiment = try experimentID(for: op, cache: &experiments)
                 var tags = op.tags ?? [:]
                 tags[MLflowOperation.localIDTag] = op.run
                 if let parent = op.parent {
@@ -156,8 +154,7 @@ extension MLflowClient {
                 ids[op.run] = MLflowRunID(run: run, experiment: experiment)
             case .log:
                 guard let id = ids[op.run] else { throw MLflowUnresolved(run: op.run) }
-                try log(run: id.run, parameters: op.parameters ?? [:], tags: op.tags ?? [:],
-                        metrics: (op.metrics ?? []).map { ($0.key, $0.value, $0.step, $0.timestamp) })
+                try log(run: id.run, parameters: op.parameters ?? [:], tags: op.tags ?? [:], metrics: op.metrics ?? [])
             case .upload:
                 guard let id = ids[op.run] else { throw MLflowUnresolved(run: op.run) }
                 let name = op.name ?? "artifact"
@@ -178,6 +175,15 @@ extension MLflowClient {
         } catch let answer as MLflowAnswer where answer.refuses {
             throw MLflowRejected(reason: answer.description)
         }
+    }
+
+    /// The id of the experiment `op` names (swift-tune's by default), from `cache` or the server.
+    func experimentID(for op: MLflowOperation, cache: inout [String: String]) throws -> String {
+        let name = op.experiment ?? "swift-tune"
+        if let id = cache[name] { return id }
+        let id = try experiment(named: name)
+        cache[name] = id
+        return id
     }
 
     /// Creates a run, never twice: a create whose answer was lost (a timeout, a failing server) is looked for by its

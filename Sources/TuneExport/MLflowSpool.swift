@@ -125,6 +125,8 @@ public final class MLflowSpool {
         var servers: Set<String> = []
         var known: [String: MLflowRunID] = [:]
         var notes: [String] = []
+        /// Files left for a later sync (a running process still writes them).
+        var left = 0
         /// Open and locked while the spool is read and sent.
         var locks: [FileHandle] = []
     }
@@ -142,6 +144,7 @@ public final class MLflowSpool {
                 if lock {
                     guard flock(h.fileDescriptor, LOCK_EX | LOCK_NB) == 0 else {
                         try? h.close()
+                        contents.left += 1
                         contents.notes.append("\(url.path): still being written by a running tune process; left for a later sync")
                         continue
                     }
@@ -195,7 +198,17 @@ public final class MLflowSpool {
 
     /// The server a spool was meant for (every file names it), if they agree.
     public static func server(of spool: URL) throws -> String? {
-        let servers = try read(spool).servers
+        // Only the first line of each file: it names the server.
+        var servers = Set<String>()
+        for name in try FileManager.default.contentsOfDirectory(atPath: spool.path) where name.hasSuffix(".jsonl") {
+            let url = spool.appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: url.path) else { throw DataError(path: url.path, "cannot read it") }
+            let first = data.prefix { $0 != UInt8(ascii: "\n") }
+            guard let server = (try? JSONDecoder().decode(Line.self, from: first))?.server else {
+                throw DataError(path: url.path, line: 1, "not an MLflow spool file of swift-tune: its first line names no server")
+            }
+            servers.insert(server)
+        }
         return servers.count == 1 ? servers.first : nil
     }
 
@@ -215,7 +228,7 @@ public final class MLflowSpool {
         var outcome = Outcome()
         let contents = try read(spool, lock: true)
         outcome.notes = contents.notes
-        outcome.left = contents.notes.filter { $0.contains("still being written") }.count
+        outcome.left = contents.left
         let target = client.shownURL
         let progressURL = spool.appendingPathComponent("sent.json")
         var progress = Progress()
@@ -265,10 +278,8 @@ public final class MLflowSpool {
             for var kept in next {
                 if let parent = kept.op.parent, MLflowOperation.isLocal(parent), ids[parent] == nil {
                     // Created by a process that kept nothing here: look for it on the server by its tag.
-                    let name = kept.op.experiment ?? "swift-tune"
                     do {
-                        let experiment = try experiments[name] ?? client.experiment(named: name)
-                        experiments[name] = experiment
+                        let experiment = try client.experimentID(for: kept.op, cache: &experiments)
                         if let found = try client.run(experiment: experiment, localID: parent) {
                             ids[parent] = MLflowRunID(run: found, experiment: experiment)
                         }

@@ -91,6 +91,10 @@ public final class Trial {
     private var lastBeat = -Double.infinity
     var clock: () -> Double = { Date().timeIntervalSince1970 }
 
+    /// Keeps the trial alive in a study that takes a trial for dead after `staleAfter` seconds without a heartbeat:
+    /// beats every quarter of that.
+    public func keepAlive(staleAfter: Double) { keepAlive(every: staleAfter / 4) }
+
     /// Refreshes the trial's heartbeat when `interval` seconds have passed since this process last did (or reported),
     /// so that an epoch longer than the study's stale limit does not make the trial look dead. Cheap enough to call at
     /// every step; a write that fails (a busy database) is left for the next call.
@@ -103,8 +107,7 @@ public final class Trial {
 
     /// Whether the study's pruner says to stop this trial now.
     public func shouldPrune() throws -> Bool {
-        if study.pruner is NoPruner { return false }  // nothing to read for a pruner that never prunes
-        return try study.pruner.shouldPrune(study: study, trial: frozen)
+        try study.pruner.shouldPrune(study: study, reading: { try frozen })
     }
 }
 

@@ -32,12 +32,8 @@ extension TuneCommand {
             print("$ \(Tune.Demo.command(settings))")
             print("")
             try runAndPrint(RecipeRun(settings: settings))
-            // The best model's curves, as tune train would chart them.
-            let best = URL(fileURLWithPath: studyDirectory).appendingPathComponent("best/history.json")
-            if let history = try? JSONDecoder().decode(History.self, from: Data(contentsOf: best)) {
-                print("")
-                print("the best model's training (█) and validation (•) loss:")
-                print(LossChart.render(train: history.epochs.map(\.trainLoss), validation: history.epochs.map(\.validationLoss), marked: history.bestEpoch))
+            // runAndPrint has drawn the best model's loss.
+            if FileManager.default.fileExists(atPath: URL(fileURLWithPath: studyDirectory).appendingPathComponent("best/history.json").path) {
                 print("next: tune doctor \(shellQuoted(studyDirectory + "/best")), or tune predict --model \(shellQuoted(studyDirectory + "/best")) --data FILE")
             }
         }

@@ -26,7 +26,7 @@ extension TuneCommand {
 
         func run() throws {
             if train.tensorboard != nil || train.mlflow != nil {
-                throw failWithDataError(DataError(path: train.tensorboard != nil ? "--tensorboard" : "--mlflow", "tune ensemble does not log to TensorBoard or MLflow; tune train and tune search do"))
+                throw train.notLogging("tune ensemble")
             }
             let report: EnsembleReport = try withDataErrors {
                 let settings = try train.settings()

@@ -26,9 +26,11 @@ final class EpochPrinter {
             if step == steps { StatusLine.shared.clear() }
             return
         }
-        let width = 30, filled = width * step / max(steps, 1)
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        StatusLine.shared.show("epoch \(epoch) \(bar) \(step)/\(steps) steps")
+        StatusLine.shared.show({
+            let width = 30, filled = width * step / max(steps, 1)
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            return "epoch \(epoch) \(bar) \(step)/\(steps) steps"
+        }())
     }
 
     func epoch(_ record: EpochRecord, history: History) {

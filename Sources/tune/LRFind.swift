@@ -27,7 +27,7 @@ extension TuneCommand {
 
         func run() throws {
             if train.tensorboard != nil || train.mlflow != nil {
-                throw failWithDataError(DataError(path: train.tensorboard != nil ? "--tensorboard" : "--mlflow", "tune lr-find does not log to TensorBoard or MLflow; tune train and tune search do"))
+                throw train.notLogging("tune lr-find")
             }
             var settings: TrainSettings
             do {

@@ -114,7 +114,8 @@ extension TuneCommand {
             var status = SearchStatus()
             if !worker {
                 search.onEpoch = { n, record, history, limit in
-                    StatusLine.shared.show(status.epoch(trial: n, record: record, history: history, limit: limit))
+                    status.count(history)
+                    StatusLine.shared.show(status.line(trial: n, record: record, history: history, limit: limit))
                 }
             }
             search.onTrial = { t in
@@ -173,7 +174,8 @@ func runAndPrint(_ recipe: RecipeRun) throws {
     var first: RecipeCandidate?
     var status = SearchStatus()
     recipe.onEpoch = { n, record, history, limit in
-        StatusLine.shared.show(status.epoch(trial: n, record: record, history: history, limit: limit))
+        status.count(history)
+        StatusLine.shared.show(status.line(trial: n, record: record, history: history, limit: limit))
     }
     recipe.onTrial = { t in
         status.trialEnded(t.number, value: t.value)

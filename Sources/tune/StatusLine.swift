@@ -20,14 +20,15 @@ final class StatusLine: @unchecked Sendable {
         return ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
     }
 
-    func show(_ text: String) {
+    /// Shows `text`, built only when it will be drawn.
+    func show(_ text: @autoclosure () -> String) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(last) >= 0.1 else { return }
         last = now
-        FileHandle.standardError.write(Data(("\r\u{1B}[2K  " + String(text.prefix(max(width - 3, 10)))).utf8))
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K  " + String(text().prefix(max(width - 3, 10)))).utf8))
         shown = true
     }
 

@@ -21,6 +21,13 @@ func failWithDataError(_ error: Error) -> ExitCode {
     return ExitCode(2)
 }
 
+extension TuneCommand.Train {
+    /// The error of `command`, which takes the training flags but does not log, given --tensorboard or --mlflow.
+    func notLogging(_ command: String) -> ExitCode {
+        failWithDataError(DataError(path: tensorboard != nil ? "--tensorboard" : "--mlflow", "\(command) does not log to TensorBoard or MLflow; tune train and tune search do"))
+    }
+}
+
 extension TuneCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -46,17 +46,15 @@ def finite(v):
 
 def swift_curves(path):
     h = json.load(open(os.path.join(path, "history.json")), parse_constant=lambda c: float(c))
-    def num(v):
-        return float(v)
-    T = [num(e["trainLoss"]) for e in h["epochs"]]
-    V = [num(e["validationLoss"]) for e in h["epochs"]]
+    T = [float(e["trainLoss"]) for e in h["epochs"]]
+    V = [float(e["validationLoss"]) for e in h["epochs"]]
     M = [e["metrics"].get(h["monitor"]) for e in h["epochs"]]
     higher = h["monitorHigherIsBetter"]
-    S = [num(v) for v in h["stepLosses"]]
+    S = [float(v) for v in h["stepLosses"]]
     model = json.load(open(os.path.join(path, "model", "model.json")))
     target = model["preprocessing"]["target"]
     classes = len(target["classes"]) if target.get("classes") else None
-    G = [num(e["gradientNormMean"]) for e in h["epochs"]]
+    G = [float(e["gradientNormMean"]) for e in h["epochs"]]
     return T, V, M, higher, S, classes, G
 
 

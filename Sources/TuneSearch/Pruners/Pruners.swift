@@ -3,12 +3,22 @@ import Foundation
 /// Decides whether a running trial should stop, from its intermediate values and the other trials'. One method.
 public protocol Pruner: Sendable {
     func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool
+    /// The same, with the trial read only if the pruner needs it (a running trial's record is a read of the study).
+    func shouldPrune(study: Study, reading trial: () throws -> FrozenTrial) throws -> Bool
+}
+
+extension Pruner {
+    public func shouldPrune(study: Study, reading trial: () throws -> FrozenTrial) throws -> Bool {
+        try shouldPrune(study: study, trial: trial())
+    }
 }
 
 /// Never prunes.
 public struct NoPruner: Pruner {
     public init() {}
     public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool { false }
+    /// Reads nothing.
+    public func shouldPrune(study: Study, reading trial: () throws -> FrozenTrial) throws -> Bool { false }
 }
 
 /// Prunes a trial whose best value so far is worse than the given percentile of the other complete trials' values

@@ -56,7 +56,11 @@ public struct GridSampler: Sampler {
     public static func logGrid(_ low: Double, _ high: Double, perDecade: Int = 1) -> [Double] {
         let a = Foundation.log10(low), b = Foundation.log10(high)
         let steps = Int(((b - a) * Double(perDecade)).rounded())
-        return (0...max(steps, 0)).map { Foundation.pow(10, a + Double($0) / Double(perDecade)) }
+        // Within the range (a rounded count of decades may overshoot its end), ending at its end.
+        var values = (0...max(steps, 0)).map { Foundation.pow(10, a + Double($0) / Double(perDecade)) }
+            .filter { $0 >= low * (1 - 1e-12) && $0 <= high * (1 + 1e-12) }
+        if values.last.map({ $0 < high * (1 - 1e-9) }) ?? true { values.append(high) }
+        return values
     }
 
     public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
