@@ -277,8 +277,12 @@ public enum HTMLReport {
 
     /// The report of a `tune train` run directory (history.json, metrics.json).
     public static func run(_ directory: URL) throws -> String {
-        let h = try load(History.self, directory.appendingPathComponent("history.json"))
-        let m = try? load(RunSummary.self, directory.appendingPathComponent("metrics.json"))
+        run(history: try load(History.self, directory.appendingPathComponent("history.json")),
+            summary: try? load(RunSummary.self, directory.appendingPathComponent("metrics.json")), name: directory.lastPathComponent)
+    }
+
+    /// The report of a run from what it holds in memory; `name` titles it.
+    static func run(history h: History, summary m: RunSummary?, name: String) -> String {
         let found = Doctor().diagnose(Curves(history: h))
         var sections = ["<h2>Curves</h2>" + runCharts(h, findings: found, title: "")]
         sections.append("<h2>The doctor</h2>" + findings(found))
@@ -288,7 +292,7 @@ public enum HTMLReport {
                 ["test", m.test.keys.sorted().map { "\($0) \(number(m.test[$0]!))" }.joined(separator: ", ")],
             ]))
         }
-        return page(title: "swift-tune run: \(directory.lastPathComponent)", sections: sections)
+        return page(title: "swift-tune run: \(name)", sections: sections)
     }
 
     /// The report of a `tune search` directory: best so far against trials and against epochs, every trial's

@@ -176,7 +176,7 @@ public final class SearchRun {
                 try lock.holding {
                     if try study.bestTrial?.number == recorded.number {
                         try replaceDirectory(URL(fileURLWithPath: out).appendingPathComponent("best")) {
-                            try candidate.run.write(candidate.outcome, model: candidate.outcome.model, to: $0)
+                            try candidate.run.write(candidate.outcome, model: candidate.outcome.model, to: $0, name: "best")
                         }
                     }
                 }

@@ -60,12 +60,12 @@ public struct SeedEnsemble {
                                            testMetrics: data.test.count > 0 ? m : [:],
                                            rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
                 if let bestDirectory, seed == seeds.first {
-                    try replaceDirectory(out.appendingPathComponent(bestDirectory)) { try run.write(outcome, model: model, to: $0) }
+                    try replaceDirectory(out.appendingPathComponent(bestDirectory)) { try run.write(outcome, model: model, to: $0, name: bestDirectory) }
                 }
                 if let membersDirectory, seeds.count > 1 {
                     let member = out.appendingPathComponent(membersDirectory).appendingPathComponent("member-\(seed)")
                     try createOutputDirectory(member.deletingLastPathComponent().path)
-                    try replaceDirectory(member) { try run.write(outcome, model: model, to: $0) }
+                    try replaceDirectory(member) { try run.write(outcome, model: model, to: $0, name: member.lastPathComponent) }
                 }
             }
         }

@@ -119,7 +119,9 @@ public final class TrainRun {
         return outcome
     }
 
-    func write(_ outcome: TrainOutcome, model: MLP, to directory: URL) throws {
+    /// Writes the run directory; `name` titles its report (the directory's own name by default: a directory filled
+    /// under a temporary name and renamed passes its final one).
+    func write(_ outcome: TrainOutcome, model: MLP, to directory: URL, name: String? = nil) throws {
         try createOutputDirectory(directory.path)
         let settingsJSON = try JSONValue.encoding(settings.redacted)
         try Checkpoint.save(model, to: directory.appendingPathComponent("model"),
@@ -136,7 +138,9 @@ public final class TrainRun {
                                  test: outcome.testMetrics)
         try writeAtomically(try jsonData(summary), to: directory.appendingPathComponent("metrics.json"))
         try writeAtomically(Data((command + "\n").utf8), to: directory.appendingPathComponent("command.txt"))
-        try HTMLReport.write(directory)
+        // The report from what is in memory (not read back from the files just written).
+        let report = HTMLReport.run(history: history, summary: summary, name: name ?? directory.lastPathComponent)
+        try writeAtomically(Data(report.utf8), to: directory.appendingPathComponent("report.html"))
     }
 }
 

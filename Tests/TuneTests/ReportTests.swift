@@ -75,6 +75,9 @@ struct ReportTests {
         #expect(rate.points == [steps.count])
         // The best model's run directory has its own report.
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/best/report.html").path))
+        // Filled under a temporary name and renamed, it is titled with its own.
+        let bestReport = try String(contentsOf: dir.appendingPathComponent("search/best/report.html"), encoding: .utf8)
+        #expect(bestReport.contains("<title>swift-tune run: best</title>"))
     }
 
     /// The HTML of one section: from its heading to the next.
