@@ -9,18 +9,7 @@ func temporaryDirectory() -> URL { scratchDirectory("checkpoint") }
 /// Runs tools/safetensors_check.py with the Python that has the reference safetensors package (TUNE_PYTHON, set by
 /// `make test`, or python3).
 func runSafetensorsCheck(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let python = ProcessInfo.processInfo.environment["TUNE_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, root.appendingPathComponent("tools/safetensors_check.py").path] + arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile(), error = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+    try runPythonTool("safetensors_check.py", arguments)
 }
 
 @Suite("Checkpoints")

@@ -22,7 +22,7 @@ final class MLflowServer: @unchecked Sendable {
 
     /// A server on a free port with a new database, or on `port` with `directory`'s database (a server restarted).
     init(port: Int? = nil, directory: URL? = nil) throws {
-        python = ProcessInfo.processInfo.environment["TUNE_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+        python = testPython
         self.directory = directory ?? scratchDirectory()
         // A free port: bind to port 0 and read the port back.
         let port = try port ?? MLflowServer.freePort()
@@ -64,7 +64,7 @@ final class MLflowServer: @unchecked Sendable {
 
     /// Logs the test run with MLflow's own client; returns its id.
     func logRun() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = repositoryRoot
         let p = Process(), pipe = Pipe()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [python, root.appendingPathComponent("tools/mlflow/log_run.py").path, url.absoluteString]
@@ -110,7 +110,7 @@ final class FakeMLflowServer {
     let url: URL
 
     init(_ arguments: [String]) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = repositoryRoot
         let pipe = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", root.appendingPathComponent("tools/mlflow/fake_server.py").path] + arguments

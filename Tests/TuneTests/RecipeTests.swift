@@ -8,18 +8,18 @@ import TuneSearch
 import TuneTensor
 import TuneTraining
 
+/// 300 rows of two moons (noise 0.2) written to moons.csv in a new scratch directory.
+func moons(seed: UInt64 = 4) throws -> (dir: URL, data: String) {
+    let dir = scratchDirectory()
+    let data = dir.appendingPathComponent("moons.csv").path
+    var rng = PhiloxRandom(seed: seed)
+    let (x, y) = Synthetic.twoMoons(count: 300, noise: 0.2, using: &rng)
+    try writeAtomically(Data(Synthetic.csv(x: x, targets: y.map(String.init)).utf8), to: URL(fileURLWithPath: data))
+    return (dir, data)
+}
+
 @Suite("The staged recipe")
 struct RecipeTests {
-    /// 300 rows of two moons written to a scratch directory.
-    func moons() throws -> (dir: URL, data: String) {
-        let dir = scratchDirectory()
-        let data = dir.appendingPathComponent("moons.csv").path
-        var rng = PhiloxRandom(seed: 4)
-        let (x, y) = Synthetic.twoMoons(count: 300, noise: 0.2, using: &rng)
-        try writeAtomically(Data(Synthetic.csv(x: x, targets: y.map(String.init)).utf8), to: URL(fileURLWithPath: data))
-        return (dir, data)
-    }
-
     func settings(_ data: String, out: URL) -> TrainSettings {
         var s = TrainSettings()
         s.data = data

@@ -20,11 +20,7 @@ struct ReportTests {
     }
 
     @Test func aStudysReportIsSelfContainedAndEveryChartHasData() throws {
-        let dir = scratchDirectory()
-        let data = dir.appendingPathComponent("moons.csv").path
-        var rng = PhiloxRandom(seed: 5)
-        let (x, y) = Synthetic.twoMoons(count: 300, noise: 0.2, using: &rng)
-        try writeAtomically(Data(Synthetic.csv(x: x, targets: y.map(String.init)).utf8), to: URL(fileURLWithPath: data))
+        let (dir, data) = try moons(seed: 5)
         var s = TrainSettings()
         s.data = data
         s.target = "label"

@@ -6,20 +6,9 @@ import TuneSearch
 /// Runs tools/tensorboard/check.py, which reads a log directory back through a real TensorBoard server on 127.0.0.1
 /// (or, if it cannot start, TensorBoard's own EventAccumulator), with the Python that has tensorboard (TUNE_PYTHON).
 func readThroughTensorBoard(_ logdir: String, tag: String) throws -> [String: Any] {
-    let python = ProcessInfo.processInfo.environment["TUNE_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, root.appendingPathComponent("tools/tensorboard/check.py").path, logdir, tag]
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "\(problem)")
-    return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    let r = try runPythonTool("tensorboard/check.py", [logdir, tag])
+    #expect(r.status == 0, "\(r.error)")
+    return try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any] ?? [:]
 }
 
 func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * max(1, abs(b)) }
