@@ -1,188 +1,203 @@
 #!/usr/bin/env python3
-"""Labels the doctor's corpus (tools/curves/make_corpus.py) from the recorded curves, by explicit criteria written
-here independently of the doctor's rules; writes OUT/labels.json: {entry: {"path", "classes", "labels": [...]}}.
-Each PyTorch run gives two entries, its event files and its metrics.csv.
+"""Labels the doctor's corpus (tools/curves/make_corpus.py): the criteria below, and their thresholds, are the whole
+definition of each label. They were written before the doctor's rules were changed, against quantities the doctor is
+never given, and this file neither calls the doctor nor shares its code or thresholds.
 
-    python3 tools/curves/label.py [OUT]
+    python3 tools/curves/label.py [OUT]        # reads OUT/runs/*/*/run.json and OUT/datasets/*.json,
+                                               # writes OUT/labels.json
 
-Criteria, with T and V the per-epoch training and validation losses (E epochs), S the step losses, M the validation
-metric, C the chance loss (ln classes; none for regression) and R the lowest validation loss any run of the same
-framework reached on the same dataset:
-- lr_too_high: a non-finite loss; or T rises above 1.5 T[0]; or T ends above T[0]; or, over the second half,
-  the mean relative epoch-to-epoch change of T exceeds 0.25 with at least a third of the changes upward while T
-  stays above 0.3 T[0]; or (classification) over the second half T bounces (mean relative change above 0.05)
-  without ever getting below chance.
-- exploding_gradients / vanishing_gradients (swift-tune runs, which log gradient norms): the mean gradient norm of
-  the last epoch is more than 10 times, or less than 1e-3 times, that of the first.
-- not_learning: T moves by less than 1% of its mean over the run.
-- lr_too_low: not the above; V ends above R + 0.5 (V[0] - R) (far from what the dataset allows) and T still falls
-  in the last third at least half as fast as in the first third (no bend).
-- noisy: over the second half of the steps, the mean absolute step-to-step change of S exceeds 0.6 of the mean of S
-  there (or of a tenth of the mean of the first 5% of steps, when that is larger: near zero, any wiggle is large);
-  or, over the last 30% of epochs, consecutive differences of M have a standard deviation above 0.04.
-- overfitting: V is lowest at an epoch m <= E - 3, V ends at least 15% above V[m], and T ends at least 10% below T[m].
-- underfitting: T ends at or above 0.6 C (classification) or 0.6 T[0] (regression), V ends within 20% of T, R is below
-  half of V's end, and T moved less than 3% over the last third.
-- still_improving: T and V both end at least 2% below their values at 80% of the run, and V ends within 1% of its
-  minimum.
-- metric_loss_disagree: the epoch of lowest V and the epoch of best M differ and M differs there by more than 0.002.
-- val_loss_up_metric_ok: V ends at least 10% above its minimum (at epoch m < E) while M ends no worse than at m
-  (within 0.002).
-- bad_init (classification): the first step's loss is above 2 C or below C / 2.
-- healthy: none of the above but metric_loss_disagree and val_loss_up_metric_ok.
+What the labeller knows of a run (run.json, written by the corpus maker from the training loop itself, whatever the
+log files keep): every epoch's mean training loss T[1..E], validation loss V[1..E] and validation metric M[1..E], every
+step's training loss S, and the settings (optimizer, learning rate, batch size, ...). Of each dataset (datasets/*.json):
+
+- B, the constant predictor's validation loss: the class frequencies of the training rows scored on the validation
+  rows (cross-entropy), or the training rows' mean target (squared error; half of it for scikit-learn, whose
+  regression loss is half the squared error);
+- R, the reference: the median over 3 seeds of the lowest validation loss of a well-tuned network (Adam, the best of
+  a small grid of learning rates and widths chosen on one seed, 150 epochs), in the same convention as B.
+
+Notation: Vmin the lowest V, first reached at epoch m; Vend = V[E], Tend = T[E]; q(x) = (x - R) / (B - R), the share
+of the improvement from the constant predictor to the reference that a loss x falls short of (0 at the reference, 1
+at the constant predictor). "The second half" is epochs floor(E/2)+1..E.
+
+A run gets every label whose criterion holds:
+
+- lr_too_high: any value of T, V or S is not finite (diverged); or a blow-up: some step loss after the first is above
+  BLOWUP x max(B, S[1]); or an explosion: some T[e] (e >= 2) is above EXPLODE x the lowest T before it; or, when the
+  batch size is above NOISY_BATCH, violent swings: at least a third of the epoch-to-epoch ratios V[e+1]/V[e] in the
+  second half are above SWING or below 1/SWING.
+- not_learning (not diverged): T moves by less than STILL of its mean over the run (max - min).
+- lr_too_low (none of the above): far from the reference at the end, q(Vend) >= LOW_FAR; still falling: T fell by at
+  least LOW_STILL_FALLING of T at the start of the last third over the last third; and no bend: the mean fall per
+  epoch of T over the last third is at least LOW_NO_BEND x that over the first third.
+- noisy (not diverged): a batch size of at most NOISY_BATCH rows.
+- overfitting (not diverged, E >= 5): the validation loss turned up, Vend >= OVER_RISE x Vmin with m <= E - 2 and
+  Tend <= OVER_TRAIN_FELL x T[m]; or a wide gap far from the reference, Vend >= GAP_RATIO x Tend and
+  q(Vend) >= GAP_FAR.
+- underfitting (none of lr_too_high, not_learning, lr_too_low): short of the reference, Vmin >= UNDER_RATIO x R and
+  q(Vmin) >= UNDER_FAR; training close to validation, Tend >= UNDER_CLOSE x Vend; and flat, T moved by at most
+  UNDER_FLAT of Tend over the last third.
+- still_improving (neither lr_too_high nor lr_too_low, E >= 5): Vend <= (1 + AT_MIN) x Vmin, and both V and T fell by
+  at least IMPROVING of their value at epoch ceil(0.8 E) by the end.
+- metric_loss_disagree (a metric where higher is better, which a monotone function of the loss is not): at the
+  lowest-loss epoch m the metric is more than DISAGREE below its best, M[m] < max(M) - DISAGREE.
+- val_loss_up_metric_ok (the same metrics): Vend >= VAL_UP x Vmin with m < E, and M[E] >= M[m] - HOLD.
+- bad_init (classification, and only where the log keeps the first step's loss: the doctor is not to judge the
+  initialisation from epoch means): S[1] > INIT x ln(C) or S[1] < ln(C) / INIT for C classes.
+- healthy: E >= 5, none of lr_too_high, not_learning, lr_too_low, noisy, overfitting, underfitting, still_improving
+  and bad_init, and near the reference: Vmin <= HEALTHY_NEAR x R, or q(Vmin) <= HEALTHY_SHARE (a ratio alone is too
+  strict where the reference is close to zero, as it is on a validation set that a network can classify perfectly).
 """
-import csv
 import json
 import math
 import os
 import sys
 
-OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", ".build", "curves"))
+BLOWUP = 10.0
+EXPLODE = 1.5
+SWING = 1.5
+STILL = 0.01
+LOW_FAR = 0.3
+LOW_STILL_FALLING = 0.03
+LOW_NO_BEND = 0.5
+NOISY_BATCH = 4
+OVER_RISE = 1.2
+OVER_TRAIN_FELL = 0.9
+GAP_RATIO = 3.0
+GAP_FAR = 0.25
+UNDER_RATIO = 1.5
+UNDER_FAR = 0.05
+UNDER_CLOSE = 0.75
+UNDER_FLAT = 0.05
+AT_MIN = 0.01
+IMPROVING = 0.02
+DISAGREE = 0.005
+VAL_UP = 1.1
+HOLD = 0.002
+INIT = 2.0
+HEALTHY_NEAR = 1.2
+HEALTHY_SHARE = 0.02
+
+PROBLEMS = ["lr_too_high", "not_learning", "lr_too_low", "noisy", "overfitting", "underfitting", "still_improving", "bad_init"]
 
 
 def finite(v):
     return v is not None and math.isfinite(v)
 
 
-def swift_curves(path):
-    h = json.load(open(os.path.join(path, "history.json")), parse_constant=lambda c: float(c))
-    T = [float(e["trainLoss"]) for e in h["epochs"]]
-    V = [float(e["validationLoss"]) for e in h["epochs"]]
-    M = [e["metrics"].get(h["monitor"]) for e in h["epochs"]]
-    higher = h["monitorHigherIsBetter"]
-    S = [float(v) for v in h["stepLosses"]]
-    model = json.load(open(os.path.join(path, "model", "model.json")))
-    target = model["preprocessing"]["target"]
-    classes = len(target["classes"]) if target.get("classes") else None
-    G = [float(e["gradientNormMean"]) for e in h["epochs"]]
-    return T, V, M, higher, S, classes, G
-
-
-def torch_curves(path):
-    T, V, M, S = [], [], [], []
-    higher = True
-    with open(os.path.join(path, "metrics.csv")) as f:
-        for r in csv.DictReader(f):
-            if r.get("train_loss_step"):
-                S.append(float(r["train_loss_step"]))
-            if r.get("val_loss"):
-                T.append(float(r["train_loss_epoch"]))
-                V.append(float(r["val_loss"]))
-                if r.get("val_acc"):
-                    M.append(float(r["val_acc"]))
-                elif r.get("val_rmse"):
-                    M.append(float(r["val_rmse"]))
-                    higher = False
-    classes = json.load(open(os.path.join(path, "info.json")))["classes"]
-    return T, V, M, higher, S, classes, None
-
-
-def labels(T, V, M, higher, S, classes, R, G=None):
+def label(run, dataset):
+    """The labels of one run (a set), and the labels that cannot be judged from some of its log files."""
+    T, V, M, S = run["train_loss"], run["val_loss"], run.get("metric") or [], run["step_loss"]
     E = len(T)
-    out = set()
-    chance = math.log(classes) if classes else None
-    nonfinite = not all(map(finite, T + V + S))
-    if nonfinite or (E > 1 and max(T[1:]) > 1.5 * T[0]) or T[-1] > T[0]:
-        out.add("lr_too_high")
-    elif E >= 4:
-        half = T[E // 2:]
-        jumps = [abs(b - a) / max(abs(a), 1e-12) for a, b in zip(half, half[1:])]
-        rises = sum(1 for a, b in zip(half, half[1:]) if b > a)
-        if jumps and sum(jumps) / len(jumps) > 0.25 and rises >= len(jumps) / 3 and min(half) > 0.3 * T[0]:
-            out.add("lr_too_high")
-        elif chance and jumps and min(half) > chance and sum(jumps) / len(jumps) > 0.05:
-            out.add("lr_too_high")
-    if "lr_too_high" in out and nonfinite:
-        return out
-    if E >= 2 and (max(T) - min(T)) / max(abs(sum(T) / E), 1e-12) < 0.01:
-        out.add("not_learning")
-    if "lr_too_high" not in out and "not_learning" not in out and E >= 5:
-        third = max(E // 3, 2)
-        early_fall = T[0] - T[third - 1]
-        late_fall = T[E - third] - T[-1]
-        if V[-1] > R + 0.5 * (V[0] - R) and early_fall > 0 and late_fall >= 0.5 * early_fall:
-            out.add("lr_too_low")
-    if len(S) >= 50 and all(map(finite, S)):
-        half = S[len(S) // 2:]
-        early = S[:max(len(S) // 20, 1)]
-        change = sum(abs(b - a) for a, b in zip(half, half[1:])) / (len(half) - 1)
-        if change > 0.6 * max(sum(half) / len(half), 0.1 * sum(early) / len(early), 1e-12):
-            out.add("noisy")
-    if higher and len([m for m in M if finite(m)]) >= 10:
-        late = [m for m in M if finite(m)][-max(int(len(M) * 0.3), 3):]
-        diffs = [b - a for a, b in zip(late, late[1:])]
-        mean = sum(diffs) / len(diffs)
-        if math.sqrt(sum((d - mean) ** 2 for d in diffs) / max(len(diffs) - 1, 1)) > 0.04:
-            out.add("noisy")
-    if E >= 5 and all(map(finite, V)):
-        m = min(range(E), key=lambda i: V[i])
-        if m <= E - 3 and V[-1] >= 1.15 * V[m] and T[-1] <= 0.9 * T[m]:
-            out.add("overfitting")
-        third = max(E // 3, 2)
-        reference = 0.6 * chance if chance else 0.6 * T[0]
-        if (T[-1] >= reference and abs(V[-1] - T[-1]) <= 0.2 * T[-1] and R < 0.5 * V[-1]
-                and abs(T[-1] - T[E - third]) <= 0.03 * T[E - third]):
-            out.add("underfitting")
-        k = int(0.8 * E) - 1
-        if T[-1] <= 0.98 * T[k] and V[-1] <= 0.98 * V[k] and V[-1] <= 1.01 * min(V):
-            out.add("still_improving")
-    if E >= 5 and len(M) == E and all(map(finite, V)) and all(map(finite, M)):
-        m = min(range(E), key=lambda i: V[i])
-        if m < E - 1 and V[-1] >= 1.10 * V[m] and ((M[-1] - M[m]) if higher else (M[m] - M[-1])) >= -0.002:
-            out.add("val_loss_up_metric_ok")
-    if chance and S and finite(S[0]) and (S[0] > 2 * chance or S[0] < chance / 2):
-        out.add("bad_init")
-    if len(M) >= 3 and all(map(finite, V)) and all(map(finite, M)):
-        lowest = min(range(E), key=lambda i: V[i])
-        best = max(range(len(M)), key=lambda i: (M[i] if higher else -M[i], -i))
-        if best != lowest and abs(M[best] - M[lowest]) > 0.002:
-            out.add("metric_loss_disagree")
-    if G and len(G) >= 3 and all(map(finite, G)) and G[0] > 0:
-        if G[-1] > 10 * G[0]:
-            out.add("exploding_gradients")
-        elif G[-1] < 1e-3 * G[0]:
-            out.add("vanishing_gradients")
-    if not (out - {"metric_loss_disagree", "val_loss_up_metric_ok"}):
-        out.add("healthy")
-    return out
+    B, R = dataset["baseline"][run["framework"]], dataset["reference"][run["framework"]]
+    higher = run.get("metric_higher_is_better", True)
+    monotone = run.get("metric_monotone_in_loss", False)
+    labels = set()
+
+    def q(x):
+        return (x - R) / (B - R)
+
+    diverged = not all(finite(v) for v in T + V + S)
+    if diverged:
+        return {"lr_too_high"}
+    if E == 0:
+        return set()
+    vmin = min(V)
+    m = V.index(vmin) + 1
+    vend, tend = V[-1], T[-1]
+    second = list(range(E // 2 + 1, E + 1))  # 1-based epochs of the second half
+
+    # lr_too_high
+    if S and any(s > BLOWUP * max(B, S[0]) for s in S[1:]):
+        labels.add("lr_too_high")
+    if any(T[e] > EXPLODE * min(T[:e]) for e in range(1, E)):
+        labels.add("lr_too_high")
+    if run["settings"]["batch_size"] > NOISY_BATCH and len(second) >= 4:
+        ratios = [V[e] / V[e - 1] for e in second[1:] if V[e - 1] > 0]
+        if ratios and sum(1 for r in ratios if r > SWING or r < 1 / SWING) >= len(ratios) / 3:
+            labels.add("lr_too_high")
+    high = "lr_too_high" in labels
+
+    # not_learning
+    mean_t = sum(T) / E
+    if mean_t != 0 and (max(T) - min(T)) / abs(mean_t) < STILL:
+        labels.add("not_learning")
+
+    # lr_too_low
+    third = max(E // 3, 1)
+    if not high and "not_learning" not in labels and E >= 6:
+        first_fall = (T[0] - T[third - 1]) / max(third - 1, 1)
+        last_fall = (T[E - third] - T[E - 1]) / max(third - 1, 1)
+        still_falling = T[E - third] - T[E - 1] >= LOW_STILL_FALLING * T[E - third]
+        if q(vend) >= LOW_FAR and still_falling and first_fall > 0 and last_fall >= LOW_NO_BEND * first_fall:
+            labels.add("lr_too_low")
+    low = "lr_too_low" in labels
+
+    if run["settings"]["batch_size"] <= NOISY_BATCH:
+        labels.add("noisy")
+
+    # overfitting
+    if E >= 5:
+        if vend >= OVER_RISE * vmin and m <= E - 2 and tend <= OVER_TRAIN_FELL * T[m - 1]:
+            labels.add("overfitting")
+        if vend >= GAP_RATIO * tend and q(vend) >= GAP_FAR:
+            labels.add("overfitting")
+
+    # underfitting
+    if not high and not low and "not_learning" not in labels and E >= 5:
+        moved = abs(T[E - third] - T[E - 1]) / max(abs(tend), 1e-12)
+        if vmin >= UNDER_RATIO * R and q(vmin) >= UNDER_FAR and tend >= UNDER_CLOSE * vend and moved <= UNDER_FLAT:
+            labels.add("underfitting")
+
+    # still_improving
+    if not high and not low and E >= 5:
+        k = math.ceil(0.8 * E)
+        if vend <= (1 + AT_MIN) * vmin and V[k - 1] - vend >= IMPROVING * V[k - 1] and T[k - 1] - tend >= IMPROVING * T[k - 1]:
+            labels.add("still_improving")
+
+    # the metric against the loss (a metric where higher is better and that is not a function of the loss alone)
+    metric_ok = M and higher and not monotone and all(finite(x) for x in M) and len(M) == E
+    if metric_ok and E >= 3 and M[m - 1] < max(M) - DISAGREE:
+        labels.add("metric_loss_disagree")
+    if metric_ok and E >= 5 and vend >= VAL_UP * vmin and m < E and M[-1] >= M[m - 1] - HOLD:
+        labels.add("val_loss_up_metric_ok")
+
+    # bad_init: classification only (judged on the first step)
+    classes = dataset.get("classes")
+    if classes and S:
+        chance = math.log(classes)
+        if S[0] > INIT * chance or S[0] < chance / INIT:
+            labels.add("bad_init")
+
+    if E >= 5 and not (labels & set(PROBLEMS)) and (vmin <= HEALTHY_NEAR * R or q(vmin) <= HEALTHY_SHARE):
+        labels.add("healthy")
+    return labels
 
 
 def main():
-    runs = sorted(os.listdir(os.path.join(OUT, "runs")))
-    curves = {}
-    for name in runs:
-        path = os.path.join(OUT, "runs", name)
-        try:
-            curves[name] = swift_curves(path) if name.startswith("swift-") else torch_curves(path)
-        except (OSError, KeyError, ValueError, IndexError) as e:
-            print(f"skipped {name}: {e}", file=sys.stderr)
-    # R: the lowest validation loss per (framework, dataset).
-    best = {}
-    for name, (T, V, *_rest) in curves.items():
-        key = tuple(name.split("-")[:2])
-        finite_v = [v for v in V if finite(v)]
-        if finite_v:
-            best[key] = min(best.get(key, math.inf), min(finite_v))
+    out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", ".build", "curves"))
+    datasets = {}
+    for name in sorted(os.listdir(os.path.join(out, "datasets"))):
+        if name.endswith(".json"):
+            with open(os.path.join(out, "datasets", name)) as f:
+                datasets[name[:-5]] = json.load(f)
     result = {}
-    for name, (T, V, M, higher, S, classes, G) in curves.items():
-        if not T:
-            # Stopped within the first epoch: only a diverged run does that.
-            if any(not finite(s) for s in S):
-                result[name] = {"path": os.path.join(OUT, "runs", name), "classes": None, "labels": ["lr_too_high"]}
-            continue
-        found = sorted(labels(T, V, M, higher, S, classes, best[tuple(name.split("-")[:2])], G))
-        path = os.path.join(OUT, "runs", name)
-        if name.startswith("torch-"):
-            result[name + "/tb"] = {"path": os.path.join(path, "tb"), "classes": classes, "labels": found}
-            result[name + "/csv"] = {"path": os.path.join(path, "metrics.csv"), "classes": classes, "labels": found}
-        else:
-            result[name] = {"path": path, "classes": None, "labels": found}
-    json.dump(result, open(os.path.join(OUT, "labels.json"), "w"), indent=1, sort_keys=True)
+    runs_dir = os.path.join(out, "runs")
+    for dname in sorted(os.listdir(runs_dir)):
+        for rid in sorted(os.listdir(os.path.join(runs_dir, dname))):
+            with open(os.path.join(runs_dir, dname, rid, "run.json")) as f:
+                run = json.load(f, parse_constant=float)
+            labels = label(run, datasets[dname])
+            result[f"{dname}/{rid}"] = {"dataset": dname, "framework": run["framework"], "labels": sorted(labels),
+                                        # bad_init is judged only in the formats whose log keeps the first step's loss
+                                        "first_step_logged": run["first_step_logged"]}
+    with open(os.path.join(out, "labels.json"), "w") as f:
+        json.dump(result, f, indent=1, sort_keys=True)
     counts = {}
     for entry in result.values():
-        for label in entry["labels"]:
-            counts[label] = counts.get(label, 0) + 1
-    print(f"{len(result)} entries labelled:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        for lab in entry["labels"]:
+            counts[lab] = counts.get(lab, 0) + 1
+    print(f"{len(result)} runs labelled: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
 if __name__ == "__main__":
