@@ -22,14 +22,18 @@ at the constant predictor). "The second half" is epochs floor(E/2)+1..E.
 
 A run gets every label whose criterion holds:
 
-- lr_too_high: any value of T, V or S is not finite (diverged); or a blow-up: some step loss after the first is above
-  BLOWUP x max(B, S[1]); or an explosion: some T[e] (e >= 2) is above EXPLODE x the lowest T before it; or, when the
-  batch size is above NOISY_BATCH, violent swings: at least a third of the epoch-to-epoch ratios V[e+1]/V[e] in the
-  second half are above SWING or below 1/SWING.
+- lr_too_high: any value of T, V or S is not finite (diverged); or a blow-up: the mean loss of some WINDOW rows' worth
+  of consecutive steps (ceil(WINDOW / batch size) steps: one row's loss is not the network's) after the first step
+  is above BLOWUP x max(B, S[1]); or an explosion: some T[e] (e >= 2) is above EXPLODE x the lowest T before it and the rise
+  undoes at least UNDO of the fall before it (T[e] - min >= UNDO x (max - min) of T[1..e-1]: near zero, where a few
+  rows make the loss, a doubling is not an explosion); or training left the network worse off: Tend > T[1] while
+  Vend >= DEAD x B (dead at the constant predictor's loss); or, when the batch size is above NOISY_BATCH, bouncing
+  high: over the second half V moves by BOUNCE of itself or more from epoch to epoch on average, at least a third of
+  the moves upward, while the median V of the second half falls short of the reference, q >= BOUNCE_FAR.
 - not_learning (not diverged): T moves by less than STILL of its mean over the run (max - min).
-- lr_too_low (none of the above): far from the reference at the end, q(Vend) >= LOW_FAR; still falling: T fell by at
-  least LOW_STILL_FALLING of T at the start of the last third over the last third; and no bend: the mean fall per
-  epoch of T over the last third is at least LOW_NO_BEND x that over the first third.
+- lr_too_low (none of the above, E >= 6): far from the reference at the end, q(Vend) >= LOW_FAR; falling: T fell over
+  the first third; and no bend: the mean fall per epoch of T over the last third is at least LOW_NO_BEND x that over
+  the first third.
 - noisy (not diverged): a batch size of at most NOISY_BATCH rows.
 - overfitting (not diverged, E >= 5): the validation loss turned up, Vend >= OVER_RISE x Vmin with m <= E - 2 and
   Tend <= OVER_TRAIN_FELL x T[m]; or a wide gap far from the reference, Vend >= GAP_RATIO x Tend and
@@ -55,10 +59,13 @@ import sys
 
 BLOWUP = 10.0
 EXPLODE = 1.5
-SWING = 1.5
+UNDO = 0.25
+DEAD = 0.9
+BOUNCE = 0.15
+BOUNCE_FAR = 0.2
 STILL = 0.01
 LOW_FAR = 0.3
-LOW_STILL_FALLING = 0.03
+WINDOW = 32
 LOW_NO_BEND = 0.5
 NOISY_BATCH = 4
 OVER_RISE = 1.2
@@ -108,13 +115,25 @@ def label(run, dataset):
     second = list(range(E // 2 + 1, E + 1))  # 1-based epochs of the second half
 
     # lr_too_high
-    if S and any(s > BLOWUP * max(B, S[0]) for s in S[1:]):
-        labels.add("lr_too_high")
-    if any(T[e] > EXPLODE * min(T[:e]) for e in range(1, E)):
+    if S:
+        w = math.ceil(WINDOW / run["settings"]["batch_size"])
+        sums = [0.0]
+        for x in S:
+            sums.append(sums[-1] + x)
+        if any((sums[i + w] - sums[i]) / w > BLOWUP * max(B, S[0]) for i in range(1, len(S) - w + 1)):
+            labels.add("lr_too_high")
+    for e in range(1, E):
+        lo, hi = min(T[:e]), max(T[:e])
+        if T[e] > EXPLODE * lo and T[e] - lo >= UNDO * (hi - lo):
+            labels.add("lr_too_high")
+    if tend > T[0] and vend >= DEAD * B:
         labels.add("lr_too_high")
     if run["settings"]["batch_size"] > NOISY_BATCH and len(second) >= 4:
-        ratios = [V[e] / V[e - 1] for e in second[1:] if V[e - 1] > 0]
-        if ratios and sum(1 for r in ratios if r > SWING or r < 1 / SWING) >= len(ratios) / 3:
+        late = [V[e - 1] for e in second]
+        moves = [(b - a) / a for a, b in zip(late, late[1:]) if a > 0]
+        median = sorted(late)[len(late) // 2]
+        if moves and sum(abs(x) for x in moves) / len(moves) >= BOUNCE and sum(1 for x in moves if x > 0) >= len(moves) / 3 \
+                and q(median) >= BOUNCE_FAR:
             labels.add("lr_too_high")
     high = "lr_too_high" in labels
 
@@ -128,8 +147,7 @@ def label(run, dataset):
     if not high and "not_learning" not in labels and E >= 6:
         first_fall = (T[0] - T[third - 1]) / max(third - 1, 1)
         last_fall = (T[E - third] - T[E - 1]) / max(third - 1, 1)
-        still_falling = T[E - third] - T[E - 1] >= LOW_STILL_FALLING * T[E - third]
-        if q(vend) >= LOW_FAR and still_falling and first_fall > 0 and last_fall >= LOW_NO_BEND * first_fall:
+        if q(vend) >= LOW_FAR and first_fall > 0 and last_fall >= LOW_NO_BEND * first_fall:
             labels.add("lr_too_low")
     low = "lr_too_low" in labels
 

@@ -1,15 +1,24 @@
 #!/bin/sh
-# The doctor's evaluation, end to end: build the corpus (swift-tune and PyTorch runs), label it by explicit criteria,
-# and score `tune doctor` on the tuning part and the held-aside part.
-#   sh tools/curves/run.sh [OUT]      (needs torch and tensorboard: pip install torch tensorboard)
+# The doctor's evaluation, end to end: build the corpus (PyTorch and scikit-learn runs on seven datasets, written as
+# TensorBoard event files and as Lightning metrics.csv + hparams.yaml), label it by the criteria of label.py, and score
+# `tune doctor` leave one dataset out (the thresholds tuned on six datasets, scored on the seventh).
+#   sh tools/curves/run.sh [OUT]     (dev-time: pip install torch scikit-learn pandas tensorboard; about 75 minutes on
+#                                     2 cores the first time, a few minutes once the runs exist)
 set -eu
 cd "$(dirname "$0")/../.."
 out=${1:-.build/curves}
+python3 -c "import torch, sklearn, pandas, tensorboard" 2>/dev/null || {
+    echo "tools/curves needs torch, scikit-learn, pandas and tensorboard: pip install torch scikit-learn pandas tensorboard" >&2
+    exit 2
+}
 swift build -c release --product tune >/dev/null
 python3 tools/curves/make_corpus.py "$out"
 python3 tools/curves/label.py "$out"
+echo "## Every run judged against the best run of its directory, with the constant predictor's loss"
 python3 tools/curves/score.py "$out" --markdown
-# A fresh corpus on other generated data and seeds, made after the thresholds were chosen: scored as a whole.
-python3 tools/curves/make_corpus.py "$out-fresh" --data-seed=7
-python3 tools/curves/label.py "$out-fresh"
-python3 tools/curves/score.py "$out-fresh" --fresh --markdown
+echo
+echo "## Every run read alone (no reference), with the constant predictor's loss"
+python3 tools/curves/score.py "$out" --markdown --alone
+echo
+echo "## Every run read alone, with nothing but its log files"
+python3 tools/curves/score.py "$out" --markdown --alone --bare
