@@ -422,11 +422,22 @@ public final class RecipeRun {
                 if c.warmup < epochLimit { try attempt(c) }
             }
         default:
-            let findings = Set(start.findings)
+            // The study's best trial is the reference: judged against it (itself), its level is the best there is,
+            // so the choice rests on the shape of its curves: the gap (overfitting), or close and flat curves (the
+            // hypothesis of underfitting, which the capacity moves test).
+            var findings = Set(start.findings)
+            var closeAndFlat = false
+            if let frozen = try? storage.trial(start.number), var curves = StudyCurves.curves(of: frozen) {
+                curves.referenceLoss = Level(curves).bestValidationLoss
+                curves.referenceSource = "the study's best trial"
+                findings = Set(Doctor().diagnose(curves).map(\.id))
+                closeAndFlat = Doctor.closeAndFlat(curves, Thresholds()) != nil
+            }
             let overfit = findings.contains("overfitting") || findings.contains("val_loss_up_metric_ok")
             let underfit = findings.contains("underfitting") || findings.contains("not_learning") || findings.contains("lr_too_low")
+                || findings.contains(Doctor.possibleUnderfitting) || (closeAndFlat && !overfit)
             if overfit { stage.notes.append("the doctor found overfitting in the best run: regularisation first") }
-            if underfit { stage.notes.append("the doctor found underfitting in the best run: capacity first") }
+            if underfit { stage.notes.append("the doctor found underfitting in the best run (or its curves close together and flat): capacity first") }
             if !overfit && !underfit { stage.notes.append("the doctor found neither over- nor underfitting in the best run: a little of each") }
             var moves: [(RecipeCandidate) -> RecipeCandidate?] = []
             let dropouts: [Float] = overfit ? [0.1, 0.3, 0.5] : [0.1]
@@ -685,7 +696,9 @@ public final class RecipeRun {
         if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
         if let error = reporter.error { throw error }
         let history = result.history
-        let findings = Doctor().diagnose(Curves(result: result, data: data)).map(\.id)
+        let curves = Curves(result: result, data: data, settings: parameters.mapValues(\.description))
+        try StudyCurves.store(curves, trial: trial.number, in: storage)
+        let findings = Doctor().diagnose(curves).map(\.id)
         let value = history.bestEpoch.flatMap { reporter.value(history.epochs[$0 - 1]) }
         let failure: String? = history.status == .diverged ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
         let speeds = history.epochs.map(\.samplesPerSecond)

@@ -1,5 +1,6 @@
 import Foundation
 import TuneData
+import TuneDiagnosis
 import TuneNN
 import TuneSearch
 import TuneTensor
@@ -252,6 +253,8 @@ public final class SearchRun {
         trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, limit) }
         let model = MLP(specification, seed: settings.seed)
         let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
+        try StudyCurves.store(Curves(result: result, data: data, settings: try trial.frozen.parameters.mapValues(\.description)),
+                              trial: trial.number, in: trial.study.storage)
         board?.sessionEnd(success: !reporter.pruned && result.history.status != .diverged)
         if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
         if let error = reporter.error { throw error }
@@ -267,7 +270,7 @@ public final class SearchRun {
         try trial.study.storage.setAttribute(trial.number, key: "test_metrics", value: String(decoding: try jsonData(testMetrics), as: UTF8.self))
         pendingBest = (TrainRun(settings: settings.applying(specification, c), command: "tune search: trial \(trial.number)"),
                        TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
-                                    testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes))
+                                    testMetrics: testMetrics, baselineLoss: Baseline.validationLoss(data), rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes))
         return value
     }
 }

@@ -57,7 +57,7 @@ public struct SeedEnsemble {
             if let out {
                 let run = TrainRun(settings: settings, command: "seed ensemble member: model seed \(seed), split seed \(settings.seed)")
                 let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
-                                           testMetrics: data.test.count > 0 ? m : [:],
+                                           testMetrics: data.test.count > 0 ? m : [:], baselineLoss: Baseline.validationLoss(data),
                                            rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
                 if let bestDirectory, seed == seeds.first {
                     try replaceDirectory(out.appendingPathComponent(bestDirectory)) { try run.write(outcome, model: model, to: $0, name: bestDirectory) }

@@ -15,6 +15,8 @@ public struct TrainOutcome {
     public let specification: MLPSpecification
     /// Metrics of the selected model on the test rows (empty when the split has no test part).
     public let testMetrics: [String: Double]
+    /// The loss a constant predictor scores on the validation rows (see ``Baseline``).
+    public var baselineLoss: Double? = nil
     public let rows: (train: Int, validation: Int, test: Int)
     public let notes: [String]
 }
@@ -102,10 +104,11 @@ public final class TrainRun {
             ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target)
             : [:]
         let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
-                                   testMetrics: testMetrics, rows: (data.train.count, data.validation.count, data.test.count),
+                                   testMetrics: testMetrics, baselineLoss: Baseline.validationLoss(data),
+                                   rows: (data.train.count, data.validation.count, data.test.count),
                                    notes: data.notes)
         if let board {
-            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(Curves(result: result, data: data)).map { ($0.id, $0.explanation, $0.nextStep) }))
+            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(Curves(result: result, data: data, settings: parameters.mapValues(\.description))).map { ($0.id, $0.explanation, $0.nextStep) }))
             board.sessionEnd(success: result.history.status != .diverged)
             if let problem = board.problem { onNote("TensorBoard: \(problem)") }
         }
@@ -135,7 +138,7 @@ public final class TrainRun {
                                  batchSize: outcome.result.batchSize, rows: ["train": outcome.rows.train, "validation": outcome.rows.validation,
                                                                               "test": outcome.rows.test],
                                  validation: history.bestEpoch.map { history.epochs[$0 - 1].metrics } ?? [:],
-                                 test: outcome.testMetrics)
+                                 test: outcome.testMetrics, baselineValidationLoss: outcome.baselineLoss)
         try writeAtomically(try jsonData(summary), to: directory.appendingPathComponent("metrics.json"))
         try writeAtomically(Data((command + "\n").utf8), to: directory.appendingPathComponent("command.txt"))
         // The report from what is in memory (not read back from the files just written).
@@ -168,6 +171,8 @@ public struct RunSummary: Codable, Sendable {
     public var validation: [String: Double]
     /// Test metrics of the selected model.
     public var test: [String: Double]
+    /// The loss a constant predictor scores on the validation rows: what the doctor judges the losses against.
+    public var baselineValidationLoss: Double?
 }
 
 /// JSON with non-finite numbers written as strings ("nan", "inf"), keys sorted, for files people read.

@@ -1,23 +1,23 @@
 import Foundation
 
 /// Small, robust statistics for curves.
-enum CurveMath {
-    static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+public enum CurveMath {
+    public static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
 
-    static func median(_ v: [Double]) -> Double {
+    public static func median(_ v: [Double]) -> Double {
         guard !v.isEmpty else { return .nan }
         let s = v.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
-    static func standardDeviation(_ v: [Double]) -> Double {
+    public static func standardDeviation(_ v: [Double]) -> Double {
         guard v.count > 1 else { return 0 }
         let m = mean(v)
         return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
     }
 
     /// The least-squares line y = a + b x, its R^2 and its sum of squared residuals.
-    static func linearFit(_ x: [Double], _ y: [Double]) -> (a: Double, b: Double, r2: Double, residual: Double) {
+    public static func linearFit(_ x: [Double], _ y: [Double]) -> (a: Double, b: Double, r2: Double, residual: Double) {
         let mx = mean(x), my = mean(y)
         var sxy = 0.0, sxx = 0.0, syy = 0.0
         for (xi, yi) in zip(x, y) {
@@ -33,7 +33,7 @@ enum CurveMath {
 
     /// The best saturating curve y = floor + scale * exp(-x / tau): tau on a log grid, floor and scale by least
     /// squares for each tau. Returns the fit and its R^2.
-    static func saturatingFit(_ x: [Double], _ y: [Double]) -> (floor: Double, scale: Double, tau: Double, r2: Double) {
+    public static func saturatingFit(_ x: [Double], _ y: [Double]) -> (floor: Double, scale: Double, tau: Double, r2: Double) {
         let span = max((x.max() ?? 1) - (x.min() ?? 0), 1)
         let my = mean(y)
         let syy = y.reduce(0) { $0 + ($1 - my) * ($1 - my) }
@@ -53,19 +53,19 @@ enum CurveMath {
     }
 
     /// A centred moving median of window `w` (shrunk at the ends), at the indices `from...` only.
-    static func movingMedian(_ v: [Double], window w: Int, from start: Int = 0) -> [Double] {
+    public static func movingMedian(_ v: [Double], window w: Int, from start: Int = 0) -> [Double] {
         let h = max(w / 2, 1)
         return v.indices.dropFirst(start).map { i in median(Array(v[max(0, i - h)...min(v.count - 1, i + h)])) }
     }
 
     /// The relative change from the first to the last of `v` (negative when it fell).
-    static func relativeChange(_ v: [Double]) -> Double {
+    public static func relativeChange(_ v: [Double]) -> Double {
         guard let first = v.first, let last = v.last, first != 0 else { return 0 }
         return (last - first) / abs(first)
     }
 
     /// The value at quantile `q` (0...1), by linear interpolation.
-    static func quantile(_ v: [Double], _ q: Double) -> Double {
+    public static func quantile(_ v: [Double], _ q: Double) -> Double {
         guard !v.isEmpty else { return .nan }
         let s = v.sorted()
         let position = q * Double(s.count - 1)
@@ -74,8 +74,8 @@ enum CurveMath {
     }
 }
 
-/// Formats a number for a sentence: 4 significant digits.
-func fmt(_ v: Double) -> String {
+/// Formats a number for a sentence: 4 significant digits (3 in scientific notation for very large or small ones).
+public func fmt(_ v: Double) -> String {
     guard v.isFinite else { return "\(v)" }
     return String(format: abs(v) >= 1e4 || (abs(v) < 1e-3 && v != 0) ? "%.3g" : "%.4g", v)
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How much a finding matters.
 public enum Severity: String, Codable, Sendable, Comparable {
     case info, warning, critical
@@ -11,6 +13,11 @@ public struct Finding: Codable, Sendable, Equatable {
     /// A stable identifier (`overfitting`, `lr_too_low`, ...).
     public var id: String
     public var severity: Severity
+    /// How far past its threshold the evidence is, from 0.5 (just at it) toward 1 (far past it); see
+    /// ``Finding/confidence(margin:)``. Verdicts (`healthy`, `no_problem_visible`) carry 1.
+    public var confidence: Double
+    /// A guess the curves allow but cannot confirm (they lack a reference to judge by), not a finding.
+    public var hypothesis: Bool
     /// The epochs involved (1-based).
     public var epochs: [Int]
     /// The numbers behind the finding, by name.
@@ -20,13 +27,56 @@ public struct Finding: Codable, Sendable, Equatable {
     /// A concrete next step, with numbers.
     public var nextStep: String
 
-    public init(id: String, severity: Severity, epochs: [Int], evidence: [String: Double], explanation: String, nextStep: String) {
+    public init(id: String, severity: Severity, confidence: Double = 1, hypothesis: Bool = false, epochs: [Int],
+                evidence: [String: Double], explanation: String, nextStep: String) {
         self.id = id
         self.severity = severity
+        self.confidence = confidence
+        self.hypothesis = hypothesis
         self.epochs = epochs
         self.evidence = evidence
         self.explanation = explanation
         self.nextStep = nextStep
+    }
+
+    enum CodingKeys: String, CodingKey { case id, severity, confidence, hypothesis, epochs, evidence, explanation, nextStep }
+
+    /// Findings written before confidences existed read as confidence 1, not hypotheses.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        severity = try c.decode(Severity.self, forKey: .severity)
+        confidence = try c.decodeIfPresent(Double.self, forKey: .confidence) ?? 1
+        hypothesis = try c.decodeIfPresent(Bool.self, forKey: .hypothesis) ?? false
+        epochs = try c.decode([Int].self, forKey: .epochs)
+        evidence = try c.decode([String: Double].self, forKey: .evidence)
+        explanation = try c.decode(String.self, forKey: .explanation)
+        nextStep = try c.decode(String.self, forKey: .nextStep)
+    }
+
+    /// The confidence of evidence `margin` past its threshold, the margin in units of the threshold's own scale
+    /// (for a ratio threshold t and a value x, log(x) / log(t) - 1; for a fraction, (x - t) / t): 1 - exp(-margin) / 2,
+    /// so 0.5 at the threshold, 0.82 at a margin of 1 (twice as far), 0.93 at 2. A rule with several conditions takes
+    /// its weakest margin.
+    public static func confidence(margin: Double) -> Double {
+        guard margin.isFinite else { return margin > 0 ? 1 : 0.5 }
+        return 1 - 0.5 * Foundation.exp(-max(margin, 0))
+    }
+
+    /// The margin of `value` past a threshold it must exceed, in units of the threshold (`(value - t) / |t|`).
+    public static func above(_ value: Double, _ threshold: Double) -> Double {
+        threshold == 0 ? (value > 0 ? .infinity : 0) : (value - threshold) / abs(threshold)
+    }
+
+    /// The margin of `value` below a threshold it must not reach, in units of the threshold.
+    public static func below(_ value: Double, _ threshold: Double) -> Double {
+        threshold == 0 ? (value < 0 ? .infinity : 0) : (threshold - value) / abs(threshold)
+    }
+
+    /// The margin of a ratio `value` past a ratio threshold `t` > 1, on a log scale (`log(value) / log(t) - 1`).
+    public static func ratioAbove(_ value: Double, _ threshold: Double) -> Double {
+        guard value > 0, threshold > 1 else { return 0 }
+        return Foundation.log(value) / Foundation.log(threshold) - 1
     }
 }
 

@@ -103,8 +103,24 @@ public enum CSVLogReader {
             curves.metric = series(m)
             if ["auc", "roc_auc", "auroc"].contains(curves.metricName ?? "") { curves.task = .binary }
         }
+        let globalStep = table.columnIndex("step")
         if let s = stepColumn, s != trainColumn {
-            curves.stepLoss = (0..<table.rowCount).compactMap { r in table.missing[s][r] ? nil : Double(table.numbers[s][r]) }
+            let rows = (0..<table.rowCount).filter { !table.missing[s][$0] || table.nanRows[s].contains($0) }
+            curves.stepLoss = rows.map { Double(table.numbers[s][$0]) }
+            // The initial loss is there when the first step row is step 0.
+            if let g = globalStep, let first = rows.first, !table.missing[g][first] { curves.firstStepLogged = table.numbers[g][first] == 0 }
+        }
+        // Epoch rows carry the global step at the epoch's end (Lightning): their distance is the steps of an epoch.
+        if let g = globalStep, let v = validationColumn ?? trainColumn {
+            var last: [Int: Double] = [:]
+            for r in 0..<table.rowCount where epochs[r] >= 1 && !table.missing[v][r] && !table.missing[g][r] {
+                last[epochs[r]] = max(last[epochs[r]] ?? -.infinity, Double(table.numbers[g][r]))
+            }
+            let ends = last.keys.sorted().map { last[$0]! }
+            if ends.count >= 2 {
+                let median = CurveMath.median(zip(ends.dropFirst(), ends).map { $0 - $1 })
+                if median > 1 { curves.stepsPerEpoch = Int(median) }
+            }
         }
         // A diverged run logs "nan" or "inf": the table keeps "nan" cells as missing (listed in nanRows) with NaN as
         // their number; mark the first such epoch of the kept run as non-finite.

@@ -126,15 +126,22 @@ public struct MLflowClient: Sendable {
 
     /// The keys of the metrics a run logged.
     public func metricKeys(run: String) throws -> [String] {
+        try runData(run: run).metricKeys
+    }
+
+    /// The keys of the metrics a run logged, and its parameters.
+    public func runData(run: String) throws -> (metricKeys: [String], parameters: [String: String]) {
         struct Response: Decodable {
             struct Run: Decodable {
-                struct RunData: Decodable { let metrics: [Metric]? }
+                struct Param: Decodable { let key: String; let value: String? }
+                struct RunData: Decodable { let metrics: [Metric]?; let params: [Param]? }
                 let data: RunData?
             }
             let run: Run
         }
         let response = try get("api/2.0/mlflow/runs/get", [URLQueryItem(name: "run_id", value: run)], as: Response.self)
-        return (response.run.data?.metrics ?? []).map(\.key).sorted()
+        let parameters = Dictionary((response.run.data?.params ?? []).map { ($0.key, $0.value ?? "") }) { a, _ in a }
+        return ((response.run.data?.metrics ?? []).map(\.key).sorted(), parameters)
     }
 
     /// Every value a run logged for `key`, following the pages.
@@ -160,7 +167,8 @@ public struct MLflowClient: Sendable {
     /// `val_accuracy`, ...) or the named ones.
     public func curves(run: String, columns: CurveColumns = CurveColumns()) throws -> Curves {
         var series: [String: [TensorBoardReader.Point]] = [:]
-        for key in try metricKeys(run: run) {
+        let data = try runData(run: run)
+        for key in data.metricKeys {
             // In the order they were logged; values logged without a step (all at step 0) are numbered in that order.
             let values = try history(run: run, key: key).sorted { ($0.step, $0.timestamp) < ($1.step, $1.timestamp) }
             let stepsRepeat = Set(values.map(\.step)).count < values.count
@@ -170,6 +178,42 @@ public struct MLflowClient: Sendable {
         }
         let source = "\(shownURL) run \(run)"
         guard !series.isEmpty else { throw DataError(path: source, "the run has no metrics") }
-        return try ScalarSeries.curves(["": series], source: source, columns: columns)
+        var curves = try ScalarSeries.curves(["": series], source: source, columns: columns)
+        curves.hyperparameters = Hyperparameters(settings: data.parameters, source: "the run's MLflow parameters")
+        return curves
+    }
+}
+
+extension MLflowClient {
+    /// The runs of the experiment called `name`, oldest first, each with its id and name (unique: a name that repeats
+    /// gets its id's first 8 characters); a `DataError` naming the experiment when there is none by that name.
+    public func runs(experiment name: String) throws -> [(id: String, name: String)] {
+        let data: Data
+        do {
+            data = try request("GET", "api/2.0/mlflow/experiments/get-by-name?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
+        } catch let answer as MLflowAnswer where answer.status == 404 {
+            throw DataError(path: "\(shownURL) experiment \(name)", "no experiment by that name on the MLflow server")
+        }
+        guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({ ($0["experiment"] as? [String: Any])?["experiment_id"] as? String }) else {
+            throw DataError(path: "\(shownURL) experiment \(name)", "the MLflow server's answer has no experiment id")
+        }
+        var found: [(id: String, name: String, start: Int64)] = []
+        var token: String?
+        repeat {
+            var body: [String: Any] = ["experiment_ids": [id], "max_results": 1000]
+            if let token { body["page_token"] = token }
+            let page = (try JSONSerialization.jsonObject(with: try request("POST", "api/2.0/mlflow/runs/search", json: body))) as? [String: Any] ?? [:]
+            for run in page["runs"] as? [[String: Any]] ?? [] {
+                guard let info = run["info"] as? [String: Any], let runID = info["run_id"] as? String else { continue }
+                let start = (info["start_time"] as? NSNumber)?.int64Value ?? Int64(info["start_time"] as? String ?? "") ?? 0
+                found.append((runID, info["run_name"] as? String ?? "", start))
+            }
+            token = (page["next_page_token"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        found.sort { ($0.start, $0.id) < ($1.start, $1.id) }
+        let names = Dictionary(grouping: found, by: \.name)
+        return found.map { run in
+            (run.id, run.name.isEmpty ? run.id : (names[run.name]!.count > 1 ? "\(run.name) (\(run.id.prefix(8)))" : run.name))
+        }
     }
 }

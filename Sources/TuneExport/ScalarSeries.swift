@@ -58,7 +58,17 @@ public enum ScalarSeries {
         guard train != nil || validation != nil else {
             throw DataError(path: path, "no loss series found by the usual tags (train/loss, Loss/train, epoch_loss in train/, val/loss, ...); the series are: \(catalogue(all)); name them with --train-loss and --val-loss (run:tag)")
         }
-        let metric = try lookup(columns.metric, metricTags, "metric")
+        var metric = try lookup(columns.metric, metricTags, "metric")
+        if metric == nil && columns.metric == nil {
+            // Any other spelling of a validation metric: "Accuracy/Val", "val-AUC", "AUROC/validation".
+            for (run, series) in all.sorted(by: { $0.key < $1.key }) {
+                let candidates = series.keys.compactMap { tag in Self.validationMetricRank(run: run, tag: tag).map { ($0, tag) } }
+                if let best = candidates.min(by: { $0 < $1 }), let points = series[best.1], !points.isEmpty {
+                    metric = (best.1, points)
+                    break
+                }
+            }
+        }
         var steps = columns.trainLoss == nil ? try lookup(nil, stepLossTags, "step loss") : nil
         var curves = Curves()
         curves.source = chosenRoot.map { "\(path) (\($0.isEmpty ? "." : $0), the most recent of \(roots.count) runs)" } ?? path
@@ -96,7 +106,60 @@ public enum ScalarSeries {
             if curves.metricName == "auc" { curves.task = .binary }
         }
         curves.stepLoss = steps?.points.map(\.value) ?? []
+        // The first step's loss is the initial one when the series starts at step 0 (or 1, for writers counting from 1).
+        curves.firstStepLogged = (steps?.points.first?.step).map { $0 <= 1 } ?? false
+        // Epoch-level points written at the global step: the median distance between them is the steps of an epoch.
+        if let validation, steps != nil, validation.points.count >= 2 {
+            let gaps = zip(validation.points.dropFirst(), validation.points).map { Double($0.step - $1.step) }
+            let median = CurveMath.median(gaps)
+            if median > 1 { curves.stepsPerEpoch = Int(median) }
+        }
         return curves
+    }
+
+    /// The separate runs of a log directory: each experiment root (a run's path without a trailing train/validation
+    /// folder) that holds a loss series, by name; a folder without any loss series (PyTorch's `add_hparams` writes its
+    /// records into a sub-folder named by the time) joins the run above it, with its settings.
+    public static func runs(_ log: TensorBoardReader.Log, columns: CurveColumns = CurveColumns())
+        -> [(name: String, scalars: [String: [String: [TensorBoardReader.Point]]], hyperparameters: [String: String])] {
+        let lossTags = Set((trainLossTags + validationLossTags + stepLossTags).map(\.1)
+                           + [columns.trainLoss, columns.validationLoss].compactMap { $0?.split(separator: ":").last.map(String.init) })
+        let keys = Set(log.scalars.keys).union(log.hyperparameters.keys)
+        let groups = Dictionary(grouping: keys, by: experimentRoot)
+        let withLoss = Set(groups.filter { $0.value.contains { !Set(log.scalars[$0]?.keys.map { $0 } ?? []).isDisjoint(with: lossTags) } }.keys)
+        // Each group without a loss series goes to the nearest enclosing group that has one.
+        var members: [String: [String]] = [:]
+        for (root, runs) in groups {
+            var owner: String? = root
+            while let o = owner, !withLoss.contains(o) {
+                owner = o.isEmpty ? nil : (o.contains("/") ? String(o[..<o.lastIndex(of: "/")!]) : "")
+            }
+            if let owner { members[owner, default: []] += runs }
+        }
+        return members.keys.sorted().map { root in
+            let runs = members[root]!
+            var scalars: [String: [String: [TensorBoardReader.Point]]] = [:]
+            var settings: [String: String] = [:]
+            for run in runs.sorted() {
+                // Runs of a group keep their path below the group (train/, validation/), so that run-specific tags match.
+                let inner = run == root ? "" : String(run.dropFirst(root.isEmpty ? 0 : root.count + 1))
+                if let s = log.scalars[run], experimentRoot(run) == root { scalars[inner] = s }
+                if let h = log.hyperparameters[run] { settings.merge(h) { a, _ in a } }
+            }
+            return (root, scalars, settings)
+        }
+    }
+
+    /// How good a guess a tag is for the validation metric (lower is better; nil: not one): its words must name the
+    /// validation rows (or its run must be a validation run) and a metric, AUC before accuracy before F1, R^2,
+    /// RMSE and MAE.
+    static func validationMetricRank(run: String, tag: String) -> Int? {
+        let words = Set(tag.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init))
+        let validation = !words.isDisjoint(with: ["val", "valid", "validation", "eval", "dev"])
+            || ["validation", "valid", "val", "eval"].contains(run.split(separator: "/").last.map { $0.lowercased() } ?? "")
+        guard validation, words.isDisjoint(with: ["loss", "lr", "train", "training"]) else { return nil }
+        let order: [[String]] = [["auc", "auroc", "rocauc"], ["accuracy", "acc"], ["f1"], ["r2"], ["rmse"], ["mae"]]
+        return order.firstIndex { !words.isDisjoint(with: $0) }
     }
 
     /// A run's experiment: its path without a trailing train/validation directory.

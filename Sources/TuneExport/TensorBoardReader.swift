@@ -13,9 +13,24 @@ public enum TensorBoardReader {
         public var wallTime: Double
     }
 
+    /// What a TensorBoard log holds for the doctor: scalar series by run and tag, and each run's HParams settings.
+    public struct Log: Sendable {
+        /// By run (the event file's directory relative to the path read, "" for the path itself), then tag; each
+        /// series sorted by step (the last value wins for a repeated step).
+        public var scalars: [String: [String: [Point]]] = [:]
+        /// The settings of the HParams plugin's session records (`_hparams_/session_start_info`, as PyTorch's
+        /// `add_hparams` and swift-tune write them), by run, as text.
+        public var hyperparameters: [String: [String: String]] = [:]
+    }
+
     /// Every scalar series under `path` (an event file or a log directory), by run (the event file's directory
     /// relative to `path`, "" for `path` itself) and tag, each sorted by step (the last value wins for a repeated step).
     public static func scalars(at path: String) throws -> [String: [String: [Point]]] {
+        try read(at: path).scalars
+    }
+
+    /// The scalar series and HParams settings under `path` (an event file or a log directory).
+    public static func read(at path: String) throws -> Log {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(path: path, "no such file or directory")
@@ -34,6 +49,7 @@ public enum TensorBoardReader {
         }
         guard !files.isEmpty else { throw DataError(path: path, "no TensorBoard event files (*tfevents*) here") }
         var series: [String: [String: [Int64: Point]]] = [:]
+        var settings: [String: [String: String]] = [:]
         for file in files {
             let data: Data
             do {
@@ -50,13 +66,30 @@ public enum TensorBoardReader {
             for record in records {
                 guard let event = try? Tensorboard_Event(serializedBytes: record), case .summary(let summary)? = event.what else { continue }
                 for value in summary.value {
+                    if value.hasMetadata, value.metadata.pluginData.pluginName == "hparams" {
+                        if let data = try? Tensorboard_Hparams_HParamsPluginData(serializedBytes: value.metadata.pluginData.content),
+                           case .sessionStartInfo(let info)? = data.data {
+                            settings[file.run, default: [:]].merge(info.hparams.mapValues(text)) { $1 }
+                        }
+                        continue
+                    }
                     guard let v = scalar(value) else { continue }
                     let tag = value.tag.isEmpty ? value.nodeName : value.tag
                     series[file.run, default: [:]][tag, default: [:]][event.step] = Point(step: event.step, value: v, wallTime: event.wallTime)
                 }
             }
         }
-        return series.mapValues { $0.mapValues { $0.values.sorted { $0.step < $1.step } } }
+        return Log(scalars: series.mapValues { $0.mapValues { $0.values.sorted { $0.step < $1.step } } }, hyperparameters: settings)
+    }
+
+    /// A protobuf `Value` as text: numbers as Swift prints them, strings as they are, booleans as true/false.
+    static func text(_ value: Google_Protobuf_Value) -> String {
+        switch value.kind {
+        case .numberValue(let n)?: return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)"
+        case .stringValue(let s)?: return s
+        case .boolValue(let b)?: return b ? "true" : "false"
+        default: return ""
+        }
     }
 
     /// The number in a summary value: `simple_value`, or a one-element float or double tensor.

@@ -22,8 +22,20 @@ enum Shapes {
 
 @Suite("The doctor's rules on synthetic curves")
 struct RuleTests {
-    @Test func healthyCurvesAreHealthy() {
-        #expect(Shapes.ids(Shapes.healthy) == ["healthy"])
+    @Test func healthyOnlyAgainstAReference() {
+        // Alone, the level cannot be judged: no problem visible, and (a small gap, flat curves) the hypothesis of
+        // underfitting, labelled as one.
+        let alone = Doctor().diagnose(Shapes.healthy)
+        #expect(alone.map(\.id) == ["no_problem_visible", "possible_underfitting"])
+        #expect(alone[1].hypothesis && !alone[0].hypothesis)
+        #expect(alone[0].explanation.contains("--reference-loss"))
+        // Against a reference it reaches (its own lowest validation loss, 0.13 + 0.55 e^-10 = 0.130025): healthy.
+        var judged = Shapes.healthy
+        judged.referenceLoss = 0.13
+        #expect(Shapes.ids(judged) == ["healthy"])
+        // 2.6x the reference, training close to validation and both flat: underfitting.
+        judged.referenceLoss = 0.05
+        #expect(Shapes.ids(judged) == ["underfitting"])
     }
 
     @Test func aStraightFallIsALearningRateTooLow() {
@@ -47,9 +59,15 @@ struct RuleTests {
         var up = Shapes.healthy
         up.trainLoss = Shapes.epochs(20) { 0.7 + 0.05 * $0 }
         #expect(LearningRateTooHigh().examine(up, Thresholds())?.evidence["peak_loss"] != nil)
+        // The validation loss bouncing by 40% from epoch to epoch around 0.6, far above a reference of 0.2 with a
+        // constant predictor at 0.69: (0.6 - 0.2) / (0.69 - 0.2) = 0.82 of the way back.
         var bouncing = Shapes.healthy
-        bouncing.trainLoss = Shapes.epochs(20) { $0 == 1 ? 0.9 : 0.5 + ($0.truncatingRemainder(dividingBy: 2) == 1 ? 0.2 : 0) }
-        #expect(LearningRateTooHigh().examine(bouncing, Thresholds())?.evidence["median_relative_jump"] != nil)
+        bouncing.validationLoss = Shapes.epochs(30) { $0 < 5 ? 0.7 - 0.02 * $0 : ($0.truncatingRemainder(dividingBy: 2) == 1 ? 0.5 : 0.7) }
+        bouncing.referenceLoss = 0.2
+        #expect(LearningRateTooHigh().examine(bouncing, Thresholds())?.evidence["mean_relative_move"] != nil)
+        // Batches of two rows bounce too: that is noise, not the rate.
+        bouncing.batchSize = 2
+        #expect(LearningRateTooHigh().examine(bouncing, Thresholds()) == nil)
         #expect(LearningRateTooHigh().examine(Shapes.healthy, Thresholds()) == nil)
     }
 
@@ -128,9 +146,13 @@ struct RuleTests {
     @Test func badInitialisationAgainstChance() {
         var c = Shapes.healthy
         c.stepLoss = [3.5] + Array(repeating: 0.4, count: 10)
+        // Only the very first step says how the network started: a log that starts later says nothing of it.
+        #expect(BadInitialization().examine(c, Thresholds()) == nil)
+        c.firstStepLogged = true
         let f = BadInitialization().examine(c, Thresholds())
         #expect(f?.evidence["chance_loss"] == 0.6931471805599453)
         var fine = Shapes.healthy
+        fine.firstStepLogged = true
         fine.stepLoss = [0.71] + Array(repeating: 0.4, count: 10)
         #expect(BadInitialization().examine(fine, Thresholds()) == nil)
         var multi = fine
@@ -168,5 +190,24 @@ struct RuleTests {
         #expect(findings.first?.id == "overfitting")
         #expect(findings.contains { $0.id == "metric_loss_disagree" })
         #expect(zip(findings, findings.dropFirst()).allSatisfy { $0.severity >= $1.severity })
+    }
+}
+
+@Suite("Settings read from logs")
+struct HyperparameterTests {
+    @Test func theUsualNamesWhateverTheirNestingCaseAndSeparators() {
+        let lightning = Hyperparameters(settings: ["model.hidden": "64,64", "optim.learning_rate": "3e-4", "optim.name": "torch.optim.AdamW",
+                                                   "data.batch_size": "16", "trainer.max_epochs": "40", "data.train_size": "0.8"])
+        #expect(lightning.learningRate == 3e-4 && lightning.optimizer == "adamw" && lightning.batchSize == 16 && lightning.epochs == 40)
+        #expect(lightning.trainingRows == nil, "a fraction is not a row count")
+        // scikit-learn: learning_rate is the schedule, learning_rate_init the rate, alpha the L2 penalty, max_iter the epochs.
+        let sklearn = Hyperparameters(settings: ["solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": "0.01",
+                                                 "momentum": "0.9", "alpha": "0.0001", "max_iter": "200", "batch_size": "auto"])
+        #expect(sklearn.optimizer == "sgd" && sklearn.learningRate == 0.01 && sklearn.schedule == "invscaling")
+        #expect(sklearn.weightDecay == 0.0001 && sklearn.epochs == 200 && sklearn.batchSize == nil && !sklearn.isPlainSGD)
+        // swift-tune's model.json and MLflow parameters: camelCase and kebab-case.
+        let swift = Hyperparameters(settings: ["batch-size": "32", "lr": "0.001", "optimizer": "sgd", "weightDecay": "0.01"])
+        #expect(swift.batchSize == 32 && swift.weightDecay == 0.01 && swift.isPlainSGD)
+        #expect(Hyperparameters(settings: ["seed": "3"], source: "x").source == nil, "nothing known: no source")
     }
 }

@@ -173,6 +173,14 @@ struct MLflowTests {
         #expect(run.status == 0, "\(run.error)")
         #expect(!run.output.contains("secret-token-456") && !run.error.contains("secret-token-456"))
         try checkSearch(server.url, out: out)
+        // The experiment read back by the doctor: the two trials compared (the parent run logs no loss).
+        let doctor = try runTune(["doctor", "--mlflow", server.url.absoluteString, "--experiment", "moons", "--json"])
+        #expect(doctor.status == 0, "\(doctor.error)")
+        struct Output: Decodable { struct Run: Decodable { let name: String; let epochs: Int }; let runs: [Run] }
+        let runs = try JSONDecoder().decode(Output.self, from: Data(doctor.output.utf8)).runs
+        #expect(runs.map(\.name) == ["trial 0", "trial 1"] && runs.allSatisfy { $0.epochs == 3 }, "\(runs)")
+        let missing = try runTune(["doctor", "--mlflow", server.url.absoluteString, "--experiment", "no such experiment"])
+        #expect(missing.status == 2 && missing.error.contains("no experiment by that name"))
     }
 
     /// A sender through `client` whose spool is a new scratch directory's `mlflow-unsent/`.

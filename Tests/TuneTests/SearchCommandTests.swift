@@ -115,6 +115,20 @@ struct SearchCommandTests {
         let history = try jsonDecoder().decode(History.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/best/history.json")))
         let selected = try #require(history.bestEpoch)
         #expect(run.output.contains("the best model's loss:") && run.output.contains("(^ selected epoch \(selected);"))
+        // The study keeps every trial's curves: tune doctor judges each against the best of them.
+        let doctor = try runTune(["doctor", out, "--json"])
+        #expect(doctor.status == 0, "\(doctor.error)")
+        struct Output: Decodable {
+            struct Reference: Decodable { let run: String?; let loss: Double }
+            struct Run: Decodable { let name: String; let epochs: Int; let verdict: String }
+            let reference: Reference?
+            let runs: [Run]
+        }
+        let diagnosis = try JSONDecoder().decode(Output.self, from: Data(doctor.output.utf8))
+        #expect(diagnosis.runs.map(\.name) == (0..<5).map { "trial \($0)" } && diagnosis.runs.allSatisfy { $0.epochs == 6 })
+        let lowest = history.epochs.map(\.validationLoss).min()!
+        #expect((diagnosis.reference?.loss ?? .infinity) <= lowest, "the reference is the lowest of every trial's, the best model's among them")
+        #expect(try runTune(["doctor", out]).output.contains("Comparison"))
     }
 
     @Test func aResumedClassicSearchCountsTheTimeItsTrialsTook() throws {

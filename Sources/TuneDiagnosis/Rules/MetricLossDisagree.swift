@@ -12,7 +12,8 @@ public struct MetricLossDisagree: DiagnosisRule {
         let best = metric.max { sign * $0.value < sign * $1.value || (sign * $0.value == sign * $1.value && $0.key > $1.key) }!
         guard let atLowest = metric[lowest.epoch], best.key != lowest.epoch, sign * (best.value - atLowest) > t.metricTolerance else { return nil }
         return Finding(
-            id: id, severity: .info, epochs: [lowest.epoch, best.key],
+            id: id, severity: .info, confidence: Finding.confidence(margin: Finding.above(sign * (best.value - atLowest), t.metricTolerance)),
+            epochs: [lowest.epoch, best.key],
             evidence: ["lowest_loss_epoch": Double(lowest.epoch), "best_metric_epoch": Double(best.key),
                        "metric_at_lowest_loss": atLowest, "best_metric": best.value],
             explanation: "The validation loss was lowest at epoch \(lowest.epoch), but the best validation \(name) (\(fmt(best.value))) came at epoch \(best.key); at the lowest-loss epoch it was \(fmt(atLowest)). The loss and the metric reward different things.",

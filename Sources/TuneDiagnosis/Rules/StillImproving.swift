@@ -28,7 +28,9 @@ public struct StillImproving: DiagnosisRule {
             more = min(max(Int((target - Double(validation[validation.count - 1].epoch)).rounded(.up)), window), 10 * validation.count)
         }
         return Finding(
-            id: id, severity: .info, epochs: [train[train.count - window].epoch, train[train.count - 1].epoch],
+            id: id, severity: .info,
+            confidence: Finding.confidence(margin: min(Finding.above(trainFall, t.stillImprovingFall), Finding.above(validationFall, t.stillImprovingFall))),
+            epochs: [train[train.count - window].epoch, train[train.count - 1].epoch],
             evidence: ["train_fall_last_fifth": trainFall, "validation_fall_last_fifth": validationFall, "suggested_extra_epochs": Double(more)],
             explanation: "Both losses were still falling when training stopped: over the last \(window) epochs the training loss fell \(fmt(100 * trainFall))% and the validation loss \(fmt(100 * validationFall))%.",
             nextStep: "Train about \(more) more epochs (from a saturating fit of the validation loss), with early stopping to catch the turn.")
