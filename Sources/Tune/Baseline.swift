@@ -1,5 +1,6 @@
 import Foundation
 import TuneData
+import TuneDiagnosis
 
 /// The loss a constant predictor scores, the level below which a network has learned anything at all: the doctor
 /// judges a validation loss against it.
@@ -21,7 +22,7 @@ public enum Baseline {
     /// (classification: what predicting them scores, ln 2 for balanced binary classes), or the variance of its
     /// target as the file holds it (regression: the squared error of predicting the mean). A program that trains on
     /// a standardised target has a baseline of 1 instead, and one that uses another loss needs `--baseline-loss`.
-    public static func ofFile(path: String, target: String, task: TaskKind? = nil) throws -> (loss: Double, description: String) {
+    public static func ofFile(path: String, target: String, task: TaskKind? = nil) throws -> (loss: Double, description: String, regression: Bool) {
         let table = try CSVReader.read(path: path)
         let data = try DataPreparation.prepare(table, target: target, task: task)
         let parts = [data.train, data.validation, data.test]
@@ -31,14 +32,23 @@ public enum Baseline {
             let p = frequencies(classes)
             let loss = crossEntropy(of: p, on: classes)
             let shares = p.map { String(format: "%.3g", $0) }.joined(separator: ", ")
-            return (loss, "the cross-entropy of predicting the class frequencies of \(name) (\(shares)) for every row")
+            return (loss, "the cross-entropy of predicting the class frequencies of \(name) (\(shares)) for every row", false)
         }
         let sd = Double(data.preprocessor.target.standardDeviation ?? 1), mean = Double(data.preprocessor.target.mean ?? 0)
         let values = parts.flatMap { $0.values ?? [] }.map { Double($0) * sd + mean }
         guard !values.isEmpty else { throw DataError(path: path, "no rows with a value of '\(target)'") }
         let m = values.reduce(0, +) / Double(values.count)
         let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count)
-        return (variance, "the squared error of predicting the mean of '\(target)' in \(name) (its variance)")
+        return (variance, "the squared error of predicting the mean of '\(target)' in \(name) (its variance)", true)
+    }
+
+    /// Whether a run's losses are far below a regression target's variance from the start: a network starts at the
+    /// mean square of the target it predicts, at least its variance, so a first step 10x below the variance (or a
+    /// first epoch 100x below it) means the program trains on a rescaled target, and the variance does not apply.
+    public static func rescaled(_ curves: Curves, variance: Double) -> Bool {
+        if curves.firstStepLogged, let first = curves.stepLoss.first, first.isFinite { return first < variance / 10 }
+        guard let first = curves.trainLoss.compactMap({ $0 }).first, first.isFinite else { return false }
+        return first < variance / 100
     }
 
     static func frequencies(_ classes: [Int]) -> [Double] {

@@ -66,9 +66,18 @@ public struct Curves: Sendable, Equatable, Codable {
         }
     }
 
-    /// The constant predictor's loss: given (`baselineLoss`), or the chance loss of a classification (ln C, which
-    /// balanced classes reach and imbalanced ones undercut a little).
-    public var constantLoss: Double? { baselineLoss ?? chanceLoss }
+    /// The constant predictor's loss: given (`baselineLoss`), named in the settings, or the chance loss of a
+    /// classification (ln C, which balanced classes reach and imbalanced ones undercut a little).
+    public var constantLoss: Double? { baselineLoss ?? hyperparameters.baselineLoss ?? chanceLoss }
+
+    /// The task a metric's name implies: binary for an AUC, regression for an error or R^2 (nil for accuracy and
+    /// the rest, which any classification reports).
+    public static func task(ofMetric name: String) -> Task? {
+        let n = name.lowercased()
+        if ["auc", "roc_auc", "auroc", "rocauc"].contains(n) { return .binary }
+        if ["rmse", "mse", "mae", "r2", "mape"].contains(n) { return .regression }
+        return nil
+    }
 
     /// The training rows: as logged, or the steps of an epoch times the batch size.
     public var estimatedTrainingRows: Int? {

@@ -16,6 +16,9 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
     public var weightDecay: Double?
     /// The number of epochs the run was set to train.
     public var epochs: Int?
+    /// The constant predictor's loss, when the settings say it (`baseline_loss`, `constant_loss`,
+    /// `constant_predictor_loss`).
+    public var baselineLoss: Double?
     /// Where they were read from.
     public var source: String?
 
@@ -86,7 +89,8 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
            n >= 2, n == n.rounded() {
             trainingRows = Int(n)
         }
-        if isEmpty { self.source = nil }
+        baselineLoss = number(["baselineloss", "constantloss", "constantpredictorloss", "nullmodelloss"]).flatMap { $0 > 0 ? $0 : nil }
+        if isEmpty && baselineLoss == nil { self.source = nil }
     }
 
     /// The optimizer family of a name or class path: "torch.optim.AdamW" -> "adamw", "SGD" -> "sgd".
@@ -115,6 +119,7 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
         schedule = schedule ?? other.schedule
         weightDecay = weightDecay ?? other.weightDecay
         epochs = epochs ?? other.epochs
+        baselineLoss = baselineLoss ?? other.baselineLoss
         source = source ?? other.source
     }
 

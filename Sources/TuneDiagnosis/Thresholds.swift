@@ -47,8 +47,8 @@ public struct Thresholds: Sendable, Equatable, Codable {
     /// Epoch-to-epoch bounces of the validation loss: a mean relative move over the second half above this, with a
     /// third of the moves upward, while the level stays high (at least `bounceShare` of the way from the reference
     /// back to the constant predictor, or half the constant predictor's loss when no reference is known).
-    public var bounceRelative = 0.2
-    public var bounceShare = 0.3
+    public var bounceRelative = 0.15
+    public var bounceShare = 0.2
     /// (Classification) a training loss that bounces by more than this and never gets below chance in the second half.
     public var chanceBounce = 0.05
     /// A rate at least this times the top of its optimizer's usual range (Adam 1e-2, SGD with momentum 0.1, plain SGD

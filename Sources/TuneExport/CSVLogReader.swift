@@ -101,7 +101,7 @@ public enum CSVLogReader {
             curves.metricName = table.header[m].replacingOccurrences(of: "val_", with: "").replacingOccurrences(of: "val/", with: "")
             curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? higherIsBetter(table.header[m])
             curves.metric = series(m)
-            if ["auc", "roc_auc", "auroc"].contains(curves.metricName ?? "") { curves.task = .binary }
+            if let task = Curves.task(ofMetric: curves.metricName ?? "") { curves.task = task }
         }
         let globalStep = table.columnIndex("step")
         if let s = stepColumn, s != trainColumn {

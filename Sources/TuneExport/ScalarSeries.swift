@@ -103,7 +103,7 @@ public enum ScalarSeries {
             if let slash = name.firstIndex(of: "/") { name = String(name[..<slash]) }
             curves.metricName = name.lowercased()
             curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? CSVLogReader.higherIsBetter(metric.name)
-            if curves.metricName == "auc" { curves.task = .binary }
+            if let task = Curves.task(ofMetric: curves.metricName ?? "") { curves.task = task }
         }
         curves.stepLoss = steps?.points.map(\.value) ?? []
         // The first step's loss is the initial one when the series starts at step 0 (or 1, for writers counting from 1).

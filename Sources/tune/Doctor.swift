@@ -63,7 +63,7 @@ extension TuneCommand {
                                        metricHigherIsBetter: metricMode.map { $0 == "max" })
             var runs: [DoctorRun]
             let doctor: TuneDiagnosis.Doctor
-            var baseline: (loss: Double, source: String)?
+            var baseline: (loss: Double, source: String, regression: Bool)?
             do {
                 if let thresholds {
                     let data: Data
@@ -78,9 +78,9 @@ extension TuneCommand {
                 }
                 if let data, let target {
                     let found = try Baseline.ofFile(path: data, target: target, task: classes.map { $0 == 2 ? .binary : .multiclass })
-                    baseline = (found.loss, found.description)
+                    baseline = (found.loss, found.description, found.regression)
                 } else if let baselineLoss {
-                    baseline = (baselineLoss, "given with --baseline-loss")
+                    baseline = (baselineLoss, "given with --baseline-loss", false)
                 }
                 if runID != nil || experiment != nil {
                     guard let server = mlflow ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"], let url = URL(string: server),
@@ -115,15 +115,24 @@ extension TuneCommand {
             } catch {
                 throw failWithDataError(error)
             }
+            var rescaled: [String] = []
             for i in runs.indices {
                 if let baseline {
-                    runs[i].curves.baselineLoss = baseline.loss
-                    runs[i].curves.baselineSource = baseline.source
+                    if baseline.regression && data != nil && Baseline.rescaled(runs[i].curves, variance: baseline.loss) {
+                        rescaled.append(runs[i].name)
+                    } else {
+                        runs[i].curves.baselineLoss = baseline.loss
+                        runs[i].curves.baselineSource = baseline.source
+                    }
                 }
                 if let referenceLoss {
                     runs[i].curves.referenceLoss = referenceLoss
                     runs[i].curves.referenceSource = "given with --reference-loss"
                 }
+            }
+            if !rescaled.isEmpty {
+                let which = rescaled.count == runs.count ? "the runs' losses start" : "the losses of \(rescaled.joined(separator: ", ")) start"
+                FileHandle.standardError.write(Data("note: \(which) far below the variance of \(target ?? "the target") in \(data ?? "the data") (\(String(format: "%.4g", baseline!.loss))): the program trains on a rescaled target, so that variance is not their constant predictor's loss; pass --baseline-loss (1 for a standardised target)\n".utf8))
             }
             let colour = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
             if runs.count == 1 {

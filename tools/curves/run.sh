@@ -17,8 +17,8 @@ python3 tools/curves/label.py "$out"
 echo "## Every run judged against the best run of its directory, with the constant predictor's loss"
 python3 tools/curves/score.py "$out" --markdown
 echo
-echo "## Every run read alone (no reference), with the constant predictor's loss"
-python3 tools/curves/score.py "$out" --markdown --alone
+echo "## Every run read alone (no reference), with the constant predictor's loss (the shipped thresholds)"
+python3 tools/curves/score.py "$out" --markdown --alone --defaults
 echo
-echo "## Every run read alone, with nothing but its log files"
-python3 tools/curves/score.py "$out" --markdown --alone --bare
+echo "## Every run read alone, with nothing but its log files (the shipped thresholds)"
+python3 tools/curves/score.py "$out" --markdown --alone --bare --defaults

@@ -8,7 +8,8 @@ import Foundation
 /// - a first epoch whose mean loss is far above the constant predictor's (a blow-up in the first steps; alone it says
 ///   nothing, since a bad initialisation does the same), followed by death, bouncing, a spike of the validation loss,
 ///   or a validation loss that stays above the constant predictor's; for a regression, whose network starts at the
-///   target's mean square rather than its variance, only a first epoch 100x the constant predictor's counts;
+///   target's mean square rather than its variance, only a first epoch 100x the constant predictor's counts; without
+///   the constant predictor's loss, a first epoch 1000x the second;
 /// - death: the validation loss settles at the constant predictor's and stays there, after the loss had been below it
 ///   or above it (the network learned, or blew up, then died);
 /// - a spike: the validation loss jumps up several-fold in one epoch, by half the constant predictor's loss or more;
@@ -144,6 +145,25 @@ public struct LearningRateTooHigh: DiagnosisRule {
                                       evidence: ["first_epoch_loss": first, "constant_predictor_loss": constant],
                                       explanation: "The first epoch's mean training loss was \(fmt(first)), \(fmt(first / constant))x the constant predictor's \(fmt(constant)), and \(after): the first steps blew the weights up."))
                 }
+            }
+        }
+        // Without the constant predictor's loss: a first epoch 1000x the second (far more than a network starting at a
+        // raw target's mean square falls by in one epoch; a network that memorises falls that far over many epochs,
+        // not in one), followed by a validation loss left far above the training loss, bouncing, or a spike.
+        if constant == nil, values.count >= 3, values[1] > 0, first > 1000 * values[1] {
+            let lowest = values[1]
+            var after: String?
+            if let end = validation.last, end.isFinite, end >= 5 * t.gapRatio * last {
+                after = "the validation loss ends \(fmt(end / last))x the training loss"
+            } else if let b = bounce(validation), b.relative > t.bounceRelative {
+                after = "the validation loss then bounced by \(fmt(100 * b.relative))% from epoch to epoch"
+            } else if spike(validation, constant: nil, t) != nil {
+                after = "the validation loss later jumped up"
+            }
+            if let after {
+                signs.append(Sign(severity: .critical, margin: Finding.ratioAbove(first / lowest, 1000), epochs: [1],
+                                  evidence: ["first_epoch_loss": first, "second_epoch_loss": lowest],
+                                  explanation: "The first epoch's mean training loss was \(fmt(first)), \(fmt(first / lowest))x the second epoch's, and \(after): the first steps blew the weights up."))
             }
         }
         // A spike of the validation loss.
