@@ -34,6 +34,22 @@ ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
 OUT = os.path.abspath(ARGS[0] if ARGS else os.path.join(ROOT, ".build", "curves"))
 
 
+
+class EarlyStop:
+    """Early stopping on the validation loss: stop after `patience` epochs without a new lowest (never without one)."""
+
+    def __init__(self, patience):
+        self.patience, self.best, self.bad = patience, float("inf"), 0
+
+    def stop(self, v):
+        if not self.patience:
+            return False
+        if v < self.best:
+            self.best, self.bad = v, 0
+            return False
+        self.bad += 1
+        return self.bad >= self.patience
+
 def option(name, default):
     for i, a in enumerate(sys.argv):
         if a == name and i + 1 < len(sys.argv):
@@ -182,7 +198,7 @@ def torch_run(d, cfg, record_steps=True):
         return loss, metric
 
     T, V, M, S, LR = [], [], [], [], []
-    best, bad_epochs, step = float("inf"), 0, 0
+    stopper, step = EarlyStop(cfg.get("early_stop")), 0
     gen = torch.Generator().manual_seed(cfg["seed"] + 7)
     for epoch in range(epochs):
         perm = torch.randperm(len(xt), generator=gen)
@@ -211,13 +227,8 @@ def torch_run(d, cfg, record_steps=True):
         M.append(m)
         if diverged or not math.isfinite(v):
             break
-        if cfg.get("early_stop"):
-            if v < best:
-                best, bad_epochs = v, 0
-            else:
-                bad_epochs += 1
-                if bad_epochs >= cfg["early_stop"]:
-                    break
+        if stopper.stop(v):
+            break
     return {"train_loss": T, "val_loss": V, "metric": M, "step_loss": S, "lr": LR, "steps_per_epoch": steps_per_epoch,
             "train_rows": len(xt)}
 
@@ -300,7 +311,7 @@ def sklearn_run(d, cfg):
     model = MLPRegressor(**kw) if regression else MLPClassifier(**kw)
     classes = None if regression else np.arange(d["classes"])
     T, V, M = [], [], []
-    best, bad_epochs = float("inf"), 0
+    stopper = EarlyStop(cfg.get("early_stop"))
     for epoch in range(cfg["epochs"]):
         try:
             if regression:
@@ -329,13 +340,8 @@ def sklearn_run(d, cfg):
         M.append(m)
         if not (math.isfinite(T[-1]) and math.isfinite(v)):
             break
-        if cfg.get("early_stop"):
-            if v < best:
-                best, bad_epochs = v, 0
-            else:
-                bad_epochs += 1
-                if bad_epochs >= cfg["early_stop"]:
-                    break
+        if stopper.stop(v):
+            break
     return {"train_loss": T, "val_loss": V, "metric": M, "step_loss": [], "lr": [cfg["lr"]] * len(T),
             "steps_per_epoch": math.ceil(len(xt) / min(cfg["batch_size"], len(xt))), "train_rows": len(xt)}
 
