@@ -29,7 +29,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "TuneNN", dependencies: ["TuneTensor", "CTuneKernels"]),
-        .target(name: "TuneData", dependencies: ["TuneTensor", "CTuneKernels"]),
+        .target(name: "TuneData", dependencies: ["TuneTensor", "TuneDiagnosis", "CTuneKernels"]),
         .target(name: "TuneTraining", dependencies: ["TuneTensor", "TuneNN", "TuneData"]),
         .target(name: "TuneDiagnosis"),
         .target(name: "TuneSearch", dependencies: ["TuneTensor", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor"]),
         .testTarget(name: "TuneNNTests", dependencies: ["TestSupport", "TuneNN", "TuneTensor", "TuneData"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor"]),
+        .testTarget(name: "TuneDataTests", dependencies: ["TuneData", "TuneTensor", "TuneDiagnosis"]),
         .testTarget(name: "TuneTrainingTests", dependencies: ["TuneTraining", "TuneData", "TuneNN", "TuneTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "TuneSearchTests", dependencies: ["TestSupport", "TuneSearch", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TuneDiagnosisTests", dependencies: ["TestSupport", "TuneDiagnosis", "TuneExport", "TuneData"], exclude: ["Fixtures"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TuneData
 import TuneDiagnosis
 
 /// The doctor's findings for people: the curves drawn, then each finding with its evidence and next step; for several
@@ -54,6 +55,18 @@ public enum DoctorReport {
         return lines.joined(separator: "\n")
     }
 
+    /// The data check for people: the columns (kind, role, missing share, distinct values), then the findings.
+    public static func text(_ report: DataCheckReport, colour: Bool) -> String {
+        var lines = ["tune doctor: data check of \(report.path) (target '\(report.target)', \(report.task.rawValue), \(report.rows) rows)", ""]
+        lines += table(["column", "kind", "role", "missing", "distinct"], report.columns.map {
+            [$0.name.isEmpty ? "(unnamed)" : $0.name, $0.kind.rawValue, $0.role, String(format: "%.1f%%", 100 * $0.missingShare), String($0.distinct)]
+        })
+        lines.append("")
+        if report.findings.isEmpty { lines.append("No findings: no identifier, leak, sorted target, duplicate, imbalance or awkward column.") }
+        lines += findingLines(report.findings, colour: colour, evidence: true, confidence: false)
+        return lines.joined(separator: "\n")
+    }
+
     static func facts(_ curves: Curves) -> [String] {
         var facts = ["\(curves.epochCount) epochs"]
         if !curves.stepLoss.isEmpty { facts.append("\(curves.stepLoss.count) steps") }
@@ -66,7 +79,7 @@ public enum DoctorReport {
 
     static func paint(_ s: String, _ code: String, _ colour: Bool) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
-    static func findingLines(_ findings: [Finding], colour: Bool, evidence: Bool) -> [String] {
+    static func findingLines(_ findings: [Finding], colour: Bool, evidence: Bool, confidence: Bool = true) -> [String] {
         var lines: [String] = []
         for f in findings {
             let badge: String
@@ -76,7 +89,7 @@ public enum DoctorReport {
             case .info: badge = paint(f.hypothesis ? "GUESS   " : "INFO    ", "1;36", colour)
             }
             let where_ = f.epochs.isEmpty ? "" : (f.epochs.count == 1 ? " (epoch \(f.epochs[0]))" : " (epochs \(f.epochs.map(String.init).joined(separator: "-")))")
-            let sure = f.severity == .info && !f.hypothesis ? "" : String(format: " [confidence %.2f]", f.confidence)
+            let sure = (f.severity == .info && !f.hypothesis) || !confidence ? "" : String(format: " [confidence %.2f]", f.confidence)
             lines.append("\(badge) \(paint(f.id, "1", colour))\(where_)\(sure)")
             lines.append(wrap(f.explanation, indent: "  "))
             lines.append(wrap("next: " + f.nextStep, indent: "  "))

@@ -188,6 +188,17 @@ public enum HTMLReport {
         return "<div class=\"charts\">\(loss)\(metric)\(rate)</div>"
     }
 
+    /// The data check: each column's kind, role, missing share and distinct values, then its findings.
+    static func data(_ report: DataCheckReport) -> String {
+        let columns = table(["column", "kind", "role", "missing", "distinct"], report.columns.map {
+            [$0.name.isEmpty ? "(unnamed)" : $0.name, $0.kind.rawValue, $0.role, String(format: "%.1f%%", 100 * $0.missingShare), "\($0.distinct)"]
+        })
+        let found = report.findings.isEmpty
+            ? "<p class=\"note\">The data check has no findings.</p>"
+            : "<ul>" + report.findings.map { "<li><b>\(escape($0.id))</b> (\($0.severity.rawValue)): \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
+        return "<p>\(escape(report.path)): \(report.rows) rows, target '\(escape(report.target))' (\(report.task.rawValue)).</p>" + found + columns
+    }
+
     static func findings(_ found: [Finding]) -> String {
         guard !found.isEmpty else { return "<p class=\"note\">The doctor has no findings.</p>" }
         return "<ul>" + found.map { "<li><b>\(escape($0.id))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
@@ -342,6 +353,7 @@ public enum HTMLReport {
         if let csv = try? String(contentsOf: directory.appendingPathComponent("lr_range_test.csv"), encoding: .utf8) {
             sections.append("<h2>LR range test</h2>" + rangeTest(csv, values: recipe?.rangeTest))
         }
+        if let check = recipe?.data { sections.append("<h2>Data</h2>" + data(check)) }
         if let recipe {
             sections.append("<h2>The recipe, stage by stage</h2>" + table(["stage", "trials", "decision", "why"], recipe.stages.map {
                 ["\($0.number) \($0.name)", "\($0.trials.count)", $0.decision, ([$0.reason] + $0.notes).joined(separator: " ")]

@@ -73,8 +73,7 @@ public struct Predictor {
             }
         case .regression:
             lines.append("prediction")
-            let mean = target.mean ?? 0, sd = target.standardDeviation ?? 1
-            for v in y.scalars { lines.append(String(format: "%.8g", Double(v * sd + mean))) }
+            for v in y.scalars { lines.append(String(format: "%.8g", Double(target.original(v)))) }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -26,7 +26,8 @@ import TuneTraining
 /// reads finished trials back instead of training them again, so a stopped search resumes where it was. Each trial
 /// trains from the same seed (the comparison is between configurations, not initialisations).
 public final class RecipeRun {
-    public let settings: TrainSettings
+    /// The settings; the data check may choose the metric (average precision for a rare positive class).
+    public private(set) var settings: TrainSettings
     public var budget: RecipeBudget?
     /// Seeds in the final ensemble (0 or 1: no ensemble; the best model is still trained and saved).
     public var members = 5
@@ -52,6 +53,8 @@ public final class RecipeRun {
 
     // The run's state.
     private var data: PreparedData!
+    /// What the recipe chose because of the data check's findings, one sentence each.
+    private var dataChoices: [String] = []
     private var base: MLPSpecification!
     private var configuration = TrainingConfiguration()
     private var monitor = MetricName.auc
@@ -104,7 +107,8 @@ public final class RecipeRun {
             try TensorBoardLog.experiment(directory: URL(fileURLWithPath: directory), parameters: names.map { ($0, nil) }, monitor: monitor.rawValue)
         }
         onStudyReady()
-        for note in data.notes { onNote(note) }
+        for note in data.notes + dataChoices { onNote(note) }
+        for line in data.dataCheck?.lines ?? [] { onNote("data check " + line) }
         let stale = try storage.failStaleTrials(olderThan: staleAfter)
         if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, to be trained again") }
 
@@ -113,6 +117,12 @@ public final class RecipeRun {
         var stage0 = RecipeStage(number: 0, name: "sanity")
         stage0.decision = sanity.passed ? "passed" : "failed"
         stage0.reason = sanity.messages.joined(separator: "; ")
+        if let check = data.dataCheck {
+            let counted = Dictionary(grouping: check.findings, by: \.id).map { "\($0.key) \($0.value.count)" }.sorted()
+            stage0.notes.append("data check: " + (counted.isEmpty ? "no findings" : counted.joined(separator: ", "))
+                                + (check.excluded.isEmpty ? "" : "; identifiers left out: " + check.excluded.joined(separator: ", ")))
+        }
+        stage0.notes += dataChoices
         onStage(stage0)
         guard sanity.passed else { throw RecipeStopped(stage: "stage 0 (sanity)", message: sanity.messages.filter { $0.hasPrefix("FAIL: ") }.map { String($0.dropFirst(6)) }.joined(separator: "; ")) }
 
@@ -155,7 +165,7 @@ public final class RecipeRun {
 
         let summary = RecipeSummary(monitor: monitor.rawValue, direction: direction.rawValue, task: data.preprocessor.target.task.rawValue,
                                     rows: ["train": data.train.count, "validation": data.validation.count, "test": data.test.count],
-                                    budget: budget?.description, sanity: sanity, rangeTest: rangeTest.values, stages: stages, trials: trials,
+                                    budget: budget?.description, data: data.dataCheck, sanity: sanity, rangeTest: rangeTest.values, stages: stages, trials: trials,
                                     best: bestTrial, bestSettings: settings(for: incumbent, epochLimit: epochLimit).redacted, test: test, ensemble: ensemble,
                                     spent: ["trials": Double(spentTrials), "epochs": Double(spentEpochs),
                                             "trained_trials": Double(trials.filter { !$0.reused }.count),
@@ -183,7 +193,15 @@ public final class RecipeRun {
     private func setUp() throws -> String {
         guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
         started = Date()
-        let prepared = try TrainRun(settings: settings).prepare()
+        var prepared = try TrainRun(settings: settings).prepare()
+        dataChoices = []
+        // A rare positive class: selected and compared by average precision, unless --metric says otherwise.
+        if let imbalance = prepared.data.dataCheck?.findings.first(where: { $0.id == "imbalance" }),
+           prepared.data.preprocessor.target.task == .binary, settings.metric == nil {
+            settings.metric = .averagePrecision
+            prepared.configuration.metric = .averagePrecision
+            dataChoices.append(String(format: "the rarer class is %.2f%% of the rows: the recipe selects and compares models by average precision (ROC AUC hides a rare class's errors), keeps the stratified split, and weights no class (--metric auc to choose otherwise)", 100 * (imbalance.evidence["minority_share"] ?? 0)))
+        }
         data = prepared.data
         base = prepared.specification
         configuration = prepared.configuration

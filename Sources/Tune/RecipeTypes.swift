@@ -167,6 +167,8 @@ public struct RecipeSummary: Codable, Sendable {
     public var task: String
     public var rows: [String: Int]
     public var budget: String?
+    /// The data check's report: each column's kind, role and missing share, and the findings.
+    public var data: DataCheckReport?
     public var sanity: SanityReport
     public var rangeTest: [String: Double]
     public var stages: [RecipeStage]

@@ -57,7 +57,8 @@ public final class TrainRun {
         }
         let table = try CSVReader.read(path: dataPath, delimiter: try s.delimiterByte())
         let data = try DataPreparation.prepare(table, target: target, task: s.task, split: fractions, seed: s.seed,
-                                               options: s.preprocessingOptions, splitColumn: splitColumn)
+                                               options: s.preprocessingOptions, splitColumn: splitColumn,
+                                               targetTransform: s.targetTransform, check: s.dataCheckOptions)
         let task = data.preprocessor.target.task
         if let metric = s.metric, !MetricName.reported(for: task).contains(metric) {
             throw DataError(path: "--metric", "'\(metric.rawValue)' does not apply to \(task.rawValue) tasks; choose one of \(MetricName.reported(for: task).map(\.rawValue).joined(separator: ", "))")
@@ -74,6 +75,7 @@ public final class TrainRun {
     public func run() throws -> TrainOutcome {
         let (data, specification, configuration) = try prepare()
         for note in data.notes { onNote(note) }
+        for line in data.dataCheck?.lines ?? [] { onNote("data check " + line) }
         let model = MLP(specification, seed: settings.seed)
         let trainer = Trainer(configuration: configuration)
         let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }

@@ -31,6 +31,12 @@ public struct TrainSettings: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     public var split = "0.6,0.2,0.2"
     public var ignore: [String] = []
+    /// Columns kept as features although the data check takes them for identifiers.
+    public var keep: [String] = []
+    /// Columns the data check may find leaking without stopping training.
+    public var allowLeak: [String] = []
+    /// A regression target's transform (`log`): trained on, undone in predictions and metrics.
+    public var targetTransform: TargetTransform?
     public var missing: MissingPolicy = .impute
     public var categoryLimit = 32
     public var delimiter: String?
@@ -48,7 +54,8 @@ public struct TrainSettings: Codable, Sendable, Equatable {
              split, ignore, missing, delimiter, out, clip, tensorboard, mlflow
         case weightDecay = "weight-decay", batchSize = "batch-size", earlyStop = "early-stop",
              reduceOnPlateau = "reduce-on-plateau", labelSmoothing = "label-smoothing", categoryLimit = "category-limit",
-             mlflowExperiment = "mlflow-experiment"
+             mlflowExperiment = "mlflow-experiment", allowLeak = "allow-leak", targetTransform = "target-transform"
+        case keep
     }
 
     public init(from decoder: Decoder) throws {
@@ -77,6 +84,9 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         split = try c.decodeIfPresent(String.self, forKey: .split) ?? d.split
         ignore = try c.decodeIfPresent([String].self, forKey: .ignore) ?? d.ignore
+        keep = try c.decodeIfPresent([String].self, forKey: .keep) ?? d.keep
+        allowLeak = try c.decodeIfPresent([String].self, forKey: .allowLeak) ?? d.allowLeak
+        targetTransform = try c.decodeIfPresent(TargetTransform.self, forKey: .targetTransform)
         missing = try c.decodeIfPresent(MissingPolicy.self, forKey: .missing) ?? d.missing
         categoryLimit = try c.decodeIfPresent(Int.self, forKey: .categoryLimit) ?? d.categoryLimit
         delimiter = try c.decodeIfPresent(String.self, forKey: .delimiter)
@@ -167,6 +177,9 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         c.seed = seed
         return c
     }
+
+    /// What the data check is told.
+    public var dataCheckOptions: DataCheckOptions { DataCheckOptions(keep: keep, allowLeak: allowLeak) }
 
     public var preprocessingOptions: PreprocessingOptions {
         var o = PreprocessingOptions()

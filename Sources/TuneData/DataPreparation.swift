@@ -31,6 +31,8 @@ public struct PreparedData: Sendable {
     public let test: LabeledData
     /// Things the user should know (rows dropped, the task chosen, ...), one sentence each.
     public let notes: [String]
+    /// What the data check found (nil when it was not asked for).
+    public var dataCheck: DataCheckReport? = nil
 }
 
 /// Turns a CSV table into model-ready splits, and fitted preprocessors into features for new tables.
@@ -64,7 +66,8 @@ public enum DataPreparation {
     public static func prepare(_ table: CSVTable, target: String, task requested: TaskKind? = nil,
                                split fractions: SplitFractions = .standard, seed: UInt64 = 0,
                                options: PreprocessingOptions = PreprocessingOptions(),
-                               splitColumn: String? = nil) throws -> PreparedData {
+                               splitColumn: String? = nil, targetTransform: TargetTransform? = nil,
+                               check: DataCheckOptions? = nil) throws -> PreparedData {
         let path = table.path
         guard let targetColumn = table.columnIndex(target) else {
             throw DataError(path: path, "unknown target column '\(target)'; the columns are: \(table.header.joined(separator: ", "))")
@@ -80,7 +83,10 @@ public enum DataPreparation {
             guard c != targetColumn else { throw DataError(path: path, column: splitColumn, "the split column cannot be the target") }
             splitIndex = c
         }
-        let featureColumns = (0..<table.header.count).filter {
+        for name in (check?.keep ?? []) + (check?.allowLeak ?? []) where table.columnIndex(name) == nil {
+            throw DataError(path: path, "unknown column '\(name)' (--keep or --allow-leak); the columns are: \(table.header.joined(separator: ", "))")
+        }
+        var featureColumns = (0..<table.header.count).filter {
             $0 != targetColumn && $0 != splitIndex && !options.ignore.contains(table.header[$0])
         }
         guard !featureColumns.isEmpty else {
@@ -127,11 +133,11 @@ public enum DataPreparation {
         }
 
         // The target: task and encoding.
-        let (targetEncoding, encoded, taskNote) = try encodeTarget(table, column: targetColumn, rows: rows, requested: requested)
+        let (targetEncoding, rawTargets, taskNote) = try encodeTarget(table, column: targetColumn, rows: rows, requested: requested)
         if let taskNote { notes.append(taskNote) }
 
         // The split, stratified for classification.
-        let strata: [Int]? = targetEncoding.task.isClassification ? encoded.map { Int($0) } : nil
+        let strata: [Int]? = targetEncoding.task.isClassification ? rawTargets.map { Int($0) } : nil
         if splitColumn == nil, let strata, let classes = targetEncoding.classes {
             let needed = 1 + (fractions.validation > 0 ? 1 : 0) + (fractions.test > 0 ? 1 : 0)
             var counts = [Int](repeating: 0, count: classes.count)
@@ -148,8 +154,39 @@ public enum DataPreparation {
             parts = Splitter.split(count: rows.count, fractions: fractions, seed: seed, strata: strata)
         }
 
+        // The data check, before anything is fitted: identifiers leave the features, a leak stops here.
+        var report: DataCheckReport?
+        if let check {
+            let input = DataCheck.Input(table: table, targetColumn: targetColumn, featureColumns: featureColumns,
+                                        ignored: options.ignore.compactMap { table.columnIndex($0) }, splitColumn: splitIndex,
+                                        rows: rows, encoded: rawTargets, task: targetEncoding.task, classes: targetEncoding.classes,
+                                        train: parts.train, validation: parts.validation, test: parts.test,
+                                        splitGiven: splitIndex != nil, categoryLimit: options.categoryLimit,
+                                        targetTransformed: targetTransform != nil)
+            let found = DataCheck.run(input, options: check)
+            if check.stopOnLeak && !found.leaks.isEmpty { throw DataLeakError(report: found) }
+            featureColumns.removeAll { found.excluded.contains(table.header[$0]) }
+            guard !featureColumns.isEmpty else {
+                throw DataError(path: path, "no feature columns are left besides the target '\(target)' once the identifiers \(found.excluded.joined(separator: ", ")) are left out (--keep to keep one)")
+            }
+            report = found
+        }
+
         // Fit on the training rows only, then encode every part.
         var target = targetEncoding
+        var encoded = rawTargets
+        if target.task == .regression, let transform = targetTransform {
+            target.transform = transform
+            for (i, row) in rows.enumerated() {
+                guard let v = target.transformed(encoded[i]) else {
+                    throw DataError(path: path, line: Int(table.rowLines[row]), column: target.name,
+                                    "\(encoded[i]) is not positive, and --target-transform \(transform.rawValue) needs positive targets")
+                }
+                encoded[i] = v
+            }
+        } else if let transform = targetTransform {
+            throw DataError(path: "--target-transform", "\(transform.rawValue) applies to a regression target, and '\(target.name)' is \(target.task.rawValue)")
+        }
         if target.task == .regression {
             let values = parts.train.map { Double(encoded[$0]) }
             let mean = values.reduce(0, +) / Double(values.count)
@@ -168,7 +205,7 @@ public enum DataPreparation {
             return LabeledData(x: x, values: part.map { (encoded[$0] - mean) / sd })
         }
         return PreparedData(preprocessor: preprocessor, train: try encode(parts.train), validation: try encode(parts.validation),
-                            test: try encode(parts.test), notes: notes)
+                            test: try encode(parts.test), notes: notes, dataCheck: report)
     }
 
     /// The target's task and encoding, and each row's encoded target (class number, or raw value for regression).
@@ -339,7 +376,15 @@ extension Preprocessor {
                                 "'\(table.texts[column]![row]!)' is not a number")
             }
             let mean = target.mean ?? 0, sd = target.standardDeviation ?? 1
-            return (nil, rows.map { (table.numbers[column][$0] - mean) / sd })
+            var values: [Float] = []
+            for row in rows {
+                guard let v = target.transformed(table.numbers[column][row]) else {
+                    throw DataError(path: table.path, line: Int(table.rowLines[row]), column: target.name,
+                                    "\(table.numbers[column][row]) is not positive, and the model was trained on the target's logarithm")
+                }
+                values.append((v - mean) / sd)
+            }
+            return (nil, values)
         }
         let index = Dictionary(uniqueKeysWithValues: (target.classes ?? []).enumerated().map { ($1, $0) })
         var classes: [Int] = []

@@ -12,6 +12,12 @@ public enum TaskKind: String, Codable, Sendable, CaseIterable {
     public var isClassification: Bool { self != .regression }
 }
 
+/// What a regression target is transformed by before it is standardised (and what predictions are turned back by).
+public enum TargetTransform: String, Codable, Sendable, CaseIterable {
+    /// The natural logarithm (a positive target): the network learns relative errors; predictions are exp'd back.
+    case log
+}
+
 /// What to do with missing values in feature columns.
 public enum MissingPolicy: String, Codable, Sendable, CaseIterable {
     /// Fill with the training median (numbers) or mode (categories, booleans) and add a 0/1 indicator column.
@@ -99,13 +105,39 @@ public struct Preprocessor: Codable, Sendable, Equatable {
         /// Regression: the training mean and standard deviation the model's output is scaled by.
         public var mean: Float?
         public var standardDeviation: Float?
+        /// Regression: the transform applied to the target before standardising (nil: none); `mean` and
+        /// `standardDeviation` are those of the transformed target.
+        public var transform: TargetTransform?
 
-        public init(name: String, task: TaskKind, classes: [String]? = nil, mean: Float? = nil, standardDeviation: Float? = nil) {
+        public init(name: String, task: TaskKind, classes: [String]? = nil, mean: Float? = nil, standardDeviation: Float? = nil,
+                    transform: TargetTransform? = nil) {
             self.name = name
             self.task = task
             self.classes = classes
             self.mean = mean
             self.standardDeviation = standardDeviation
+            self.transform = transform
+        }
+
+        /// A raw target value on the scale the network learns before standardising (its logarithm under `log`),
+        /// nil when the transform cannot take it.
+        public func transformed(_ value: Float) -> Float? {
+            switch transform {
+            case nil: return value
+            case .log: return value > 0 ? Foundation.log(value) : nil
+            }
+        }
+
+        /// A standardised output back in the target's original units.
+        public func original(_ standardized: Double) -> Double {
+            let v = standardized * Double(standardDeviation ?? 1) + Double(mean ?? 0)
+            return transform == .log ? Foundation.exp(v) : v
+        }
+
+        /// A standardised output back in the target's original units, in single precision.
+        public func original(_ standardized: Float) -> Float {
+            let v = standardized * (standardDeviation ?? 1) + (mean ?? 0)
+            return transform == .log ? Foundation.exp(v) : v
         }
     }
 

@@ -26,9 +26,11 @@ public struct Finding: Codable, Sendable, Equatable {
     public var explanation: String
     /// A concrete next step, with numbers.
     public var nextStep: String
+    /// The data columns involved (the data check's findings; empty for the curves').
+    public var columns: [String] = []
 
     public init(id: String, severity: Severity, confidence: Double = 1, hypothesis: Bool = false, epochs: [Int],
-                evidence: [String: Double], explanation: String, nextStep: String) {
+                evidence: [String: Double], explanation: String, nextStep: String, columns: [String] = []) {
         self.id = id
         self.severity = severity
         self.confidence = confidence
@@ -37,9 +39,10 @@ public struct Finding: Codable, Sendable, Equatable {
         self.evidence = evidence
         self.explanation = explanation
         self.nextStep = nextStep
+        self.columns = columns
     }
 
-    enum CodingKeys: String, CodingKey { case id, severity, confidence, hypothesis, epochs, evidence, explanation, nextStep }
+    enum CodingKeys: String, CodingKey { case id, severity, confidence, hypothesis, epochs, evidence, explanation, nextStep, columns }
 
     /// Findings written before confidences existed read as confidence 1, not hypotheses.
     public init(from decoder: any Decoder) throws {
@@ -52,6 +55,21 @@ public struct Finding: Codable, Sendable, Equatable {
         evidence = try c.decode([String: Double].self, forKey: .evidence)
         explanation = try c.decode(String.self, forKey: .explanation)
         nextStep = try c.decode(String.self, forKey: .nextStep)
+        columns = try c.decodeIfPresent([String].self, forKey: .columns) ?? []
+    }
+
+    /// `columns` is written only when there are some, so the curves' findings read as before.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(severity, forKey: .severity)
+        try c.encode(confidence, forKey: .confidence)
+        try c.encode(hypothesis, forKey: .hypothesis)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(evidence, forKey: .evidence)
+        try c.encode(explanation, forKey: .explanation)
+        try c.encode(nextStep, forKey: .nextStep)
+        if !columns.isEmpty { try c.encode(columns, forKey: .columns) }
     }
 
     /// The confidence of evidence `margin` past its threshold, the margin in units of the threshold's own scale

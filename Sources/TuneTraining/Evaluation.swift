@@ -99,9 +99,8 @@ public enum Evaluation {
         var result: [String: Double] = [:]
         func put(_ name: MetricName, _ value: Double?) { if let value, value.isFinite { result[name.rawValue] = value } }
         guard let values = data.values else { return [:] }
-        let mean = Double(target.mean ?? 0), sd = Double(target.standardDeviation ?? 1)
-        let truth = values.map { Double($0) * sd + mean }
-        let predicted = predictions.map { Double($0) * sd + mean }
+        let truth = values.map { target.original(Double($0)) }
+        let predicted = predictions.map { target.original(Double($0)) }
         put(.rmse, Metrics.rmse(truth, predicted))
         put(.mae, Metrics.mae(truth, predicted))
         put(.r2, Metrics.r2(truth, predicted))

@@ -27,6 +27,10 @@ extension TuneCommand {
             verdict is "no problem visible" rather than "healthy". --data FILE --target COL (or --baseline-loss) gives \
             the constant predictor's loss, below which a network learned anything. Exit status 2 when nothing can be \
             read.
+
+            With --data FILE --target COL and no PATH, the doctor checks the data instead (docs/DATA.md): \
+            identifiers, leaks, a sorted target, duplicates, imbalance, awkward columns and a skewed target, each \
+            with its evidence and next step, on the split tune train would take.
             """)
 
         @Argument(help: "The run directory, log file, or directory of several runs (or use --mlflow and --run).") var path: String?
@@ -47,7 +51,7 @@ extension TuneCommand {
 
         func validate() throws {
             if [path != nil, runID != nil, experiment != nil].filter({ $0 }).count > 1 { throw ValidationError("give one of PATH, --run and --experiment") }
-            if path == nil && runID == nil && experiment == nil {
+            if path == nil && runID == nil && experiment == nil && data == nil {
                 throw ValidationError("give a PATH to a run, a log or a directory of runs, or --run ID or --experiment NAME (with --mlflow URL)")
             }
             if let metricMode, !["max", "min"].contains(metricMode) { throw ValidationError("--metric-mode must be max or min, got \(metricMode)") }
@@ -59,6 +63,9 @@ extension TuneCommand {
         }
 
         func run() throws {
+            if path == nil && runID == nil && experiment == nil, let data, let target {
+                return try checkData(data, target: target)
+            }
             let columns = CurveColumns(trainLoss: trainLoss, validationLoss: valLoss, metric: metric,
                                        metricHigherIsBetter: metricMode.map { $0 == "max" })
             var runs: [DoctorRun]
@@ -143,6 +150,24 @@ extension TuneCommand {
                 let comparison = Comparison(runs.map { ($0.name, $0.curves) }, doctor: doctor, reference: referenceLoss)
                 let source = path ?? "MLflow experiment \(experiment ?? "")"
                 print(json ? try DoctorReport.json(source: source, comparison) : DoctorReport.text(source: source, comparison, colour: colour))
+            }
+        }
+
+        /// `tune doctor --data FILE --target COL` alone: the data check, on the split `tune train` would take.
+        func checkData(_ data: String, target: String) throws {
+            let report: DataCheckReport
+            do {
+                let table = try CSVReader.read(path: data)
+                let prepared = try DataPreparation.prepare(table, target: target, task: classes.map { $0 == 2 ? .binary : .multiclass },
+                                                           check: DataCheckOptions(stopOnLeak: false))
+                report = prepared.dataCheck!
+            } catch {
+                throw failWithDataError(error)
+            }
+            if json {
+                print(String(decoding: try jsonData(report), as: UTF8.self))
+            } else {
+                print(DoctorReport.text(report, colour: isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
             }
         }
     }

@@ -32,6 +32,7 @@ extension TuneCommand {
                 let settings = try train.settings()
                 let (data, specification, configuration) = try TrainRun(settings: settings).prepare()
                 for note in data.notes { printNow("note: \(note)") }
+                for line in data.dataCheck?.lines ?? [] { printNow("note: data check \(line)") }
                 let seeds = (0..<UInt64(members)).map { settings.seed &+ $0 }
                 let ensemble = SeedEnsemble(data: data, specification: specification, configuration: configuration, seeds: seeds)
                 let monitor = (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue

@@ -63,5 +63,7 @@ func withDataErrors<T>(_ body: () throws -> T) throws -> T {
         throw failWithDataError(error)
     } catch let error as CheckpointError {
         throw failWithDataError(error)
+    } catch let error as DataLeakError {
+        throw failWithDataError(error)
     }
 }

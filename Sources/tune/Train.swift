@@ -37,6 +37,12 @@ extension TuneCommand {
             history.json, metrics.json (test metrics of the selected model) and command.txt. A YAML or JSON --config \
             file can hold the same settings under the flags' names; flags override it. Bad input exits with status 2 \
             and writes nothing; a diverged run exits with status 1.
+
+            Before training, a data check looks at the table (docs/DATA.md): identifiers (a row number, an unnamed \
+            index, UUIDs, hashes, ids) are left out of the features (--keep to keep one); a column that gives the \
+            target away stops the run with status 2 (--allow-leak if it is known when predicting); a sorted \
+            target, duplicate rows, conflicting labels, a rare class, constant, near-constant, mostly missing, \
+            high-cardinality or numbers-as-text columns and a skewed target (--target-transform log) are noted.
             """)
 
         @Option(help: "The CSV file.") var data: String?
@@ -61,6 +67,9 @@ extension TuneCommand {
         @Option(help: "Random seed for the split, the initial weights, dropout and shuffling (default: 0).") var seed: UInt64?
         @Option(help: "Train, validation and test fractions (default: 0.6,0.2,0.2), or column:NAME for the split a column gives (train, validation, test on each row).") var split: String?
         @Option(help: "Columns to leave out, comma-separated (identifiers).") var ignore: String?
+        @Option(help: "Columns to keep as features although the data check takes them for identifiers, comma-separated.") var keep: String?
+        @Option(help: "Columns the data check may find leaking the target without stopping, comma-separated (known at prediction time).") var allowLeak: String?
+        @Option(help: "Train a positive regression target on its logarithm: log (metrics and predictions stay in the original units).") var targetTransform: String?
         @Option(help: "Missing values: impute, drop or fail (default: impute).") var missing: String?
         @Option(help: "The most one-hot columns per categorical column; rarer categories share an 'other' column (default: 32).") var categoryLimit: Int?
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
@@ -112,7 +121,11 @@ extension TuneCommand {
             if let tensorboard { s.tensorboard = tensorboard }
             if let mlflow { s.mlflow = mlflow }
             if let mlflowExperiment { s.mlflowExperiment = mlflowExperiment }
-            if let ignore { s.ignore = ignore.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            func names(_ list: String) -> [String] { list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            if let ignore { s.ignore = names(ignore) }
+            if let keep { s.keep = names(keep) }
+            if let allowLeak { s.allowLeak = names(allowLeak) }
+            if let t = try parseChoice(targetTransform, "--target-transform", TargetTransform.self) { s.targetTransform = t }
             if let missing = try parseChoice(missing, "--missing", MissingPolicy.self) { s.missing = missing }
             if let delimiter { s.delimiter = delimiter }
             if let categoryLimit {

@@ -36,6 +36,10 @@ struct ReportTests {
         #expect(html.contains("prefers-color-scheme: dark") && html.contains("name=\"viewport\""))
         let found = charts(html)
         #expect(found.count >= 9, "\(found.map(\.caption))")
+        // The data check's report: every column of the file, in summary.json and in the report.
+        let check = try #require(summary.data)
+        #expect(check.columns.map(\.name) == (try CSVReader.read(path: data)).header)
+        #expect(section("Data", of: html).contains("<td>label</td>"))
         for chart in found { #expect(!chart.points.isEmpty && chart.points.allSatisfy { $0 >= 1 }, "\(chart.caption) has data") }
         // Every trial has a curve, and the best-so-far line has one point per finished trial.
         let everyTrial = try #require(found.first { $0.caption.hasPrefix("validation auc per epoch") })
@@ -43,7 +47,7 @@ struct ReportTests {
         let bestSoFar = try #require(found.first { $0.caption.hasPrefix("best validation auc against trials") })
         #expect(bestSoFar.points == [summary.trials.count])
         for section in ["Best so far", "Every trial", "Parallel coordinates", "Parameter importance", "Trials", "LR range test",
-                        "The recipe, stage by stage", "Single models and the ensemble", "The best model"] {
+                        "The recipe, stage by stage", "Single models and the ensemble", "The best model", "Data"] {
             #expect(html.contains("<h2>\(section)</h2>"), "\(section)")
         }
         // Parallel coordinates: a line per complete trial, through one axis per parameter that varies and the objective.
