@@ -131,13 +131,16 @@ public enum DataCheck {
         for c in input.featureColumns {
             if let why = identifierReason(input, column: c) { identifiers.append((c, why)) }
         }
-        let excluded = identifiers.filter { !options.keep.contains(t.header[$0.column]) }.map(\.column)
+        var excluded = identifiers.filter { !options.keep.contains(t.header[$0.column]) }.map(\.column)
+        // With nothing else to learn from (a series of a time index and a value), identifiers stay.
+        let only = input.featureColumns.allSatisfy(excluded.contains)
+        if only { excluded = [] }
         for (c, why) in identifiers {
-            let name = t.header[c], kept = options.keep.contains(name)
+            let name = t.header[c], kept = options.keep.contains(name) || only
             let keepIt = name.isEmpty ? "name it in the header and pass --keep NAME" : "pass --keep \(name)"
             findings.append(Finding(id: "identifier", severity: kept ? .info : .warning, epochs: [],
                                     evidence: ["rows": Double(n), "distinct": Double(n)],
-                                    explanation: "'\(name)' holds \(why), a different value on each of the \(n) rows: it identifies rows rather than describing them, and a network would learn the row order or nothing. \(kept ? "Kept, as --keep asks." : "Left out of the features.")",
+                                    explanation: "'\(name)' holds \(why), a different value on each of the \(n) rows: it identifies rows rather than describing them, and a network would learn the row order or nothing. \(only ? "Kept, since no other feature is left." : kept ? "Kept, as --keep asks." : "Left out of the features.")",
                                     nextStep: kept ? "Make sure '\(name)' means something at prediction time; otherwise drop --keep \(name)." : "Nothing to do; \(keepIt) if it is a real feature.",
                                     columns: [name]))
         }
@@ -222,9 +225,20 @@ public enum DataCheck {
         // Text: UUIDs, hashes, or any text unique to every row.
         let texts = rows.map { cellText(t, column: c, row: $0)! }
         if texts.allSatisfy(isUUID) { return "UUIDs" }
+        if texts.allSatisfy(isDate) { return "dates (read as text, one per row: turn them into numbers such as the year, month, day of week or days since a start to use them)" }
         let length = texts[0].count
         if length >= 8, texts.allSatisfy({ $0.count == length && $0.allSatisfy(\.isHexDigit) }) { return "hexadecimal hashes" }
         return "a text unique to every row (one-hot encoding can learn nothing from it)"
+    }
+
+    /// A date or a date and time as files write them: 2024-01-31, 2024-01, 2024-01-31T12:00, 31/01/2024, 1/31/24,
+    /// 31.01.2024; 1986.5 is not (a number).
+    static func isDate(_ s: String) -> Bool {
+        let head = s.split(whereSeparator: { $0 == "T" || $0 == " " }).first.map(String.init) ?? s
+        let parts = head.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." })
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isNumber) }) else { return false }
+        if head.contains(".") && parts.count != 3 { return false }  // 1986.5 is a number, 31.01.2024 a date
+        return parts.contains { $0.count == 4 } || (parts.count == 3 && head.contains("/"))
     }
 
     static func isUUID(_ s: String) -> Bool {
@@ -461,6 +475,12 @@ public enum DataCheck {
         guard trainRows.count >= 8 else { return ([], []) }
         var singles: [Int: Double] = [:]
         var candidates: [(column: Int, unexplained: Double, how: String)] = []
+        // Rows in time order: a column (or target) that follows the row order has neighbouring rows for neighbouring
+        // values, so the neighbour estimates would measure how smoothly the target moves from row to row (a time
+        // series), not how well the column predicts it; they are left out for it.
+        let positions = trainRows.map(Double.init)
+        func followsOrder(_ v: [Double]) -> Bool { abs(rankCorrelation(positions, v) ?? 0) >= Rule.leakRankCorrelation }
+        let targetFollowsOrder = !classification && followsOrder(y)
         for c in features {
             let x = values(t, column: c, rows: trainRows)
             var u = unexplained(x, y, classification: classification)
@@ -473,13 +493,13 @@ public enum DataCheck {
                     how = String(format: "its rank correlation with the target on the training rows is %.4f", rho)
                 }
                 // The target as a smooth function of the column, curves and tails included.
-                let smooth = neighbourUnexplained(v, y)
+                let smooth = followsOrder(v) ? 1 : neighbourUnexplained(v, y)
                 if smooth < u {
                     u = smooth
                     how = String(format: "alone, it explains %.2f%% of the target's variance on the training rows (neighbouring values, neighbouring targets)", 100 * (1 - smooth))
                 }
                 // A near-exact function of the target (not necessarily one the target is a function of).
-                let reverse = neighbourUnexplained(y, v)
+                let reverse = targetFollowsOrder ? 1 : neighbourUnexplained(y, v)
                 if reverse < u {
                     u = reverse
                     how = String(format: "it is a near-exact function of the target: the target alone explains %.2f%% of its variance", 100 * (1 - reverse))
@@ -495,11 +515,22 @@ public enum DataCheck {
         for (c, u, how) in candidates {
             let name = t.header[c]
             let evidence = ["unexplained": u, "rest_unexplained": rest]
-            if rest >= Rule.leakAgainstRest * u {
+            if others.isEmpty && candidates.count == 1 {
+                // The only feature: nothing to judge it against (a curve y = f(x) looks the same as a leak).
+                findings.append(Finding(id: "strong_single_column", severity: .warning, epochs: [], evidence: evidence,
+                                        explanation: "'\(name)' predicts the target almost perfectly (\(how)), and it is the only feature, so nothing tells a leak from a clean curve.",
+                                        nextStep: "Make sure '\(name)' is known when predicting and is not the target in another form.", columns: [name]))
+            } else if rest >= Rule.leakAgainstRest * u {
                 let allowed = options.allowLeak.contains(name)
+                let timeLike: String
+                if case .numbers(let v) = values(t, column: c, rows: trainRows), !v.contains(where: \.isNaN), followsOrder(v) {
+                    timeLike = " It also follows the row order: if it is a time, the target may simply trend with it; then split by time (--split column:NAME) and pass --allow-leak."
+                } else {
+                    timeLike = ""
+                }
                 if !allowed { leaks.append(name) }
                 findings.append(Finding(id: "leak", severity: allowed ? .warning : .critical, epochs: [], evidence: evidence,
-                                        explanation: String(format: "'%@' gives the target away: %@, while every other column together leaves %.1f%% unexplained. A column that is the target in another unit, or known only after the fact, makes every later number meaningless.%@", name, how, 100 * rest, allowed ? " Allowed with --allow-leak." : ""),
+                                        explanation: String(format: "'%@' gives the target away: %@, while every other column together leaves %.1f%% unexplained. A column that is the target in another unit, or known only after the fact, makes every later number meaningless.%@%@", name, how, 100 * rest, timeLike, allowed ? " Allowed with --allow-leak." : ""),
                                         nextStep: allowed ? "Check once more that '\(name)' is known when predicting." : "Drop it (--ignore \(name)); only if it is truly known when predicting, pass --allow-leak \(name).",
                                         columns: [name]))
             } else {
@@ -627,9 +658,13 @@ public enum DataCheck {
             if top >= Rule.nearConstant { nearConstant.append((t.header[c], top)) }
             guard inferKind(t, column: c) == .categorical else { continue }
             let present = input.rows.compactMap { cellText(t, column: c, row: $0) }
-            // Text that is mostly numbers: "12.5", "$1,200", "15%", with a few words among them.
+            // Text that is mostly numbers: "12.5", "$1,200", "15%", with a few words among them. Codes are not: numbers
+            // with a leading zero ("007"), or whole numbers with more levels than one-hot keeps (group ids such as
+            // families or subjects, "136A" among them), which high_cardinality reports.
             let numeric = present.filter { numberLike($0) }
-            if Double(numeric.count) / Double(present.count) >= Rule.numericText {
+            let code = numeric.contains { $0.count > 1 && $0.hasPrefix("0") && $0.dropFirst().first?.isNumber == true }
+                || (counts.count > input.categoryLimit && numeric.allSatisfy { Double($0).map { $0 == $0.rounded() } ?? false })
+            if !code && Double(numeric.count) / Double(present.count) >= Rule.numericText {
                 let others = Set(present.filter { !numberLike($0) }).sorted().prefix(3)
                 numericText.append((t.header[c], Array(others)))
                 continue

@@ -166,9 +166,6 @@ public enum DataPreparation {
             let found = DataCheck.run(input, options: check)
             if check.stopOnLeak && !found.leaks.isEmpty { throw DataLeakError(report: found) }
             featureColumns.removeAll { found.excluded.contains(table.header[$0]) }
-            guard !featureColumns.isEmpty else {
-                throw DataError(path: path, "no feature columns are left besides the target '\(target)' once the identifiers \(found.excluded.joined(separator: ", ")) are left out (--keep to keep one)")
-            }
             report = found
         }
 

@@ -55,6 +55,34 @@ struct DataCheckTests {
         #expect(r.columns.first { $0.name == "population" }?.role == "feature")
     }
 
+    @Test func datesOnePerRowAreIdentifiersNamedAsDates() throws {
+        let rows: [[String]] = (0..<60).map { (i: Int) -> [String] in
+            let day = String(format: "2020-%02d-%02d", 1 + i / 28, 1 + i % 28)
+            return [day, String(Double(i % 9)), String(i % 2)]
+        }
+        let r = try check(["day", "x", "y"], rows, target: "y")
+        #expect(r.excluded == ["day"] && r.findings.first { $0.id == "identifier" }?.explanation.contains("dates") == true)
+        #expect(DataCheck.isDate("31/01/2024") && DataCheck.isDate("2024-01") && DataCheck.isDate("2024-01-31T12:00:00"))
+        #expect(!DataCheck.isDate("1986.5") && !DataCheck.isDate("12-34") && !DataCheck.isDate("abc"))
+    }
+
+    @Test func aCurveOfOneFeatureIsNotALeak() throws {
+        // weight = 180 - 0.3 days + noise, the only feature: nothing to judge it against.
+        var g = Generator(11)
+        let rows = (0..<200).map { d in [String(d * 2), f(180 - 0.3 * Double(d) + 0.2 * g.normal())] }
+        let r = try check(["days", "weight"], rows, target: "weight")
+        #expect(r.leaks.isEmpty && r.findings.first { $0.id == "strong_single_column" }?.severity == .warning, "\(r.findings)")
+    }
+
+    @Test func aTimeIndexThatIsTheOnlyFeatureStays() throws {
+        let rows: [[String]] = (0..<100).map { (i: Int) -> [String] in
+            let sales = Double(i) * 0.5 + Double(i % 5)
+            return [String(i + 1), String(sales)]
+        }
+        let r = try check(["time", "sales"], rows, target: "sales")
+        #expect(r.excluded.isEmpty && r.findings.first { $0.id == "identifier" }?.severity == .info, "\(r.findings)")
+    }
+
     @Test func keepKeepsAnIdentifierAsAFeature() throws {
         let rows = (0..<100).map { [String($0), String($0 % 7), String($0 % 2)] }
         let r = try check(["id", "x", "y"], rows, target: "y", options: DataCheckOptions(keep: ["id"], stopOnLeak: false))
@@ -201,6 +229,14 @@ struct DataCheckTests {
         #expect(r.findings.first { $0.id == "high_cardinality" }?.evidence["levels"] == 60)
         #expect(r.findings.first { $0.id == "numeric_as_text" }?.columns == ["price"])
         #expect(r.findings.filter { $0.columns.contains("x") }.isEmpty)
+        // Codes are categories, not numbers: "001"-style ids, and whole-number group ids with many levels.
+        let codes: [[String]] = (0..<400).map { (i: Int) -> [String] in
+            let family = String(format: "%03d", i / 4) + (i == 9 ? "A" : "")
+            let subject = String(i / 3) + (i == 5 ? "b" : "")
+            return [family, subject, String(i % 7 < 3 ? 1 : 0)]
+        }
+        let coded = try check(["family", "subject", "y"], codes, target: "y")
+        #expect(!coded.findings.contains { $0.id == "numeric_as_text" }, "\(coded.findings)")
     }
 
     // MARK: the target
