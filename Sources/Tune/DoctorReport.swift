@@ -40,15 +40,15 @@ public enum DoctorReport {
         lines.append(paint("Comparison", "1", colour) + " (lowest validation loss against the reference):")
         let rows = comparison.runs.map { run -> [String] in
             [run.name, run.level.bestValidationLoss.map(fmt) ?? "-", run.level.ratioToReference.map { fmt($0) + "x" } ?? "-",
-             run.verdict == "problems" ? run.findings.filter { $0.severity != .info || $0.id == "still_improving" }.map(\.id).joined(separator: ", ") : run.verdict]
+             run.verdict == "problems" ? run.findings.filter { $0.severity != .info || $0.id == .stillImproving }.map(\.id.rawValue).joined(separator: ", ") : run.verdict]
         }
         lines += table(["run", "lowest val loss", "x reference", "findings"], rows)
         let far = comparison.runs.filter(\.far)
         if !far.isEmpty {
             lines.append("")
             lines.append("Far above the reference: " + far.map { "\($0.name) (\(Comparison.kind($0)))" }.joined(separator: "; ") + ".")
-            let under = far.filter { $0.findings.contains { $0.id == "underfitting" } }.map(\.name)
-            let over = far.filter { $0.findings.contains { $0.id == "overfitting" } }.map(\.name)
+            let under = far.filter { $0.findings.contains { $0.id == .underfitting } }.map(\.name)
+            let over = far.filter { $0.findings.contains { $0.id == .overfitting } }.map(\.name)
             if !under.isEmpty { lines.append(wrap("Underfitting (training close to validation, both flat): \(under.joined(separator: ", ")): more capacity, less regularisation, or a higher rate.", indent: "")) }
             if !over.isEmpty { lines.append(wrap("Overfitting (the gap between the curves): \(over.joined(separator: ", ")): stop earlier and regularise.", indent: "")) }
         }
@@ -90,7 +90,7 @@ public enum DoctorReport {
             }
             let where_ = f.epochs.isEmpty ? "" : (f.epochs.count == 1 ? " (epoch \(f.epochs[0]))" : " (epochs \(f.epochs.map(String.init).joined(separator: "-")))")
             let sure = (f.severity == .info && !f.hypothesis) || !confidence ? "" : String(format: " [confidence %.2f]", f.confidence)
-            lines.append("\(badge) \(paint(f.id, "1", colour))\(where_)\(sure)")
+            lines.append("\(badge) \(paint(f.id.rawValue, "1", colour))\(where_)\(sure)")
             lines.append(wrap(f.explanation, indent: "  "))
             lines.append(wrap("next: " + f.nextStep, indent: "  "))
             if evidence {

@@ -166,7 +166,7 @@ public enum HTMLReport {
         if let b = h.bestEpoch { marks.append(Mark(x: Double(b), label: "best \(h.monitor) (\(b))")) }
         if let l = h.lowestValidationLossEpoch, l != h.bestEpoch { marks.append(Mark(x: Double(l), label: "lowest loss (\(l))")) }
         var lossMarks = marks
-        if let onset = found.first(where: { $0.id == "overfitting" })?.epochs.first {
+        if let onset = found.first(where: { $0.id == .overfitting })?.epochs.first {
             lossMarks.append(Mark(x: Double(onset), label: "overfitting from \(onset)"))
         }
         let loss = chart(title: "\(title)loss", xLabel: "epoch", series: [
@@ -195,13 +195,13 @@ public enum HTMLReport {
         })
         let found = report.findings.isEmpty
             ? "<p class=\"note\">The data check has no findings.</p>"
-            : "<ul>" + report.findings.map { "<li><b>\(escape($0.id))</b> (\($0.severity.rawValue)): \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
+            : "<ul>" + report.findings.map { "<li><b>\(escape($0.id.rawValue))</b> (\($0.severity.rawValue)): \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
         return "<p>\(escape(report.path)): \(report.rows) rows, target '\(escape(report.target))' (\(report.task.rawValue)).</p>" + found + columns
     }
 
     static func findings(_ found: [Finding]) -> String {
         guard !found.isEmpty else { return "<p class=\"note\">The doctor has no findings.</p>" }
-        return "<ul>" + found.map { "<li><b>\(escape($0.id))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
+        return "<ul>" + found.map { "<li><b>\(escape($0.id.rawValue))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
     }
 
     /// The LR range test's sweeps from `lr_range_test.csv` (seed, step, lr, loss, smoothed_loss), by seed in the

@@ -59,7 +59,7 @@ public final class RecipeRun {
     private var configuration = TrainingConfiguration()
     private var monitor = MetricName.auc
     private var study: Study!
-    private var storage: SQLiteStorage!
+    private var storage: (any StudyStorage)!
     private var trials: [RecipeTrial] = []
     private var spentTrials = 0, spentEpochs = 0
     /// When the trials read back from the study ran: a resumed search counts the wall-clock time they took (trials
@@ -118,7 +118,7 @@ public final class RecipeRun {
         stage0.decision = sanity.passed ? "passed" : "failed"
         stage0.reason = sanity.messages.joined(separator: "; ")
         if let check = data.dataCheck {
-            let counted = Dictionary(grouping: check.findings, by: \.id).map { "\($0.key) \($0.value.count)" }.sorted()
+            let counted = Dictionary(grouping: check.findings, by: \.id).map { "\($0.key.rawValue) \($0.value.count)" }.sorted()
             stage0.notes.append("data check: " + (counted.isEmpty ? "no findings" : counted.joined(separator: ", "))
                                 + (check.excluded.isEmpty ? "" : "; identifiers left out: " + check.excluded.joined(separator: ", ")))
         }
@@ -196,7 +196,7 @@ public final class RecipeRun {
         var prepared = try TrainRun(settings: settings).prepare()
         dataChoices = []
         // A rare positive class: selected and compared by average precision, unless --metric says otherwise.
-        if let imbalance = prepared.data.dataCheck?.findings.first(where: { $0.id == "imbalance" }),
+        if let imbalance = prepared.data.dataCheck?.findings.first(where: { $0.id == .imbalance }),
            prepared.data.preprocessor.target.task == .binary, settings.metric == nil {
             settings.metric = .averagePrecision
             prepared.configuration.metric = .averagePrecision
@@ -220,6 +220,24 @@ public final class RecipeRun {
         parentRun = MLflowLog.readParent(out: out)
         while !shouldStop() {
             if try !trainQueued() { Thread.sleep(forTimeInterval: 0.02) }
+        }
+    }
+
+    /// Which way a finding on the best run steers stage 4.
+    enum Lean { case regularise, capacity, neither }
+
+    /// Stage 4's reading of each finding; every identifier is listed, so a new finding needs a decision here.
+    static func lean(_ id: FindingID) -> Lean {
+        switch id {
+        case .overfitting, .valLossUpMetricOK:
+            return .regularise
+        case .underfitting, .notLearning, .lrTooLow, .possibleUnderfitting:
+            return .capacity
+        case .lrTooHigh, .badInit, .noisy, .stillImproving, .metricLossDisagree, .gradients, .explodingGradients,
+             .vanishingGradients, .healthy, .noProblemVisible, .tooFewEpochs, .identifier, .leak, .strongSingleColumn,
+             .sortedTarget, .duplicateRows, .conflictingLabels, .imbalance, .constantColumn, .nearConstantColumn,
+             .mostlyMissing, .highCardinality, .numericAsText, .skewedTarget:
+            return .neither
         }
     }
 
@@ -443,7 +461,7 @@ public final class RecipeRun {
             // The study's best trial is the reference: judged against it (itself), its level is the best there is,
             // so the choice rests on the shape of its curves: the gap (overfitting), or close and flat curves (the
             // hypothesis of underfitting, which the capacity moves test).
-            var findings = Set(start.findings)
+            var findings = Set(start.findings.compactMap(FindingID.init(rawValue:)))
             var closeAndFlat = false
             if let frozen = try? storage.trial(start.number), var curves = StudyCurves.curves(of: frozen) {
                 curves.referenceLoss = Level(curves).bestValidationLoss
@@ -451,9 +469,9 @@ public final class RecipeRun {
                 findings = Set(Doctor().diagnose(curves).map(\.id))
                 closeAndFlat = Doctor.closeAndFlat(curves, Thresholds()) != nil
             }
-            let overfit = findings.contains("overfitting") || findings.contains("val_loss_up_metric_ok")
-            let underfit = findings.contains("underfitting") || findings.contains("not_learning") || findings.contains("lr_too_low")
-                || findings.contains(Doctor.possibleUnderfitting) || (closeAndFlat && !overfit)
+            let leans = Set(findings.map(Self.lean))
+            let overfit = leans.contains(.regularise)
+            let underfit = leans.contains(.capacity) || (closeAndFlat && !overfit)
             if overfit { stage.notes.append("the doctor found overfitting in the best run: regularisation first") }
             if underfit { stage.notes.append("the doctor found underfitting in the best run (or its curves close together and flat): capacity first") }
             if !overfit && !underfit { stage.notes.append("the doctor found neither over- nor underfitting in the best run: a little of each") }
@@ -653,7 +671,7 @@ public final class RecipeRun {
     private func recorded(_ key: String, in all: [FrozenTrial]) throws -> RecipeTrial? {
         guard let done = all.last(where: { $0.attributes["recipe_key"] == key && $0.attributes["recipe_trial"] != nil }) else { return nil }
         guard let t = try? jsonDecoder().decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8)) else {
-            throw SearchError.storage(path: storage.path, "trial \(done.number): its recipe record is unreadable")
+            throw SearchError.storage(path: storage.location, "trial \(done.number): its recipe record is unreadable")
         }
         return t
     }
@@ -716,7 +734,7 @@ public final class RecipeRun {
         let history = result.history
         let curves = Curves(result: result, data: data, settings: parameters.mapValues(\.description))
         try StudyCurves.store(curves, trial: trial.number, in: storage)
-        let findings = Doctor().diagnose(curves).map(\.id)
+        let findings = Doctor().diagnose(curves).map(\.id.rawValue)
         let value = history.bestEpoch.flatMap { reporter.value(history.epochs[$0 - 1]) }
         let failure: String? = history.status == .diverged ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
         let speeds = history.epochs.map(\.samplesPerSecond)

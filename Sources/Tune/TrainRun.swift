@@ -110,7 +110,7 @@ public final class TrainRun {
                                    rows: (data.train.count, data.validation.count, data.test.count),
                                    notes: data.notes)
         if let board {
-            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(Curves(result: result, data: data, settings: parameters.mapValues(\.description))).map { ($0.id, $0.explanation, $0.nextStep) }))
+            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(Curves(result: result, data: data, settings: parameters.mapValues(\.description))).map { ($0.id.rawValue, $0.explanation, $0.nextStep) }))
             board.sessionEnd(success: result.history.status != .diverged)
             if let problem = board.problem { onNote("TensorBoard: \(problem)") }
         }

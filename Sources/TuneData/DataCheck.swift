@@ -46,7 +46,7 @@ public struct DataCheckReport: Codable, Sendable, Equatable {
 
     /// The findings as lines for a terminal: severity, id, explanation and next step.
     public var lines: [String] {
-        findings.map { "[\($0.severity.rawValue)] \($0.id): \($0.explanation) Next: \($0.nextStep)" }
+        findings.map { "[\($0.severity.rawValue)] \($0.id.rawValue): \($0.explanation) Next: \($0.nextStep)" }
     }
 }
 
@@ -138,7 +138,7 @@ public enum DataCheck {
         for (c, why) in identifiers {
             let name = t.header[c], kept = options.keep.contains(name) || only
             let keepIt = name.isEmpty ? "name it in the header and pass --keep NAME" : "pass --keep \(name)"
-            findings.append(Finding(id: "identifier", severity: kept ? .info : .warning, epochs: [],
+            findings.append(Finding(id: .identifier, severity: kept ? .info : .warning, epochs: [],
                                     evidence: ["rows": Double(n), "distinct": Double(n)],
                                     explanation: "'\(name)' holds \(why), a different value on each of the \(n) rows: it identifies rows rather than describing them, and a network would learn the row order or nothing. \(only ? "Kept, since no other feature is left." : kept ? "Kept, as --keep asks." : "Left out of the features.")",
                                     nextStep: kept ? "Make sure '\(name)' means something at prediction time; otherwise drop --keep \(name)." : "Nothing to do; \(keepIt) if it is a real feature.",
@@ -517,7 +517,7 @@ public enum DataCheck {
             let evidence = ["unexplained": u, "rest_unexplained": rest]
             if others.isEmpty && candidates.count == 1 {
                 // The only feature: nothing to judge it against (a curve y = f(x) looks the same as a leak).
-                findings.append(Finding(id: "strong_single_column", severity: .warning, epochs: [], evidence: evidence,
+                findings.append(Finding(id: .strongSingleColumn, severity: .warning, epochs: [], evidence: evidence,
                                         explanation: "'\(name)' predicts the target almost perfectly (\(how)), and it is the only feature, so nothing tells a leak from a clean curve.",
                                         nextStep: "Make sure '\(name)' is known when predicting and is not the target in another form.", columns: [name]))
             } else if rest >= Rule.leakAgainstRest * u {
@@ -529,12 +529,12 @@ public enum DataCheck {
                     timeLike = ""
                 }
                 if !allowed { leaks.append(name) }
-                findings.append(Finding(id: "leak", severity: allowed ? .warning : .critical, epochs: [], evidence: evidence,
+                findings.append(Finding(id: .leak, severity: allowed ? .warning : .critical, epochs: [], evidence: evidence,
                                         explanation: String(format: "'%@' gives the target away: %@, while every other column together leaves %.1f%% unexplained. A column that is the target in another unit, or known only after the fact, makes every later number meaningless.%@%@", name, how, 100 * rest, timeLike, allowed ? " Allowed with --allow-leak." : ""),
                                         nextStep: allowed ? "Check once more that '\(name)' is known when predicting." : "Drop it (--ignore \(name)); only if it is truly known when predicting, pass --allow-leak \(name).",
                                         columns: [name]))
             } else {
-                findings.append(Finding(id: "strong_single_column", severity: .info, epochs: [], evidence: evidence,
+                findings.append(Finding(id: .strongSingleColumn, severity: .info, epochs: [], evidence: evidence,
                                         explanation: String(format: "'%@' predicts the target almost perfectly (%@), but the other columns together come close too (%.1f%% unexplained): the task looks easy rather than leaked.", name, how, 100 * rest),
                                         nextStep: "Check that '\(name)' is known when predicting.", columns: [name]))
             }
@@ -574,7 +574,7 @@ public enum DataCheck {
         let next = input.splitGiven
             ? "The split column decides the parts, so the order does not bias it; a split by position elsewhere would."
             : "The default split shuffles (seeded), so this split is safe; never take the first or last rows as the validation or test set without shuffling."
-        return Finding(id: "sorted_target", severity: .info, epochs: [], evidence: evidence, explanation: explanation, nextStep: next,
+        return Finding(id: .sortedTarget, severity: .info, epochs: [], evidence: evidence, explanation: explanation, nextStep: next,
                        columns: [input.table.header[input.targetColumn]])
     }
 
@@ -601,7 +601,7 @@ public enum DataCheck {
         let across = held.filter { trainKeys.contains(keys[$0]) }.count
         let share = held.isEmpty ? 0 : Double(across) / Double(held.count)
         if identical > 0 {
-            findings.append(Finding(id: "duplicate_rows", severity: share >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
+            findings.append(Finding(id: .duplicateRows, severity: share >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
                                     evidence: ["duplicate_rows": Double(identical), "held_out_with_training_copy": Double(across), "held_out_share": share],
                                     explanation: String(format: "%d row%@ an earlier row exactly (features and target); %d of the %d validation and test rows (%.1f%%) have an identical copy among the training rows, where the network can remember rather than predict.", identical, identical == 1 ? " repeats" : "s repeat", across, held.count, 100 * share),
                                     nextStep: share >= Rule.crossSplitWarning ? "Drop the repeats before splitting (or split by a group column with --split column:NAME), so that the validation metric measures prediction." : "Few cross the split; drop the repeats if they are not real repeated observations.",
@@ -609,7 +609,7 @@ public enum DataCheck {
         }
         if !conflicting.isEmpty {
             let rowShare = Double(rowsInConflict) / Double(max(input.rows.count, 1))
-            findings.append(Finding(id: "conflicting_labels", severity: rowShare >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
+            findings.append(Finding(id: .conflictingLabels, severity: rowShare >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
                                     evidence: ["groups": Double(conflicting.count), "rows": Double(rowsInConflict), "share": rowShare],
                                     explanation: String(format: "%d groups of rows (%d rows, %.1f%%) have identical features but different targets: label noise, or a feature that is missing from the file. No model can get all of them right.", conflicting.count, rowsInConflict, 100 * rowShare),
                                     nextStep: "Look at a few of them: fix the labels if they are wrong, or add the column that tells them apart.",
@@ -628,7 +628,7 @@ public enum DataCheck {
         let share = Double(counts[k]) / Double(input.rows.count)
         guard share < Rule.minorityShare else { return nil }
         let binary = input.task == .binary
-        return Finding(id: "imbalance", severity: .warning, epochs: [],
+        return Finding(id: .imbalance, severity: .warning, epochs: [],
                        evidence: ["minority_share": share, "minority_rows": Double(counts[k]), "validation_minority_rows": Double(input.validation.filter { Int(input.encoded[$0]) == k }.count)],
                        explanation: String(format: "Class '%@' is %.2f%% of the rows (%d of %d): accuracy is near %.1f%% for a model that never predicts it, and the validation rows hold only %d of them.", classes[k], 100 * share, counts[k], input.rows.count, 100 * (1 - share), input.validation.filter { Int(input.encoded[$0]) == k }.count),
                        nextStep: binary
@@ -673,28 +673,28 @@ public enum DataCheck {
         }
         var findings: [Finding] = []
         if !constant.isEmpty {
-            findings.append(Finding(id: "constant_column", severity: .info, epochs: [], evidence: ["columns": Double(constant.count)],
+            findings.append(Finding(id: .constantColumn, severity: .info, epochs: [], evidence: ["columns": Double(constant.count)],
                                     explanation: "\(list(constant)) hold\(constant.count == 1 ? "s" : "") a single value on every row: nothing to learn from.",
                                     nextStep: "Nothing to do (standardised to zero); drop \(constant.count == 1 ? "it" : "them") with --ignore to keep the model smaller.", columns: constant))
         }
         if !nearConstant.isEmpty {
             let names = nearConstant.map(\.0)
-            findings.append(Finding(id: "near_constant_column", severity: .info, epochs: [], evidence: ["columns": Double(names.count), "largest_share": nearConstant.map(\.1).max()!],
+            findings.append(Finding(id: .nearConstantColumn, severity: .info, epochs: [], evidence: ["columns": Double(names.count), "largest_share": nearConstant.map(\.1).max()!],
                                     explanation: "\(list(names)) hold\(names.count == 1 ? "s" : "") one value on \(String(format: "%.1f", 100 * Rule.nearConstant))% of the rows or more: the rest is a handful of rows, which the validation split may barely see.",
                                     nextStep: "Keep \(names.count == 1 ? "it" : "them") if the rare values matter; otherwise drop with --ignore.", columns: names))
         }
         for (name, share) in mostlyMissing {
-            findings.append(Finding(id: "mostly_missing", severity: .info, epochs: [], evidence: ["missing_share": share],
+            findings.append(Finding(id: .mostlyMissing, severity: .info, epochs: [], evidence: ["missing_share": share],
                                     explanation: String(format: "'%@' is missing on %.1f%% of the rows: imputed with the training median or mode and a missing-indicator column, it mostly says whether it was recorded.", name, 100 * share),
                                     nextStep: "Keep it if being missing means something; otherwise drop it with --ignore \(name).", columns: [name]))
         }
         for (name, levels) in wide {
-            findings.append(Finding(id: "high_cardinality", severity: .info, epochs: [], evidence: ["levels": Double(levels)],
+            findings.append(Finding(id: .highCardinality, severity: .info, epochs: [], evidence: ["levels": Double(levels)],
                                     explanation: "'\(name)' has \(levels) distinct values: one-hot encoding would cost \(levels) input columns, so swift-tune keeps the \(input.categoryLimit) commonest and an 'other' column.",
                                     nextStep: "Group rare values into meaningful ones, or replace the column by a number it stands for (a count, a rate).", columns: [name]))
         }
         for (name, others) in numericText {
-            findings.append(Finding(id: "numeric_as_text", severity: .warning, epochs: [], evidence: [:],
+            findings.append(Finding(id: .numericAsText, severity: .warning, epochs: [], evidence: [:],
                                     explanation: "'\(name)' holds numbers written as text (with symbols or words among them\(others.isEmpty ? "" : ", such as " + others.map { "'\($0)'" }.joined(separator: ", "))): it is read as categories, so its order and distances are lost.",
                                     nextStep: "Write plain numbers (no currency, thousands separators or %), and leave a missing value empty.", columns: [name]))
         }
@@ -723,7 +723,7 @@ public enum DataCheck {
         let s = skewness(y)
         guard s >= Rule.targetSkewness, hi / lo >= Rule.targetRange else { return nil }
         let logSkew = skewness(y.map { Foundation.log($0) })
-        return Finding(id: "skewed_target", severity: .warning, epochs: [],
+        return Finding(id: .skewedTarget, severity: .warning, epochs: [],
                        evidence: ["skewness": s, "log_skewness": logSkew, "min": lo, "max": hi],
                        explanation: String(format: "The target is positive and skewed (skewness %.2f; from %.4g to %.4g): a squared error is dominated by its largest values. Its logarithm has a skewness of %.2f.", s, lo, hi, logSkew),
                        nextStep: "Train on its logarithm with --target-transform log (metrics stay in the original units).",

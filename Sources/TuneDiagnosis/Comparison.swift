@@ -46,14 +46,14 @@ public struct Comparison: Sendable {
 
     /// The verdict of a run's findings.
     public static func verdict(_ findings: [Finding]) -> String {
-        if findings.contains(where: { $0.severity != .info || $0.id == "still_improving" }) { return "problems" }
-        return findings.first { [Doctor.healthy, Doctor.noProblemVisible, Doctor.tooFewEpochs].contains($0.id) }?.id ?? "problems"
+        if findings.contains(where: { $0.severity != .info || $0.id == .stillImproving }) { return "problems" }
+        return findings.first { [FindingID.healthy, .noProblemVisible, .tooFewEpochs].contains($0.id) }?.id.rawValue ?? "problems"
     }
 
     /// What sets a run far above the reference apart: `underfitting`, `overfitting`, both, or the rest of its findings.
     public static func kind(_ run: Run) -> String {
-        let ids = run.findings.filter { !$0.hypothesis && ($0.severity != .info || $0.id == "still_improving") }.map(\.id)
-        let named = ["underfitting", "overfitting"].filter(ids.contains)
+        let ids = run.findings.filter { !$0.hypothesis && ($0.severity != .info || $0.id == .stillImproving) }.map(\.id.rawValue)
+        let named = [FindingID.underfitting, .overfitting].map(\.rawValue).filter(ids.contains)
         if !named.isEmpty { return named.joined(separator: " and ") }
         return ids.isEmpty ? "no pattern in the curves" : ids.joined(separator: ", ")
     }

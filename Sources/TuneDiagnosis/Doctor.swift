@@ -5,10 +5,6 @@ public struct Doctor: Sendable {
     public var thresholds: Thresholds
     public var rules: [any DiagnosisRule]
 
-    /// The identifiers of the verdicts, which are findings of their own.
-    public static let healthy = "healthy", noProblemVisible = "no_problem_visible", possibleUnderfitting = "possible_underfitting",
-                      tooFewEpochs = "too_few_epochs"
-
     public init(thresholds: Thresholds = Thresholds()) {
         self.thresholds = thresholds
         rules = [LearningRateTooHigh(), NotLearning(), BadInitialization(), Overfitting(), Underfitting(), LearningRateTooLow(),
@@ -22,18 +18,18 @@ public struct Doctor: Sendable {
         // Findings that another makes moot: a loss that does not move is not "too slow"; steps too small or too large
         // are the first thing to change, before the number of epochs or the capacity.
         let ids = Set(findings.map(\.id))
-        var moot = Set<String>()
-        if ids.contains("not_learning") { moot.formUnion(["lr_too_low", "underfitting"]) }
-        if ids.contains("lr_too_high") { moot.formUnion(["lr_too_low", "still_improving", "underfitting"]) }
-        if ids.contains("lr_too_low") { moot.formUnion(["still_improving", "underfitting"]) }
+        var moot = Set<FindingID>()
+        if ids.contains(.notLearning) { moot.formUnion([.lrTooLow, .underfitting]) }
+        if ids.contains(.lrTooHigh) { moot.formUnion([.lrTooLow, .stillImproving, .underfitting]) }
+        if ids.contains(.lrTooLow) { moot.formUnion([.stillImproving, .underfitting]) }
         findings.removeAll { moot.contains($0.id) }
         // When the losses bounce from epoch to epoch, a validation loss above its (lucky) minimum is the bouncing, not
         // memorising: the rising form of overfitting is dropped, the wide gap is kept.
-        if findings.contains(where: { $0.id == "lr_too_high" && $0.evidence["mean_relative_move"] != nil }) {
-            findings.removeAll { $0.id == "overfitting" && $0.evidence["gap_at_best"] != nil }
+        if findings.contains(where: { $0.id == .lrTooHigh && $0.evidence["mean_relative_move"] != nil }) {
+            findings.removeAll { $0.id == .overfitting && $0.evidence["gap_at_best"] != nil }
         }
         // A diverged run's other findings are noise.
-        if let critical = findings.first(where: { $0.id == "lr_too_high" && $0.severity == .critical }),
+        if let critical = findings.first(where: { $0.id == .lrTooHigh && $0.severity == .critical }),
            critical.evidence["first_non_finite_epoch"] != nil || critical.evidence["first_non_finite_step"] != nil {
             findings = [critical]
         }
@@ -42,11 +38,11 @@ public struct Doctor: Sendable {
         let logged = max(trainPoints.count, validationPoints.count)
         if findings.isEmpty && logged < t.minimumEpochs {
             findings.append(Finding(
-                id: Self.tooFewEpochs, severity: .info, epochs: [],
+                id: FindingID.tooFewEpochs, severity: .info, epochs: [],
                 evidence: ["epochs": Double(logged)],
                 explanation: "Only \(logged) epochs were logged: too few to judge the shape of the curves.",
                 nextStep: "Train at least \(t.minimumEpochs) epochs (with validation every epoch) and ask again."))
-        } else if findings.allSatisfy({ $0.severity == .info && $0.id != "still_improving" }),
+        } else if findings.allSatisfy({ $0.severity == .info && $0.id != .stillImproving }),
                   let lastTrain = trainPoints.last, let lastValidation = validationPoints.last {
             findings += verdict(curves, lastTrain: lastTrain, lastValidation: lastValidation)
         }
@@ -84,7 +80,7 @@ public struct Doctor: Sendable {
         let next = "Tune the next thing in order: batch size (start near sqrt(N)), then the decay (weight decay, schedule), then the architecture; or build a seed ensemble."
         if level.isNear(t) == true, let best = level.bestValidationLoss, let reference = level.referenceLoss {
             return [Finding(
-                id: Self.healthy, severity: .info, epochs: [epoch], evidence: evidence,
+                id: FindingID.healthy, severity: .info, epochs: [epoch], evidence: evidence,
                 explanation: "The losses fell and levelled off (training \(fmt(lastTrain.value)), validation \(fmt(lastValidation.value))) with no sign of divergence, noise, over- or underfitting, and the lowest validation loss \(fmt(best)) is \(fmt(best / reference))x the reference \(fmt(reference))\(c.referenceSource.map { " (\($0))" } ?? "").",
                 nextStep: next)]
         }
@@ -98,14 +94,14 @@ public struct Doctor: Sendable {
             // A small gap with flat curves: the seed's hypothesis.
             if let movement = Self.closeAndFlat(c, t) {
                 out.append(Finding(
-                    id: Self.possibleUnderfitting, severity: .info, confidence: 0.5, hypothesis: true, epochs: [epoch],
+                    id: FindingID.possibleUnderfitting, severity: .info, confidence: 0.5, hypothesis: true, epochs: [epoch],
                     evidence: ["final_train_loss": lastTrain.value, "final_validation_loss": lastValidation.value, "last_third_change": movement],
                     explanation: "Hypothesis: training and validation losses are close (\(fmt(lastTrain.value)), \(fmt(lastValidation.value))) and flat, which is what a network too small for the data looks like; without a reference it may as well be as good as the data allow.",
                     nextStep: "Try a larger model (twice the width, or one more layer) and compare the validation loss; if it does not improve, the data set the limit."))
             }
         }
         out.insert(Finding(
-            id: Self.noProblemVisible, severity: .info, epochs: [epoch], evidence: evidence,
+            id: FindingID.noProblemVisible, severity: .info, epochs: [epoch], evidence: evidence,
             explanation: "No problem is visible in the curves' shape (training \(fmt(lastTrain.value)), validation \(fmt(lastValidation.value))). \(missing)",
             nextStep: next), at: 0)
         return out

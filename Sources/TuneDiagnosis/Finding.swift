@@ -11,7 +11,7 @@ public enum Severity: String, Codable, Sendable, Comparable {
 /// One thing the doctor noticed: what, where, the numbers behind it, why it matters and what to do.
 public struct Finding: Codable, Sendable, Equatable {
     /// A stable identifier (`overfitting`, `lr_too_low`, ...).
-    public var id: String
+    public var id: FindingID
     public var severity: Severity
     /// How far past its threshold the evidence is, from 0.5 (just at it) toward 1 (far past it); see
     /// ``Finding/confidence(margin:)``. Verdicts (`healthy`, `no_problem_visible`) carry 1.
@@ -29,7 +29,7 @@ public struct Finding: Codable, Sendable, Equatable {
     /// The data columns involved (the data check's findings; empty for the curves').
     public var columns: [String] = []
 
-    public init(id: String, severity: Severity, confidence: Double = 1, hypothesis: Bool = false, epochs: [Int],
+    public init(id: FindingID, severity: Severity, confidence: Double = 1, hypothesis: Bool = false, epochs: [Int],
                 evidence: [String: Double], explanation: String, nextStep: String, columns: [String] = []) {
         self.id = id
         self.severity = severity
@@ -47,7 +47,7 @@ public struct Finding: Codable, Sendable, Equatable {
     /// Findings written before confidences existed read as confidence 1, not hypotheses.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
+        id = try c.decode(FindingID.self, forKey: .id)
         severity = try c.decode(Severity.self, forKey: .severity)
         confidence = try c.decodeIfPresent(Double.self, forKey: .confidence) ?? 1
         hypothesis = try c.decodeIfPresent(Bool.self, forKey: .hypothesis) ?? false
@@ -101,6 +101,6 @@ public struct Finding: Codable, Sendable, Equatable {
 /// A rule of the doctor: looks at the curves and reports a finding or nothing.
 public protocol DiagnosisRule: Sendable {
     /// The identifier of the findings this rule makes.
-    var id: String { get }
+    var id: FindingID { get }
     func examine(_ curves: Curves, _ thresholds: Thresholds) -> Finding?
 }

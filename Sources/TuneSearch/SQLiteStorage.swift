@@ -22,6 +22,8 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     private let cacheLock = NSLock()
 
     /// Opens the study at `path`, creating it if needed.
+    public var location: String { path }
+
     public init(path: String, direction: Direction, busyTimeout: TimeInterval = 30,
                 clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.path = path
@@ -241,18 +243,15 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
         try write { db in try beat(db, number) }
     }
 
-    /// Marks failed every running trial whose heartbeat is older than `seconds`, with the reason, and returns their
-    /// numbers. With `requeue`, each one's parameters go back in the queue as a new waiting trial (attribute
-    /// `retry_of` names the trial it repeats), so the configuration is still measured.
     @discardableResult
-    public func failStaleTrials(olderThan seconds: Double, requeue: Bool = false) throws -> [Int] {
+    public func failStaleTrials(olderThan seconds: Double, requeue: Bool) throws -> [Int] {
         let now = clock()
         return try write { db in
             let stale = try Int.fetchAll(db, sql: "SELECT number FROM trials WHERE state = 'running' AND heartbeat < ? ORDER BY number",
                                          arguments: [now - seconds])
             for number in stale {
                 try db.execute(sql: "UPDATE trials SET state = 'failed', failure = ? WHERE number = ?",
-                               arguments: ["no heartbeat for more than \(seconds) s: the process running it stopped", number])
+                               arguments: [Self.staleFailure(seconds), number])
                 guard requeue else { continue }
                 let retry = try Self.nextNumber(db)
                 try db.execute(sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, 'waiting', ?)", arguments: [retry, now])

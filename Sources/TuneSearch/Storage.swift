@@ -3,6 +3,8 @@ import Foundation
 /// Where a study keeps its trials. Every call can fail (a disk, a lock), and the failure reaches the caller. The
 /// in-memory storage is one; the SQLite storage (for studies that outlive a process or run in several) is another.
 public protocol StudyStorage: AnyObject {
+    /// Where the trials are kept, for messages (a file's path; never a password).
+    var location: String { get }
     /// A new trial, numbered in creation order.
     func createTrial(state: TrialState) throws -> Int
     func trial(_ number: Int) throws -> FrozenTrial
@@ -16,21 +18,40 @@ public protocol StudyStorage: AnyObject {
     /// The oldest waiting (enqueued) trial whose configuration is written, now marked running, or nil when none
     /// waits. Atomic: two processes never claim the same trial.
     func claimWaitingTrial() throws -> FrozenTrial?
-    /// Refreshes a running trial's heartbeat, so that other processes do not take it for dead.
+    /// Refreshes a running trial's heartbeat, so that other processes do not take it for dead. A trial's heartbeat is
+    /// also refreshed when it is created, claimed, or reports a value.
     func heartbeat(_ number: Int) throws
+    /// Marks failed every running trial whose heartbeat is older than `seconds` (its process stopped), with the reason,
+    /// and returns their numbers. With `requeue`, each one's parameters go back in the queue as a new waiting trial
+    /// (attribute `retry_of` names the trial it repeats), so the configuration is still measured.
+    @discardableResult
+    func failStaleTrials(olderThan seconds: Double, requeue: Bool) throws -> [Int]
 }
 
 extension StudyStorage {
-    /// A storage that only this process uses needs no heartbeat.
-    public func heartbeat(_ number: Int) throws {}
+    /// Marks failed the running trials without a heartbeat for `seconds`, without queueing them again.
+    @discardableResult
+    public func failStaleTrials(olderThan seconds: Double) throws -> [Int] {
+        try failStaleTrials(olderThan: seconds, requeue: false)
+    }
+
+    /// The failure recorded for a trial taken for dead.
+    static func staleFailure(_ seconds: Double) -> String {
+        "no heartbeat for more than \(seconds) s: the process running it stopped"
+    }
 }
 
 /// Trials kept in memory, safe to use from several threads.
 public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
     private var trials: [FrozenTrial] = []
+    private var beats: [Double] = []
     private let lock = NSLock()
+    private let clock: @Sendable () -> Double
+    public var location: String { "memory" }
 
-    public init() {}
+    public init(clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.clock = clock
+    }
 
     private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
@@ -41,7 +62,33 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
     public func createTrial(state: TrialState) -> Int {
         locked {
             trials.append(FrozenTrial(number: trials.count, state: state))
+            beats.append(clock())
             return trials.count - 1
+        }
+    }
+
+    public func heartbeat(_ number: Int) { locked { beat(number) } }
+
+    private func beat(_ number: Int) {
+        if trials[number].state == .running { beats[number] = clock() }
+    }
+
+    @discardableResult
+    public func failStaleTrials(olderThan seconds: Double, requeue: Bool) -> [Int] {
+        locked {
+            let now = clock()
+            let stale = trials.indices.filter { trials[$0].state == .running && beats[$0] < now - seconds }
+            for number in stale {
+                trials[number].state = .failed
+                trials[number].failure = Self.staleFailure(seconds)
+                guard requeue else { continue }
+                var retry = FrozenTrial(number: trials.count, state: .waiting)
+                retry.attributes[Study.fixedParametersKey] = (try? sortedJSON(trials[number].parameters)) ?? "{}"
+                retry.attributes["retry_of"] = String(number)
+                trials.append(retry)
+                beats.append(now)
+            }
+            return stale
         }
     }
 
@@ -56,7 +103,12 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
         }
     }
 
-    public func report(_ number: Int, value: Double, step: Int) { locked { trials[number].intermediate[step] = value } }
+    public func report(_ number: Int, value: Double, step: Int) {
+        locked {
+            trials[number].intermediate[step] = value
+            beat(number)
+        }
+    }
 
     public func setAttribute(_ number: Int, key: String, value: String) { locked { trials[number].attributes[key] = value } }
 
@@ -67,6 +119,7 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
                 return nil
             }
             trials[i].state = .running
+            beats[i] = clock()
             return trials[i]
         }
     }

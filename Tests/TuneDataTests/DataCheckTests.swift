@@ -22,7 +22,7 @@ struct DataCheckTests {
         return try DataPreparation.prepare(table, target: target, splitColumn: split, check: options).dataCheck!
     }
 
-    func ids(_ r: DataCheckReport) -> [String] { r.findings.map(\.id) }
+    func ids(_ r: DataCheckReport) -> [String] { r.findings.map(\.id.rawValue) }
     func f(_ x: Double) -> String { String(format: "%.6f", x) }
 
     /// A regression on three honest features: y = 2a + sin(3b) + c + noise (sd 0.3), rows in random order.
@@ -50,7 +50,7 @@ struct DataCheckTests {
         }
         let r = try check(["Unnamed: 0", "row", "token", "length", "population", "y"], rows, target: "y")
         #expect(Set(r.excluded) == ["Unnamed: 0", "row", "token"], "\(r.findings)")
-        #expect(r.findings.filter { $0.id == "identifier" }.count == 3)
+        #expect(r.findings.filter { $0.id == .identifier }.count == 3)
         #expect(r.columns.first { $0.name == "length" }?.role == "feature")
         #expect(r.columns.first { $0.name == "population" }?.role == "feature")
     }
@@ -61,7 +61,7 @@ struct DataCheckTests {
             return [day, String(Double(i % 9)), String(i % 2)]
         }
         let r = try check(["day", "x", "y"], rows, target: "y")
-        #expect(r.excluded == ["day"] && r.findings.first { $0.id == "identifier" }?.explanation.contains("dates") == true)
+        #expect(r.excluded == ["day"] && r.findings.first { $0.id == .identifier }?.explanation.contains("dates") == true)
         #expect(DataCheck.isDate("31/01/2024") && DataCheck.isDate("2024-01") && DataCheck.isDate("2024-01-31T12:00:00"))
         #expect(!DataCheck.isDate("1986.5") && !DataCheck.isDate("12-34") && !DataCheck.isDate("abc"))
     }
@@ -71,7 +71,7 @@ struct DataCheckTests {
         var g = Generator(11)
         let rows = (0..<200).map { d in [String(d * 2), f(180 - 0.3 * Double(d) + 0.2 * g.normal())] }
         let r = try check(["days", "weight"], rows, target: "weight")
-        #expect(r.leaks.isEmpty && r.findings.first { $0.id == "strong_single_column" }?.severity == .warning, "\(r.findings)")
+        #expect(r.leaks.isEmpty && r.findings.first { $0.id == .strongSingleColumn }?.severity == .warning, "\(r.findings)")
     }
 
     @Test func aTimeIndexThatIsTheOnlyFeatureStays() throws {
@@ -80,14 +80,14 @@ struct DataCheckTests {
             return [String(i + 1), String(sales)]
         }
         let r = try check(["time", "sales"], rows, target: "sales")
-        #expect(r.excluded.isEmpty && r.findings.first { $0.id == "identifier" }?.severity == .info, "\(r.findings)")
+        #expect(r.excluded.isEmpty && r.findings.first { $0.id == .identifier }?.severity == .info, "\(r.findings)")
     }
 
     @Test func keepKeepsAnIdentifierAsAFeature() throws {
         let rows = (0..<100).map { [String($0), String($0 % 7), String($0 % 2)] }
         let r = try check(["id", "x", "y"], rows, target: "y", options: DataCheckOptions(keep: ["id"], stopOnLeak: false))
         #expect(r.excluded.isEmpty)
-        #expect(r.findings.first { $0.id == "identifier" }?.severity == .info)
+        #expect(r.findings.first { $0.id == .identifier }?.severity == .info)
     }
 
     // MARK: leaks
@@ -100,13 +100,13 @@ struct DataCheckTests {
         let header = ["a", "b", "c", "y_reported", "y"]
         let r = try check(header, rows, target: "y")
         #expect(r.leaks == ["y_reported"], "\(r.findings)")
-        #expect(r.findings.first { $0.id == "leak" }?.severity == .critical)
+        #expect(r.findings.first { $0.id == .leak }?.severity == .critical)
         // Training stops with the leak named, unless allowed.
         let text = ([header] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
         let table = try CSVReader.parse(Data(text.utf8), path: "t.csv")
         #expect(throws: DataLeakError.self) { try DataPreparation.prepare(table, target: "y", check: DataCheckOptions()) }
         let allowed = try DataPreparation.prepare(table, target: "y", check: DataCheckOptions(allowLeak: ["y_reported"]))
-        #expect(allowed.dataCheck?.leaks == [] && allowed.dataCheck?.findings.first { $0.id == "leak" }?.severity == .warning)
+        #expect(allowed.dataCheck?.leaks == [] && allowed.dataCheck?.findings.first { $0.id == .leak }?.severity == .warning)
         #expect(allowed.preprocessor.features.map(\.name).contains("y_reported"))
     }
 
@@ -154,7 +154,7 @@ struct DataCheckTests {
         }
         let easy = try check(["a", "b", "c", "total", "y"], rows, target: "y")
         #expect(easy.leaks.isEmpty, "\(easy.findings)")
-        #expect(easy.findings.first { $0.id == "strong_single_column" }?.columns == ["total"])
+        #expect(easy.findings.first { $0.id == .strongSingleColumn }?.columns == ["total"])
         let leaked = try check(["a", "b", "y_eur", "y_usd", "y"], copies, target: "y")
         #expect(Set(leaked.leaks) == ["y_eur", "y_usd"], "\(leaked.findings)")
     }
@@ -165,14 +165,14 @@ struct DataCheckTests {
         let (x, y) = honestRegression(300, seed: 7)
         let byTarget = y.indices.sorted { y[$0] < y[$1] }
         let sorted = try check(["a", "b", "c", "y"], byTarget.map { x[$0].map(f) + [f(y[$0])] }, target: "y")
-        #expect(sorted.findings.first { $0.id == "sorted_target" }?.evidence["rank_correlation"].map { $0 > 0.99 } == true)
+        #expect(sorted.findings.first { $0.id == .sortedTarget }?.evidence["rank_correlation"].map { $0 > 0.99 } == true)
         // Sorted by b, which y barely depends on (through sin(3b), whose rank correlation with b is near 0).
         let byB = y.indices.sorted { x[$0][1] < x[$1][1] }
         let other = try check(["a", "b", "c", "y"], byB.map { x[$0].map(f) + [f(y[$0])] }, target: "y")
         #expect(!ids(other).contains("sorted_target"), "\(other.findings)")
         // Classes in blocks: 0 x 100 then 1 x 100.
         let blocks = try check(["a", "y"], (0..<200).map { [f(Double($0 % 17)), String($0 < 100 ? 0 : 1)] }, target: "y")
-        #expect(blocks.findings.first { $0.id == "sorted_target" }?.evidence["class_changes"] == 1)
+        #expect(blocks.findings.first { $0.id == .sortedTarget }?.evidence["class_changes"] == 1)
         // Alternating classes change at every row: not sorted.
         let alternating = try check(["a", "y"], (0..<200).map { [f(Double($0 % 17)), String($0 % 2)] }, target: "y")
         #expect(!ids(alternating).contains("sorted_target"))
@@ -187,9 +187,9 @@ struct DataCheckTests {
         for i in 0..<10 { rows.append(rows[i]); rows.append(rows[i]) }
         for i in 10..<15 { rows.append([rows[i][0], rows[i][1], String(1 - i % 2)]) }
         let r = try check(["a", "b", "y"], rows, target: "y")
-        let dup = try #require(r.findings.first { $0.id == "duplicate_rows" })
+        let dup = try #require(r.findings.first { $0.id == .duplicateRows })
         #expect(dup.evidence["duplicate_rows"] == 20)
-        let conflict = try #require(r.findings.first { $0.id == "conflicting_labels" })
+        let conflict = try #require(r.findings.first { $0.id == .conflictingLabels })
         #expect(conflict.evidence["groups"] == 5 && conflict.evidence["rows"] == 10)
     }
 
@@ -204,7 +204,7 @@ struct DataCheckTests {
         var g = Generator(8)
         func rows(rare: Int) -> [[String]] { (0..<1000).map { i in [f(g.normal()), String(i % 1000 < rare ? 1 : 0)] }.shuffledByIndex() }
         let rare = try check(["a", "y"], rows(rare: 30), target: "y")
-        let finding = try #require(rare.findings.first { $0.id == "imbalance" })
+        let finding = try #require(rare.findings.first { $0.id == .imbalance })
         #expect(finding.evidence["minority_share"] == 0.03 && finding.severity == .warning)
         #expect(finding.nextStep.contains("average_precision"))
         #expect(!ids(try check(["a", "y"], rows(rare: 100), target: "y")).contains("imbalance"))
@@ -223,11 +223,11 @@ struct DataCheckTests {
             rows.append([constant, rare, mostlyMissing, city, price, String(Double(i % 13)), String(i % 7 < 3 ? 1 : 0)])
         }
         let r = try check(["constant", "rare", "sparse", "city", "price", "x", "y"], rows, target: "y")
-        #expect(r.findings.first { $0.id == "constant_column" }?.columns == ["constant"])
-        #expect(r.findings.first { $0.id == "near_constant_column" }?.columns == ["rare"])
-        #expect(r.findings.first { $0.id == "mostly_missing" }?.evidence["missing_share"] == 0.75)
-        #expect(r.findings.first { $0.id == "high_cardinality" }?.evidence["levels"] == 60)
-        #expect(r.findings.first { $0.id == "numeric_as_text" }?.columns == ["price"])
+        #expect(r.findings.first { $0.id == .constantColumn }?.columns == ["constant"])
+        #expect(r.findings.first { $0.id == .nearConstantColumn }?.columns == ["rare"])
+        #expect(r.findings.first { $0.id == .mostlyMissing }?.evidence["missing_share"] == 0.75)
+        #expect(r.findings.first { $0.id == .highCardinality }?.evidence["levels"] == 60)
+        #expect(r.findings.first { $0.id == .numericAsText }?.columns == ["price"])
         #expect(r.findings.filter { $0.columns.contains("x") }.isEmpty)
         // Codes are categories, not numbers: "001"-style ids, and whole-number group ids with many levels.
         let codes: [[String]] = (0..<400).map { (i: Int) -> [String] in
@@ -236,7 +236,7 @@ struct DataCheckTests {
             return [family, subject, String(i % 7 < 3 ? 1 : 0)]
         }
         let coded = try check(["family", "subject", "y"], codes, target: "y")
-        #expect(!coded.findings.contains { $0.id == "numeric_as_text" }, "\(coded.findings)")
+        #expect(!coded.findings.contains { $0.id == .numericAsText }, "\(coded.findings)")
     }
 
     // MARK: the target
@@ -250,14 +250,14 @@ struct DataCheckTests {
             symmetric.append([f(a), f(100 + 10 * a + g.normal())])
         }
         let r = try check(["a", "price"], skewed, target: "price")
-        let finding = try #require(r.findings.first { $0.id == "skewed_target" })
+        let finding = try #require(r.findings.first { $0.id == .skewedTarget })
         #expect(finding.evidence["skewness"]! > 1 && abs(finding.evidence["log_skewness"]!) < 0.5)
         #expect(!ids(try check(["a", "y"], symmetric, target: "y")).contains("skewed_target"))
         // Trained on its logarithm, the finding goes; the targets are the standardised logarithms.
         let text = (["a,price"] + skewed.map { $0.joined(separator: ",") }).joined(separator: "\n") + "\n"
         let table = try CSVReader.parse(Data(text.utf8), path: "t.csv")
         let logged = try DataPreparation.prepare(table, target: "price", targetTransform: .log, check: DataCheckOptions())
-        #expect(!(logged.dataCheck?.findings.map(\.id).contains("skewed_target") ?? true))
+        #expect(!(logged.dataCheck?.findings.map(\.id.rawValue).contains("skewed_target") ?? true))
         let t = logged.preprocessor.target
         #expect(t.transform == .log)
         let first = Double(table.numbers[1][0])

@@ -23,7 +23,7 @@ struct PatternTests {
         c.metricHigherIsBetter = false
         c.metric = c.validationLoss.map { $0.map { $0.squareRoot() } }
         let findings = Doctor().diagnose(c)
-        let ids = findings.map(\.id)
+        let ids = findings.map(\.id.rawValue)
         #expect(ids.first == "lr_too_high", "\(ids)")
         // The 20x gap is a finding by itself, and a validation loss 10x the constant predictor's is never healthy.
         #expect(ids.contains("overfitting"))
@@ -40,7 +40,7 @@ struct PatternTests {
         c.validationLoss = Self.epochs(30) { _ in 0.6931 }
         c.metricName = "auc"
         c.metric = Self.epochs(30) { _ in 0.5 }
-        let ids = Doctor().diagnose(c).map(\.id)
+        let ids = Doctor().diagnose(c).map(\.id.rawValue)
         #expect(ids.first == "lr_too_high", "\(ids)")
         // An epoch's mean loss is not the loss at initialisation; a dead network is not a small one.
         #expect(!ids.contains("bad_init") && !ids.contains("underfitting") && !ids.contains("metric_loss_disagree"), "\(ids)")
@@ -55,7 +55,7 @@ struct PatternTests {
         c.validationLoss = Self.epochs(30) { $0 % 2 == 0 ? 0.4 : 0.4 * (10 + 60 * abs(Self.wiggle($0))) }
         c.metricName = "auc"
         c.metric = Self.epochs(30) { $0 % 2 == 0 ? 0.85 : 0.6 }
-        let ids = Doctor().diagnose(c).map(\.id)
+        let ids = Doctor().diagnose(c).map(\.id.rawValue)
         #expect(ids.first == "lr_too_high", "\(ids)")
         #expect(!ids.contains("bad_init") && !ids.contains("underfitting") && !ids.contains("metric_loss_disagree"), "\(ids)")
     }
@@ -70,7 +70,7 @@ struct PatternTests {
         c.referenceLoss = 0.3
         c.trainLoss = Self.epochs(30) { $0 == 3 ? 0.95 : ($0 == 30 ? 0.62 : 0.8 + 0.15 * Self.wiggle($0)) }
         c.validationLoss = Self.epochs(30) { $0 == 3 ? 0.55 : ($0 == 30 ? 0.97 : 0.8 + 0.2 * Self.wiggle($0)) }
-        let ids = Doctor().diagnose(c).map(\.id)
+        let ids = Doctor().diagnose(c).map(\.id.rawValue)
         #expect(ids.first == "lr_too_high", "\(ids)")
         #expect(!ids.contains("overfitting"), "\(ids)")
     }
@@ -82,15 +82,15 @@ struct PatternTests {
         c.validationLoss = Self.epochs(40) { 0.51 + 0.2 * exp(-Double($0) / 4) }
         // Alone: the level cannot be judged, so no verdict of health, and underfitting only as a hypothesis.
         let alone = Doctor().diagnose(c)
-        #expect(alone.map(\.id) == ["no_problem_visible", "possible_underfitting"])
+        #expect(alone.map(\.id.rawValue) == ["no_problem_visible", "possible_underfitting"])
         #expect(alone[1].hypothesis && alone[1].nextStep.contains("larger model"))
         // Against the reference of the better run: underfitting, with the ratio as evidence.
         var judged = c
         judged.referenceLoss = 0.25
         let f = Doctor().diagnose(judged)
-        #expect(f.first?.id == "underfitting", "\(f.map(\.id))")
+        #expect(f.first?.id == .underfitting, "\(f.map(\.id.rawValue))")
         #expect(abs((f.first?.evidence["ratio_to_reference"] ?? 0) - 0.51 / 0.25) < 0.01)
-        #expect(!f.contains { $0.id == "healthy" })
+        #expect(!f.contains { $0.id == .healthy })
         // The same through a comparison of the two runs: the 64-64 one is the reference, the small one underfits.
         var good = Curves()
         good.trainLoss = Self.epochs(40) { 0.20 + 0.5 * exp(-Double($0) / 4) }
@@ -111,10 +111,10 @@ struct PatternTests {
         c.trainLoss = Self.epochs(30) { 0.693 - 0.003 * Double($0) }
         c.validationLoss = Self.epochs(30) { 0.695 - 0.003 * Double($0) }
         let findings = Doctor().diagnose(c)
-        let ids = findings.map(\.id)
+        let ids = findings.map(\.id.rawValue)
         #expect(ids.contains("lr_too_low"), "\(ids)")
         #expect(!ids.contains("still_improving"), "with a near-linear fall the first thing to change is the rate: \(ids)")
-        let low = findings.first { $0.id == "lr_too_low" }!
+        let low = findings.first { $0.id == .lrTooLow }!
         #expect(low.nextStep.contains("0.0015 to 0.005") && low.nextStep.contains("momentum"))
         #expect(low.confidence > 0.5 && low.confidence < 1)
     }

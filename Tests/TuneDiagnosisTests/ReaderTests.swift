@@ -20,7 +20,7 @@ struct ReaderTests {
         #expect(c.metricName == "acc" && c.metricHigherIsBetter)
         #expect(abs((c.metric[7] ?? 0) - 0.375) < 1e-6)
         #expect(c.stepLoss.count == 64, "train_loss_step rows are the step-level series")
-        let ids = Doctor().diagnose(c).map(\.id)
+        let ids = Doctor().diagnose(c).map(\.id.rawValue)
         #expect(ids.first == "overfitting", "a network memorising random labels: \(ids)")
     }
 
@@ -30,7 +30,7 @@ struct ReaderTests {
         #expect(abs((c.trainLoss[3] ?? 0) - 0.5058181881904602) < 1e-6, "epoch 3 (0-based) is the fourth")
         #expect(abs((c.validationLoss[3] ?? 0) - 0.7520460486412048) < 1e-6)
         #expect(c.metricName == "accuracy")
-        #expect(Doctor().diagnose(c).first?.id == "overfitting")
+        #expect(Doctor().diagnose(c).first?.id == .overfitting)
     }
 
     @Test func anyTableWithNamedColumnsAndDirections() throws {
@@ -41,7 +41,7 @@ struct ReaderTests {
         #expect(c.epochCount == 3)
         #expect(c.metricHigherIsBetter == false, "an error is better when lower")
         #expect(c.trainLoss[2].map { $0.isNaN } == true, "a logged NaN stays NaN: it means divergence")
-        #expect(Doctor().diagnose(c).first?.id == "lr_too_high")
+        #expect(Doctor().diagnose(c).first?.id == .lrTooHigh)
         do {
             _ = try CSVLogReader.read(path: path)
             Issue.record("no error")
@@ -91,7 +91,7 @@ struct TensorBoardReaderTests {
         #expect(abs((c.trainLoss[0] ?? 0) - 0.3050973415374756) < 1e-6)
         #expect(abs((c.validationLoss[7] ?? 0) - 1.3771388530731201) < 1e-6)
         #expect(c.metricName == "accuracy" && abs((c.metric[7] ?? 0) - 0.4375) < 1e-6)
-        #expect(Doctor().diagnose(c).first?.id == "overfitting")
+        #expect(Doctor().diagnose(c).first?.id == .overfitting)
     }
 
     @Test func kerasTensorBoardWithTensorScalarsInRunDirectories() throws {
@@ -172,7 +172,7 @@ struct OddLogTests {
 
     @Test func csvEdgeCases() throws {
         let nan = try CSVLogReader.read(path: tempFile("nan.csv", "epoch,loss,val_loss\n0,nan,nan\n1,nan,nan\n2,nan,nan\n"))
-        #expect(Doctor().diagnose(nan).first?.id == "lr_too_high")
+        #expect(Doctor().diagnose(nan).first?.id == .lrTooHigh)
         #expect(throws: DataError.self) { try CSVLogReader.read(path: tempFile("huge.csv", "epoch,loss,val_loss\n0,1.0,1.1\n1e30,0.9,1.0\n")) }
         let restarted = try CSVLogReader.read(path: tempFile("r.csv", "epoch,loss,val_loss\n0,1,1\n1,0.9,0.95\n2,0.8,0.9\n0,0.7,0.7\n1,0.6,0.65\n"))
         #expect(restarted.epochCount == 2 && restarted.trainLoss == [Double(Float(0.7)), Double(Float(0.6))], "the last run after a restart")
@@ -180,8 +180,8 @@ struct OddLogTests {
         let bothDiverged = try CSVLogReader.read(path: tempFile("rn.csv", "epoch,loss,val_loss\n0,1,1\n1,nan,nan\n0,0.7,0.7\n1,0.6,0.65\n2,nan,0.6\n"))
         #expect(bothDiverged.epochCount == 3 && bothDiverged.trainLoss[2]?.isNaN == true && bothDiverged.validationLoss[2] == Double(Float(0.6)))
         let negative = try CSVLogReader.read(path: tempFile("neg.csv", "epoch,loss,val_loss\n" + (0..<10).map { "\($0),\(-1 - 0.2 * Double($0)),\(-0.9 - 0.2 * Double($0))" }.joined(separator: "\n")))
-        #expect(!Doctor().diagnose(negative).contains { $0.id == "lr_too_high" }, "a falling negative loss is not an explosion")
+        #expect(!Doctor().diagnose(negative).contains { $0.id == .lrTooHigh }, "a falling negative loss is not an explosion")
         let short = try CSVLogReader.read(path: tempFile("short.csv", "epoch,loss,val_loss\n0,1.0,1.1\n"))
-        #expect(Doctor().diagnose(short).map(\.id) == ["too_few_epochs"])
+        #expect(Doctor().diagnose(short).map(\.id.rawValue) == ["too_few_epochs"])
     }
 }

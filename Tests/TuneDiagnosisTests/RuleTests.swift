@@ -17,7 +17,7 @@ enum Shapes {
         return c
     }
 
-    static func ids(_ c: Curves) -> [String] { Doctor().diagnose(c).map(\.id) }
+    static func ids(_ c: Curves) -> [String] { Doctor().diagnose(c).map(\.id.rawValue) }
 }
 
 @Suite("The doctor's rules on synthetic curves")
@@ -26,7 +26,7 @@ struct RuleTests {
         // Alone, the level cannot be judged: no problem visible, and (a small gap, flat curves) the hypothesis of
         // underfitting, labelled as one.
         let alone = Doctor().diagnose(Shapes.healthy)
-        #expect(alone.map(\.id) == ["no_problem_visible", "possible_underfitting"])
+        #expect(alone.map(\.id.rawValue) == ["no_problem_visible", "possible_underfitting"])
         #expect(alone[1].hypothesis && !alone[0].hypothesis)
         #expect(alone[0].explanation.contains("--reference-loss"))
         // Against a reference it reaches (its own lowest validation loss, 0.13 + 0.55 e^-10 = 0.130025): healthy.
@@ -44,7 +44,7 @@ struct RuleTests {
         c.validationLoss = Shapes.epochs(30) { 0.70 - 0.006 * $0 }
         c.metric = Shapes.epochs(30) { 0.6 + 0.005 * $0 }
         c.learningRate = Shapes.epochs(30) { _ in 1e-4 }
-        let f = Doctor().diagnose(c).first { $0.id == "lr_too_low" }
+        let f = Doctor().diagnose(c).first { $0.id == .lrTooLow }
         #expect(f != nil)
         #expect(f?.nextStep.contains("0.0003 to 0.001") == true, "\(f?.nextStep ?? "")")
         #expect(LearningRateTooLow().examine(Shapes.healthy, Thresholds()) == nil)
@@ -54,7 +54,7 @@ struct RuleTests {
         var nan = Shapes.healthy
         nan.trainLoss[6] = .nan
         let f = Doctor().diagnose(nan)
-        #expect(f.map(\.id) == ["lr_too_high"])
+        #expect(f.map(\.id.rawValue) == ["lr_too_high"])
         #expect(f[0].severity == .critical && f[0].epochs == [7])
         var up = Shapes.healthy
         up.trainLoss = Shapes.epochs(20) { 0.7 + 0.05 * $0 }
@@ -166,7 +166,7 @@ struct RuleTests {
         var c = Shapes.healthy
         c.trainLoss = Shapes.epochs(10) { _ in 0.6931 }
         c.validationLoss = Shapes.epochs(10) { _ in 0.6932 }
-        #expect(Doctor().diagnose(c).first?.id == "not_learning")
+        #expect(Doctor().diagnose(c).first?.id == .notLearning)
     }
 
     @Test func explodingAndVanishingGradientsWithAClipSuggestion() {
@@ -174,11 +174,11 @@ struct RuleTests {
         c.gradientNormMean = Shapes.epochs(10) { pow(2, $0) }
         c.gradientNormMax = Shapes.epochs(10) { 2 * pow(2, $0) }
         let f = Gradients().examine(c, Thresholds())
-        #expect(f?.id == "exploding_gradients")
+        #expect(f?.id == .explodingGradients)
         // The 90th percentile of the maxima 4, 8, ..., 2048: between 1024 and 2048.
         #expect((1024...2048).contains(f?.evidence["suggested_clip"] ?? 0))
         c.gradientNormMean = Shapes.epochs(10) { pow(10, -$0) }
-        #expect(Gradients().examine(c, Thresholds())?.id == "vanishing_gradients")
+        #expect(Gradients().examine(c, Thresholds())?.id == .vanishingGradients)
     }
 
     @Test func findingsComeMostSevereFirst() {
@@ -187,8 +187,8 @@ struct RuleTests {
         c.validationLoss = Shapes.epochs(30) { 0.3 + 0.002 * ($0 - 10) * ($0 - 10) }
         c.metric = Shapes.epochs(30) { 0.95 - 0.0002 * ($0 - 15) * ($0 - 15) }
         let findings = Doctor().diagnose(c)
-        #expect(findings.first?.id == "overfitting")
-        #expect(findings.contains { $0.id == "metric_loss_disagree" })
+        #expect(findings.first?.id == .overfitting)
+        #expect(findings.contains { $0.id == .metricLossDisagree })
         #expect(zip(findings, findings.dropFirst()).allSatisfy { $0.severity >= $1.severity })
     }
 }

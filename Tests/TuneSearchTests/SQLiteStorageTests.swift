@@ -139,37 +139,6 @@ struct SQLiteStorageTests {
         #expect(try storage.failStaleTrials(olderThan: 61) == [trial.number], "65 s since the last beat: taken for dead")
     }
 
-    @Test func trialsLeftRunningByADeadProcessAreFoundByTheirHeartbeat() throws {
-        let path = try temporaryPath()
-        final class Clock: @unchecked Sendable { var now = 1000.0 }
-        let clock = Clock()
-        let storage = try SQLiteStorage(path: path, direction: .minimize, clock: { clock.now })
-        let study = Study(direction: .minimize, storage: storage)
-        let done = try study.ask()
-        try study.tell(done, value: 1)
-        let abandoned = try study.ask()         // its process dies: no more heartbeats
-        try abandoned.report(0.5, step: 1)      // heartbeat at 1000
-        clock.now = 1100
-        let alive = try study.ask()              // heartbeat at 1100
-        clock.now = 1130
-        #expect(try storage.failStaleTrials(olderThan: 60) == [abandoned.number])
-        let trials = try study.trials
-        #expect(trials[done.number].state == .complete && trials[done.number].value == 1, "finished trials are untouched")
-        #expect(trials[abandoned.number].state == .failed && trials[abandoned.number].failure?.contains("heartbeat") == true)
-        #expect(trials[alive.number].state == .running)
-
-        // Requeued: the dead trial's configuration comes back as a waiting trial, which the next ask takes.
-        let dying = try study.ask()
-        let lr = try dying.suggestFloat("lr", 1e-4, 1, log: true)
-        clock.now = 2000
-        #expect(try storage.failStaleTrials(olderThan: 60, requeue: true) == [alive.number, dying.number])
-        let retry = try study.ask()
-        #expect(try retry.frozen.attributes["retry_of"] == String(alive.number), "the oldest waiting trial first")
-        let second = try study.ask()
-        #expect(try second.frozen.attributes["retry_of"] == String(dying.number))
-        #expect(try second.suggestFloat("lr", 1e-4, 1, log: true) == lr, "the same configuration, measured again")
-    }
-
     @Test func anEnqueuedConfigurationWaitsInTheFileForWhicheverProcessAsksFirst() throws {
         let path = try temporaryPath()
         let producer = Study(direction: .minimize, storage: try SQLiteStorage(path: path, direction: .minimize))

@@ -70,12 +70,12 @@ struct DataCheckCommandTests {
         let json = try runTune(["doctor", "--data", data, "--target", "price", "--json"])
         let report = try JSONDecoder().decode(DataCheckReport.self, from: Data(json.output.utf8))
         #expect(report.leaks == ["price_eur"] && report.excluded == [""] && report.rows == 400)
-        #expect(report.findings.map(\.id).contains("sorted_target"))
+        #expect(report.findings.map(\.id.rawValue).contains("sorted_target"))
         #expect(report.columns.first { $0.name == "price" }?.role == "target")
         // Without the leak: no leak, and the honest features are not mistaken for one.
         let clean = try runTune(["doctor", "--data", try writeSortedTable(dir, leak: false), "--target", "price", "--json"])
         let cleanReport = try JSONDecoder().decode(DataCheckReport.self, from: Data(clean.output.utf8))
-        #expect(cleanReport.leaks.isEmpty && !cleanReport.findings.contains { $0.id == "strong_single_column" }, "\(cleanReport.findings)")
+        #expect(cleanReport.leaks.isEmpty && !cleanReport.findings.contains { $0.id == .strongSingleColumn }, "\(cleanReport.findings)")
     }
 
     @Test func aSkewedTargetTrainsOnItsLogarithmWithMetricsInItsOwnUnits() throws {
@@ -118,8 +118,8 @@ struct SharedDataCheckTests {
         let table = try CSVReader.read(path: Self.folder.appendingPathComponent(file + ".csv").path)
         let report = try #require(try DataPreparation.prepare(table, target: entry.target, check: DataCheckOptions()).dataCheck)
         #expect(report.leaks.isEmpty && report.excluded.isEmpty)
-        #expect(Set(report.findings.map(\.id)) == entry.findings, "\(report.lines)")
-        if file == "digits" { #expect(report.findings.first { $0.id == "constant_column" }?.columns == ["px0", "px32", "px39"]) }
-        if file == "segment" { #expect(report.findings.first { $0.id == "duplicate_rows" }?.evidence["duplicate_rows"] == 224) }
+        #expect(Set(report.findings.map(\.id.rawValue)) == entry.findings, "\(report.lines)")
+        if file == "digits" { #expect(report.findings.first { $0.id == .constantColumn }?.columns == ["px0", "px32", "px39"]) }
+        if file == "segment" { #expect(report.findings.first { $0.id == .duplicateRows }?.evidence["duplicate_rows"] == 224) }
     }
 }

@@ -66,7 +66,7 @@ struct DoctorLevelTests {
         #expect(h.batchSize == 2 && h.optimizer == "adam" && h.learningRate == 0.001 && h.trainingRows == 1000)
         #expect(h.source?.hasSuffix("hparams.yaml") == true)
         #expect(runs[0].curves.stepsPerEpoch == 10, "the global step at the epoch rows")
-        let noisy = Doctor().diagnose(runs[0].curves).first { $0.id == "noisy" }
+        let noisy = Doctor().diagnose(runs[0].curves).first { $0.id == .noisy }
         #expect(noisy != nil)
         #expect(noisy?.evidence["batch_size"] == 2)
         // sqrt(1000) = 31.6: the next step names the batch to try, 4x the 2 (toward 32).
@@ -109,7 +109,7 @@ struct DoctorLevelTests {
         #expect(output.runs[0].verdict == "healthy")
         #expect(output.comparison[1].farAboveReference && output.comparison[1].kind == "underfitting")
         #expect(output.comparison[2].farAboveReference && output.comparison[2].kind == "overfitting")
-        #expect(output.runs[2].findings.contains { $0.id == "overfitting" })
+        #expect(output.runs[2].findings.contains { $0.id == .overfitting })
         #expect(output.runs.allSatisfy { $0.findings.allSatisfy { (0.5...1).contains($0.confidence) } })
     }
 

@@ -143,7 +143,7 @@ struct MLflowTests {
         #expect(abs((curves.validationLoss[4] ?? 0) - 0.3) < 1e-9)
         #expect(abs((curves.trainLoss[0] ?? 0) - 0.62) < 1e-9)
         #expect(curves.metricName == "accuracy")
-        #expect(Doctor().diagnose(curves).first?.id == "overfitting")
+        #expect(Doctor().diagnose(curves).first?.id == .overfitting)
         // The command line, and a clear error for an unknown run.
         let r = try runTune(["doctor", "--mlflow", server.url.absoluteString, "--run", run, "--json"])
         #expect(r.status == 0, "\(r.error)")

@@ -126,7 +126,7 @@ struct ReportTests {
         }
         let over = try history(train: [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15], validation: [1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.7, 0.8])
         let found = Doctor().diagnose(Curves(history: over))
-        #expect(found.first { $0.id == "overfitting" }?.epochs == [4, 8])
+        #expect(found.first { $0.id == .overfitting }?.epochs == [4, 8])
         let html = HTMLReport.runCharts(over, findings: found, title: "")
         #expect(html.contains(">lowest loss (4), overfitting from 4</text>"))
         let figures = html.components(separatedBy: "<figure class=\"chart\">").dropFirst()

@@ -2,7 +2,7 @@
 /// Judged on the very first step only: an epoch's mean loss is not the loss at initialisation, so logs without the
 /// first step's loss get no judgement of the initialisation.
 public struct BadInitialization: DiagnosisRule {
-    public let id = "bad_init"
+    public let id = FindingID.badInit
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

@@ -19,7 +19,7 @@ import Foundation
 /// - a rate far above the usual range of its optimizer (when the settings say it) on a run that is stuck or bouncing
 ///   far from the reference.
 public struct LearningRateTooHigh: DiagnosisRule {
-    public let id = "lr_too_high"
+    public let id = FindingID.lrTooHigh
     public init() {}
 
     /// The highest rate in the usual range of an optimizer family: Adam's family 1e-2 (default 1e-3), SGD with

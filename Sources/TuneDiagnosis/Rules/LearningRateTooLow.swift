@@ -2,7 +2,7 @@
 /// curve, or it falls as fast at the end as at the start) while far from where it could get: the fitted floor, or,
 /// when the reference is known, the reference.
 public struct LearningRateTooLow: DiagnosisRule {
-    public let id = "lr_too_low"
+    public let id = FindingID.lrTooLow
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

@@ -1,6 +1,6 @@
 /// `metric_loss_disagree`: the epoch with the lowest validation loss is not the epoch with the best metric.
 public struct MetricLossDisagree: DiagnosisRule {
-    public let id = "metric_loss_disagree"
+    public let id = FindingID.metricLossDisagree
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

@@ -2,7 +2,7 @@
 /// jitter; or, without the batch size, step losses that scatter widely around their trend (mean absolute residual
 /// around a moving median), or a validation metric that keeps jumping late in training.
 public struct Noisy: DiagnosisRule {
-    public let id = "noisy"
+    public let id = FindingID.noisy
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

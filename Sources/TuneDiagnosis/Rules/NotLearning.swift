@@ -1,6 +1,6 @@
 /// `not_learning`: the training loss does not move at all.
 public struct NotLearning: DiagnosisRule {
-    public let id = "not_learning"
+    public let id = FindingID.notLearning
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

@@ -2,7 +2,7 @@
 /// widens; or a wide gap between the two curves while the validation loss is far from what the data allow (a wide
 /// gap means overfitting whether or not the validation loss rises).
 public struct Overfitting: DiagnosisRule {
-    public let id = "overfitting"
+    public let id = FindingID.overfitting
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

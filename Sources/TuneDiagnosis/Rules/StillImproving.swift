@@ -2,7 +2,7 @@ import Foundation
 
 /// `still_improving`: both losses are still falling at the end of training.
 public struct StillImproving: DiagnosisRule {
-    public let id = "still_improving"
+    public let id = FindingID.stillImproving
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

@@ -1,7 +1,7 @@
 /// `underfitting`: training and validation losses close together and flat, while high: far above the reference (the
 /// best run's lowest validation loss) when one is known, or (without one) near the loss of guessing.
 public struct Underfitting: DiagnosisRule {
-    public let id = "underfitting"
+    public let id = FindingID.underfitting
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {

@@ -1,7 +1,7 @@
 /// `val_loss_up_metric_ok`: the validation loss rises while the metric holds or improves: the model grows
 /// over-confident without ranking or classifying worse.
 public struct ValidationLossUpMetricOK: DiagnosisRule {
-    public let id = "val_loss_up_metric_ok"
+    public let id = FindingID.valLossUpMetricOK
     public init() {}
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {
