@@ -8,7 +8,7 @@ extension TuneCommand {
     struct Ensemble: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train one configuration with several seeds and compare single models with their average.",
-            usage: "tune ensemble --data <file> --target <column> --out <dir> [--members <n>] [<options>]",
+            usage: "tune ensemble --data <file> --target <column> [--out <dir>] [--members <n>] [<options>]",
             discussion: """
             Takes the flags of tune train. The split is the one --seed gives; member i trains from seed --seed + i \
             (initial weights, dropout masks, batch order). Each member is scored on the test rows, then the ensemble, \
@@ -17,7 +17,7 @@ extension TuneCommand {
             --out/member-<seed> (a run directory tune predict reads) and --out/ensemble.json.
             """)
 
-        @OptionGroup var train: Train
+        @OptionGroup var train: TrainOptions
         @Option(help: "Members (seeds) in the ensemble.") var members: Int = 5
 
         func validate() throws {
@@ -29,7 +29,7 @@ extension TuneCommand {
                 throw train.notLogging("tune ensemble")
             }
             let report: EnsembleReport = try withDataErrors {
-                let settings = try train.settings()
+                let settings = try train.settings(defaultOut: "tune-ensemble-")
                 let (data, specification, configuration) = try TrainRun(settings: settings).prepare()
                 for note in data.notes { printNow("note: \(note)") }
                 for line in data.dataCheck?.lines ?? [] { printNow("note: data check \(line)") }

@@ -18,7 +18,7 @@ extension TuneCommand {
             Writes lr_find.csv to --out when given.
             """)
 
-        @OptionGroup var train: Train
+        @OptionGroup var train: TrainOptions
         @Option(help: "How many seeds to sweep.") var seeds: Int = 3
 
         func validate() throws {
@@ -31,7 +31,7 @@ extension TuneCommand {
             }
             var settings: TrainSettings
             do {
-                settings = try train.settings(requireOut: false)
+                settings = try train.settings()
             } catch {
                 throw failWithDataError(error)
             }

@@ -43,7 +43,7 @@ extension TuneCommand {
             written at the end.
             """)
 
-        @OptionGroup var train: Train
+        @OptionGroup var train: TrainOptions
         @Option(help: "recipe, tpe, random, quasirandom or grid.") var strategy: String = "recipe"
         @Option(help: "Classic strategies: median, asha, hyperband or none (default: median).") var pruner: String?
         @Option(help: "Classic strategies: trials in the study, counting those already finished (default: 20; grid: the grid's size).") var trials: Int?
@@ -67,7 +67,7 @@ extension TuneCommand {
 
         /// The settings, with the default output directory when --out is not given.
         func settings() throws -> TrainSettings {
-            var s = try train.settings(requireOut: false)
+            var s = try train.settings()
             if s.out == nil, let data = s.data {
                 s.out = "tune-search-" + URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent
             }
@@ -194,6 +194,11 @@ func runAndPrint(_ recipe: RecipeRun) throws {
     let summary: RecipeSummary
     do {
         summary = try recipe.run()
+    } catch let stopped as RecipeStopped {
+        // A failed check (sanity, no rate that trains, nothing beats the input-free baseline): status 1, not bad input.
+        StatusLine.shared.clear()
+        FileHandle.standardError.write(Data("error: \(stopped)\n".utf8))
+        throw ExitCode(1)
     } catch {
         throw failWithDataError(error)
     }
