@@ -1,7 +1,7 @@
 # swift-tune: the two commands a newcomer needs are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: demo test build deps bench bench-quick report-check clean
+.PHONY: demo test build deps bench bench-quick report-check lint clean
 
 ## Install what is missing, build in release mode and run the demo: generated three-class data, then the staged recipe (tune search) on it.
 demo: build
@@ -14,6 +14,11 @@ test: deps
 
 deps:
 	@sh scripts/install-deps.sh
+
+## The code's layout as .swift-format says (line length 120, four spaces); `swift format format -i -r Sources Tests bench`
+## rewrites it so.
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests bench
 
 build: deps
 	$(SWIFT) build -c release --product tune

@@ -22,7 +22,9 @@ public enum Baseline {
     /// (classification: what predicting them scores, ln 2 for balanced binary classes), or the variance of its
     /// target as the file holds it (regression: the squared error of predicting the mean). A program that trains on
     /// a standardised target has a baseline of 1 instead, and one that uses another loss needs `--baseline-loss`.
-    public static func ofFile(path: String, target: String, task: TaskKind? = nil) throws -> (loss: Double, description: String, regression: Bool) {
+    public static func ofFile(path: String, target: String, task: TaskKind? = nil) throws -> (
+        loss: Double, description: String, regression: Bool
+    ) {
         let table = try CSVReader.read(path: path)
         let data = try DataPreparation.prepare(table, target: target, task: task)
         let parts = [data.train, data.validation, data.test]
@@ -32,9 +34,13 @@ public enum Baseline {
             let p = frequencies(classes)
             let loss = crossEntropy(of: p, on: classes)
             let shares = p.map { String(format: "%.3g", $0) }.joined(separator: ", ")
-            return (loss, "the cross-entropy of predicting the class frequencies of \(name) (\(shares)) for every row", false)
+            return (
+                loss, "the cross-entropy of predicting the class frequencies of \(name) (\(shares)) for every row",
+                false
+            )
         }
-        let sd = Double(data.preprocessor.target.standardDeviation ?? 1), mean = Double(data.preprocessor.target.mean ?? 0)
+        let sd = Double(data.preprocessor.target.standardDeviation ?? 1),
+            mean = Double(data.preprocessor.target.mean ?? 0)
         let values = parts.flatMap { $0.values ?? [] }.map { Double($0) * sd + mean }
         guard !values.isEmpty else { throw DataError(path: path, "no rows with a value of '\(target)'") }
         let m = values.reduce(0, +) / Double(values.count)
@@ -62,6 +68,7 @@ public enum Baseline {
     /// probabilities do not know scores as a probability of 1e-12).
     static func crossEntropy(of p: [Double], on classes: [Int]) -> Double {
         guard !classes.isEmpty else { return .nan }
-        return -classes.reduce(0.0) { $0 + Foundation.log(max($1 < p.count ? p[$1] : 0, 1e-12)) } / Double(classes.count)
+        return -classes.reduce(0.0) { $0 + Foundation.log(max($1 < p.count ? p[$1] : 0, 1e-12)) }
+            / Double(classes.count)
     }
 }

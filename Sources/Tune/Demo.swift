@@ -13,7 +13,8 @@ public enum Demo {
     /// noise), 10% of the labels drawn at random, so that the best accuracy possible is about 0.93.
     public static func writeData(to path: String, seed: UInt64) throws {
         var rng = PhiloxRandom(seed: seed)
-        let (x, y) = Synthetic.classification(count: rows, classes: 3, informative: 5, redundant: 2, noise: 5, labelNoise: 0.1, using: &rng)
+        let (x, y) = Synthetic.classification(
+            count: rows, classes: 3, informative: 5, redundant: 2, noise: 5, labelNoise: 0.1, using: &rng)
         try writeAtomically(Data(Synthetic.csv(x: x, targets: y.map(String.init)).utf8), to: URL(fileURLWithPath: path))
     }
 
@@ -30,7 +31,10 @@ public enum Demo {
 
     /// The `tune search` command line equivalent to `settings`.
     public static func command(_ s: TrainSettings) -> String {
-        ["tune", "search", "--data", s.data ?? "", "--target", s.target ?? "", "--epochs", String(s.epochs), "--seed", String(s.seed),
-         "--out", s.out ?? ""].map(shellQuoted).joined(separator: " ")
+        [
+            "tune", "search", "--data", s.data ?? "", "--target", s.target ?? "", "--epochs", String(s.epochs),
+            "--seed", String(s.seed),
+            "--out", s.out ?? ""
+        ].map(shellQuoted).joined(separator: " ")
     }
 }

@@ -60,12 +60,16 @@ public struct DoctorRun: Sendable {
 /// a swift-tune run's `model/model.json`.
 public enum DoctorInput {
     /// The one run at `path`; of several, the last in name order (the highest Lightning version).
-    public static func load(_ path: String, columns: CurveColumns = CurveColumns(), classes: Int? = nil) throws -> Curves {
+    public static func load(_ path: String, columns: CurveColumns = CurveColumns(), classes: Int? = nil) throws
+        -> Curves
+    {
         try runs(path, columns: columns, classes: classes).last!.curves
     }
 
     /// Every run at `path` (at least one; a `DataError` otherwise), in name order (version_2 before version_10).
-    public static func runs(_ path: String, columns: CurveColumns = CurveColumns(), classes: Int? = nil) throws -> [DoctorRun] {
+    public static func runs(_ path: String, columns: CurveColumns = CurveColumns(), classes: Int? = nil) throws
+        -> [DoctorRun]
+    {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(path: path, "no such file or directory")
@@ -78,22 +82,31 @@ public enum DoctorInput {
             } else if FileManager.default.fileExists(atPath: SearchRun.studyPath(path)) {
                 found = try StudyCurves.runs(url)
                 guard !found.isEmpty else {
-                    throw DataError(path: SearchRun.studyPath(path), "no finished trial kept its curves (a study of an older swift-tune keeps none): run tune search again, or give tune doctor a run directory such as \(url.appendingPathComponent("best").path)")
+                    throw DataError(
+                        path: SearchRun.studyPath(path),
+                        "no finished trial kept its curves (a study of an older swift-tune keeps none): run tune search again, or give tune doctor a run directory such as \(url.appendingPathComponent("best").path)"
+                    )
                 }
             } else {
                 found = try directoryRuns(url, columns: columns)
             }
             guard !found.isEmpty else {
-                let seen = (try? FileManager.default.contentsOfDirectory(atPath: path).sorted().prefix(20).joined(separator: ", ")) ?? ""
-                throw DataError(path: path, "no training log found: expected history.json (swift-tune), TensorBoard event files or metrics.csv / a CSV log; the directory holds: \(seen)")
+                let seen =
+                    (try? FileManager.default.contentsOfDirectory(atPath: path).sorted().prefix(20).joined(
+                        separator: ", ")) ?? ""
+                throw DataError(
+                    path: path,
+                    "no training log found: expected history.json (swift-tune), TensorBoard event files or metrics.csv / a CSV log; the directory holds: \(seen)"
+                )
             }
         } else {
             let url = URL(fileURLWithPath: path)
             var curves: Curves
             if url.lastPathComponent.contains("tfevents") {
                 curves = try TensorBoardReader.curves(at: path, columns: columns)
-                curves.hyperparameters = Hyperparameters(settings: try TensorBoardReader.read(at: path).hyperparameters.values.first ?? [:],
-                                                         source: "the HParams records")
+                curves.hyperparameters = Hyperparameters(
+                    settings: try TensorBoardReader.read(at: path).hyperparameters.values.first ?? [:],
+                    source: "the HParams records")
             } else if path.hasSuffix(".json") {
                 curves = try loadHistoryJSON(url)
             } else {
@@ -116,7 +129,8 @@ public enum DoctorInput {
     static func directoryRuns(_ directory: URL, columns: CurveColumns) throws -> [DoctorRun] {
         let fm = FileManager.default
         var swiftRuns: [String] = [], csvLogs: [String] = [], eventFiles = false
-        for name in ["metrics.csv", "history.csv", "log.csv", "training.csv"] where fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
+        for name in ["metrics.csv", "history.csv", "log.csv", "training.csv"]
+        where fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
             csvLogs.append(name)
             break
         }
@@ -156,7 +170,9 @@ public enum DoctorInput {
                 let source = run.name.isEmpty ? directory.path : directory.appendingPathComponent(run.name).path
                 // A folder without loss series (swift-tune's own trial folders hold them) is not a run.
                 guard var curves = try? ScalarSeries.curves(run.scalars, source: source, columns: columns) else {
-                    if columns.trainLoss != nil || columns.validationLoss != nil { _ = try ScalarSeries.curves(run.scalars, source: source, columns: columns) }
+                    if columns.trainLoss != nil || columns.validationLoss != nil {
+                        _ = try ScalarSeries.curves(run.scalars, source: source, columns: columns)
+                    }
                     continue
                 }
                 curves.hyperparameters = Hyperparameters(settings: run.hyperparameters, source: "the HParams records")
@@ -176,7 +192,8 @@ public enum DoctorInput {
     static func addSettingsFile(_ curves: inout Curves, directory: URL) {
         let file = directory.appendingPathComponent("hparams.yaml")
         guard let text = try? String(contentsOf: file, encoding: .utf8),
-              let settings = try? flatSettings(Yams.load(yaml: text)) else { return }
+            let settings = try? flatSettings(Yams.load(yaml: text))
+        else { return }
         curves.hyperparameters.fill(from: Hyperparameters(settings: settings, source: file.path))
     }
 
@@ -218,7 +235,8 @@ public enum DoctorInput {
         var curves = try loadHistoryJSON(directory.appendingPathComponent("history.json"))
         curves.source = directory.path
         if let data = try? Data(contentsOf: directory.appendingPathComponent("metrics.json")),
-           let summary = try? jsonDecoder().decode(RunSummary.self, from: data) {
+            let summary = try? jsonDecoder().decode(RunSummary.self, from: data)
+        {
             curves.task = Curves.Task(rawValue: summary.task) ?? .unknown
             curves.trainingRows = summary.rows["train"]
             curves.batchSize = summary.batchSize
@@ -232,8 +250,10 @@ public enum DoctorInput {
         }
         // The settings the run was trained with, as model.json keeps them.
         let description = directory.appendingPathComponent("model").appendingPathComponent(Checkpoint.descriptionFile)
-        if let data = try? Data(contentsOf: description), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let settings = flatSettings(object["hyperparameters"]) {
+        if let data = try? Data(contentsOf: description),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let settings = flatSettings(object["hyperparameters"])
+        {
             curves.hyperparameters.fill(from: Hyperparameters(settings: settings, source: description.path))
         }
         return curves

@@ -25,9 +25,11 @@ public struct EnvironmentReport: Codable, Sendable {
         let features = CPUFeatures.current
         let speed = measureSeconds > 0 ? BLASBenchmark.gflops(m: 1024, n: 1024, k: 1024, seconds: measureSeconds) : nil
         return EnvironmentReport(
-            version: SwiftTune.version, blasLibrary: info.library, blasConfiguration: info.configuration, blasPath: info.path,
+            version: SwiftTune.version, blasLibrary: info.library, blasConfiguration: info.configuration,
+            blasPath: info.path,
             kernel: info.kernel, kernelReason: info.reason, selfTestPassed: info.selfTest.passed,
-            selfTestMaxRelativeError: info.selfTest.maxRelativeError, attempts: info.attempts, threads: BLAS.threadCount,
+            selfTestMaxRelativeError: info.selfTest.maxRelativeError, attempts: info.attempts,
+            threads: BLAS.threadCount,
             cpuModel: features.modelName, cpuFeatures: features.relevantFlags,
             elementwiseKernels: ElementwiseKernels.instructionSet, sgemmGFLOPs: speed)
     }
@@ -39,17 +41,20 @@ public struct EnvironmentReport: Codable, Sendable {
             "BLAS path      \(blasPath ?? "-")",
             "kernel         \(kernel ?? "-")",
             "why            \(kernelReason)",
-            "self-test      \(selfTestPassed ? "passed" : "FAILED") (max relative error \(String(format: "%.2e", selfTestMaxRelativeError)))",
+            "self-test      \(selfTestPassed ? "passed" : "FAILED") (max relative error \(String(format: "%.2e", selfTestMaxRelativeError)))"
         ]
         for attempt in attempts { lines.append("tried          \(attempt)") }
         lines += [
             "threads        \(threads)",
             "CPU            \(cpuModel ?? "unknown")",
             "CPU features   \(cpuFeatures.isEmpty ? "-" : cpuFeatures.joined(separator: " "))",
-            "element-wise   \(elementwiseKernels) kernels",
+            "element-wise   \(elementwiseKernels) kernels"
         ]
         if let sgemmGFLOPs {
-            lines.append(String(format: "sgemm          %.1f GFLOP/s (1024x1024x1024, %d thread%@)", sgemmGFLOPs, threads, threads == 1 ? "" : "s"))
+            lines.append(
+                String(
+                    format: "sgemm          %.1f GFLOP/s (1024x1024x1024, %d thread%@)", sgemmGFLOPs, threads,
+                    threads == 1 ? "" : "s"))
         }
         return lines.joined(separator: "\n")
     }

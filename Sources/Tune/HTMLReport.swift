@@ -39,17 +39,24 @@ public enum HTMLReport {
     /// `data-points` giving its count; marks at the same x share one line, their labels on rows of their own. Up to
     /// `hoverPoints` points of each series that is not faded (evenly thinned beyond that, the last always kept) carry
     /// a tooltip with their x and y values, shown on hover without any script.
-    public static func chart(title: String, xLabel: String, series: [Series], marks: [Mark] = [], logX: Bool = false, logY: Bool = false,
-                             hoverPoints: Int = 120) -> String {
+    public static func chart(
+        title: String, xLabel: String, series: [Series], marks: [Mark] = [], logX: Bool = false, logY: Bool = false,
+        hoverPoints: Int = 120
+    ) -> String {
         let width = 640.0, height = 260.0, left = 56.0, right = 12.0, top = 14.0, bottom = 36.0
-        func scaled(_ v: Double, _ log: Bool) -> Double? { log ? (v > 0 && v.isFinite ? Foundation.log10(v) : nil) : (v.isFinite ? v : nil) }
+        func scaled(_ v: Double, _ log: Bool) -> Double? {
+            log ? (v > 0 && v.isFinite ? Foundation.log10(v) : nil) : (v.isFinite ? v : nil)
+        }
         // Each series' points as plotted (log10 where log) with the values they show.
         let plotted = series.map { s in
-            s.points.compactMap { p in scaled(p.x, logX).flatMap { x in scaled(p.y, logY).map { (x: x, y: $0, shown: p) } } }
+            s.points.compactMap { p in
+                scaled(p.x, logX).flatMap { x in scaled(p.y, logY).map { (x: x, y: $0, shown: p) } }
+            }
         }
         let xs = plotted.flatMap { $0.map(\.x) }, ys = plotted.flatMap { $0.map(\.y) }
         guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
-            return "<figure class=\"chart\"><figcaption>\(escape(title))</figcaption><p class=\"empty\">no data</p></figure>"
+            return
+                "<figure class=\"chart\"><figcaption>\(escape(title))</figcaption><p class=\"empty\">no data</p></figure>"
         }
         let xSpan = x1 > x0 ? x1 - x0 : 1, ySpan = y1 > y0 ? y1 - y0 : 1
         func px(_ x: Double) -> Double { left + (x - x0) / xSpan * (width - left - right) }
@@ -64,43 +71,59 @@ public enum HTMLReport {
             return stride(from: first, through: last, by: step).map(Double.init)
         }
         var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
-        svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\"/>"
+        svg +=
+            "<line class=\"axis\" x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\"/>"
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\"/>"
         // Ticks: the ends of a linear axis; the whole powers of ten of a log axis (its ends when it spans less).
         let yDecades = logY ? decades(y0, y1) : []
         for v in yDecades.isEmpty ? [y0, y1] : yDecades {
-            if !yDecades.isEmpty { svg += "<line class=\"grid\" x1=\"\(left)\" y1=\"\(f(py(v)))\" x2=\"\(width - right)\" y2=\"\(f(py(v)))\"/>" }
-            svg += "<text class=\"tick\" x=\"\(left - 4)\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(label(v, logY))</text>"
+            if !yDecades.isEmpty {
+                svg +=
+                    "<line class=\"grid\" x1=\"\(left)\" y1=\"\(f(py(v)))\" x2=\"\(width - right)\" y2=\"\(f(py(v)))\"/>"
+            }
+            svg +=
+                "<text class=\"tick\" x=\"\(left - 4)\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(label(v, logY))</text>"
         }
         let xDecades = logX ? decades(x0, x1) : []
         if xDecades.isEmpty {
             svg += "<text class=\"tick\" x=\"\(left)\" y=\"\(height - bottom + 14)\">\(label(x0, logX))</text>"
-            svg += "<text class=\"tick\" x=\"\(width - right)\" y=\"\(height - bottom + 14)\" text-anchor=\"end\">\(label(x1, logX))</text>"
+            svg +=
+                "<text class=\"tick\" x=\"\(width - right)\" y=\"\(height - bottom + 14)\" text-anchor=\"end\">\(label(x1, logX))</text>"
         }
         for v in xDecades {
             let x = px(v), anchor = x - left < 20 ? "start" : (width - right - x < 20 ? "end" : "middle")
             svg += "<line class=\"grid\" x1=\"\(f(x))\" y1=\"\(top)\" x2=\"\(f(x))\" y2=\"\(height - bottom)\"/>"
-            svg += "<text class=\"tick\" x=\"\(f(x))\" y=\"\(height - bottom + 14)\" text-anchor=\"\(anchor)\">\(label(v, logX))</text>"
+            svg +=
+                "<text class=\"tick\" x=\"\(f(x))\" y=\"\(height - bottom + 14)\" text-anchor=\"\(anchor)\">\(label(v, logX))</text>"
         }
-        svg += "<text class=\"tick\" x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        svg +=
+            "<text class=\"tick\" x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(escape(xLabel))</text>"
         var merged: [(x: Double, labels: [String])] = []
         for m in marks {
             guard let x = scaled(m.x, logX), x >= x0, x <= x1 else { continue }
-            if let i = merged.firstIndex(where: { $0.x == x }) { merged[i].labels.append(m.label) } else { merged.append((x, [m.label])) }
+            if let i = merged.firstIndex(where: { $0.x == x }) {
+                merged[i].labels.append(m.label)
+            } else {
+                merged.append((x, [m.label]))
+            }
         }
         for (row, m) in merged.enumerated() {
             let x = px(m.x), text = escape(m.labels.joined(separator: ", "))
             let onLeft = x > (left + width - right) / 2
-            svg += "<line class=\"mark\" x1=\"\(f(x))\" y1=\"\(top)\" x2=\"\(f(x))\" y2=\"\(height - bottom)\"><title>\(text)</title></line>"
-            svg += "<text class=\"marklabel\" x=\"\(f(onLeft ? x - 3 : x + 3))\" y=\"\(f(top + 10 + 12 * Double(row)))\"\(onLeft ? " text-anchor=\"end\"" : "")>\(text)</text>"
+            svg +=
+                "<line class=\"mark\" x1=\"\(f(x))\" y1=\"\(top)\" x2=\"\(f(x))\" y2=\"\(height - bottom)\"><title>\(text)</title></line>"
+            svg +=
+                "<text class=\"marklabel\" x=\"\(f(onLeft ? x - 3 : x + 3))\" y=\"\(f(top + 10 + 12 * Double(row)))\"\(onLeft ? " text-anchor=\"end\"" : "")>\(text)</text>"
         }
         for (s, points) in zip(series, plotted) where !points.isEmpty {
             let opacity = s.faded ? " stroke-opacity=\"0.3\"" : ""
             let xy = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }
             if points.count == 1 {
-                svg += "<circle cx=\"\(f(px(points[0].x)))\" cy=\"\(f(py(points[0].y)))\" r=\"3\" fill=\"\(s.color)\" data-points=\"1\"><title>\(escape(s.name))</title></circle>"
+                svg +=
+                    "<circle cx=\"\(f(px(points[0].x)))\" cy=\"\(f(py(points[0].y)))\" r=\"3\" fill=\"\(s.color)\" data-points=\"1\"><title>\(escape(s.name))</title></circle>"
             } else {
-                svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(opacity) data-points=\"\(points.count)\" points=\"\(xy.joined(separator: " "))\"><title>\(escape(s.name))</title></polyline>"
+                svg +=
+                    "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(opacity) data-points=\"\(points.count)\" points=\"\(xy.joined(separator: " "))\"><title>\(escape(s.name))</title></polyline>"
             }
         }
         if hoverPoints > 0 {
@@ -108,19 +131,26 @@ public enum HTMLReport {
             for (s, points) in zip(series, plotted) where !s.faded && !points.isEmpty {
                 let every = (points.count + hoverPoints - 1) / hoverPoints
                 for (i, p) in points.enumerated() where i % every == 0 || i == points.count - 1 {
-                    hover += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"5\"><title>\(escape(s.name)): \(escape(xLabel)) \(number(p.shown.x)), \(number(p.shown.y))</title></circle>"
+                    hover +=
+                        "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"5\"><title>\(escape(s.name)): \(escape(xLabel)) \(number(p.shown.x)), \(number(p.shown.y))</title></circle>"
                 }
             }
             if !hover.isEmpty { svg += "<g class=\"hover\" fill-opacity=\"0\">\(hover)</g>" }
         }
         svg += "</svg>"
-        let legend = series.count <= 8 ? "<ul class=\"legend\">" + series.map { "<li><span style=\"background:\($0.color)\"></span>\(escape($0.name))</li>" }.joined() + "</ul>" : ""
+        let legend =
+            series.count <= 8
+            ? "<ul class=\"legend\">"
+                + series.map { "<li><span style=\"background:\($0.color)\"></span>\(escape($0.name))</li>" }.joined()
+                + "</ul>" : ""
         return "<figure class=\"chart\"><figcaption>\(escape(title))</figcaption>\(svg)\(legend)</figure>"
     }
 
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        "<div class=\"scroll\"><table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
-            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</tbody></table></div>"
+        "<div class=\"scroll\"><table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined()
+            + "</tr></thead><tbody>"
+            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined()
+            + "</tbody></table></div>"
     }
 
     static func page(title: String, sections: [String]) -> String {
@@ -164,44 +194,80 @@ public enum HTMLReport {
         let epochs = h.epochs.map { Double($0.epoch) }
         var marks: [Mark] = []
         if let b = h.bestEpoch { marks.append(Mark(x: Double(b), label: "best \(h.monitor) (\(b))")) }
-        if let l = h.lowestValidationLossEpoch, l != h.bestEpoch { marks.append(Mark(x: Double(l), label: "lowest loss (\(l))")) }
+        if let l = h.lowestValidationLossEpoch, l != h.bestEpoch {
+            marks.append(Mark(x: Double(l), label: "lowest loss (\(l))"))
+        }
         var lossMarks = marks
         if let onset = found.first(where: { $0.id == .overfitting })?.epochs.first {
             lossMarks.append(Mark(x: Double(onset), label: "overfitting from \(onset)"))
         }
-        let loss = chart(title: "\(title)loss", xLabel: "epoch", series: [
-            Series(name: "training loss", points: Array(zip(epochs, h.epochs.map(\.trainLoss))).map { ($0.0, $0.1) }, color: palette[0]),
-            Series(name: "validation loss", points: Array(zip(epochs, h.epochs.map(\.validationLoss))).map { ($0.0, $0.1) }, color: palette[1]),
-        ], marks: lossMarks)
+        let loss = chart(
+            title: "\(title)loss", xLabel: "epoch",
+            series: [
+                Series(
+                    name: "training loss", points: Array(zip(epochs, h.epochs.map(\.trainLoss))).map { ($0.0, $0.1) },
+                    color: palette[0]),
+                Series(
+                    name: "validation loss",
+                    points: Array(zip(epochs, h.epochs.map(\.validationLoss))).map { ($0.0, $0.1) }, color: palette[1])
+            ], marks: lossMarks)
         let metricPoints = h.epochs.compactMap { r in r.metrics[h.monitor].map { (Double(r.epoch), $0) } }
-        let metric = chart(title: "\(title)validation \(h.monitor)", xLabel: "epoch",
-                           series: [Series(name: "validation \(h.monitor)", points: metricPoints.map { (x: $0.0, y: $0.1) }, color: palette[2])], marks: marks)
+        let metric = chart(
+            title: "\(title)validation \(h.monitor)", xLabel: "epoch",
+            series: [
+                Series(
+                    name: "validation \(h.monitor)", points: metricPoints.map { (x: $0.0, y: $0.1) }, color: palette[2])
+            ], marks: marks)
         let rate: String
         if let steps = h.stepLearningRates, !steps.isEmpty {
-            rate = chart(title: "\(title)learning rate per step", xLabel: "step",
-                         series: [Series(name: "learning rate", points: steps.enumerated().map { (x: Double($0.offset + 1), y: $0.element) }, color: palette[4])],
-                         logY: true)
+            rate = chart(
+                title: "\(title)learning rate per step", xLabel: "step",
+                series: [
+                    Series(
+                        name: "learning rate",
+                        points: steps.enumerated().map { (x: Double($0.offset + 1), y: $0.element) }, color: palette[4])
+                ],
+                logY: true)
         } else {
-            rate = chart(title: "\(title)learning rate per epoch", xLabel: "epoch",
-                         series: [Series(name: "learning rate", points: h.epochs.map { (x: Double($0.epoch), y: $0.learningRate) }, color: palette[4])], logY: true)
+            rate = chart(
+                title: "\(title)learning rate per epoch", xLabel: "epoch",
+                series: [
+                    Series(
+                        name: "learning rate", points: h.epochs.map { (x: Double($0.epoch), y: $0.learningRate) },
+                        color: palette[4])
+                ], logY: true)
         }
         return "<div class=\"charts\">\(loss)\(metric)\(rate)</div>"
     }
 
     /// The data check: each column's kind, role, missing share and distinct values, then its findings.
     static func data(_ report: DataCheckReport) -> String {
-        let columns = table(["column", "kind", "role", "missing", "distinct"], report.columns.map {
-            [$0.name.isEmpty ? "(unnamed)" : $0.name, $0.kind.rawValue, $0.role, String(format: "%.1f%%", 100 * $0.missingShare), "\($0.distinct)"]
-        })
-        let found = report.findings.isEmpty
+        let columns = table(
+            ["column", "kind", "role", "missing", "distinct"],
+            report.columns.map {
+                [
+                    $0.name.isEmpty ? "(unnamed)" : $0.name, $0.kind.rawValue, $0.role,
+                    String(format: "%.1f%%", 100 * $0.missingShare), "\($0.distinct)"
+                ]
+            })
+        let found =
+            report.findings.isEmpty
             ? "<p class=\"note\">The data check has no findings.</p>"
-            : "<ul>" + report.findings.map { "<li><b>\(escape($0.id.rawValue))</b> (\($0.severity.rawValue)): \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
-        return "<p>\(escape(report.path)): \(report.rows) rows, target '\(escape(report.target))' (\(report.task.rawValue)).</p>" + found + columns
+            : "<ul>"
+                + report.findings.map {
+                    "<li><b>\(escape($0.id.rawValue))</b> (\($0.severity.rawValue)): \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>"
+                }.joined() + "</ul>"
+        return
+            "<p>\(escape(report.path)): \(report.rows) rows, target '\(escape(report.target))' (\(report.task.rawValue)).</p>"
+            + found + columns
     }
 
     static func findings(_ found: [Finding]) -> String {
         guard !found.isEmpty else { return "<p class=\"note\">The doctor has no findings.</p>" }
-        return "<ul>" + found.map { "<li><b>\(escape($0.id.rawValue))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>" }.joined() + "</ul>"
+        return "<ul>"
+            + found.map {
+                "<li><b>\(escape($0.id.rawValue))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>"
+            }.joined() + "</ul>"
     }
 
     /// The LR range test's sweeps from `lr_range_test.csv` (seed, step, lr, loss, smoothed_loss), by seed in the
@@ -225,7 +291,8 @@ public enum HTMLReport {
             if !last.y.isFinite || lowest.map({ last.y > factor * $0 }) == true { sweeps[i].points.removeLast() }
             let ys = sweeps[i].points.map(\.y)
             guard let start = ys.first, let low = ys.indices.min(by: { ys[$0] < ys[$1] }),
-                  let back = ys.indices.first(where: { $0 > low && ys[$0] > start }) else { continue }
+                let back = ys.indices.first(where: { $0 > low && ys[$0] > start })
+            else { continue }
             sweeps[i].points.removeSubrange(back...)
         }
         return sweeps
@@ -234,22 +301,28 @@ public enum HTMLReport {
     /// The LR range test section: each seed's sweep with the recipe's suggestion marked.
     static func rangeTest(_ csv: String, values: [String: Double]?) -> String {
         let sweeps = rangeTestSweeps(csv)
-        let series = sweeps.enumerated().map { Series(name: "seed \($0.element.seed)", points: $0.element.points, color: palette[$0.offset % palette.count]) }
+        let series = sweeps.enumerated().map {
+            Series(
+                name: "seed \($0.element.seed)", points: $0.element.points, color: palette[$0.offset % palette.count])
+        }
         let suggestion = values?["suggestion"]
         let marks = suggestion.map { [Mark(x: $0, label: "suggestion \(number($0))")] } ?? []
         let test = LRRangeTest()
-        var text = "Each seed's sweep trains one short run while the learning rate grows exponentially from \(number(test.minimumRate)) "
+        var text =
+            "Each seed's sweep trains one short run while the learning rate grows exponentially from \(number(test.minimumRate)) "
             + "to \(number(test.maximumRate)), recording the training loss (smoothed: an exponential moving average); "
             + "a sweep stops when its smoothed loss passes \(number(test.divergenceFactor))x its lowest; it is drawn until its loss climbs back "
             + "above where it started. "
         if let suggestion {
-            text += "Each seed suggests a tenth of the rate at its lowest smoothed loss; the recipe starts stage 1 at their median (to 3 digits), \(number(suggestion))"
+            text +=
+                "Each seed suggests a tenth of the rate at its lowest smoothed loss; the recipe starts stage 1 at their median (to 3 digits), \(number(suggestion))"
                 + (values?["spread"].map { " (the seeds' suggestions differ \(String(format: "%.2f", $0))x)." } ?? ".")
         } else {
             text += "No sweep gave a suggestion: the recipe started from --lr."
         }
-        return chart(title: "smoothed training loss against the learning rate, per seed", xLabel: "learning rate",
-                     series: series, marks: marks, logX: true) + "<p>\(escape(text))</p>"
+        return chart(
+            title: "smoothed training loss against the learning rate, per seed", xLabel: "learning rate",
+            series: series, marks: marks, logX: true) + "<p>\(escape(text))</p>"
     }
 
     /// The parameter-importance section: η² of each parameter over the complete trials, as bars, with the method
@@ -257,24 +330,32 @@ public enum HTMLReport {
     static func importance(_ trials: [FrozenTrial], monitor: String, recipe: Bool) -> String {
         let complete = trials.filter { $0.state == .complete && ($0.value?.isFinite ?? false) }
         let entries = ParameterImportance.eta2(complete.map { ($0.parameters, $0.value!) })
-        let method = "<p class=\"note\">Method: the correlation ratio η² (eta squared) of each parameter over the \(complete.count) complete trials: "
+        let method =
+            "<p class=\"note\">Method: the correlation ratio η² (eta squared) of each parameter over the \(complete.count) complete trials: "
             + "the share of the variance of the validation \(escape(monitor)) that lies between groups of trials sharing the parameter's value "
             + "(a numeric parameter with more than \(ParameterImportance.maximumBins) distinct values cut into \(ParameterImportance.maximumBins) quantile bins). "
             + "It takes one parameter at a time: parameters that changed together share credit"
-            + (recipe ? " (the recipe changes a few at each stage, so a parameter's η² also carries what else its stage changed)" : "")
+            + (recipe
+                ? " (the recipe changes a few at each stage, so a parameter's η² also carries what else its stage changed)"
+                : "")
             + " and interactions are not separated. With few trials it is noisy "
             + "and biased upward: a parameter with no effect scores about (groups − 1) / (trials − 1), shown as chance (the tick on each bar).</p>"
         guard !entries.isEmpty else {
-            return "<p class=\"empty\">No parameter took two values over at least 3 complete trials with different values of \(escape(monitor)).</p>" + method
+            return
+                "<p class=\"empty\">No parameter took two values over at least 3 complete trials with different values of \(escape(monitor)).</p>"
+                + method
         }
         let rows = entries.map { e -> String in
-            let bar = "<div class=\"bar\"><span style=\"width:\(String(format: "%.1f", e.eta2 * 100))%\" data-eta2=\"\(String(format: "%.4f", e.eta2))\"></span>"
+            let bar =
+                "<div class=\"bar\"><span style=\"width:\(String(format: "%.1f", e.eta2 * 100))%\" data-eta2=\"\(String(format: "%.4f", e.eta2))\"></span>"
                 + "<i style=\"left:\(String(format: "%.1f", e.chance * 100))%\" title=\"chance \(String(format: "%.2f", e.chance))\"></i></div>"
             let fewer = e.trials < complete.count ? " (\(e.trials) trials)" : ""
-            return "<tr><td>\(escape(e.name))</td><td class=\"barcell\">\(bar)</td><td>\(String(format: "%.2f", e.eta2))</td>"
+            return
+                "<tr><td>\(escape(e.name))</td><td class=\"barcell\">\(bar)</td><td>\(String(format: "%.2f", e.eta2))</td>"
                 + "<td>\(e.groups) \(e.binned ? "bins" : "values")\(fewer)</td><td>\(String(format: "%.2f", e.chance))</td></tr>"
         }
-        return "<div class=\"scroll\"><table class=\"importance\"><thead><tr><th>parameter</th><th colspan=\"2\">η²</th><th>groups</th><th>chance</th></tr></thead><tbody>"
+        return
+            "<div class=\"scroll\"><table class=\"importance\"><thead><tr><th>parameter</th><th colspan=\"2\">η²</th><th>groups</th><th>chance</th></tr></thead><tbody>"
             + rows.joined() + "</tbody></table></div>" + method
     }
 
@@ -288,8 +369,10 @@ public enum HTMLReport {
 
     /// The report of a `tune train` run directory (history.json, metrics.json).
     public static func run(_ directory: URL) throws -> String {
-        run(history: try load(History.self, directory.appendingPathComponent("history.json")),
-            summary: try? load(RunSummary.self, directory.appendingPathComponent("metrics.json")), name: directory.lastPathComponent)
+        run(
+            history: try load(History.self, directory.appendingPathComponent("history.json")),
+            summary: try? load(RunSummary.self, directory.appendingPathComponent("metrics.json")),
+            name: directory.lastPathComponent)
     }
 
     /// The report of a run from what it holds in memory; `name` titles it.
@@ -298,10 +381,21 @@ public enum HTMLReport {
         var sections = ["<h2>Curves</h2>" + runCharts(h, findings: found, title: "")]
         sections.append("<h2>The doctor</h2>" + findings(found))
         if let m {
-            sections.append("<h2>Metrics</h2>" + table(["split", "metrics"], [
-                ["validation (epoch \(m.bestEpoch.map(String.init) ?? "-"))", m.validation.keys.sorted().map { "\($0) \(number(m.validation[$0]!))" }.joined(separator: ", ")],
-                ["test", m.test.keys.sorted().map { "\($0) \(number(m.test[$0]!))" }.joined(separator: ", ")],
-            ]))
+            sections.append(
+                "<h2>Metrics</h2>"
+                    + table(
+                        ["split", "metrics"],
+                        [
+                            [
+                                "validation (epoch \(m.bestEpoch.map(String.init) ?? "-"))",
+                                m.validation.keys.sorted().map { "\($0) \(number(m.validation[$0]!))" }.joined(
+                                    separator: ", ")
+                            ],
+                            [
+                                "test",
+                                m.test.keys.sorted().map { "\($0) \(number(m.test[$0]!))" }.joined(separator: ", ")
+                            ]
+                        ]))
         }
         return page(title: "swift-tune run: \(name)", sections: sections)
     }
@@ -315,7 +409,8 @@ public enum HTMLReport {
         let recipe = try? load(RecipeSummary.self, summaryURL)
         let classic = recipe == nil ? try load(SearchSummary.self, summaryURL) : nil
         let higher = (recipe?.direction ?? classic?.direction) != Direction.minimize.rawValue
-        let storage = try SQLiteStorage(path: SearchRun.studyPath(directory.path), direction: higher ? .maximize : .minimize)
+        let storage = try SQLiteStorage(
+            path: SearchRun.studyPath(directory.path), direction: higher ? .maximize : .minimize)
         let trials = try storage.allTrials().filter { $0.state.isFinished }
         let monitor = recipe?.monitor ?? classic?.monitor ?? "metric"
         var sections: [String] = []
@@ -330,43 +425,72 @@ public enum HTMLReport {
                 byEpoch.append((spent, best))
             }
         }
-        sections.append("<h2>Best so far</h2><div class=\"charts\">"
-                        + chart(title: "best validation \(monitor) against trials", xLabel: "trial", series: [Series(name: "best so far", points: byTrial, color: palette[0])])
-                        + chart(title: "best validation \(monitor) against epochs", xLabel: "epochs trained", series: [Series(name: "best so far", points: byEpoch, color: palette[1])])
-                        + "</div>")
+        sections.append(
+            "<h2>Best so far</h2><div class=\"charts\">"
+                + chart(
+                    title: "best validation \(monitor) against trials", xLabel: "trial",
+                    series: [Series(name: "best so far", points: byTrial, color: palette[0])])
+                + chart(
+                    title: "best validation \(monitor) against epochs", xLabel: "epochs trained",
+                    series: [Series(name: "best so far", points: byEpoch, color: palette[1])])
+                + "</div>")
         // Every trial's curve.
         let curves = trials.map { t in
-            Series(name: "trial \(t.number) (\(t.state.rawValue))", points: t.intermediate.keys.sorted().compactMap { k in
-                t.intermediate[k].flatMap { $0.isFinite ? (Double(k), $0) : nil }
-            }, color: t.state == .complete ? palette[t.number % 3] : palette[3], faded: t.state != .complete)
+            Series(
+                name: "trial \(t.number) (\(t.state.rawValue))",
+                points: t.intermediate.keys.sorted().compactMap { k in
+                    t.intermediate[k].flatMap { $0.isFinite ? (Double(k), $0) : nil }
+                }, color: t.state == .complete ? palette[t.number % 3] : palette[3], faded: t.state != .complete)
         }
-        sections.append("<h2>Every trial</h2>" + chart(title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch",
-                                                     series: curves, hoverPoints: 0))
-        sections.append("<h2>Parallel coordinates</h2>" + parallelCoordinates(trials, monitor: monitor, higherIsBetter: higher,
-                                                                                 best: recipe?.best?.number ?? classic?.best?.number))
+        sections.append(
+            "<h2>Every trial</h2>"
+                + chart(
+                    title: "validation \(monitor) per epoch (pruned and failed trials faded)", xLabel: "epoch",
+                    series: curves, hoverPoints: 0))
+        sections.append(
+            "<h2>Parallel coordinates</h2>"
+                + parallelCoordinates(
+                    trials, monitor: monitor, higherIsBetter: higher,
+                    best: recipe?.best?.number ?? classic?.best?.number))
         sections.append("<h2>Parameter importance</h2>" + importance(trials, monitor: monitor, recipe: recipe != nil))
         // Parameters.
         let names = Array(Set(trials.flatMap { $0.parameters.keys })).sorted()
-        sections.append("<h2>Trials</h2>" + table(["trial", "state", monitor] + names, trials.map { t in
-            ["\(t.number)", t.state.rawValue, t.value.map(number) ?? "-"] + names.map { t.parameters[$0].map { $0.description } ?? "" }
-        }))
+        sections.append(
+            "<h2>Trials</h2>"
+                + table(
+                    ["trial", "state", monitor] + names,
+                    trials.map { t in
+                        ["\(t.number)", t.state.rawValue, t.value.map(number) ?? "-"]
+                            + names.map { t.parameters[$0].map { $0.description } ?? "" }
+                    }))
         if let csv = try? String(contentsOf: directory.appendingPathComponent("lr_range_test.csv"), encoding: .utf8) {
             sections.append("<h2>LR range test</h2>" + rangeTest(csv, values: recipe?.rangeTest))
         }
         if let check = recipe?.data { sections.append("<h2>Data</h2>" + data(check)) }
         if let recipe {
-            sections.append("<h2>The recipe, stage by stage</h2>" + table(["stage", "trials", "decision", "why"], recipe.stages.map {
-                ["\($0.number) \($0.name)", "\($0.trials.count)", $0.decision, ([$0.reason] + $0.notes).joined(separator: " ")]
-            }))
+            sections.append(
+                "<h2>The recipe, stage by stage</h2>"
+                    + table(
+                        ["stage", "trials", "decision", "why"],
+                        recipe.stages.map {
+                            [
+                                "\($0.number) \($0.name)", "\($0.trials.count)", $0.decision,
+                                ([$0.reason] + $0.notes).joined(separator: " ")
+                            ]
+                        }))
             if let e = recipe.ensemble {
                 let members = e.members.enumerated().map { (x: Double($0.offset + 1), y: $0.element) }
-                sections.append("<h2>Single models and the ensemble</h2>"
-                                + chart(title: "\(e.split) \(e.monitor): each member, their mean and the ensemble", xLabel: "member", series: [
-                                    Series(name: "members", points: members, color: palette[0]),
-                                    Series(name: "mean", points: members.map { ($0.x, e.mean) }, color: palette[1]),
-                                    Series(name: "ensemble", points: members.map { ($0.x, e.ensemble) }, color: palette[2]),
-                                ])
-                                + "<p>\(escape(e.sentence))</p>")
+                sections.append(
+                    "<h2>Single models and the ensemble</h2>"
+                        + chart(
+                            title: "\(e.split) \(e.monitor): each member, their mean and the ensemble",
+                            xLabel: "member",
+                            series: [
+                                Series(name: "members", points: members, color: palette[0]),
+                                Series(name: "mean", points: members.map { ($0.x, e.mean) }, color: palette[1]),
+                                Series(name: "ensemble", points: members.map { ($0.x, e.ensemble) }, color: palette[2])
+                            ])
+                        + "<p>\(escape(e.sentence))</p>")
             }
         }
         // The best model's curves.
@@ -382,8 +506,11 @@ public enum HTMLReport {
     @discardableResult
     public static func write(_ directory: URL) throws -> Data {
         let isStudy = FileManager.default.fileExists(atPath: SearchRun.studyPath(directory.path))
-        guard isStudy || FileManager.default.fileExists(atPath: directory.appendingPathComponent("history.json").path) else {
-            throw DataError(path: directory.path, "neither a run directory of tune train (no history.json) nor a study of tune search (no study.sqlite)")
+        guard isStudy || FileManager.default.fileExists(atPath: directory.appendingPathComponent("history.json").path)
+        else {
+            throw DataError(
+                path: directory.path,
+                "neither a run directory of tune train (no history.json) nor a study of tune search (no study.sqlite)")
         }
         let html = isStudy ? try study(directory) : try run(directory)
         let data = Data(html.utf8)

@@ -62,8 +62,10 @@ public struct LRRangeTest: Sendable {
     }
 
     /// Sweeps `specification` networks on `train` with the optimizer of `configuration`, once per seed.
-    public func run(specification: MLPSpecification, train: LabeledData, target: Preprocessor.Target,
-                    configuration: TrainingConfiguration) -> Result {
+    public func run(
+        specification: MLPSpecification, train: LabeledData, target: Preprocessor.Target,
+        configuration: TrainingConfiguration
+    ) -> Result {
         let batch = configuration.batchSize.resolve(trainingRows: train.count).size
         let perEpoch = (train.count + batch - 1) / batch
         let steps = min(max(perEpoch, minimumSteps), maximumSteps)
@@ -102,13 +104,17 @@ public struct LRRangeTest: Sendable {
                 best = min(best, smoothed)
                 optimizer.step(gradients)
             }
-            if let i = sweep.smoothed.indices.filter({ sweep.smoothed[$0].isFinite }).min(by: { sweep.smoothed[$0] < sweep.smoothed[$1] }) {
+            if let i = sweep.smoothed.indices.filter({ sweep.smoothed[$0].isFinite }).min(by: {
+                sweep.smoothed[$0] < sweep.smoothed[$1]
+            }) {
                 sweep.suggestion = sweep.rates[i] / 10
             }
             sweeps.append(sweep)
         }
         let suggestions = sweeps.compactMap(\.suggestion)
-        let mean = suggestions.isEmpty ? nil : Foundation.exp(suggestions.map { Foundation.log($0) }.reduce(0, +) / Double(suggestions.count))
+        let mean =
+            suggestions.isEmpty
+            ? nil : Foundation.exp(suggestions.map { Foundation.log($0) }.reduce(0, +) / Double(suggestions.count))
         let spread = suggestions.isEmpty ? nil : suggestions.max()! / suggestions.min()!
         return Result(sweeps: sweeps, suggestion: mean, spread: spread)
     }

@@ -2,8 +2,10 @@
 public enum LossChart {
     /// A chart `height` rows tall, one column per epoch: `█` where the training loss reaches, `•` for the validation
     /// loss, and `^` under the marked epoch.
-    public static func render(train: [Double], validation: [Double], marked: Int?, markLabel: String = "selected epoch",
-                              height: Int = 10) -> String {
+    public static func render(
+        train: [Double], validation: [Double], marked: Int?, markLabel: String = "selected epoch",
+        height: Int = 10
+    ) -> String {
         let all = (train + validation).filter { $0.isFinite }
         guard let lo = all.min(), let hi = all.max(), height >= 2 else { return "" }
         let span = hi - lo
@@ -32,7 +34,9 @@ public enum LossChart {
         if let marked, marked >= 1, marked <= width {
             var marker = [Character](repeating: " ", count: width)
             marker[marked - 1] = "^"
-            axis += "\n" + String(repeating: " ", count: labelWidth + 2) + String(marker) + "  (^ \(markLabel) \(marked); █ training loss, • validation loss)"
+            axis +=
+                "\n" + String(repeating: " ", count: labelWidth + 2) + String(marker)
+                + "  (^ \(markLabel) \(marked); █ training loss, • validation loss)"
         } else {
             axis += "\n" + String(repeating: " ", count: labelWidth + 2) + "█ training loss, • validation loss"
         }

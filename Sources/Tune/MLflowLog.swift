@@ -26,16 +26,21 @@ public final class MLflowLog {
     }
 
     /// The tracking server of `settings` (`--mlflow`, else `MLFLOW_TRACKING_URI` when it is an http(s) address).
-    static func server(_ settings: TrainSettings, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+    static func server(_ settings: TrainSettings, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> URL?
+    {
         let text = settings.mlflow ?? environment["MLFLOW_TRACKING_URI"]
-        guard let text, let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else { return nil }
+        guard let text, let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+            return nil
+        }
         return url
     }
 
     /// Where what could not be sent is kept: `mlflow-unsent/` in the output directory, or in the working directory
     /// when there is none.
     public static func spoolDirectory(_ settings: TrainSettings) -> URL {
-        URL(fileURLWithPath: settings.out ?? FileManager.default.currentDirectoryPath).appendingPathComponent(MLflowSpool.directoryName)
+        URL(fileURLWithPath: settings.out ?? FileManager.default.currentDirectoryPath).appendingPathComponent(
+            MLflowSpool.directoryName)
     }
 
     /// This process's senders, one per server and spool.
@@ -51,15 +56,19 @@ public final class MLflowLog {
         defer { sendersLock.unlock() }
         let key = url.absoluteString + "\n" + spool.path
         if let s = senders[key] { return s }
-        let s = MLflowSender(client: MLflowClient(url: url), spool: MLflowSpool(directory: spool, server: url.absoluteString))
+        let s = MLflowSender(
+            client: MLflowClient(url: url), spool: MLflowSpool(directory: spool, server: url.absoluteString))
         if closedForGood { s.closeNow() }
         senders[key] = s
         return s
     }
 
     /// Starts a run (nested under `parent`, a local id or the server's, when given); nil when no server is set.
-    static func start(_ settings: TrainSettings, name: String, parent: String? = nil, parameters: [String: String], tags: [String: String] = [:],
-                      onNote: @escaping (String) -> Void) -> MLflowLog? {
+    static func start(
+        _ settings: TrainSettings, name: String, parent: String? = nil, parameters: [String: String],
+        tags: [String: String] = [:],
+        onNote: @escaping (String) -> Void
+    ) -> MLflowLog? {
         guard let url = server(settings) else { return nil }
         let sender = sender(url, spool: spoolDirectory(settings))
         let experiment = settings.mlflowExperiment ?? "swift-tune"
@@ -67,7 +76,10 @@ public final class MLflowLog {
         var allTags = tags
         allTags["mlflow.source.name"] = "swift-tune \(SwiftTune.version)"
         let log = MLflowLog(sender: sender, run: run, onNote: onNote)
-        log.send(MLflowOperation(kind: .createRun, run: run, experiment: experiment, name: name, parent: parent, tags: allTags, parameters: parameters))
+        log.send(
+            MLflowOperation(
+                kind: .createRun, run: run, experiment: experiment, name: name, parent: parent, tags: allTags,
+                parameters: parameters))
         return log
     }
 
@@ -78,19 +90,26 @@ public final class MLflowLog {
 
     public func epoch(_ r: EpochRecord) {
         let time = MLflowClient.now()
-        var metrics = [MLflowOperation.Metric(key: "train_loss", value: r.trainLoss, step: r.epoch, timestamp: time),
-                       MLflowOperation.Metric(key: "val_loss", value: r.validationLoss, step: r.epoch, timestamp: time),
-                       MLflowOperation.Metric(key: "learning_rate", value: r.learningRate, step: r.epoch, timestamp: time)]
-        metrics += r.metrics.sorted { $0.key < $1.key }.map { MLflowOperation.Metric(key: "val_\($0.key)", value: $0.value, step: r.epoch, timestamp: time) }
+        var metrics = [
+            MLflowOperation.Metric(key: "train_loss", value: r.trainLoss, step: r.epoch, timestamp: time),
+            MLflowOperation.Metric(key: "val_loss", value: r.validationLoss, step: r.epoch, timestamp: time),
+            MLflowOperation.Metric(key: "learning_rate", value: r.learningRate, step: r.epoch, timestamp: time)
+        ]
+        metrics += r.metrics.sorted { $0.key < $1.key }.map {
+            MLflowOperation.Metric(key: "val_\($0.key)", value: $0.value, step: r.epoch, timestamp: time)
+        }
         send(MLflowOperation(kind: .log, run: run, metrics: metrics))
     }
 
     public func metrics(_ values: [String: Double], step: Int = 0) {
         guard !values.isEmpty else { return }
         let time = MLflowClient.now()
-        send(MLflowOperation(kind: .log, run: run, metrics: values.sorted { $0.key < $1.key }.map {
-            MLflowOperation.Metric(key: $0.key, value: $0.value, step: step, timestamp: time)
-        }))
+        send(
+            MLflowOperation(
+                kind: .log, run: run,
+                metrics: values.sorted { $0.key < $1.key }.map {
+                    MLflowOperation.Metric(key: $0.key, value: $0.value, step: step, timestamp: time)
+                }))
     }
 
     public func artifact(_ name: String, _ data: Data) {
@@ -124,18 +143,23 @@ public final class MLflowLog {
             for note in sender.takeNotes() { onNote(note) }
             if kept > 0 {
                 let out = sender.spool.directory.deletingLastPathComponent().path
-                onNote("MLflow: \(kept) operations could not be sent and are kept in \(sender.spool.directory.path); send them with: tune mlflow-sync \(out)")
+                onNote(
+                    "MLflow: \(kept) operations could not be sent and are kept in \(sender.spool.directory.path); send them with: tune mlflow-sync \(out)"
+                )
             }
         }
     }
 
     /// A study's parent run id, kept in the output directory so that worker processes nest their trials under it.
-    static func parentFile(_ out: String) -> URL { URL(fileURLWithPath: out).appendingPathComponent(".mlflow-parent-run") }
+    static func parentFile(_ out: String) -> URL {
+        URL(fileURLWithPath: out).appendingPathComponent(".mlflow-parent-run")
+    }
 
     /// Leaves `parent`'s run id (or nothing) in the output directory for the workers: the server's id once the run
     /// is created (waiting up to 10 s for it), else its local id.
     static func writeParent(_ parent: MLflowLog?, out: String) throws {
-        try writeAtomically(Data((parent.map { $0.sender.reference($0.run, timeout: 10) } ?? "").utf8), to: parentFile(out))
+        try writeAtomically(
+            Data((parent.map { $0.sender.reference($0.run, timeout: 10) } ?? "").utf8), to: parentFile(out))
     }
 
     /// The parent run id the leader left, if any.

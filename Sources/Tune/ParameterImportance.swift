@@ -36,7 +36,9 @@ public enum ParameterImportance {
     /// η² of every parameter that takes at least two values over `trials` (each a parameter set and its objective
     /// value; non-finite values are left out), largest first (ties by name). Empty when fewer than 3 trials or when
     /// the objective is the same in every trial (η² is undefined then).
-    public static func eta2(_ trials: [(parameters: [String: ParameterValue], value: Double)], maximumBins: Int = maximumBins) -> [Entry] {
+    public static func eta2(
+        _ trials: [(parameters: [String: ParameterValue], value: Double)], maximumBins: Int = maximumBins
+    ) -> [Entry] {
         let usable = trials.filter { $0.value.isFinite }
         let names = Set(usable.flatMap { $0.parameters.keys }).sorted()
         var entries: [Entry] = []
@@ -57,8 +59,10 @@ public enum ParameterImportance {
                 let m = g.reduce(0, +) / Double(g.count)
                 return sum + Double(g.count) * (m - mean) * (m - mean)
             }
-            entries.append(Entry(name: name, eta2: min(max(between / total, 0), 1), groups: groups.count, trials: having.count,
-                                 chance: Double(groups.count - 1) / Double(having.count - 1), binned: keys.binned))
+            entries.append(
+                Entry(
+                    name: name, eta2: min(max(between / total, 0), 1), groups: groups.count, trials: having.count,
+                    chance: Double(groups.count - 1) / Double(having.count - 1), binned: keys.binned))
         }
         return entries.sorted { $0.eta2 != $1.eta2 ? $0.eta2 > $1.eta2 : $0.name < $1.name }
     }

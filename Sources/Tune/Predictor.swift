@@ -13,30 +13,40 @@ public struct Predictor {
     /// Loads `path`: a run directory holding `model/`, or the model directory itself.
     public static func load(_ path: String) throws -> Predictor {
         var directory = URL(fileURLWithPath: path)
-        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("model/\(Checkpoint.descriptionFile)").path) {
+        if FileManager.default.fileExists(
+            atPath: directory.appendingPathComponent("model/\(Checkpoint.descriptionFile)").path)
+        {
             directory = directory.appendingPathComponent("model")
         }
         let (model, description) = try Checkpoint.load(from: directory)
         guard let stored = description.preprocessing else {
-            throw DataError(path: directory.appendingPathComponent(Checkpoint.descriptionFile).path,
-                            "the model has no preprocessing: it was not written by tune train")
+            throw DataError(
+                path: directory.appendingPathComponent(Checkpoint.descriptionFile).path,
+                "the model has no preprocessing: it was not written by tune train")
         }
         let preprocessor: Preprocessor
         do {
             preprocessor = try stored.decoding(Preprocessor.self)
         } catch {
-            throw DataError(path: directory.appendingPathComponent(Checkpoint.descriptionFile).path, "field 'preprocessing' cannot be read: \(error)")
+            throw DataError(
+                path: directory.appendingPathComponent(Checkpoint.descriptionFile).path,
+                "field 'preprocessing' cannot be read: \(error)")
         }
         let descriptionPath = directory.appendingPathComponent(Checkpoint.descriptionFile).path
         guard preprocessor.inputSize == model.specification.inputSize else {
-            throw DataError(path: descriptionPath, "the preprocessing makes \(preprocessor.inputSize) inputs but the network takes \(model.specification.inputSize)")
+            throw DataError(
+                path: descriptionPath,
+                "the preprocessing makes \(preprocessor.inputSize) inputs but the network takes \(model.specification.inputSize)"
+            )
         }
         let target = preprocessor.target
         let classes = target.classes ?? []
         switch target.task {
         case .regression:
             guard model.specification.outputSize == 1 else {
-                throw DataError(path: descriptionPath, "a regression model needs 1 output, the network has \(model.specification.outputSize)")
+                throw DataError(
+                    path: descriptionPath,
+                    "a regression model needs 1 output, the network has \(model.specification.outputSize)")
             }
         case .binary, .multiclass:
             guard Set(classes).count == classes.count else {
@@ -44,7 +54,10 @@ public struct Predictor {
             }
             let expected = target.task == .binary ? 2 : model.specification.outputSize
             guard classes.count == expected, target.task != .binary || model.specification.outputSize == 1 else {
-                throw DataError(path: descriptionPath, "a \(target.task.rawValue) model with \(model.specification.outputSize) outputs cannot have \(classes.count) classes")
+                throw DataError(
+                    path: descriptionPath,
+                    "a \(target.task.rawValue) model with \(model.specification.outputSize) outputs cannot have \(classes.count) classes"
+                )
             }
         }
         model.eval()
@@ -82,8 +95,9 @@ public struct Predictor {
     public func evaluate(_ table: CSVTable) throws -> [String: Double] {
         let y = try outputs(table)
         let (classes, values) = try preprocessor.encodeTargets(table)
-        return Evaluation.metrics(outputs: y, data: LabeledData(x: Tensor.zeros([table.rowCount, 0]), classes: classes, values: values),
-                                  target: preprocessor.target)
+        return Evaluation.metrics(
+            outputs: y, data: LabeledData(x: Tensor.zeros([table.rowCount, 0]), classes: classes, values: values),
+            target: preprocessor.target)
     }
 }
 

@@ -41,7 +41,9 @@ public final class RecipeRun {
     public var onNote: (String) -> Void = { _ in }
     /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
     /// and the trial's epoch limit.
-    public var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void = { _, _, _, _ in }
+    public var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void = {
+        _, _, _, _ in
+    }
     public var onTrial: (RecipeTrial) -> Void = { _ in }
     public var onStage: (RecipeStage) -> Void = { _ in }
     /// Called once the study's file exists (the caller may start workers on it).
@@ -95,22 +97,29 @@ public final class RecipeRun {
         defer { MLflowLog.finish(onNote: onNote) }
         let out = try setUp()
         if MLflowLog.server(settings) != nil {
-            mlflowParent = MLflowLog.start(settings, name: "recipe \(URL(fileURLWithPath: out).lastPathComponent)",
-                                           parameters: ["strategy": "recipe", "budget": budget?.description ?? "none", "members": String(members)],
-                                           tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
+            mlflowParent = MLflowLog.start(
+                settings, name: "recipe \(URL(fileURLWithPath: out).lastPathComponent)",
+                parameters: ["strategy": "recipe", "budget": budget?.description ?? "none", "members": String(members)],
+                tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
             try MLflowLog.writeParent(mlflowParent, out: out)
         }
         var finishedWell = false
         defer { mlflowParent?.finish(finishedWell ? "FINISHED" : "FAILED") }
         if let directory = settings.tensorboard {
             let names = RecipeCandidate.parameterNames + ["stage", "epoch_limit"]
-            try TensorBoardLog.experiment(directory: URL(fileURLWithPath: directory), parameters: names.map { ($0, nil) }, monitor: monitor.rawValue)
+            try TensorBoardLog.experiment(
+                directory: URL(fileURLWithPath: directory), parameters: names.map { ($0, nil) },
+                monitor: monitor.rawValue)
         }
         onStudyReady()
         for note in data.notes + dataChoices { onNote(note) }
         for line in data.dataCheck?.lines ?? [] { onNote("data check " + line) }
         let stale = try storage.failStaleTrials(olderThan: staleAfter)
-        if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, to be trained again") }
+        if !stale.isEmpty {
+            onNote(
+                "trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, to be trained again"
+            )
+        }
 
         // Stage 0.
         let sanity = self.sanity()
@@ -118,35 +127,55 @@ public final class RecipeRun {
         stage0.decision = sanity.passed ? "passed" : "failed"
         stage0.reason = sanity.messages.joined(separator: "; ")
         if let check = data.dataCheck {
-            let counted = Dictionary(grouping: check.findings, by: \.id).map { "\($0.key.rawValue) \($0.value.count)" }.sorted()
-            stage0.notes.append("data check: " + (counted.isEmpty ? "no findings" : counted.joined(separator: ", "))
-                                + (check.excluded.isEmpty ? "" : "; identifiers left out: " + check.excluded.joined(separator: ", ")))
+            let counted = Dictionary(grouping: check.findings, by: \.id).map { "\($0.key.rawValue) \($0.value.count)" }
+                .sorted()
+            stage0.notes.append(
+                "data check: " + (counted.isEmpty ? "no findings" : counted.joined(separator: ", "))
+                    + (check.excluded.isEmpty
+                        ? "" : "; identifiers left out: " + check.excluded.joined(separator: ", ")))
         }
         stage0.notes += dataChoices
         onStage(stage0)
-        guard sanity.passed else { throw RecipeStopped(stage: "stage 0 (sanity)", message: sanity.messages.filter { $0.hasPrefix("FAIL: ") }.map { String($0.dropFirst(6)) }.joined(separator: "; ")) }
+        guard sanity.passed else {
+            throw RecipeStopped(
+                stage: "stage 0 (sanity)",
+                message: sanity.messages.filter { $0.hasPrefix("FAIL: ") }.map { String($0.dropFirst(6)) }.joined(
+                    separator: "; "))
+        }
 
         // Stage 1.
         let width = base.hiddenSizes.max() ?? 64
-        var incumbent = RecipeCandidate(lr: settings.lr, batchSize: configuration.batchSize.resolve(trainingRows: data.train.count).size,
-                                        schedule: .constant, warmup: 0, dropout: 0, batchnorm: false, activation: settings.activation,
-                                        width: width, depth: base.hiddenSizes.count, weightDecay: 0,
-                                        optimizer: settings.optimizer == .adamw ? .adam : settings.optimizer)
+        var incumbent = RecipeCandidate(
+            lr: settings.lr, batchSize: configuration.batchSize.resolve(trainingRows: data.train.count).size,
+            schedule: .constant, warmup: 0, dropout: 0, batchnorm: false, activation: settings.activation,
+            width: width, depth: base.hiddenSizes.count, weightDecay: 0,
+            optimizer: settings.optimizer == .adamw ? .adam : settings.optimizer)
         let rangeTest = rangeTestSuggestion(incumbent)
-        try writeAtomically(Data(rangeTest.sweeps.csv().utf8), to: URL(fileURLWithPath: out).appendingPathComponent("lr_range_test.csv"))
+        try writeAtomically(
+            Data(rangeTest.sweeps.csv().utf8), to: URL(fileURLWithPath: out).appendingPathComponent("lr_range_test.csv")
+        )
         var stages = [stage0]
         var (stage1, best, epochLimit) = try learningRateStage(incumbent, suggestion: rangeTest.suggestion)
         stage1.notes.insert(rangeTest.note, at: 0)
         stages.append(stage1)
         onStage(stage1)
         guard let found = best else {
-            throw RecipeStopped(stage: "stage 1 (learning rate)", message: "no learning rate trained without diverging: check the data's scale and the pipeline (tune doctor on a run)")
+            throw RecipeStopped(
+                stage: "stage 1 (learning rate)",
+                message:
+                    "no learning rate trained without diverging: check the data's scale and the pipeline (tune doctor on a run)"
+            )
         }
         var bestTrial = found
         incumbent = bestTrial.candidate
         let baselineValue = sanity.baseline[monitor.rawValue]
         if let b = baselineValue, !better(bestTrial.value, than: b) {
-            throw RecipeStopped(stage: "stage 1 (learning rate)", message: String(format: "the best network (validation %@ %.4f) does no better than a model that ignores the inputs (%.4f): the inputs may not predict the target, or the target column is wrong", monitor.rawValue, bestTrial.value ?? .nan, b))
+            throw RecipeStopped(
+                stage: "stage 1 (learning rate)",
+                message: String(
+                    format:
+                        "the best network (validation %@ %.4f) does no better than a model that ignores the inputs (%.4f): the inputs may not predict the target, or the target column is wrong",
+                    monitor.rawValue, bestTrial.value ?? .nan, b))
         }
 
         // Stages 2 to 4.
@@ -159,17 +188,23 @@ public final class RecipeRun {
         }
 
         // Stage 5: the best model, and the ensemble.
-        let (ensemble, test, stage5) = try ensembleStage(incumbent, epochLimit: epochLimit, out: URL(fileURLWithPath: out))
+        let (ensemble, test, stage5) = try ensembleStage(
+            incumbent, epochLimit: epochLimit, out: URL(fileURLWithPath: out))
         stages.append(stage5)
         onStage(stage5)
 
-        let summary = RecipeSummary(monitor: monitor.rawValue, direction: direction.rawValue, task: data.preprocessor.target.task.rawValue,
-                                    rows: ["train": data.train.count, "validation": data.validation.count, "test": data.test.count],
-                                    budget: budget?.description, data: data.dataCheck, sanity: sanity, rangeTest: rangeTest.values, stages: stages, trials: trials,
-                                    best: bestTrial, bestSettings: settings(for: incumbent, epochLimit: epochLimit).redacted, test: test, ensemble: ensemble,
-                                    spent: ["trials": Double(spentTrials), "epochs": Double(spentEpochs),
-                                            "trained_trials": Double(trials.filter { !$0.reused }.count),
-                                            "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)])
+        let summary = RecipeSummary(
+            monitor: monitor.rawValue, direction: direction.rawValue, task: data.preprocessor.target.task.rawValue,
+            rows: ["train": data.train.count, "validation": data.validation.count, "test": data.test.count],
+            budget: budget?.description, data: data.dataCheck, sanity: sanity, rangeTest: rangeTest.values,
+            stages: stages, trials: trials,
+            best: bestTrial, bestSettings: settings(for: incumbent, epochLimit: epochLimit).redacted, test: test,
+            ensemble: ensemble,
+            spent: [
+                "trials": Double(spentTrials), "epochs": Double(spentEpochs),
+                "trained_trials": Double(trials.filter { !$0.reused }.count),
+                "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)
+            ])
         let summaryJSON = try jsonData(summary), table = RecipeTable.render(summary)
         try writeAtomically(summaryJSON, to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         let report = try HTMLReport.write(URL(fileURLWithPath: out))
@@ -197,10 +232,15 @@ public final class RecipeRun {
         dataChoices = []
         // A rare positive class: selected and compared by average precision, unless --metric says otherwise.
         if let imbalance = prepared.data.dataCheck?.findings.first(where: { $0.id == .imbalance }),
-           prepared.data.preprocessor.target.task == .binary, settings.metric == nil {
+            prepared.data.preprocessor.target.task == .binary, settings.metric == nil
+        {
             settings.metric = .averagePrecision
             prepared.configuration.metric = .averagePrecision
-            dataChoices.append(String(format: "the rarer class is %.2f%% of the rows: the recipe selects and compares models by average precision (ROC AUC hides a rare class's errors), keeps the stratified split, and weights no class (--metric auc to choose otherwise)", 100 * (imbalance.evidence["minority_share"] ?? 0)))
+            dataChoices.append(
+                String(
+                    format:
+                        "the rarer class is %.2f%% of the rows: the recipe selects and compares models by average precision (ROC AUC hides a rare class's errors), keeps the stratified split, and weights no class (--metric auc to choose otherwise)",
+                    100 * (imbalance.evidence["minority_share"] ?? 0)))
         }
         data = prepared.data
         base = prepared.specification
@@ -209,7 +249,8 @@ public final class RecipeRun {
         patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
         try createOutputDirectory(out)
         storage = try SQLiteStorage(path: SearchRun.studyPath(out), direction: direction)
-        study = Study(direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), storage: storage)
+        study = Study(
+            direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), storage: storage)
         return out
     }
 
@@ -234,9 +275,9 @@ public final class RecipeRun {
         case .underfitting, .notLearning, .lrTooLow, .possibleUnderfitting:
             return .capacity
         case .lrTooHigh, .badInit, .noisy, .stillImproving, .metricLossDisagree, .gradients, .explodingGradients,
-             .vanishingGradients, .healthy, .noProblemVisible, .tooFewEpochs, .identifier, .leak, .strongSingleColumn,
-             .sortedTarget, .duplicateRows, .conflictingLabels, .imbalance, .constantColumn, .nearConstantColumn,
-             .mostlyMissing, .highCardinality, .numericAsText, .skewedTarget:
+            .vanishingGradients, .healthy, .noProblemVisible, .tooFewEpochs, .identifier, .leak, .strongSingleColumn,
+            .sortedTarget, .duplicateRows, .conflictingLabels, .imbalance, .constantColumn, .nearConstantColumn,
+            .mostlyMissing, .highCardinality, .numericAsText, .skewedTarget:
             return .neither
         }
     }
@@ -251,7 +292,8 @@ public final class RecipeRun {
         // The untrained network's loss against chance.
         let model = MLP(base.with(dropout: 0), seed: settings.seed)
         model.eval()
-        let initial = Double(withoutGradient { Evaluation.loss(outputs: model(data.train.x), data: data.train, task: task) }.scalar)
+        let initial = Double(
+            withoutGradient { Evaluation.loss(outputs: model(data.train.x), data: data.train, task: task) }.scalar)
         let chance: Double
         switch task {
         case .binary: chance = log(2.0)
@@ -260,9 +302,17 @@ public final class RecipeRun {
         }
         if !initial.isFinite || initial > 10 * chance {
             passed = false
-            messages.append(String(format: "FAIL: the untrained network's loss is %.3g, over 10x chance (%.3g): inputs far from unit scale or a broken output layer", initial, chance))
+            messages.append(
+                String(
+                    format:
+                        "FAIL: the untrained network's loss is %.3g, over 10x chance (%.3g): inputs far from unit scale or a broken output layer",
+                    initial, chance))
         } else if initial > 2 * chance {
-            messages.append(String(format: "warning: the untrained network's loss %.3g is over 2x chance (%.3g): the initial predictions are confidently wrong", initial, chance))
+            messages.append(
+                String(
+                    format:
+                        "warning: the untrained network's loss %.3g is over 2x chance (%.3g): the initial predictions are confidently wrong",
+                    initial, chance))
         } else {
             messages.append(String(format: "initial loss %.3f against chance %.3f", initial, chance))
         }
@@ -276,12 +326,15 @@ public final class RecipeRun {
             let optimizer = Optimizer(for: net, rule: Adam(), schedule: .constant(learningRate))
             before = Double(withoutGradient { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }.scalar)
             for step in 1...budget {
-                let (_, gradients) = optimizer.valueAndGradients { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }
+                let (_, gradients) = optimizer.valueAndGradients {
+                    Evaluation.loss(outputs: net(batch.x), data: batch, task: task)
+                }
                 optimizer.step(gradients)
                 steps = step
                 if step % 50 == 0 || step == budget {
                     net.eval()
-                    after = Double(withoutGradient { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }.scalar)
+                    after = Double(
+                        withoutGradient { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }.scalar)
                     net.train()
                     if after <= Self.overfitTarget(before) { break }
                 }
@@ -290,17 +343,26 @@ public final class RecipeRun {
             if after <= Self.overfitTarget(before) { break }
         }
         if after <= Self.overfitTarget(before) {
-            messages.append(String(format: "one batch of %d rows overfitted: loss %.3g to %.3g in %d steps at lr %g", rows.count, before, after, steps, rate))
+            messages.append(
+                String(
+                    format: "one batch of %d rows overfitted: loss %.3g to %.3g in %d steps at lr %g", rows.count,
+                    before, after, steps, rate))
         } else {
             passed = false
-            messages.append(String(format: "FAIL: the network cannot overfit one batch of %d rows (loss %.3g to %.3g at best): identical inputs with different targets, or a bug between data and loss", rows.count, before, after))
+            messages.append(
+                String(
+                    format:
+                        "FAIL: the network cannot overfit one batch of %d rows (loss %.3g to %.3g at best): identical inputs with different targets, or a bug between data and loss",
+                    rows.count, before, after))
         }
         let baseline = Self.baselineMetrics(train: data.train, validation: data.validation, target: target)
         if let b = baseline[monitor.rawValue] {
             messages.append(String(format: "input-free baseline: validation %@ %.4f", monitor.rawValue, b))
         }
-        return SanityReport(initialLoss: initial, chanceLoss: chance, batchRows: rows.count, batchLossBefore: before, batchLossAfter: after,
-                            batchSteps: steps, batchLearningRate: rate, baseline: baseline, passed: passed, messages: messages)
+        return SanityReport(
+            initialLoss: initial, chanceLoss: chance, batchRows: rows.count, batchLossBefore: before,
+            batchLossAfter: after,
+            batchSteps: steps, batchLearningRate: rate, baseline: baseline, passed: passed, messages: messages)
     }
 
     /// Near zero: a twentieth of the starting loss, or 0.02.
@@ -308,7 +370,9 @@ public final class RecipeRun {
 
     /// The validation metrics of a model that ignores its inputs: the training class frequencies for every row, or
     /// the training mean.
-    public static func baselineMetrics(train: LabeledData, validation: LabeledData, target: Preprocessor.Target) -> [String: Double] {
+    public static func baselineMetrics(train: LabeledData, validation: LabeledData, target: Preprocessor.Target)
+        -> [String: Double]
+    {
         switch target.task {
         case .binary, .multiclass:
             guard let classes = train.classes else { return [:] }
@@ -316,9 +380,11 @@ public final class RecipeRun {
             var counts = [Double](repeating: 0, count: k)
             for c in classes where c < k { counts[c] += 1 }
             let p = counts.map { $0 / Double(max(classes.count, 1)) }
-            return Evaluation.metrics(probabilities: Array(repeating: p, count: validation.count), data: validation, target: target)
+            return Evaluation.metrics(
+                probabilities: Array(repeating: p, count: validation.count), data: validation, target: target)
         case .regression:
-            return Evaluation.metrics(predictions: Array(repeating: 0, count: validation.count), data: validation, target: target)
+            return Evaluation.metrics(
+                predictions: Array(repeating: 0, count: validation.count), data: validation, target: target)
         }
     }
 
@@ -326,19 +392,30 @@ public final class RecipeRun {
 
     /// The LR range test over 3 seeds: the recipe's starting rate (their median, clamped and rounded), the stage's note,
     /// the values for the summary and the sweeps themselves (written to `lr_range_test.csv` for the report).
-    func rangeTestSuggestion(_ c: RecipeCandidate) -> (suggestion: Double, note: String, values: [String: Double], sweeps: LRRangeTest.Result) {
+    func rangeTestSuggestion(_ c: RecipeCandidate) -> (
+        suggestion: Double, note: String, values: [String: Double], sweeps: LRRangeTest.Result
+    ) {
         var test = LRRangeTest()
         test.seeds = [settings.seed, settings.seed &+ 1, settings.seed &+ 2]
         var cfg = configuration
         cfg.batchSize = .fixed(c.batchSize)
         cfg.optimizer = c.optimizer
-        let result = test.run(specification: specification(c), train: data.train, target: data.preprocessor.target, configuration: cfg)
+        let result = test.run(
+            specification: specification(c), train: data.train, target: data.preprocessor.target, configuration: cfg)
         guard let s = result.median else {
-            return (settings.lr, "the LR range test gave no suggestion: the grid is centred on --lr \(settings.lr)", [:], result)
+            return (
+                settings.lr, "the LR range test gave no suggestion: the grid is centred on --lr \(settings.lr)", [:],
+                result
+            )
         }
         let snapped = Self.clampRate(s)
-        return (snapped, String(format: "LR range test over 3 seeds suggests %.3g, their median (the seeds differ %.2fx)", snapped, result.spread ?? 1),
-                ["suggestion": snapped, "spread": result.spread ?? 1], result)
+        return (
+            snapped,
+            String(
+                format: "LR range test over 3 seeds suggests %.3g, their median (the seeds differ %.2fx)", snapped,
+                result.spread ?? 1),
+            ["suggestion": snapped, "spread": result.spread ?? 1], result
+        )
     }
 
     /// A rate within 1e-6...1, rounded to 3 significant digits (so that commands and tables stay readable).
@@ -352,7 +429,9 @@ public final class RecipeRun {
         func rates(_ rs: [Double]) throws {
             var fresh: [Double] = []
             for r in rs.map(Self.clampRate) where tried[r] == nil && !fresh.contains(r) { fresh.append(r) }
-            let candidates = fresh.map { r -> RecipeCandidate in var c = start; c.lr = r; return c }
+            let candidates = fresh.map { r -> RecipeCandidate in
+                var c = start; c.lr = r; return c
+            }
             for (r, t) in zip(fresh, try evaluate(candidates, stage: &stage, epochLimit: limit, force: tried.isEmpty)) {
                 if let t { tried[r] = t }
             }
@@ -362,7 +441,9 @@ public final class RecipeRun {
             return tried[Self.clampRate(r)]
         }
         func best() -> RecipeTrial? {
-            tried.values.filter { $0.value != nil }.sorted { $0.number < $1.number }.reduce(nil) { b, t in b.map { better(t, than: $0) ? t : $0 } ?? t }
+            tried.values.filter { $0.value != nil }.sorted { $0.number < $1.number }.reduce(nil) { b, t in
+                b.map { better(t, than: $0) ? t : $0 } ?? t
+            }
         }
         try rates([suggestion, suggestion / 10, suggestion * 10])
         // Widen the grid while the best rate is at its edge (at most two decades more each way).
@@ -391,8 +472,10 @@ public final class RecipeRun {
         stage.winner = winner.number
         stage.decision = String(format: "lr %.3g; epochs up to %d", winner.candidate.lr, epochLimit)
         let grid = tried.keys.sorted().map { String(format: "%.3g", $0) }.joined(separator: ", ")
-        stage.reason = String(format: "best validation %@ %.4f (loss %.4g) of rates {%@}; its best epoch was %d of %d (early stopping after %d without improvement)",
-                              monitor.rawValue, winner.value!, winner.validationLoss ?? .nan, grid, peak, winner.epochsRun, patience)
+        stage.reason = String(
+            format:
+                "best validation %@ %.4f (loss %.4g) of rates {%@}; its best epoch was %d of %d (early stopping after %d without improvement)",
+            monitor.rawValue, winner.value!, winner.validationLoss ?? .nan, grid, peak, winner.epochsRun, patience)
         if winner.status == RunStatus.completed.rawValue && peak >= winner.epochsRun - 1 {
             stage.notes.append("the best run was still improving at --epochs \(limit): a larger --epochs may help")
         }
@@ -402,14 +485,17 @@ public final class RecipeRun {
     // MARK: stages 2 to 4
 
     func searchStage(_ number: Int, from start: RecipeTrial, epochLimit: Int) throws -> (RecipeStage, RecipeTrial) {
-        var stage = RecipeStage(number: number, name: ["", "", "batch size", "decay and warmup", "regularisation and architecture"][number])
+        var stage = RecipeStage(
+            number: number, name: ["", "", "batch size", "decay and warmup", "regularisation and architecture"][number])
         var best = start
         let c0 = start.candidate
         /// Trains the candidates not tried yet in this stage, as one batch; the best so far follows.
         func attempt(_ cs: [RecipeCandidate]) throws -> [RecipeCandidate: RecipeTrial] {
             var fresh: [RecipeCandidate] = []
-            for c in cs where c != best.candidate && !fresh.contains(c)
-                && !trials.contains(where: { $0.candidate == c && $0.epochLimit == epochLimit && $0.stage == number }) {
+            for c in cs
+            where c != best.candidate && !fresh.contains(c)
+                && !trials.contains(where: { $0.candidate == c && $0.epochLimit == epochLimit && $0.stage == number })
+            {
                 fresh.append(c)
             }
             var done: [RecipeCandidate: RecipeTrial] = [:]
@@ -434,24 +520,31 @@ public final class RecipeRun {
                 return c
             }
             let done = try attempt(candidates)
-            var throughput = candidates.compactMap { c in done[c].map { String(format: "%d: %.0f rows/s", c.batchSize, $0.samplesPerSecond) } }
+            var throughput = candidates.compactMap { c in
+                done[c].map { String(format: "%d: %.0f rows/s", c.batchSize, $0.samplesPerSecond) }
+            }
             throughput.insert(String(format: "%d: %.0f rows/s", root, start.samplesPerSecond), at: 0)
             stage.notes.append("throughput " + throughput.joined(separator: ", "))
             if best.candidate.batchSize != root {
                 let chosen = best.candidate
-                stage.notes.append(String(format: "batch %d won with the square-root-scaled rate %g: rechecked at 3x either way", chosen.batchSize, chosen.lr))
-                _ = try attempt([1.0 / 3, 3.0].map { factor in
-                    var c = chosen
-                    c.lr = Self.clampRate(chosen.lr * factor)
-                    return c
-                })
+                stage.notes.append(
+                    String(
+                        format: "batch %d won with the square-root-scaled rate %g: rechecked at 3x either way",
+                        chosen.batchSize, chosen.lr))
+                _ = try attempt(
+                    [1.0 / 3, 3.0].map { factor in
+                        var c = chosen
+                        c.lr = Self.clampRate(chosen.lr * factor)
+                        return c
+                    })
             }
         case 3:
-            _ = try attempt([ScheduleKind.cosine, .step, .onecycle].map { schedule in
-                var c = c0
-                c.schedule = schedule
-                return c
-            })
+            _ = try attempt(
+                [ScheduleKind.cosine, .step, .onecycle].map { schedule in
+                    var c = c0
+                    c.schedule = schedule
+                    return c
+                })
             if best.candidate.schedule != .onecycle {
                 var c = best.candidate
                 c.warmup = max(1, Int((0.05 * Double(epochLimit)).rounded()))
@@ -473,19 +566,51 @@ public final class RecipeRun {
             let overfit = leans.contains(.regularise)
             let underfit = leans.contains(.capacity) || (closeAndFlat && !overfit)
             if overfit { stage.notes.append("the doctor found overfitting in the best run: regularisation first") }
-            if underfit { stage.notes.append("the doctor found underfitting in the best run (or its curves close together and flat): capacity first") }
-            if !overfit && !underfit { stage.notes.append("the doctor found neither over- nor underfitting in the best run: a little of each") }
+            if underfit {
+                stage.notes.append(
+                    "the doctor found underfitting in the best run (or its curves close together and flat): capacity first"
+                )
+            }
+            if !overfit && !underfit {
+                stage.notes.append("the doctor found neither over- nor underfitting in the best run: a little of each")
+            }
             var moves: [(RecipeCandidate) -> RecipeCandidate?] = []
             let dropouts: [Float] = overfit ? [0.1, 0.3, 0.5] : [0.1]
             let decays: [Double] = overfit ? [1e-4, 1e-3, 1e-2] : [1e-4]
             let regularise: [(RecipeCandidate) -> RecipeCandidate?] =
-                dropouts.map { d in { c in var c = c; c.dropout = d; return c } }
-                + decays.map { w in { c in var c = c; c.weightDecay = w; if c.optimizer == .adam { c.optimizer = .adamw }; return c } }
-                + [{ c in var c = c; c.batchnorm = true; return c }]
+                dropouts.map { d in
+                    { c in
+                        var c = c; c.dropout = d; return c
+                    }
+                }
+                + decays.map { w in
+                    { c in
+                        var c = c; c.weightDecay = w; if c.optimizer == .adam { c.optimizer = .adamw }; return c
+                    }
+                }
+                + [
+                    { c in
+                        var c = c; c.batchnorm = true; return c
+                    }
+                ]
             let capacity: [(RecipeCandidate) -> RecipeCandidate?] = [
-                { c in var c = c; c.activation = c.activation == .swish ? .relu : .swish; return c },
-                { c in c.width >= 1024 ? nil : { var c = c; c.width *= 2; return c }() },
-                { c in c.depth >= 4 ? nil : { var c = c; c.depth += 1; return c }() },
+                { c in
+                    var c = c; c.activation = c.activation == .swish ? .relu : .swish; return c
+                },
+                { c in
+                    c.width >= 1024
+                        ? nil
+                        : {
+                            var c = c; c.width *= 2; return c
+                        }()
+                },
+                { c in
+                    c.depth >= 4
+                        ? nil
+                        : {
+                            var c = c; c.depth += 1; return c
+                        }()
+                }
             ]
             moves = underfit && !overfit ? capacity + regularise : regularise + capacity
             // Greedy: each move from the best so far; a move is kept only if it improves.
@@ -506,7 +631,8 @@ public final class RecipeRun {
                     tried += done.count
                     round += 1
                 }
-                stage.notes.append("the budget left \(tried) local-search trial\(tried == 1 ? "" : "s") around the best")
+                stage.notes.append(
+                    "the budget left \(tried) local-search trial\(tried == 1 ? "" : "s") around the best")
             }
         }
         stage.winner = best.number
@@ -515,9 +641,12 @@ public final class RecipeRun {
             stage.reason = String(format: "nothing beat validation %@ %.4f", monitor.rawValue, start.value ?? .nan)
         } else {
             stage.decision = best.candidate.changes(from: c0)
-            stage.reason = String(format: "validation %@ %.4f against %.4f", monitor.rawValue, best.value ?? .nan, start.value ?? .nan)
+            stage.reason = String(
+                format: "validation %@ %.4f against %.4f", monitor.rawValue, best.value ?? .nan, start.value ?? .nan)
             if best.value == start.value {
-                stage.reason += String(format: ", a tie broken by the lower validation loss (%.4g against %.4g)", best.validationLoss ?? .nan, start.validationLoss ?? .nan)
+                stage.reason += String(
+                    format: ", a tie broken by the lower validation loss (%.4g against %.4g)",
+                    best.validationLoss ?? .nan, start.validationLoss ?? .nan)
             }
         }
         if budgetExhausted(stage: number) { stage.notes.append("budget: the stage's share is spent") }
@@ -545,7 +674,9 @@ public final class RecipeRun {
         switch stage {
         case 2: return "batch \(c.batchSize)"
         case 3: return "\(c.schedule.rawValue) schedule, warmup \(c.warmup)"
-        default: return "dropout \(c.dropout), weight decay \(c.weightDecay), \(c.batchnorm ? "batch norm" : "no batch norm"), \(c.activation.rawValue) \(c.depth)x\(c.width)"
+        default:
+            return
+                "dropout \(c.dropout), weight decay \(c.weightDecay), \(c.batchnorm ? "batch norm" : "no batch norm"), \(c.activation.rawValue) \(c.depth)x\(c.width)"
         }
     }
 
@@ -598,37 +729,53 @@ public final class RecipeRun {
     private var shapingDigest: UInt64?
 
     func key(_ c: RecipeCandidate, stage: Int, epochLimit: Int) throws -> String {
-        let digest = try shapingDigest ?? {
-            var shaping = settings
-            shaping.out = nil
-            shaping.tensorboard = nil
-            shaping.mlflow = nil
-            shaping.mlflowExperiment = nil
-            let d = fnv1a(try jsonData(shaping))
-            shapingDigest = d
-            return d
-        }()
-        return String(decoding: try jsonData(["stage": String(stage), "epochs": String(epochLimit), "settings": String(digest, radix: 16)]), as: UTF8.self)
+        let digest =
+            try shapingDigest
+            ?? {
+                var shaping = settings
+                shaping.out = nil
+                shaping.tensorboard = nil
+                shaping.mlflow = nil
+                shaping.mlflowExperiment = nil
+                let d = fnv1a(try jsonData(shaping))
+                shapingDigest = d
+                return d
+            }()
+        return String(
+            decoding: try jsonData([
+                "stage": String(stage), "epochs": String(epochLimit), "settings": String(digest, radix: 16)
+            ]), as: UTF8.self)
             + String(decoding: try jsonData(c), as: UTF8.self)
     }
-
 
     /// Trains `candidates` (or reads their finished trials back from the study) and records them under `stage`, in
     /// order. A candidate gets nil when the budget is spent before it (the first is trained anyway when `force`). With
     /// `jobs > 1` the batch is queued in the study and trained by every process at once.
-    func evaluate(_ candidates: [RecipeCandidate], stage: inout RecipeStage, epochLimit: Int, force: Bool = false) throws -> [RecipeTrial?] {
+    func evaluate(_ candidates: [RecipeCandidate], stage: inout RecipeStage, epochLimit: Int, force: Bool = false)
+        throws -> [RecipeTrial?]
+    {
         guard jobs > 1 else {
-            return try candidates.enumerated().map { i, c in try evaluate(c, stage: &stage, epochLimit: epochLimit, force: force && i == 0) }
+            return try candidates.enumerated().map { i, c in
+                try evaluate(c, stage: &stage, epochLimit: epochLimit, force: force && i == 0)
+            }
         }
         var keys: [String?] = []
         var fresh = Set<String>()
         var queued: [String: RecipeCandidate] = [:]
         /// Queues `c` under `key` unless a trial of it waits or runs.
         func enqueue(_ c: RecipeCandidate, _ key: String, in all: [FrozenTrial]) throws {
-            guard !all.contains(where: { $0.attributes["recipe_key"] == key && ($0.state == .waiting || $0.state == .running) }) else { return }
-            try study.enqueue(c.parameters, attributes: ["recipe_key": key, "stage": String(stage.number),
-                                                         "recipe_epochs": String(epochLimit),
-                                                         "recipe_candidate": String(decoding: try jsonData(c), as: UTF8.self)])
+            guard
+                !all.contains(where: {
+                    $0.attributes["recipe_key"] == key && ($0.state == .waiting || $0.state == .running)
+                })
+            else { return }
+            try study.enqueue(
+                c.parameters,
+                attributes: [
+                    "recipe_key": key, "stage": String(stage.number),
+                    "recipe_epochs": String(epochLimit),
+                    "recipe_candidate": String(decoding: try jsonData(c), as: UTF8.self)
+                ])
         }
         for (i, c) in candidates.enumerated() {
             if !(force && i == 0) && budgetExhausted(stage: stage.number, pending: keys.compactMap { $0 }.count) {
@@ -652,11 +799,17 @@ public final class RecipeRun {
             if missing.isEmpty { break }
             if try trainQueued() { continue }
             let stale = try storage.failStaleTrials(olderThan: staleAfter)
-            if !stale.isEmpty { onNote("trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: queued again") }
+            if !stale.isEmpty {
+                onNote(
+                    "trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: queued again"
+                )
+            }
             // Read again only when stale trials changed the study; a trial that finished since is recorded then, not
             // to be queued a second time (and one still running in `all` is not queued again either).
             let now = stale.isEmpty ? all : try study.trials
-            for (key, c) in missing.sorted(by: { $0.key < $1.key }) where try recorded(key, in: now) == nil { try enqueue(c, key, in: now) }
+            for (key, c) in missing.sorted(by: { $0.key < $1.key }) where try recorded(key, in: now) == nil {
+                try enqueue(c, key, in: now)
+            }
             Thread.sleep(forTimeInterval: 0.02)
         }
         let all = try study.trials
@@ -669,8 +822,10 @@ public final class RecipeRun {
 
     /// The recorded trial of `key`, if one finished.
     private func recorded(_ key: String, in all: [FrozenTrial]) throws -> RecipeTrial? {
-        guard let done = all.last(where: { $0.attributes["recipe_key"] == key && $0.attributes["recipe_trial"] != nil }) else { return nil }
-        guard let t = try? jsonDecoder().decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8)) else {
+        guard let done = all.last(where: { $0.attributes["recipe_key"] == key && $0.attributes["recipe_trial"] != nil })
+        else { return nil }
+        guard let t = try? jsonDecoder().decode(RecipeTrial.self, from: Data(done.attributes["recipe_trial"]!.utf8))
+        else {
             throw SearchError.storage(path: storage.location, "trial \(done.number): its recipe record is unreadable")
         }
         return t
@@ -680,8 +835,11 @@ public final class RecipeRun {
     private func trainQueued() throws -> Bool {
         guard let trial = try study.claimWaiting() else { return false }
         let frozen = try trial.frozen
-        guard let json = frozen.attributes["recipe_candidate"], let c = try? JSONDecoder().decode(RecipeCandidate.self, from: Data(json.utf8)),
-              let stage = frozen.attributes["stage"].flatMap(Int.init), let limit = frozen.attributes["recipe_epochs"].flatMap(Int.init) else {
+        guard let json = frozen.attributes["recipe_candidate"],
+            let c = try? JSONDecoder().decode(RecipeCandidate.self, from: Data(json.utf8)),
+            let stage = frozen.attributes["stage"].flatMap(Int.init),
+            let limit = frozen.attributes["recipe_epochs"].flatMap(Int.init)
+        else {
             try study.tell(trial, state: .failed, failure: "a queued trial without its recipe configuration")
             return true
         }
@@ -691,7 +849,9 @@ public final class RecipeRun {
 
     /// Trains `c` (or reads its finished trial back from the study) and records it under `stage`. Returns nil when
     /// the budget is spent (unless `force`).
-    func evaluate(_ c: RecipeCandidate, stage: inout RecipeStage, epochLimit: Int, force: Bool = false) throws -> RecipeTrial? {
+    func evaluate(_ c: RecipeCandidate, stage: inout RecipeStage, epochLimit: Int, force: Bool = false) throws
+        -> RecipeTrial?
+    {
         if !force && budgetExhausted(stage: stage.number) { return nil }
         let key = try key(c, stage: stage.number, epochLimit: epochLimit)
         if var t = try recorded(key, in: try study.trials) {
@@ -718,15 +878,20 @@ public final class RecipeRun {
         parameters["epoch_limit"] = .int(epochLimit)
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
         let mlflow = (parentRun ?? mlflowParent?.run).flatMap {
-            MLflowLog.start(settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters), onNote: onNote)
+            MLflowLog.start(
+                settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters),
+                onNote: onNote)
         }
         let staleAfter = self.staleAfter
         trainer.onStep = { _, _, _, _ in trial.keepAlive(staleAfter: staleAfter) }
         let onEpoch = self.onEpoch, number = trial.number
-        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, epochLimit) }
+        trainer.onEpoch = {
+            board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, epochLimit)
+        }
         let startedTrial = Date()
-        let result = trainer.fit(MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
-                                 target: data.preprocessor.target)
+        let result = trainer.fit(
+            MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
+            target: data.preprocessor.target)
         board?.sessionEnd(success: result.history.status != .diverged)
         mlflow?.finish(result.history.status == .diverged ? "FAILED" : "FINISHED")
         if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
@@ -736,16 +901,20 @@ public final class RecipeRun {
         try StudyCurves.store(curves, trial: trial.number, in: storage)
         let findings = Doctor().diagnose(curves).map(\.id.rawValue)
         let value = history.bestEpoch.flatMap { reporter.value(history.epochs[$0 - 1]) }
-        let failure: String? = history.status == .diverged ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
+        let failure: String? =
+            history.status == .diverged
+            ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)
         let speeds = history.epochs.map(\.samplesPerSecond)
-        let t = RecipeTrial(number: trial.number, stage: stage, candidate: c, value: failure == nil ? value : nil,
-                            validationLoss: history.bestEpoch.map { history.epochs[$0 - 1].validationLoss },
-                            bestEpoch: history.bestEpoch, epochsRun: history.epochs.count, epochLimit: epochLimit,
-                            status: history.status.rawValue, reason: history.reason,
-                            samplesPerSecond: speeds.isEmpty ? 0 : speeds.reduce(0, +) / Double(speeds.count),
-                            seconds: Date().timeIntervalSince(startedTrial), startedAt: startedTrial.timeIntervalSince1970,
-                            findings: findings, failure: failure)
-        try storage.setAttribute(trial.number, key: "recipe_trial", value: String(decoding: try jsonData(t), as: UTF8.self))
+        let t = RecipeTrial(
+            number: trial.number, stage: stage, candidate: c, value: failure == nil ? value : nil,
+            validationLoss: history.bestEpoch.map { history.epochs[$0 - 1].validationLoss },
+            bestEpoch: history.bestEpoch, epochsRun: history.epochs.count, epochLimit: epochLimit,
+            status: history.status.rawValue, reason: history.reason,
+            samplesPerSecond: speeds.isEmpty ? 0 : speeds.reduce(0, +) / Double(speeds.count),
+            seconds: Date().timeIntervalSince(startedTrial), startedAt: startedTrial.timeIntervalSince1970,
+            findings: findings, failure: failure)
+        try storage.setAttribute(
+            trial.number, key: "recipe_trial", value: String(decoding: try jsonData(t), as: UTF8.self))
         if let failure {
             try study.tell(trial, state: .failed, failure: failure)
         } else {
@@ -762,7 +931,11 @@ public final class RecipeRun {
         spentTrials += 1
         spentEpochs += t.epochsRun
         if t.reused {
-            if let start = t.startedAt { readBackIntervals.append((start, start + t.seconds)) } else { readBackUntimed += t.seconds }
+            if let start = t.startedAt {
+                readBackIntervals.append((start, start + t.seconds))
+            } else {
+                readBackUntimed += t.seconds
+            }
         }
         onTrial(t)
         return t
@@ -772,13 +945,17 @@ public final class RecipeRun {
 
     private var ensembleEpochs = 0
 
-    func ensembleStage(_ c: RecipeCandidate, epochLimit: Int, out: URL) throws -> (EnsembleReport?, [String: Double], RecipeStage) {
+    func ensembleStage(_ c: RecipeCandidate, epochLimit: Int, out: URL) throws -> (
+        EnsembleReport?, [String: Double], RecipeStage
+    ) {
         var stage = RecipeStage(number: 5, name: "seed ensemble")
         let seeds = (0..<UInt64(max(members, 1))).map { settings.seed &+ $0 }
-        let ensemble = SeedEnsemble(data: data, specification: specification(c),
-                                    configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed), seeds: seeds)
+        let ensemble = SeedEnsemble(
+            data: data, specification: specification(c),
+            configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed), seeds: seeds)
         let runSettings = settings(for: c, epochLimit: epochLimit)
-        let result = try ensemble.run(settings: runSettings, out: out, bestDirectory: "best", membersDirectory: members > 1 ? "ensemble" : nil)
+        let result = try ensemble.run(
+            settings: runSettings, out: out, bestDirectory: "best", membersDirectory: members > 1 ? "ensemble" : nil)
         ensembleEpochs = result.epochs
         // With no test rows the members are scored on the validation rows: not reported as test metrics.
         let test = data.test.count > 0 ? result.memberTestMetrics.first ?? [:] : [:]

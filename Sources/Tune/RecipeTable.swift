@@ -21,7 +21,9 @@ public enum RecipeTable {
         let d = TrainSettings()
         if let c = s.clip { parts += ["--clip", String(format: "%g", c)] }
         if s.momentum != d.momentum { parts += ["--momentum", String(format: "%g", s.momentum)] }
-        if s.labelSmoothing != d.labelSmoothing { parts += ["--label-smoothing", String(format: "%g", s.labelSmoothing)] }
+        if s.labelSmoothing != d.labelSmoothing {
+            parts += ["--label-smoothing", String(format: "%g", s.labelSmoothing)]
+        }
         if let p = s.reduceOnPlateau { parts += ["--reduce-on-plateau", String(p)] }
         if s.missing != d.missing { parts += ["--missing", s.missing.rawValue] }
         if s.categoryLimit != d.categoryLimit { parts += ["--category-limit", String(s.categoryLimit)] }
@@ -37,7 +39,9 @@ public enum RecipeTable {
         let rows = s.stages.map { stage -> (String, String, String, String) in
             let tried = stage.trials.count
             let trained = stage.trials.filter { n in s.trials.contains { $0.number == n && !$0.reused } }.count
-            let count = stage.number == 0 || stage.number == 5 ? "-" : (trained == tried ? "\(tried)" : "\(tried) (\(tried - trained) read back)")
+            let count =
+                stage.number == 0 || stage.number == 5
+                ? "-" : (trained == tried ? "\(tried)" : "\(tried) (\(tried - trained) read back)")
             return ("\(stage.number) \(stage.name)", count, stage.decision, stage.reason)
         }
         let w0 = max(5, rows.map(\.0.count).max() ?? 0), w1 = max(6, rows.map(\.1.count).max() ?? 0)
@@ -48,18 +52,26 @@ public enum RecipeTable {
         for r in rows { lines.append("\(pad(r.0, w0))  \(pad(r.1, w1))  \(pad(r.2, w2))  \(r.3)") }
         lines.append("")
         if let best = s.best, let b = s.bestSettings {
-            lines.append(String(format: "best: trial %d, validation %@ %.4f (epoch %d)", best.number, s.monitor, best.value ?? .nan, best.bestEpoch ?? 0))
+            lines.append(
+                String(
+                    format: "best: trial %d, validation %@ %.4f (epoch %d)", best.number, s.monitor, best.value ?? .nan,
+                    best.bestEpoch ?? 0))
             lines.append("  " + trainCommand(b))
         }
         if !s.test.isEmpty {
             let split = s.ensemble?.split ?? (s.rows["test", default: 0] > 0 ? "test" : "validation")
-            lines.append("\(split) (\(s.rows[split, default: 0]) rows), best model: " + s.test.keys.sorted().map { String(format: "%@ %.4f", $0, s.test[$0]!) }.joined(separator: ", "))
+            lines.append(
+                "\(split) (\(s.rows[split, default: 0]) rows), best model: "
+                    + s.test.keys.sorted().map { String(format: "%@ %.4f", $0, s.test[$0]!) }.joined(separator: ", "))
         }
         if let e = s.ensemble { lines.append("ensemble: " + e.sentence) }
         let spent = s.spent
-        lines.append(String(format: "spent: %.0f trials (%.0f trained, the rest read back from the study), %.0f epochs, %.0f more for the best model and ensemble; %.1f s%@",
-                            spent["trials"] ?? 0, spent["trained_trials"] ?? 0, spent["epochs"] ?? 0, spent["ensemble_epochs"] ?? 0,
-                            spent["seconds"] ?? 0, s.budget.map { "; budget \($0)" } ?? ""))
+        lines.append(
+            String(
+                format:
+                    "spent: %.0f trials (%.0f trained, the rest read back from the study), %.0f epochs, %.0f more for the best model and ensemble; %.1f s%@",
+                spent["trials"] ?? 0, spent["trained_trials"] ?? 0, spent["epochs"] ?? 0, spent["ensemble_epochs"] ?? 0,
+                spent["seconds"] ?? 0, s.budget.map { "; budget \($0)" } ?? ""))
         return lines.joined(separator: "\n")
     }
 }

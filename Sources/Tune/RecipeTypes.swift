@@ -56,13 +56,21 @@ public struct RecipeCandidate: Codable, Sendable, Hashable {
     public var optimizer: OptimizerKind
 
     /// The names of `parameters`, sorted.
-    public static let parameterNames = ["activation", "batch_size", "batchnorm", "depth", "dropout", "lr", "optimizer", "schedule", "warmup", "weight_decay", "width"]
+    public static let parameterNames = [
+        "activation", "batch_size", "batchnorm", "depth", "dropout", "lr", "optimizer", "schedule", "warmup",
+        "weight_decay", "width"
+    ]
 
     /// The candidate's values by name, as recorded in the study.
     public var parameters: [String: ParameterValue] {
-        ["lr": .double(lr), "batch_size": .int(batchSize), "schedule": .string(schedule.rawValue), "warmup": .int(warmup),
-         "dropout": .double(Double("\(dropout)") ?? Double(dropout)), "batchnorm": .bool(batchnorm), "activation": .string(activation.rawValue),
-         "width": .int(width), "depth": .int(depth), "weight_decay": .double(weightDecay), "optimizer": .string(optimizer.rawValue)]
+        [
+            "lr": .double(lr), "batch_size": .int(batchSize), "schedule": .string(schedule.rawValue),
+            "warmup": .int(warmup),
+            "dropout": .double(Double("\(dropout)") ?? Double(dropout)), "batchnorm": .bool(batchnorm),
+            "activation": .string(activation.rawValue),
+            "width": .int(width), "depth": .int(depth), "weight_decay": .double(weightDecay),
+            "optimizer": .string(optimizer.rawValue)
+        ]
     }
 
     /// The parameters that differ from `other`, as "name=value" (all of them when `other` is nil).
@@ -154,8 +162,10 @@ public struct EnsembleReport: Codable, Sendable {
 
     /// One line: single models against the ensemble, and whether the gain is more than seed noise.
     public var sentence: String {
-        String(format: "%@ %@: single models %.4f ± %.4f over %d seeds, ensemble %.4f; the gain %+.4f %@ the seed noise",
-               split, monitor, mean, spread, members.count, ensemble, gain, gainExceedsNoise ? "exceeds" : "does not exceed")
+        String(
+            format: "%@ %@: single models %.4f ± %.4f over %d seeds, ensemble %.4f; the gain %+.4f %@ the seed noise",
+            split, monitor, mean, spread, members.count, ensemble, gain,
+            gainExceedsNoise ? "exceeds" : "does not exceed")
     }
 }
 

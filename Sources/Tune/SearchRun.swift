@@ -86,20 +86,26 @@ public final class SearchRun {
     public var onNote: (String) -> Void = { _ in }
     /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
     /// and the trial's epoch limit.
-    public var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void = { _, _, _, _ in }
+    public var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void = {
+        _, _, _, _ in
+    }
 
     public init(settings: TrainSettings) {
         self.settings = settings
     }
 
     /// The study's file in the output directory.
-    public static func studyPath(_ out: String) -> String { URL(fileURLWithPath: out).appendingPathComponent("study.sqlite").path }
+    public static func studyPath(_ out: String) -> String {
+        URL(fileURLWithPath: out).appendingPathComponent("study.sqlite").path
+    }
 
     @discardableResult
     public func run() throws -> SearchSummary {
         // Last of all: what is queued for MLflow is sent (or kept on disk).
         defer { MLflowLog.finish(onNote: onNote) }
-        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory: pass --out DIR (the study lives there)") }
+        guard let out = settings.out else {
+            throw DataError(path: "tune search", "no output directory: pass --out DIR (the study lives there)")
+        }
         let (data, base, configuration) = try TrainRun(settings: settings).prepare()
         for note in data.notes { onNote(note) }
         for line in data.dataCheck?.lines ?? [] { onNote("data check " + line) }
@@ -107,30 +113,38 @@ public final class SearchRun {
         let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
         try createOutputDirectory(out)
         let storage = try SQLiteStorage(path: Self.studyPath(out), direction: direction)
-        let study = Study(direction: direction, sampler: strategy.sampler(seed: settings.seed, space: space, parallel: jobs > 1),
-                          pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
+        let study = Study(
+            direction: direction, sampler: strategy.sampler(seed: settings.seed, space: space, parallel: jobs > 1),
+            pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
         if !isWorker {
             let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
             if !requeued.isEmpty {
-                onNote("trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again")
+                onNote(
+                    "trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again"
+                )
             }
         }
         if let directory = settings.tensorboard, !isWorker {
             var intervals: [String: ClosedRange<Double>] = [:]
             for e in space.entries {
                 if case let .float(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = low...high }
-                if case let .int(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = Double(low)...Double(high) }
+                if case let .int(low, high, _, _) = e.distribution {
+                    intervals[e.setting.rawValue] = Double(low)...Double(high)
+                }
             }
-            try TensorBoardLog.experiment(directory: URL(fileURLWithPath: directory), parameters: space.entries.map { e in
-                if case .categorical(let c) = e.distribution { return (e.setting.rawValue, c) }
-                return (e.setting.rawValue, nil)
-            }, monitor: monitor.rawValue, intervals: intervals)
+            try TensorBoardLog.experiment(
+                directory: URL(fileURLWithPath: directory),
+                parameters: space.entries.map { e in
+                    if case .categorical(let c) = e.distribution { return (e.setting.rawValue, c) }
+                    return (e.setting.rawValue, nil)
+                }, monitor: monitor.rawValue, intervals: intervals)
         }
         // The study's MLflow parent run: started by the leader, its id left for the workers.
         if !isWorker, MLflowLog.server(settings) != nil {
-            mlflowParent = MLflowLog.start(settings, name: "search \(URL(fileURLWithPath: out).lastPathComponent)",
-                                           parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description],
-                                           tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
+            mlflowParent = MLflowLog.start(
+                settings, name: "search \(URL(fileURLWithPath: out).lastPathComponent)",
+                parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description],
+                tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
             try MLflowLog.writeParent(mlflowParent, out: out)
         }
         let parentRun = isWorker ? MLflowLog.readParent(out: out) : mlflowParent?.run
@@ -139,14 +153,19 @@ public final class SearchRun {
         let existing = try study.trials
         let retriedBefore = Self.retried(existing)
         let finished = existing.filter { $0.state.isFinished && !retriedBefore.contains($0.number) }.count
-        if finished > 0 && !isWorker { onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished") }
+        if finished > 0 && !isWorker {
+            onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished")
+        }
         let started = Date()
         // A resumed study counts the wall-clock time its finished trials took against a minutes budget (trials that
         // ran at once counted once).
-        let earlierSeconds = wallSeconds(existing.filter { $0.state.isFinished }.compactMap { t in
-            guard let start = t.attributes["started_at"].flatMap(Double.init), let seconds = t.attributes["seconds"].flatMap(Double.init) else { return nil }
-            return (start, start + seconds)
-        })
+        let earlierSeconds = wallSeconds(
+            existing.filter { $0.state.isFinished }.compactMap { t in
+                guard let start = t.attributes["started_at"].flatMap(Double.init),
+                    let seconds = t.attributes["seconds"].flatMap(Double.init)
+                else { return nil }
+                return (start, start + seconds)
+            })
         /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
         /// once) against --trials, or what they spent against the budget.
         func another() throws -> Bool {
@@ -165,10 +184,14 @@ public final class SearchRun {
             let recorded = try study.run(trial) { trial in
                 let began = Date()
                 defer {
-                    try? storage.setAttribute(trial.number, key: "started_at", value: String(began.timeIntervalSince1970))
-                    try? storage.setAttribute(trial.number, key: "seconds", value: String(Date().timeIntervalSince(began)))
+                    try? storage.setAttribute(
+                        trial.number, key: "started_at", value: String(began.timeIntervalSince1970))
+                    try? storage.setAttribute(
+                        trial.number, key: "seconds", value: String(Date().timeIntervalSince(began)))
                 }
-                return try self.objective(trial, data: data, base: base, configuration: configuration, monitor: monitor, mlflowParent: parentRun)
+                return try self.objective(
+                    trial, data: data, base: base, configuration: configuration, monitor: monitor,
+                    mlflowParent: parentRun)
             }
             trialLog?.finish(recorded.state == .complete ? "FINISHED" : recorded.state == .pruned ? "KILLED" : "FAILED")
             trialLog = nil
@@ -178,7 +201,8 @@ public final class SearchRun {
                 try lock.holding {
                     if try study.bestTrial?.number == recorded.number {
                         try replaceDirectory(URL(fileURLWithPath: out).appendingPathComponent("best")) {
-                            try candidate.run.write(candidate.outcome, model: candidate.outcome.model, to: $0, name: "best")
+                            try candidate.run.write(
+                                candidate.outcome, model: candidate.outcome.model, to: $0, name: "best")
                         }
                     }
                 }
@@ -207,15 +231,19 @@ public final class SearchRun {
     func summary(_ study: Study, monitor: MetricName, direction: Direction) throws -> SearchSummary {
         let all = try study.trials
         func summary(_ t: FrozenTrial) -> SearchTrialSummary {
-            SearchTrialSummary(number: t.number, state: t.state.rawValue, value: t.value,
-                               parameters: t.parameters.mapValues(\.description), failure: t.failure,
-                               test: t.attributes["test_metrics"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) })
+            SearchTrialSummary(
+                number: t.number, state: t.state.rawValue, value: t.value,
+                parameters: t.parameters.mapValues(\.description), failure: t.failure,
+                test: t.attributes["test_metrics"].flatMap {
+                    try? JSONDecoder().decode([String: Double].self, from: Data($0.utf8))
+                })
         }
-        return SearchSummary(monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
-                             pruner: pruner.rawValue, space: space.description, epochs: all.map { $0.intermediate.count }.reduce(0, +),
-                             best: try study.bestTrial.map(summary),
-                             counts: Dictionary(grouping: all, by: { $0.state.rawValue }).mapValues(\.count),
-                             trials: all.map(summary))
+        return SearchSummary(
+            monitor: monitor.rawValue, direction: direction.rawValue, strategy: strategy.rawValue,
+            pruner: pruner.rawValue, space: space.description, epochs: all.map { $0.intermediate.count }.reduce(0, +),
+            best: try study.bestTrial.map(summary),
+            counts: Dictionary(grouping: all, by: { $0.state.rawValue }).mapValues(\.count),
+            trials: all.map(summary))
     }
 
     private var mlflowParent: MLflowLog?
@@ -231,8 +259,10 @@ public final class SearchRun {
     public var onStudyReady: () -> Void = {}
 
     /// Trains the trial's configuration and returns its best validation value of the monitored metric.
-    func objective(_ trial: Trial, data: PreparedData, base: MLPSpecification, configuration: TrainingConfiguration,
-                   monitor: MetricName, mlflowParent: String? = nil) throws -> Double {
+    func objective(
+        _ trial: Trial, data: PreparedData, base: MLPSpecification, configuration: TrainingConfiguration,
+        monitor: MetricName, mlflowParent: String? = nil
+    ) throws -> Double {
         var specification = base
         var c = configuration
         try space.suggest(trial, specification: &specification, configuration: &c)
@@ -244,18 +274,23 @@ public final class SearchRun {
         let parameters = settings.tensorboard != nil || mlflowParent != nil ? try trial.frozen.parameters : [:]
         let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
         if let parent = mlflowParent {
-            trialLog = MLflowLog.start(settings, name: "trial \(trial.number)", parent: parent,
-                                       parameters: MLflowLog.parameters(parameters), onNote: onNote)
+            trialLog = MLflowLog.start(
+                settings, name: "trial \(trial.number)", parent: parent,
+                parameters: MLflowLog.parameters(parameters), onNote: onNote)
         }
         let mlflow = trialLog
         let staleAfter = self.staleAfter
         trainer.onStep = { _, _, _, _ in trial.keepAlive(staleAfter: staleAfter) }
         let onEpoch = self.onEpoch, number = trial.number, limit = c.epochs
-        trainer.onEpoch = { board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, limit) }
+        trainer.onEpoch = {
+            board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, limit)
+        }
         let model = MLP(specification, seed: settings.seed)
-        let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
-        try StudyCurves.store(Curves(result: result, data: data, settings: try trial.frozen.parameters.mapValues(\.description)),
-                              trial: trial.number, in: trial.study.storage)
+        let result = trainer.fit(
+            model, train: data.train, validation: data.validation, target: data.preprocessor.target)
+        try StudyCurves.store(
+            Curves(result: result, data: data, settings: try trial.frozen.parameters.mapValues(\.description)),
+            trial: trial.number, in: trial.study.storage)
         board?.sessionEnd(success: !reporter.pruned && result.history.status != .diverged)
         if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
         if let error = reporter.error { throw error }
@@ -266,12 +301,20 @@ public final class SearchRun {
             throw TrialDiverged(reason: "no epoch had a finite \(monitor.rawValue)")
         }
         // The test metrics are recorded; the model is kept in case it is the best (see `run`).
-        let testMetrics = data.test.count > 0
-            ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target) : [:]
-        try trial.study.storage.setAttribute(trial.number, key: "test_metrics", value: String(decoding: try jsonData(testMetrics), as: UTF8.self))
-        pendingBest = (TrainRun(settings: settings.applying(specification, c), command: "tune search: trial \(trial.number)"),
-                       TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
-                                    testMetrics: testMetrics, baselineLoss: Baseline.validationLoss(data), rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes))
+        let testMetrics =
+            data.test.count > 0
+            ? Evaluation.metrics(
+                outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target)
+            : [:]
+        try trial.study.storage.setAttribute(
+            trial.number, key: "test_metrics", value: String(decoding: try jsonData(testMetrics), as: UTF8.self))
+        pendingBest = (
+            TrainRun(settings: settings.applying(specification, c), command: "tune search: trial \(trial.number)"),
+            TrainOutcome(
+                model: model, result: result, preprocessor: data.preprocessor, specification: specification,
+                testMetrics: testMetrics, baselineLoss: Baseline.validationLoss(data),
+                rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
+        )
         return value
     }
 }

@@ -30,7 +30,9 @@ public struct SearchSpace: Sendable, Equatable {
         func problem(_ value: ParameterValue) -> String? {
             switch self {
             case .lr:
-                guard let v = value.double, v > 0, v.isFinite else { return "a learning rate must be a positive number" }
+                guard let v = value.double, v > 0, v.isFinite else {
+                    return "a learning rate must be a positive number"
+                }
             case .width, .depth, .batchSize:
                 guard let v = value.int, v >= 1 else { return "\(rawValue) must be a whole number of at least 1" }
             case .warmup:
@@ -38,18 +40,23 @@ public struct SearchSpace: Sendable, Equatable {
             case .dropout, .momentum, .labelSmoothing:
                 guard let v = value.double, v >= 0, v < 1 else { return "\(rawValue) must be in [0, 1)" }
             case .weightDecay:
-                guard let v = value.double, v >= 0, v.isFinite else { return "weight decay must be a number of at least 0" }
+                guard let v = value.double, v >= 0, v.isFinite else {
+                    return "weight decay must be a number of at least 0"
+                }
             case .activation:
                 guard let s = value.string, Activation(rawValue: s) != nil else {
-                    return "unknown activation; expected one of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))"
+                    return
+                        "unknown activation; expected one of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))"
                 }
             case .optimizer:
                 guard let s = value.string, OptimizerKind(rawValue: s) != nil else {
-                    return "unknown optimizer; expected one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    return
+                        "unknown optimizer; expected one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))"
                 }
             case .schedule:
                 guard let s = value.string, ScheduleKind(rawValue: s) != nil else {
-                    return "unknown schedule; expected one of \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    return
+                        "unknown schedule; expected one of \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))"
                 }
             case .batchnorm:
                 guard value.bool != nil else { return "batchnorm takes true or false" }
@@ -62,8 +69,10 @@ public struct SearchSpace: Sendable, Equatable {
             let t = text.trimmingCharacters(in: .whitespaces)
             switch self {
             case .activation, .optimizer, .schedule: return .string(t)
-            case .batchnorm: return ["true", "yes", "on", "1"].contains(t.lowercased()) ? .bool(true)
-                : ["false", "no", "off", "0"].contains(t.lowercased()) ? .bool(false) : .string(t)
+            case .batchnorm:
+                return ["true", "yes", "on", "1"].contains(t.lowercased())
+                    ? .bool(true)
+                    : ["false", "no", "off", "0"].contains(t.lowercased()) ? .bool(false) : .string(t)
             default:
                 if isInteger, let i = Int(t) { return .int(i) }
                 if !isInteger, let d = Double(t) { return .double(d) }
@@ -78,7 +87,8 @@ public struct SearchSpace: Sendable, Equatable {
     public init() {}
 
     public static func == (a: SearchSpace, b: SearchSpace) -> Bool {
-        a.entries.map(\.setting) == b.entries.map(\.setting) && a.entries.map(\.distribution) == b.entries.map(\.distribution)
+        a.entries.map(\.setting) == b.entries.map(\.setting)
+            && a.entries.map(\.distribution) == b.entries.map(\.distribution)
     }
 
     /// The standard space: learning rate (log 1e-4...1e-1), width (log 16...256), depth 1...3, dropout
@@ -115,7 +125,11 @@ public struct SearchSpace: Sendable, Equatable {
         guard range.count == 2 else { return .failure("expected LOW..HIGH, got '\(text)'") }
         var log = false, step: String?
         for option in parts {
-            if option == "log" { log = true } else if option.hasPrefix("step=") { step = String(option.dropFirst(5)) } else {
+            if option == "log" {
+                log = true
+            } else if option.hasPrefix("step=") {
+                step = String(option.dropFirst(5))
+            } else {
                 return .failure("unknown range option '\(option)' (log or step=S)")
             }
         }
@@ -130,7 +144,9 @@ public struct SearchSpace: Sendable, Equatable {
         return .success(.categorical(values))
     }
 
-    static func range(_ setting: Setting, low: String, high: String, log: Bool, step: String?) -> Result<Distribution, SpaceProblem> {
+    static func range(_ setting: Setting, low: String, high: String, log: Bool, step: String?) -> Result<
+        Distribution, SpaceProblem
+    > {
         if [.activation, .optimizer, .schedule, .batchnorm].contains(setting) {
             return .failure("\(setting.rawValue) takes a list of choices, not a range")
         }
@@ -154,8 +170,12 @@ public struct SearchSpace: Sendable, Equatable {
     public mutating func apply(flags: [String]) throws {
         for flag in flags {
             let pieces = flag.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pieces.count == 2, let setting = Setting(rawValue: pieces[0].trimmingCharacters(in: .whitespaces)) else {
-                throw DataError(path: "--param", "expected NAME=LOW..HIGH[:log] or NAME=A|B|C with NAME one of \(Setting.allCases.map(\.rawValue).joined(separator: ", ")), got '\(flag)'")
+            guard pieces.count == 2, let setting = Setting(rawValue: pieces[0].trimmingCharacters(in: .whitespaces))
+            else {
+                throw DataError(
+                    path: "--param",
+                    "expected NAME=LOW..HIGH[:log] or NAME=A|B|C with NAME one of \(Setting.allCases.map(\.rawValue).joined(separator: ", ")), got '\(flag)'"
+                )
             }
             switch Self.distribution(setting, pieces[1]) {
             case .success(let d): set(setting, d)
@@ -181,7 +201,10 @@ public struct SearchSpace: Sendable, Equatable {
         for (key, node) in mapping {
             let line = key.mark.map { $0.line }
             guard let name = key.string, let setting = Setting(rawValue: name) else {
-                throw DataError(path: path, line: line, "unknown setting '\(key.string ?? "?")'; the searchable settings are: \(Setting.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw DataError(
+                    path: path, line: line,
+                    "unknown setting '\(key.string ?? "?")'; the searchable settings are: \(Setting.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let result: Result<Distribution, SpaceProblem>
             if let list = node.sequence {
@@ -189,7 +212,9 @@ public struct SearchSpace: Sendable, Equatable {
             } else if let range = node.mapping {
                 let keys = Set(range.keys.compactMap(\.string))
                 if let unknown = keys.subtracting(["low", "high", "log", "step"]).first {
-                    throw DataError(path: path, line: line, column: name, "unknown key '\(unknown)' (a range has low, high, log, step)")
+                    throw DataError(
+                        path: path, line: line, column: name,
+                        "unknown key '\(unknown)' (a range has low, high, log, step)")
                 }
                 guard let low = range["low"]?.string, let high = range["high"]?.string else {
                     throw DataError(path: path, line: line, column: name, "a range needs low and high")
@@ -218,7 +243,9 @@ public struct SearchSpace: Sendable, Equatable {
                 grid[setting.rawValue] = c
             case let .float(low, high, log, step):
                 if let step, (high - low) / step <= 1000 {
-                    grid[setting.rawValue] = stride(from: low, through: high + step * 1e-9, by: step).map { .double($0) }
+                    grid[setting.rawValue] = stride(from: low, through: high + step * 1e-9, by: step).map {
+                        .double($0)
+                    }
                 } else if log {
                     grid[setting.rawValue] = GridSampler.logGrid(low, high).map { .double($0) }
                 } else {
@@ -229,7 +256,13 @@ public struct SearchSpace: Sendable, Equatable {
                 if step > 1 || high - low < 5 {
                     values = Array(stride(from: low, through: high, by: step))
                 } else if log {
-                    values = (0..<5).map { Int((Foundation.exp(Foundation.log(Double(low)) + (Foundation.log(Double(high)) - Foundation.log(Double(low))) * Double($0) / 4)).rounded()) }
+                    values = (0..<5).map {
+                        Int(
+                            (Foundation.exp(
+                                Foundation.log(Double(low))
+                                    + (Foundation.log(Double(high)) - Foundation.log(Double(low))) * Double($0) / 4))
+                                .rounded())
+                    }
                 } else {
                     values = (0..<5).map { low + Int((Double(high - low) * Double($0) / 4).rounded()) }
                 }
@@ -242,7 +275,9 @@ public struct SearchSpace: Sendable, Equatable {
     }
 
     /// Draws every setting for `trial` and applies them to the network and the training configuration.
-    func suggest(_ trial: Trial, specification: inout MLPSpecification, configuration: inout TrainingConfiguration) throws {
+    func suggest(_ trial: Trial, specification: inout MLPSpecification, configuration: inout TrainingConfiguration)
+        throws
+    {
         var width: Int?, depth: Int?
         for (setting, distribution) in entries {
             let v = try trial.suggest(setting.rawValue, distribution)
@@ -272,8 +307,10 @@ public struct SearchSpace: Sendable, Equatable {
     public var description: String {
         entries.map { e -> String in
             switch e.distribution {
-            case let .float(l, h, log, step): return "\(e.setting.rawValue): \(l)...\(h)\(log ? " log" : "")\(step.map { " step \($0)" } ?? "")"
-            case let .int(l, h, step, log): return "\(e.setting.rawValue): \(l)...\(h)\(log ? " log" : "")\(step > 1 ? " step \(step)" : "")"
+            case let .float(l, h, log, step):
+                return "\(e.setting.rawValue): \(l)...\(h)\(log ? " log" : "")\(step.map { " step \($0)" } ?? "")"
+            case let .int(l, h, step, log):
+                return "\(e.setting.rawValue): \(l)...\(h)\(log ? " log" : "")\(step > 1 ? " step \(step)" : "")"
             case .categorical(let c): return "\(e.setting.rawValue): \(c.map(\.description).joined(separator: "|"))"
             }
         }.joined(separator: ", ")

@@ -13,7 +13,9 @@ public struct SearchStatus {
     public init(started: Date = Date()) { self.started = started }
 
     /// Counts the epoch; the line to show.
-    public mutating func epoch(trial: Int, record: EpochRecord, history: History, limit: Int, now: Date = Date()) -> String {
+    public mutating func epoch(trial: Int, record: EpochRecord, history: History, limit: Int, now: Date = Date())
+        -> String
+    {
         count(history)
         return line(trial: trial, record: record, history: history, limit: limit, now: now)
     }
@@ -27,7 +29,9 @@ public struct SearchStatus {
     /// The line to show after the epochs counted so far (built only when it is drawn).
     public func line(trial: Int, record: EpochRecord, history: History, limit: Int, now: Date = Date()) -> String {
         var parts = ["trial \(trial)", "epoch \(record.epoch)/\(limit)"]
-        if let v = record.metrics[history.monitor] { parts.append("val \(history.monitor) \(String(format: "%.4f", v))") }
+        if let v = record.metrics[history.monitor] {
+            parts.append("val \(history.monitor) \(String(format: "%.4f", v))")
+        }
         if let best { parts.append("best \(String(format: "%.4f", best.value)) (trial \(best.trial))") }
         let seconds = max(0, Int(now.timeIntervalSince(started)))
         parts.append("\(epochs) epoch\(epochs == 1 ? "" : "s") trained")
@@ -44,6 +48,8 @@ public struct SearchStatus {
     /// The best finished trial in the monitor's direction (known from the first epoch; larger is better until then);
     /// the first of equals.
     public var best: (trial: Int, value: Double)? {
-        finished.reduce(nil) { b, t in b.map { (higherIsBetter ? t.value > $0.value : t.value < $0.value) ? t : $0 } ?? t }
+        finished.reduce(nil) { b, t in
+            b.map { (higherIsBetter ? t.value > $0.value : t.value < $0.value) ? t : $0 } ?? t
+        }
     }
 }

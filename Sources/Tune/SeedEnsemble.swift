@@ -13,7 +13,9 @@ public struct SeedEnsemble {
     public let configuration: TrainingConfiguration
     public let seeds: [UInt64]
 
-    public init(data: PreparedData, specification: MLPSpecification, configuration: TrainingConfiguration, seeds: [UInt64]) {
+    public init(
+        data: PreparedData, specification: MLPSpecification, configuration: TrainingConfiguration, seeds: [UInt64]
+    ) {
         self.data = data
         self.specification = specification
         self.configuration = configuration
@@ -31,8 +33,10 @@ public struct SeedEnsemble {
 
     /// Trains every member. When `out` is set, the first member (the first seed) is written as a run directory at
     /// `out/bestDirectory` and every member at `out/membersDirectory/member-<seed>`; `tune predict` reads each.
-    public func run(settings: TrainSettings, out: URL?, bestDirectory: String?, membersDirectory: String?,
-                    onMember: (UInt64, [String: Double]) -> Void = { _, _ in }) throws -> Result {
+    public func run(
+        settings: TrainSettings, out: URL?, bestDirectory: String?, membersDirectory: String?,
+        onMember: (UInt64, [String: Double]) -> Void = { _, _ in }
+    ) throws -> Result {
         let target = data.preprocessor.target
         let monitor = configuration.metric ?? MetricName.defaultMonitor(for: target.task)
         let scored = data.test.count > 0 ? data.test : data.validation
@@ -43,7 +47,8 @@ public struct SeedEnsemble {
             var c = configuration
             c.seed = seed
             let model = MLP(specification, seed: seed)
-            let result = Trainer(configuration: c).fit(model, train: data.train, validation: data.validation, target: target)
+            let result = Trainer(configuration: c).fit(
+                model, train: data.train, validation: data.validation, target: target)
             epochs += result.history.epochs.count
             let outputs = withoutGradient { model(scored.x) }
             let m = Evaluation.metrics(outputs: outputs, data: scored, target: target)
@@ -55,17 +60,24 @@ public struct SeedEnsemble {
             metrics.append(m)
             onMember(seed, m)
             if let out {
-                let run = TrainRun(settings: settings, command: "seed ensemble member: model seed \(seed), split seed \(settings.seed)")
-                let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
-                                           testMetrics: data.test.count > 0 ? m : [:], baselineLoss: Baseline.validationLoss(data),
-                                           rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
+                let run = TrainRun(
+                    settings: settings, command: "seed ensemble member: model seed \(seed), split seed \(settings.seed)"
+                )
+                let outcome = TrainOutcome(
+                    model: model, result: result, preprocessor: data.preprocessor, specification: specification,
+                    testMetrics: data.test.count > 0 ? m : [:], baselineLoss: Baseline.validationLoss(data),
+                    rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
                 if let bestDirectory, seed == seeds.first {
-                    try replaceDirectory(out.appendingPathComponent(bestDirectory)) { try run.write(outcome, model: model, to: $0, name: bestDirectory) }
+                    try replaceDirectory(out.appendingPathComponent(bestDirectory)) {
+                        try run.write(outcome, model: model, to: $0, name: bestDirectory)
+                    }
                 }
                 if let membersDirectory, seeds.count > 1 {
                     let member = out.appendingPathComponent(membersDirectory).appendingPathComponent("member-\(seed)")
                     try createOutputDirectory(member.deletingLastPathComponent().path)
-                    try replaceDirectory(member) { try run.write(outcome, model: model, to: $0, name: member.lastPathComponent) }
+                    try replaceDirectory(member) {
+                        try run.write(outcome, model: model, to: $0, name: member.lastPathComponent)
+                    }
                 }
             }
         }
@@ -73,7 +85,9 @@ public struct SeedEnsemble {
         let combined: [String: Double]
         if target.task.isClassification {
             let n = probabilities[0].count, k = probabilities[0].first?.count ?? 0
-            let mean = (0..<n).map { i in (0..<k).map { j in probabilities.map { $0[i][j] }.reduce(0, +) / Double(probabilities.count) } }
+            let mean = (0..<n).map { i in
+                (0..<k).map { j in probabilities.map { $0[i][j] }.reduce(0, +) / Double(probabilities.count) }
+            }
             combined = Evaluation.metrics(probabilities: mean, data: scored, target: target)
         } else {
             let n = predictions[0].count
@@ -82,12 +96,15 @@ public struct SeedEnsemble {
         }
         let values = metrics.compactMap { $0[monitor.rawValue] }
         let mean = values.reduce(0, +) / Double(max(values.count, 1))
-        let spread = values.count > 1 ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot() : 0
+        let spread =
+            values.count > 1
+            ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot() : 0
         let ensembleValue = combined[monitor.rawValue] ?? .nan
         let gain = (ensembleValue - mean) * (monitor.higherIsBetter ? 1 : -1)
-        let report = EnsembleReport(monitor: monitor.rawValue, split: split, seeds: seeds, members: values, mean: mean, spread: spread,
-                                    ensemble: ensembleValue, gain: gain, gainExceedsNoise: gain > spread,
-                                    ensembleMetrics: combined, singleMetrics: metrics[0])
+        let report = EnsembleReport(
+            monitor: monitor.rawValue, split: split, seeds: seeds, members: values, mean: mean, spread: spread,
+            ensemble: ensembleValue, gain: gain, gainExceedsNoise: gain > spread,
+            ensembleMetrics: combined, singleMetrics: metrics[0])
         return Result(report: report, memberTestMetrics: metrics, epochs: epochs)
     }
 }

@@ -26,13 +26,16 @@ public enum StudyCurves {
     public static func runs(_ directory: URL) throws -> [DoctorRun] {
         let path = SearchRun.studyPath(directory.path)
         let summary = try? Data(contentsOf: directory.appendingPathComponent("summary.json"))
-        let direction = summary.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["direction"] as? String
+        let direction =
+            summary.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["direction"] as? String
         let storage: SQLiteStorage
         if let direction, let d = Direction(rawValue: direction) {
             storage = try SQLiteStorage(path: path, direction: d)
         } else {
             // A study still running has no summary yet: its direction is the one it was created with.
-            storage = try (try? SQLiteStorage(path: path, direction: .maximize)) ?? SQLiteStorage(path: path, direction: .minimize)
+            storage =
+                try (try? SQLiteStorage(path: path, direction: .maximize))
+                ?? SQLiteStorage(path: path, direction: .minimize)
         }
         return try storage.allTrials().filter { $0.state.isFinished }.compactMap { trial in
             guard var c = curves(of: trial) else { return nil }

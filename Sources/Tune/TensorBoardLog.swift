@@ -24,18 +24,22 @@ public final class TensorBoardLog {
 
     /// Logs one finished epoch, and the steps it took.
     public func epoch(_ r: EpochRecord, history: History) {
-        attempt { try writer.grouped {
-            for i in stepsWritten..<history.stepLosses.count where history.stepLosses[i].isFinite {
-                try writer.scalar("train/step_loss", history.stepLosses[i], step: i + 1)
+        attempt {
+            try writer.grouped {
+                for i in stepsWritten..<history.stepLosses.count where history.stepLosses[i].isFinite {
+                    try writer.scalar("train/step_loss", history.stepLosses[i], step: i + 1)
+                }
+                stepsWritten = history.stepLosses.count
+                try writer.scalar("train/loss", r.trainLoss, step: r.epoch)
+                try writer.scalar("validation/loss", r.validationLoss, step: r.epoch)
+                for (name, value) in r.metrics.sorted(by: { $0.key < $1.key }) {
+                    try writer.scalar("validation/\(name)", value, step: r.epoch)
+                }
+                try writer.scalar("learning_rate", r.learningRate, step: r.epoch)
+                try writer.scalar("gradient_norm/mean", r.gradientNormMean, step: r.epoch)
+                try writer.scalar("gradient_norm/max", r.gradientNormMax, step: r.epoch)
             }
-            stepsWritten = history.stepLosses.count
-            try writer.scalar("train/loss", r.trainLoss, step: r.epoch)
-            try writer.scalar("validation/loss", r.validationLoss, step: r.epoch)
-            for (name, value) in r.metrics.sorted(by: { $0.key < $1.key }) { try writer.scalar("validation/\(name)", value, step: r.epoch) }
-            try writer.scalar("learning_rate", r.learningRate, step: r.epoch)
-            try writer.scalar("gradient_norm/mean", r.gradientNormMean, step: r.epoch)
-            try writer.scalar("gradient_norm/max", r.gradientNormMax, step: r.epoch)
-        } }
+        }
     }
 
     /// A text summary (Markdown).
@@ -53,23 +57,30 @@ public final class TensorBoardLog {
 
     /// The HParams experiment of a study, written in its root directory: each parameter (its choices when it has a
     /// set of them) and the monitored metric's tag.
-    public static func experiment(directory: URL, parameters: [(name: String, choices: [ParameterValue]?)], monitor: String,
-                                  intervals: [String: ClosedRange<Double>] = [:]) throws {
-        try experiment(try TensorBoardWriter(directory: directory), parameters: parameters, monitor: monitor, intervals: intervals)
+    public static func experiment(
+        directory: URL, parameters: [(name: String, choices: [ParameterValue]?)], monitor: String,
+        intervals: [String: ClosedRange<Double>] = [:]
+    ) throws {
+        try experiment(
+            try TensorBoardWriter(directory: directory), parameters: parameters, monitor: monitor, intervals: intervals)
     }
 
     /// The experiment through an open writer (a single run logs it beside its own records, in one file).
-    static func experiment(_ writer: TensorBoardWriter, parameters: [(name: String, choices: [ParameterValue]?)], monitor: String,
-                           intervals: [String: ClosedRange<Double>] = [:]) throws {
-        try writer.experiment(hyperparameters: parameters.map { ($0.name, $0.choices?.map(hparam)) },
-                              metrics: ["validation/\(monitor)", "validation/loss"], intervals: intervals)
+    static func experiment(
+        _ writer: TensorBoardWriter, parameters: [(name: String, choices: [ParameterValue]?)], monitor: String,
+        intervals: [String: ClosedRange<Double>] = [:]
+    ) throws {
+        try writer.experiment(
+            hyperparameters: parameters.map { ($0.name, $0.choices?.map(hparam)) },
+            metrics: ["validation/\(monitor)", "validation/loss"], intervals: intervals)
     }
 
     /// The log of one trial of a study logged under `root` (nil: no TensorBoard), in `root/trial-<number>`, its
     /// HParams session started with `parameters`.
     static func trial(_ root: String?, number: Int, parameters: [String: ParameterValue]) throws -> TensorBoardLog? {
         guard let root else { return nil }
-        let log = try TensorBoardLog(directory: URL(fileURLWithPath: root).appendingPathComponent(String(format: "trial-%04d", number)))
+        let log = try TensorBoardLog(
+            directory: URL(fileURLWithPath: root).appendingPathComponent(String(format: "trial-%04d", number)))
         log.sessionStart(parameters)
         return log
     }
@@ -85,6 +96,8 @@ public final class TensorBoardLog {
 
     /// The doctor's findings on a history, as Markdown for the Text tab.
     public static func findingsText(_ findings: [(id: String, explanation: String, nextStep: String)]) -> String {
-        findings.isEmpty ? "no findings" : findings.map { "- **\($0.id)**: \($0.explanation) Next: \($0.nextStep)" }.joined(separator: "\n")
+        findings.isEmpty
+            ? "no findings"
+            : findings.map { "- **\($0.id)**: \($0.explanation) Next: \($0.nextStep)" }.joined(separator: "\n")
     }
 }

@@ -39,7 +39,9 @@ public final class TrainRun {
     }
 
     /// Checks and prepares the data, the model and the configuration without training.
-    public func prepare() throws -> (data: PreparedData, specification: MLPSpecification, configuration: TrainingConfiguration) {
+    public func prepare() throws -> (
+        data: PreparedData, specification: MLPSpecification, configuration: TrainingConfiguration
+    ) {
         let s = settings
         guard let dataPath = s.data else { throw DataError(path: "tune train", "no data file: pass --data FILE") }
         guard let target = s.target else { throw DataError(path: dataPath, "no target column: pass --target COLUMN") }
@@ -56,16 +58,21 @@ public final class TrainRun {
             }
         }
         let table = try CSVReader.read(path: dataPath, delimiter: try s.delimiterByte())
-        let data = try DataPreparation.prepare(table, target: target, task: s.task, split: fractions, seed: s.seed,
-                                               options: s.preprocessingOptions, splitColumn: splitColumn,
-                                               targetTransform: s.targetTransform, check: s.dataCheckOptions)
+        let data = try DataPreparation.prepare(
+            table, target: target, task: s.task, split: fractions, seed: s.seed,
+            options: s.preprocessingOptions, splitColumn: splitColumn,
+            targetTransform: s.targetTransform, check: s.dataCheckOptions)
         let task = data.preprocessor.target.task
         if let metric = s.metric, !MetricName.reported(for: task).contains(metric) {
-            throw DataError(path: "--metric", "'\(metric.rawValue)' does not apply to \(task.rawValue) tasks; choose one of \(MetricName.reported(for: task).map(\.rawValue).joined(separator: ", "))")
+            throw DataError(
+                path: "--metric",
+                "'\(metric.rawValue)' does not apply to \(task.rawValue) tasks; choose one of \(MetricName.reported(for: task).map(\.rawValue).joined(separator: ", "))"
+            )
         }
-        let specification = MLPSpecification(inputSize: data.preprocessor.inputSize, hiddenSizes: s.hidden,
-                                             outputSize: data.preprocessor.outputSize, activation: s.activation,
-                                             dropout: s.dropout, batchNorm: s.batchnorm ? .beforeActivation : .none)
+        let specification = MLPSpecification(
+            inputSize: data.preprocessor.inputSize, hiddenSizes: s.hidden,
+            outputSize: data.preprocessor.outputSize, activation: s.activation,
+            dropout: s.dropout, batchNorm: s.batchnorm ? .beforeActivation : .none)
         if let problem = specification.validationError() { throw DataError(path: "settings", problem) }
         return (data, specification, configuration)
     }
@@ -81,15 +88,23 @@ public final class TrainRun {
         let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
         let parameters = Self.hyperparameters(settings)
         if let board {
-            board.text("configuration", "```json\n" + String(decoding: try jsonData(settings.redacted), as: UTF8.self) + "\n```")
-            try TensorBoardLog.experiment(board.writer, parameters: parameters.keys.sorted().map { ($0, nil) },
-                                          monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue)
+            board.text(
+                "configuration",
+                "```json\n" + String(decoding: try jsonData(settings.redacted), as: UTF8.self) + "\n```")
+            try TensorBoardLog.experiment(
+                board.writer, parameters: parameters.keys.sorted().map { ($0, nil) },
+                monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task))
+                    .rawValue)
             board.sessionStart(parameters)
         }
-        let mlflow = MLflowLog.start(settings, name: settings.out.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "tune train",
-                                     parameters: MLflowLog.parameters(parameters),
-                                     tags: ["data": settings.data ?? "", "target": settings.target ?? "", "task": data.preprocessor.target.task.rawValue],
-                                     onNote: onNote)
+        let mlflow = MLflowLog.start(
+            settings, name: settings.out.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "tune train",
+            parameters: MLflowLog.parameters(parameters),
+            tags: [
+                "data": settings.data ?? "", "target": settings.target ?? "",
+                "task": data.preprocessor.target.task.rawValue
+            ],
+            onNote: onNote)
         // Last of all: what is queued for MLflow is sent (or kept on disk).
         defer { if mlflow != nil { MLflowLog.finish(onNote: onNote) } }
         let userOnEpoch = onEpoch
@@ -101,16 +116,24 @@ public final class TrainRun {
         trainer.onStep = onStep
         trainer.callbacks = callbacks
         if let reason = configuration.batchSize.resolve(trainingRows: data.train.count).reason { onNote(reason) }
-        let result = trainer.fit(model, train: data.train, validation: data.validation, target: data.preprocessor.target)
-        let testMetrics = data.test.count > 0
-            ? Evaluation.metrics(outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target)
+        let result = trainer.fit(
+            model, train: data.train, validation: data.validation, target: data.preprocessor.target)
+        let testMetrics =
+            data.test.count > 0
+            ? Evaluation.metrics(
+                outputs: withoutGradient { model(data.test.x) }, data: data.test, target: data.preprocessor.target)
             : [:]
-        let outcome = TrainOutcome(model: model, result: result, preprocessor: data.preprocessor, specification: specification,
-                                   testMetrics: testMetrics, baselineLoss: Baseline.validationLoss(data),
-                                   rows: (data.train.count, data.validation.count, data.test.count),
-                                   notes: data.notes)
+        let outcome = TrainOutcome(
+            model: model, result: result, preprocessor: data.preprocessor, specification: specification,
+            testMetrics: testMetrics, baselineLoss: Baseline.validationLoss(data),
+            rows: (data.train.count, data.validation.count, data.test.count),
+            notes: data.notes)
         if let board {
-            board.text("doctor", TensorBoardLog.findingsText(Doctor().diagnose(Curves(result: result, data: data, settings: parameters.mapValues(\.description))).map { ($0.id.rawValue, $0.explanation, $0.nextStep) }))
+            board.text(
+                "doctor",
+                TensorBoardLog.findingsText(
+                    Doctor().diagnose(Curves(result: result, data: data, settings: parameters.mapValues(\.description)))
+                        .map { ($0.id.rawValue, $0.explanation, $0.nextStep) }))
             board.sessionEnd(success: result.history.status != .diverged)
             if let problem = board.problem { onNote("TensorBoard: \(problem)") }
         }
@@ -129,18 +152,24 @@ public final class TrainRun {
     func write(_ outcome: TrainOutcome, model: MLP, to directory: URL, name: String? = nil) throws {
         try createOutputDirectory(directory.path)
         let settingsJSON = try JSONValue.encoding(settings.redacted)
-        try Checkpoint.save(model, to: directory.appendingPathComponent("model"),
-                            hyperparameters: settingsJSON.objectValue ?? [:], preprocessing: try JSONValue.encoding(outcome.preprocessor))
+        try Checkpoint.save(
+            model, to: directory.appendingPathComponent("model"),
+            hyperparameters: settingsJSON.objectValue ?? [:],
+            preprocessing: try JSONValue.encoding(outcome.preprocessor))
         let history = outcome.result.history
         try writeAtomically(Data(history.csv().utf8), to: directory.appendingPathComponent("history.csv"))
         try writeAtomically(try jsonData(history), to: directory.appendingPathComponent("history.json"))
-        let summary = RunSummary(task: outcome.preprocessor.target.task.rawValue, monitor: history.monitor, status: history.status.rawValue,
-                                 reason: history.reason, bestEpoch: history.bestEpoch,
-                                 lowestValidationLossEpoch: history.lowestValidationLossEpoch,
-                                 batchSize: outcome.result.batchSize, rows: ["train": outcome.rows.train, "validation": outcome.rows.validation,
-                                                                              "test": outcome.rows.test],
-                                 validation: history.bestEpoch.map { history.epochs[$0 - 1].metrics } ?? [:],
-                                 test: outcome.testMetrics, baselineValidationLoss: outcome.baselineLoss)
+        let summary = RunSummary(
+            task: outcome.preprocessor.target.task.rawValue, monitor: history.monitor, status: history.status.rawValue,
+            reason: history.reason, bestEpoch: history.bestEpoch,
+            lowestValidationLossEpoch: history.lowestValidationLossEpoch,
+            batchSize: outcome.result.batchSize,
+            rows: [
+                "train": outcome.rows.train, "validation": outcome.rows.validation,
+                "test": outcome.rows.test
+            ],
+            validation: history.bestEpoch.map { history.epochs[$0 - 1].metrics } ?? [:],
+            test: outcome.testMetrics, baselineValidationLoss: outcome.baselineLoss)
         try writeAtomically(try jsonData(summary), to: directory.appendingPathComponent("metrics.json"))
         try writeAtomically(Data((command + "\n").utf8), to: directory.appendingPathComponent("command.txt"))
         // The report from what is in memory (not read back from the files just written).
@@ -152,10 +181,16 @@ public final class TrainRun {
 extension TrainRun {
     /// The settings a TensorBoard HParams session shows for a run.
     static func hyperparameters(_ s: TrainSettings) -> [String: ParameterValue] {
-        ["lr": .double(s.lr), "hidden": .string(s.hidden.map(String.init).joined(separator: ",")), "activation": .string(s.activation.rawValue),
-         "dropout": .double(Double("\(s.dropout)") ?? Double(s.dropout)), "batchnorm": .bool(s.batchnorm), "optimizer": .string(s.optimizer.rawValue),
-         "weight_decay": .double(s.weightDecay), "batch_size": .string(s.batchSize.description), "epochs": .int(s.epochs),
-         "schedule": .string(s.schedule.rawValue), "warmup": .int(s.warmup), "seed": .int(Int(truncatingIfNeeded: s.seed))]
+        [
+            "lr": .double(s.lr), "hidden": .string(s.hidden.map(String.init).joined(separator: ",")),
+            "activation": .string(s.activation.rawValue),
+            "dropout": .double(Double("\(s.dropout)") ?? Double(s.dropout)), "batchnorm": .bool(s.batchnorm),
+            "optimizer": .string(s.optimizer.rawValue),
+            "weight_decay": .double(s.weightDecay), "batch_size": .string(s.batchSize.description),
+            "epochs": .int(s.epochs),
+            "schedule": .string(s.schedule.rawValue), "warmup": .int(s.warmup),
+            "seed": .int(Int(truncatingIfNeeded: s.seed))
+        ]
     }
 }
 
@@ -181,14 +216,16 @@ public struct RunSummary: Codable, Sendable {
 public func jsonData<T: Encodable>(_ value: T) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(value)
 }
 
 /// A decoder for what `jsonData` writes (non-finite numbers as "nan", "inf", "-inf").
 public func jsonDecoder() -> JSONDecoder {
     let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return decoder
 }
 

@@ -50,11 +50,12 @@ public struct TrainSettings: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case data, target, task, hidden, activation, dropout, batchnorm, optimizer, lr, momentum, epochs, warmup, schedule, metric, seed,
-             split, ignore, missing, delimiter, out, clip, tensorboard, mlflow
+        case data, target, task, hidden, activation, dropout, batchnorm, optimizer, lr, momentum, epochs, warmup,
+            schedule, metric, seed,
+            split, ignore, missing, delimiter, out, clip, tensorboard, mlflow
         case weightDecay = "weight-decay", batchSize = "batch-size", earlyStop = "early-stop",
-             reduceOnPlateau = "reduce-on-plateau", labelSmoothing = "label-smoothing", categoryLimit = "category-limit",
-             mlflowExperiment = "mlflow-experiment", allowLeak = "allow-leak", targetTransform = "target-transform"
+            reduceOnPlateau = "reduce-on-plateau", labelSmoothing = "label-smoothing", categoryLimit = "category-limit",
+            mlflowExperiment = "mlflow-experiment", allowLeak = "allow-leak", targetTransform = "target-transform"
         case keep
     }
 
@@ -108,17 +109,23 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         do {
             guard let node = try Yams.compose(yaml: text) else { return TrainSettings() }
             guard let mapping = node.mapping else {
-                throw DataError(path: path, "expected a mapping of settings (key: value), found \(node.tag.description)")
+                throw DataError(
+                    path: path, "expected a mapping of settings (key: value), found \(node.tag.description)")
             }
             for key in mapping.keys {
                 guard let name = key.string, known.contains(name) else {
-                    throw DataError(path: path, line: key.mark.map { $0.line }, "unknown setting '\(key.string ?? "?")'; the settings are: \(known.sorted().joined(separator: ", "))")
+                    throw DataError(
+                        path: path, line: key.mark.map { $0.line },
+                        "unknown setting '\(key.string ?? "?")'; the settings are: \(known.sorted().joined(separator: ", "))"
+                    )
                 }
             }
             return try YAMLDecoder().decode(TrainSettings.self, from: text)
         } catch let error as DataError {
             throw error
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context), let DecodingError.valueNotFound(_, context) {
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context), let
+            DecodingError.valueNotFound(_, context)
+        {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw DataError(path: path, column: nil, "setting '\(key)': \(context.debugDescription)")
         } catch {

@@ -82,7 +82,9 @@ public enum CSVReader {
             try checkText(from: start)
             // The header line (up to the first line break outside quotes) decides the delimiter.
             var headerStart = start
-            while headerStart < bytes.count && (bytes[headerStart] == 0x0A || bytes[headerStart] == 0x0D) { headerStart += 1 }
+            while headerStart < bytes.count && (bytes[headerStart] == 0x0A || bytes[headerStart] == 0x0D) {
+                headerStart += 1
+            }
             var headerEnd = headerStart
             var quoted = false
             while headerEnd < bytes.count {
@@ -90,7 +92,8 @@ public enum CSVReader {
                 if b == 0x22 { quoted.toggle() } else if !quoted && (b == 0x0A || b == 0x0D) { break }
                 headerEnd += 1
             }
-            let delimiter = requested ?? CSVReader.detectDelimiter(UnsafeBufferPointer(rebasing: bytes[headerStart..<headerEnd]))
+            let delimiter =
+                requested ?? CSVReader.detectDelimiter(UnsafeBufferPointer(rebasing: bytes[headerStart..<headerEnd]))
             var position = start
             var cells: [Cell] = []
             // Blank lines before the header are skipped.
@@ -105,14 +108,17 @@ public enum CSVReader {
             var firstIndex: [String: Int] = [:]
             for (i, name) in header.enumerated() {
                 if let j = firstIndex[name] {
-                    throw DataError(path: path, line: line - 1, "columns \(j + 1) and \(i + 1) are both called '\(name)'; column names must be unique")
+                    throw DataError(
+                        path: path, line: line - 1,
+                        "columns \(j + 1) and \(i + 1) are both called '\(name)'; column names must be unique")
                 }
                 firstIndex[name] = i
             }
             let width = header.count
             // The data rows, in parallel chunks split at line breaks when no quote can hide a line break.
             let dataStart = position, end = bytes.count
-            let threads = end - dataStart > 4 << 20 && memchr(bytes.baseAddress! + dataStart, 0x22, end - dataStart) == nil
+            let threads =
+                end - dataStart > 4 << 20 && memchr(bytes.baseAddress! + dataStart, 0x22, end - dataStart) == nil
                 ? min(BLAS.threadCount, 8) : 1
             var bounds = [dataStart]
             for k in 1..<max(threads, 1) {
@@ -128,7 +134,10 @@ public enum CSVReader {
             } else {
                 let results = ChunkResults(count: chunks.count)
                 DispatchQueue.concurrentPerform(iterations: chunks.count) { k in
-                    results.set(k, parser.parseChunk(chunkBounds[k], chunkBounds[k + 1], width: width, delimiter: delimiter, firstLine: 1))
+                    results.set(
+                        k,
+                        parser.parseChunk(
+                            chunkBounds[k], chunkBounds[k + 1], width: width, delimiter: delimiter, firstLine: 1))
                 }
                 chunks = results.values
             }
@@ -139,7 +148,8 @@ public enum CSVReader {
             var lineBase = chunks.count == 1 ? 0 : line - 1
             for chunk in chunks.map({ $0! }) {
                 if let error = chunk.error {
-                    throw DataError(path: error.path, line: error.line.map { $0 + lineBase }, column: error.column, error.message)
+                    throw DataError(
+                        path: error.path, line: error.line.map { $0 + lineBase }, column: error.column, error.message)
                 }
                 for c in 0..<width { columns[c].append(contentsOf: chunk.columns[c], rowOffset: rows) }
                 rowLines += chunk.rowLines.map { $0 + Int32(clamping: lineBase) }
@@ -147,9 +157,10 @@ public enum CSVReader {
                 lineBase += chunk.lines
             }
             if rows == 0 { throw DataError(path: path, "the file has a header but no data rows") }
-            return CSVTable(path: path, header: header, rowCount: rows, delimiter: delimiter, rowLines: rowLines,
-                            numbers: columns.map(\.numbers), texts: columns.map { $0.texts(rows: rows) },
-                            missing: columns.map(\.missing), nanRows: columns.map { Set($0.nanRows) })
+            return CSVTable(
+                path: path, header: header, rowCount: rows, delimiter: delimiter, rowLines: rowLines,
+                numbers: columns.map(\.numbers), texts: columns.map { $0.texts(rows: rows) },
+                missing: columns.map(\.missing), nanRows: columns.map { Set($0.nanRows) })
         }
 
         /// The rows of one chunk, or the first error in it (its line counted from `firstLine`).
@@ -182,19 +193,24 @@ public enum CSVReader {
                     guard try parser.readRecord(&position, delimiter: delimiter, into: &cells) else { break }
                     if cells.count == 1 && cells[0].isEmptyUnquoted { continue }  // a blank line
                     guard cells.count == width else {
-                        throw DataError(path: path, line: recordLine, "expected \(width) columns (as in the header), found \(cells.count)")
+                        throw DataError(
+                            path: path, line: recordLine,
+                            "expected \(width) columns (as in the header), found \(cells.count)")
                     }
                     for (c, cell) in cells.enumerated() { columns[c].append(cell, row: rows, parser: parser) }
                     rowLines.append(Int32(clamping: recordLine))
                     rows += 1
                 }
             } catch let error as DataError {
-                return Chunk(columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine, error: error)
+                return Chunk(
+                    columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine, error: error)
             } catch {
-                return Chunk(columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine,
-                             error: DataError(path: path, "\(error)"))
+                return Chunk(
+                    columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine,
+                    error: DataError(path: path, "\(error)"))
             }
-            return Chunk(columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine, error: nil)
+            return Chunk(
+                columns: columns, rowLines: rowLines, rowCount: rows, lines: parser.line - firstLine, error: nil)
         }
 
         /// A chunk without quote characters: numbers parsed in C straight into columns; the cells that are not plain
@@ -202,23 +218,32 @@ public enum CSVReader {
         func parsePlainChunk(_ start: Int, _ end: Int, width: Int, delimiter: UInt8, firstLine: Int) -> Chunk {
             let base = bytes.baseAddress!
             // Every row ends in a line break (LF, CR or CRLF) or at the end: at most LF + CR + 1 rows.
-            let capacity = tune_count_byte(base + start, end - start, 0x0A) + tune_count_byte(base + start, end - start, 0x0D) + 1
+            let capacity =
+                tune_count_byte(base + start, end - start, 0x0A) + tune_count_byte(base + start, end - start, 0x0D) + 1
             var numbers = [Float](repeating: 0, count: capacity * width)
             var flags = [UInt8](repeating: 0, count: capacity * width)
             var rowStarts = [Int64](repeating: 0, count: capacity)
             var rowLines = [Int32](repeating: 0, count: capacity)
             var badLine: Int64 = 0, badFields: Int64 = 0
             var stoppedAt = 0, linesConsumed: Int64 = 0
-            let rows = tune_parse_plain_csv(base, start, end, delimiter, width, capacity, &numbers, &flags, &rowStarts, &rowLines,
-                                            &badLine, &badFields, &stoppedAt, &linesConsumed)
+            let rows = tune_parse_plain_csv(
+                base, start, end, delimiter, width, capacity, &numbers, &flags, &rowStarts, &rowLines,
+                &badLine, &badFields, &stoppedAt, &linesConsumed)
             if rows < 0 {
-                return Chunk(columns: [], rowLines: [], rowCount: 0, lines: 0,
-                             error: DataError(path: path, line: firstLine + Int(badLine), "expected \(width) columns (as in the header), found \(badFields)"))
+                return Chunk(
+                    columns: [], rowLines: [], rowCount: 0, lines: 0,
+                    error: DataError(
+                        path: path, line: firstLine + Int(badLine),
+                        "expected \(width) columns (as in the header), found \(badFields)"))
             }
-            precondition(stoppedAt == end, "tune_parse_plain_csv stopped at \(stoppedAt) of \(end) with room for \(capacity) rows")
+            precondition(
+                stoppedAt == end,
+                "tune_parse_plain_csv stopped at \(stoppedAt) of \(end) with room for \(capacity) rows")
             let n = Int(rows)
             var columns: [ColumnBuilder] = (0..<width).map { c in
-                ColumnBuilder(numbers: Array(numbers[(c * capacity)..<(c * capacity + n)]), missing: [Bool](repeating: false, count: n), textCells: [])
+                ColumnBuilder(
+                    numbers: Array(numbers[(c * capacity)..<(c * capacity + n)]),
+                    missing: [Bool](repeating: false, count: n), textCells: [])
             }
             var parser = Parser(bytes: UnsafeBufferPointer(rebasing: bytes[0..<end]), path: path)
             var cells: [Cell] = []
@@ -234,7 +259,9 @@ public enum CSVReader {
                 }
             }
             let lines = Int(linesConsumed)
-            return Chunk(columns: columns, rowLines: rowLines.prefix(n).map { $0 + Int32(firstLine) }, rowCount: n, lines: lines, error: nil)
+            return Chunk(
+                columns: columns, rowLines: rowLines.prefix(n).map { $0 + Int32(firstLine) }, rowCount: n, lines: lines,
+                error: nil)
         }
 
         /// Results of chunks parsed concurrently, each written by one task.
@@ -296,7 +323,8 @@ public enum CSVReader {
                     var escaped = false
                     while true {
                         guard q < n else {
-                            throw DataError(path: path, line: openLine, "a quoted field opened on this line is never closed")
+                            throw DataError(
+                                path: path, line: openLine, "a quoted field opened on this line is never closed")
                         }
                         let b = bytes[q]
                         if b == 0x22 {
@@ -335,7 +363,8 @@ public enum CSVReader {
                     return true
                 }
                 // Text after a closing quote and before the delimiter.
-                throw DataError(path: path, line: line, column: "\(cells.count)", "unexpected text after a closing quote")
+                throw DataError(
+                    path: path, line: line, column: "\(cells.count)", "unexpected text after a closing quote")
             }
         }
     }
@@ -434,7 +463,9 @@ enum FastFloat {
         return buffer.withUnsafeBufferPointer { b -> Float? in
             var endPointer: UnsafeMutablePointer<CChar>?
             let value = strtod(b.baseAddress!, &endPointer)
-            guard let endPointer, endPointer - UnsafeMutablePointer(mutating: b.baseAddress!) == count else { return nil }
+            guard let endPointer, endPointer - UnsafeMutablePointer(mutating: b.baseAddress!) == count else {
+                return nil
+            }
             return Float(value)
         }
     }

@@ -55,7 +55,8 @@ public struct DataLeakError: Error, CustomStringConvertible {
     public let report: DataCheckReport
     public var description: String {
         let leaks = report.leaks.map { "'\($0)'" }.joined(separator: ", ")
-        return "\(report.path): the data check stopped here: \(leaks) predict\(report.leaks.count == 1 ? "s" : "") the target '\(report.target)' far better than every other column together; every later number would be meaningless. Drop \(report.leaks.count == 1 ? "it" : "them") (--ignore), or pass --allow-leak \(report.leaks.joined(separator: ",")) if \(report.leaks.count == 1 ? "it is" : "they are") known when predicting.\n"
+        return
+            "\(report.path): the data check stopped here: \(leaks) predict\(report.leaks.count == 1 ? "s" : "") the target '\(report.target)' far better than every other column together; every later number would be meaningless. Drop \(report.leaks.count == 1 ? "it" : "them") (--ignore), or pass --allow-leak \(report.leaks.joined(separator: ",")) if \(report.leaks.count == 1 ? "it is" : "they are") known when predicting.\n"
             + report.lines.map { "  " + $0 }.joined(separator: "\n")
     }
 }
@@ -138,11 +139,16 @@ public enum DataCheck {
         for (c, why) in identifiers {
             let name = t.header[c], kept = options.keep.contains(name) || only
             let keepIt = name.isEmpty ? "name it in the header and pass --keep NAME" : "pass --keep \(name)"
-            findings.append(Finding(id: .identifier, severity: kept ? .info : .warning, epochs: [],
-                                    evidence: ["rows": Double(n), "distinct": Double(n)],
-                                    explanation: "'\(name)' holds \(why), a different value on each of the \(n) rows: it identifies rows rather than describing them, and a network would learn the row order or nothing. \(only ? "Kept, since no other feature is left." : kept ? "Kept, as --keep asks." : "Left out of the features.")",
-                                    nextStep: kept ? "Make sure '\(name)' means something at prediction time; otherwise drop --keep \(name)." : "Nothing to do; \(keepIt) if it is a real feature.",
-                                    columns: [name]))
+            findings.append(
+                Finding(
+                    id: .identifier, severity: kept ? .info : .warning, epochs: [],
+                    evidence: ["rows": Double(n), "distinct": Double(n)],
+                    explanation:
+                        "'\(name)' holds \(why), a different value on each of the \(n) rows: it identifies rows rather than describing them, and a network would learn the row order or nothing. \(only ? "Kept, since no other feature is left." : kept ? "Kept, as --keep asks." : "Left out of the features.")",
+                    nextStep: kept
+                        ? "Make sure '\(name)' means something at prediction time; otherwise drop --keep \(name)."
+                        : "Nothing to do; \(keepIt) if it is a real feature.",
+                    columns: [name]))
         }
         let features = input.featureColumns.filter { !excluded.contains($0) }
 
@@ -164,22 +170,36 @@ public enum DataCheck {
         var profiles: [ColumnProfile] = []
         for c in 0..<t.header.count {
             let role: String
-            if c == input.targetColumn { role = "target" } else if excluded.contains(c) { role = "excluded" }
-            else if c == input.splitColumn { role = "split" } else if input.ignored.contains(c) { role = "ignored" } else { role = "feature" }
+            if c == input.targetColumn {
+                role = "target"
+            } else if excluded.contains(c) {
+                role = "excluded"
+            } else if c == input.splitColumn {
+                role = "split"
+            } else if input.ignored.contains(c) {
+                role = "ignored"
+            } else {
+                role = "feature"
+            }
             let missing = input.rows.reduce(0) { $0 + (t.missing[c][$1] ? 1 : 0) }
-            profiles.append(ColumnProfile(name: t.header[c], kind: inferKind(t, column: c), role: role,
-                                          missingShare: n == 0 ? 0 : Double(missing) / Double(n),
-                                          distinct: Set(codes(t, column: c, rows: input.rows)).subtracting([missingCode]).count))
+            profiles.append(
+                ColumnProfile(
+                    name: t.header[c], kind: inferKind(t, column: c), role: role,
+                    missingShare: n == 0 ? 0 : Double(missing) / Double(n),
+                    distinct: Set(codes(t, column: c, rows: input.rows)).subtracting([missingCode]).count))
         }
-        return DataCheckReport(path: t.path, target: t.header[input.targetColumn], task: input.task, rows: n, columns: profiles,
-                               findings: findings, excluded: excluded.map { t.header[$0] }, leaks: leakFindings.leaks)
+        return DataCheckReport(
+            path: t.path, target: t.header[input.targetColumn], task: input.task, rows: n, columns: profiles,
+            findings: findings, excluded: excluded.map { t.header[$0] }, leaks: leakFindings.leaks)
     }
 
     /// Each used row's cell of column `c` as a number that is equal exactly when the cells are: a float's bits for
     /// a numeric column (0 for -0), a category's index for the others; `missingCode` for a missing cell.
     static func codes(_ t: CSVTable, column c: Int, rows: [Int]) -> [UInt32] {
         if t.texts[c] == nil {
-            return rows.map { t.missing[c][$0] ? missingCode : (t.numbers[c][$0] == 0 ? 0 : t.numbers[c][$0].bitPattern) }
+            return rows.map {
+                t.missing[c][$0] ? missingCode : (t.numbers[c][$0] == 0 ? 0 : t.numbers[c][$0].bitPattern)
+            }
         }
         var ids: [String: UInt32] = [:]
         return rows.map { row in
@@ -203,9 +223,15 @@ public enum DataCheck {
         guard Set(codes(t, column: c, rows: rows)).count == rows.count else { return nil }
         let name = t.header[c].trimmingCharacters(in: .whitespaces)
         let lower = name.lowercased()
-        if lower.isEmpty || lower.hasPrefix("unnamed") { return "an unnamed column of unique values (a saved row index)" }
-        let idWords: Set<String> = ["id", "index", "idx", "rowid", "row_id", "row", "key", "uuid", "guid", "#", "no", "number"]
-        if idWords.contains(lower) || lower.hasSuffix("_id") || lower.hasSuffix(" id") || name.hasSuffix("ID") || name.hasSuffix("Id") {
+        if lower.isEmpty || lower.hasPrefix("unnamed") {
+            return "an unnamed column of unique values (a saved row index)"
+        }
+        let idWords: Set<String> = [
+            "id", "index", "idx", "rowid", "row_id", "row", "key", "uuid", "guid", "#", "no", "number"
+        ]
+        if idWords.contains(lower) || lower.hasSuffix("_id") || lower.hasSuffix(" id") || name.hasSuffix("ID")
+            || name.hasSuffix("Id")
+        {
             return "unique values under an identifier's name"
         }
         if t.texts[c] == nil {
@@ -219,15 +245,22 @@ public enum DataCheck {
             }
             let steps = Double(max(up, down)) / Double(values.count - 1)
             let offset = values[0] - Double(rows[0])
-            if steps >= Rule.rowNumberSteps && (offset == 0 || offset == 1 || down > up) { return "integers that follow the row order (a row number)" }
+            if steps >= Rule.rowNumberSteps && (offset == 0 || offset == 1 || down > up) {
+                return "integers that follow the row order (a row number)"
+            }
             return nil
         }
         // Text: UUIDs, hashes, or any text unique to every row.
         let texts = rows.map { cellText(t, column: c, row: $0)! }
         if texts.allSatisfy(isUUID) { return "UUIDs" }
-        if texts.allSatisfy(isDate) { return "dates (read as text, one per row: turn them into numbers such as the year, month, day of week or days since a start to use them)" }
+        if texts.allSatisfy(isDate) {
+            return
+                "dates (read as text, one per row: turn them into numbers such as the year, month, day of week or days since a start to use them)"
+        }
         let length = texts[0].count
-        if length >= 8, texts.allSatisfy({ $0.count == length && $0.allSatisfy(\.isHexDigit) }) { return "hexadecimal hashes" }
+        if length >= 8, texts.allSatisfy({ $0.count == length && $0.allSatisfy(\.isHexDigit) }) {
+            return "hexadecimal hashes"
+        }
         return "a text unique to every row (one-hot encoding can learn nothing from it)"
     }
 
@@ -235,8 +268,11 @@ public enum DataCheck {
     /// 31.01.2024; 1986.5 is not (a number).
     static func isDate(_ s: String) -> Bool {
         let head = s.split(whereSeparator: { $0 == "T" || $0 == " " }).first.map(String.init) ?? s
-        let parts = head.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." })
-        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isNumber) }) else { return false }
+        let parts = head.split(
+            omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." })
+        guard (2...3).contains(parts.count),
+            parts.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isNumber) })
+        else { return false }
         if head.contains(".") && parts.count != 3 { return false }  // 1986.5 is a number, 31.01.2024 a date
         return parts.contains { $0.count == 4 } || (parts.count == 3 && head.contains("/"))
     }
@@ -259,7 +295,8 @@ public enum DataCheck {
             return .numbers(rows.map { t.missing[c][$0] ? .nan : Double(t.numbers[c][$0]) })
         }
         let boolean = inferKind(t, column: c) == .boolean
-        return .texts(rows.map { cellText(t, column: c, row: $0).map { boolean ? $0.lowercased() : $0 } ?? "\u{0}missing" })
+        return .texts(
+            rows.map { cellText(t, column: c, row: $0).map { boolean ? $0.lowercased() : $0 } ?? "\u{0}missing" })
     }
 
     /// The share of what a constant predictor gets wrong that a one-column model still gets wrong, cross-fitted over
@@ -301,11 +338,17 @@ public enum DataCheck {
 
     /// The loss of predicting `y` on `check` from each key's fitted majority or mean (the overall one for a key the
     /// fitting rows lack), and the loss of the overall one alone: errors, or squared errors.
-    static func crossScore(fit: [Int], check: [Int], key: (Int) -> Int, y: [Double], classification: Bool) -> (Double, Double) {
+    static func crossScore(fit: [Int], check: [Int], key: (Int) -> Int, y: [Double], classification: Bool) -> (
+        Double, Double
+    ) {
         if classification {
             var counts: [Int: [Int: Int]] = [:], overall: [Int: Int] = [:]
-            for i in fit { counts[key(i), default: [:]][Int(y[i]), default: 0] += 1; overall[Int(y[i]), default: 0] += 1 }
-            func majority(_ c: [Int: Int]) -> Int { c.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? 0 }
+            for i in fit {
+                counts[key(i), default: [:]][Int(y[i]), default: 0] += 1; overall[Int(y[i]), default: 0] += 1
+            }
+            func majority(_ c: [Int: Int]) -> Int {
+                c.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? 0
+            }
             let top = majority(overall)
             var errors = 0.0, baseErrors = 0.0
             for i in check {
@@ -350,7 +393,9 @@ public enum DataCheck {
         let ra = ranks(a), rb = ranks(b)
         let ma = ra.reduce(0, +) / Double(ra.count), mb = rb.reduce(0, +) / Double(rb.count)
         var sab = 0.0, saa = 0.0, sbb = 0.0
-        for i in ra.indices { sab += (ra[i] - ma) * (rb[i] - mb); saa += (ra[i] - ma) * (ra[i] - ma); sbb += (rb[i] - mb) * (rb[i] - mb) }
+        for i in ra.indices {
+            sab += (ra[i] - ma) * (rb[i] - mb); saa += (ra[i] - ma) * (ra[i] - ma); sbb += (rb[i] - mb) * (rb[i] - mb)
+        }
         guard saa > 0, sbb > 0 else { return nil }
         return sab / (saa * sbb).squareRoot()
     }
@@ -372,7 +417,9 @@ public enum DataCheck {
     /// The share of the target that every column in `columns` together leaves unexplained, cross-fitted: a ridge
     /// linear model on the standardised numbers, booleans and the 10 commonest categories of each text column
     /// (one-vs-rest for classes), or the best single column when that does better (the linear model misses curves).
-    static func restUnexplained(_ input: Input, columns: [Int], trainRows: [Int], y: [Double], singles: [Double]) -> Double {
+    static func restUnexplained(_ input: Input, columns: [Int], trainRows: [Int], y: [Double], singles: [Double])
+        -> Double
+    {
         let best = singles.min() ?? 1
         guard !columns.isEmpty, trainRows.count >= 8 else { return best }
         let t = input.table
@@ -390,7 +437,9 @@ public enum DataCheck {
             case .texts(let s):
                 var counts: [String: Int] = [:]
                 for x in s { counts[x, default: 0] += 1 }
-                for level in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(10).map(\.key) {
+                for level in counts.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(
+                    10
+                ).map(\.key) {
                     design.append(s.map { $0 == level ? 1 : 0 })
                 }
             }
@@ -399,7 +448,8 @@ public enum DataCheck {
         guard !design.isEmpty else { return best }
         let n = trainRows.count, p = design.count + 1
         let classification = input.task.isClassification
-        let outputs: [[Double]] = classification
+        let outputs: [[Double]] =
+            classification
             ? (0..<(input.classes?.count ?? 2)).map { k in y.map { Int($0) == k ? 1 : 0 } }
             : [y]
         var loss = 0.0, base = 0.0
@@ -461,13 +511,17 @@ public enum DataCheck {
     static func solve(_ l: [Double], _ p: Int, _ b: [Double]) -> [Double] {
         var z = b
         for i in 0..<p { for k in 0..<i { z[i] -= l[i * p + k] * z[k] }; z[i] /= l[i * p + i] }
-        for i in stride(from: p - 1, through: 0, by: -1) { for k in (i + 1)..<p { z[i] -= l[k * p + i] * z[k] }; z[i] /= l[i * p + i] }
+        for i in stride(from: p - 1, through: 0, by: -1) {
+            for k in (i + 1)..<p { z[i] -= l[k * p + i] * z[k] }; z[i] /= l[i * p + i]
+        }
         return z
     }
 
     /// Columns that predict the target almost perfectly alone (or are a near-exact function of it) while the other
     /// columns together leave far more unexplained: leaks, which stop training unless allowed.
-    static func leaks(_ input: Input, features: [Int], options: DataCheckOptions) -> (findings: [Finding], leaks: [String]) {
+    static func leaks(_ input: Input, features: [Int], options: DataCheckOptions) -> (
+        findings: [Finding], leaks: [String]
+    ) {
         let t = input.table
         let trainRows = input.train.map { input.rows[$0] }
         let y = input.train.map { Double(input.encoded[$0]) }
@@ -484,9 +538,14 @@ public enum DataCheck {
         for c in features {
             let x = values(t, column: c, rows: trainRows)
             var u = unexplained(x, y, classification: classification)
-            var how = classification
-                ? String(format: "alone, it classifies the training rows with %.2f%% of the errors of predicting the commonest class", 100 * u)
-                : String(format: "alone, it explains %.2f%% of the target's variance on the training rows", 100 * (1 - u))
+            var how =
+                classification
+                ? String(
+                    format:
+                        "alone, it classifies the training rows with %.2f%% of the errors of predicting the commonest class",
+                    100 * u)
+                : String(
+                    format: "alone, it explains %.2f%% of the target's variance on the training rows", 100 * (1 - u))
             if !classification, case .numbers(let v) = x, !v.contains(where: \.isNaN) {
                 if let rho = rankCorrelation(v, y), abs(rho) >= Rule.leakRankCorrelation, 1 - rho * rho < u {
                     u = 1 - rho * rho
@@ -496,13 +555,19 @@ public enum DataCheck {
                 let smooth = followsOrder(v) ? 1 : neighbourUnexplained(v, y)
                 if smooth < u {
                     u = smooth
-                    how = String(format: "alone, it explains %.2f%% of the target's variance on the training rows (neighbouring values, neighbouring targets)", 100 * (1 - smooth))
+                    how = String(
+                        format:
+                            "alone, it explains %.2f%% of the target's variance on the training rows (neighbouring values, neighbouring targets)",
+                        100 * (1 - smooth))
                 }
                 // A near-exact function of the target (not necessarily one the target is a function of).
                 let reverse = targetFollowsOrder ? 1 : neighbourUnexplained(y, v)
                 if reverse < u {
                     u = reverse
-                    how = String(format: "it is a near-exact function of the target: the target alone explains %.2f%% of its variance", 100 * (1 - reverse))
+                    how = String(
+                        format:
+                            "it is a near-exact function of the target: the target alone explains %.2f%% of its variance",
+                        100 * (1 - reverse))
                 }
             }
             singles[c] = u
@@ -510,33 +575,53 @@ public enum DataCheck {
         }
         guard !candidates.isEmpty else { return ([], []) }
         let others = features.filter { c in !candidates.contains { $0.column == c } }
-        let rest = restUnexplained(input, columns: others, trainRows: trainRows, y: y, singles: others.compactMap { singles[$0] })
+        let rest = restUnexplained(
+            input, columns: others, trainRows: trainRows, y: y, singles: others.compactMap { singles[$0] })
         var findings: [Finding] = [], leaks: [String] = []
         for (c, u, how) in candidates {
             let name = t.header[c]
             let evidence = ["unexplained": u, "rest_unexplained": rest]
             if others.isEmpty && candidates.count == 1 {
                 // The only feature: nothing to judge it against (a curve y = f(x) looks the same as a leak).
-                findings.append(Finding(id: .strongSingleColumn, severity: .warning, epochs: [], evidence: evidence,
-                                        explanation: "'\(name)' predicts the target almost perfectly (\(how)), and it is the only feature, so nothing tells a leak from a clean curve.",
-                                        nextStep: "Make sure '\(name)' is known when predicting and is not the target in another form.", columns: [name]))
+                findings.append(
+                    Finding(
+                        id: .strongSingleColumn, severity: .warning, epochs: [], evidence: evidence,
+                        explanation:
+                            "'\(name)' predicts the target almost perfectly (\(how)), and it is the only feature, so nothing tells a leak from a clean curve.",
+                        nextStep: "Make sure '\(name)' is known when predicting and is not the target in another form.",
+                        columns: [name]))
             } else if rest >= Rule.leakAgainstRest * u {
                 let allowed = options.allowLeak.contains(name)
                 let timeLike: String
-                if case .numbers(let v) = values(t, column: c, rows: trainRows), !v.contains(where: \.isNaN), followsOrder(v) {
-                    timeLike = " It also follows the row order: if it is a time, the target may simply trend with it; then split by time (--split column:NAME) and pass --allow-leak."
+                if case .numbers(let v) = values(t, column: c, rows: trainRows), !v.contains(where: \.isNaN),
+                    followsOrder(v)
+                {
+                    timeLike =
+                        " It also follows the row order: if it is a time, the target may simply trend with it; then split by time (--split column:NAME) and pass --allow-leak."
                 } else {
                     timeLike = ""
                 }
                 if !allowed { leaks.append(name) }
-                findings.append(Finding(id: .leak, severity: allowed ? .warning : .critical, epochs: [], evidence: evidence,
-                                        explanation: String(format: "'%@' gives the target away: %@, while every other column together leaves %.1f%% unexplained. A column that is the target in another unit, or known only after the fact, makes every later number meaningless.%@%@", name, how, 100 * rest, timeLike, allowed ? " Allowed with --allow-leak." : ""),
-                                        nextStep: allowed ? "Check once more that '\(name)' is known when predicting." : "Drop it (--ignore \(name)); only if it is truly known when predicting, pass --allow-leak \(name).",
-                                        columns: [name]))
+                findings.append(
+                    Finding(
+                        id: .leak, severity: allowed ? .warning : .critical, epochs: [], evidence: evidence,
+                        explanation: String(
+                            format:
+                                "'%@' gives the target away: %@, while every other column together leaves %.1f%% unexplained. A column that is the target in another unit, or known only after the fact, makes every later number meaningless.%@%@",
+                            name, how, 100 * rest, timeLike, allowed ? " Allowed with --allow-leak." : ""),
+                        nextStep: allowed
+                            ? "Check once more that '\(name)' is known when predicting."
+                            : "Drop it (--ignore \(name)); only if it is truly known when predicting, pass --allow-leak \(name).",
+                        columns: [name]))
             } else {
-                findings.append(Finding(id: .strongSingleColumn, severity: .info, epochs: [], evidence: evidence,
-                                        explanation: String(format: "'%@' predicts the target almost perfectly (%@), but the other columns together come close too (%.1f%% unexplained): the task looks easy rather than leaked.", name, how, 100 * rest),
-                                        nextStep: "Check that '\(name)' is known when predicting.", columns: [name]))
+                findings.append(
+                    Finding(
+                        id: .strongSingleColumn, severity: .info, epochs: [], evidence: evidence,
+                        explanation: String(
+                            format:
+                                "'%@' predicts the target almost perfectly (%@), but the other columns together come close too (%.1f%% unexplained): the task looks easy rather than leaked.",
+                            name, how, 100 * rest),
+                        nextStep: "Check that '\(name)' is known when predicting.", columns: [name]))
             }
         }
         return (findings, leaks)
@@ -563,19 +648,28 @@ public enum DataCheck {
             let effect = 1 - Double(changes) / expected, z = (expected - Double(changes)) / sd
             guard z >= Rule.orderSigmas, effect >= Rule.orderEffect else { return nil }
             evidence = ["class_changes": Double(changes), "expected_changes": expected, "sigmas": z]
-            explanation = String(format: "The classes come in runs: the class changes %d times between neighbouring rows, where a shuffled file would change about %.0f times (%.0f standard errors fewer): the file is sorted or grouped by class.", changes, expected, z)
+            explanation = String(
+                format:
+                    "The classes come in runs: the class changes %d times between neighbouring rows, where a shuffled file would change about %.0f times (%.0f standard errors fewer): the file is sorted or grouped by class.",
+                changes, expected, z)
         } else {
             guard let rho = rankCorrelation((0..<n).map(Double.init), y) else { return nil }
             let z = abs(rho) * Double(n - 1).squareRoot()
             guard z >= Rule.orderSigmas, abs(rho) >= Rule.orderEffect else { return nil }
             evidence = ["rank_correlation": rho, "sigmas": z]
-            explanation = String(format: "The target %@ with the row order: its rank correlation with the row's position is %.3f (%.0f standard errors from a shuffled file's 0): the file is sorted by it, or by something that drives it.", rho > 0 ? "rises" : "falls", rho, z)
+            explanation = String(
+                format:
+                    "The target %@ with the row order: its rank correlation with the row's position is %.3f (%.0f standard errors from a shuffled file's 0): the file is sorted by it, or by something that drives it.",
+                rho > 0 ? "rises" : "falls", rho, z)
         }
-        let next = input.splitGiven
+        let next =
+            input.splitGiven
             ? "The split column decides the parts, so the order does not bias it; a split by position elsewhere would."
             : "The default split shuffles (seeded), so this split is safe; never take the first or last rows as the validation or test set without shuffling."
-        return Finding(id: .sortedTarget, severity: .info, epochs: [], evidence: evidence, explanation: explanation, nextStep: next,
-                       columns: [input.table.header[input.targetColumn]])
+        return Finding(
+            id: .sortedTarget, severity: .info, epochs: [], evidence: evidence, explanation: explanation,
+            nextStep: next,
+            columns: [input.table.header[input.targetColumn]])
     }
 
     // MARK: - Duplicates
@@ -601,19 +695,35 @@ public enum DataCheck {
         let across = held.filter { trainKeys.contains(keys[$0]) }.count
         let share = held.isEmpty ? 0 : Double(across) / Double(held.count)
         if identical > 0 {
-            findings.append(Finding(id: .duplicateRows, severity: share >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
-                                    evidence: ["duplicate_rows": Double(identical), "held_out_with_training_copy": Double(across), "held_out_share": share],
-                                    explanation: String(format: "%d row%@ an earlier row exactly (features and target); %d of the %d validation and test rows (%.1f%%) have an identical copy among the training rows, where the network can remember rather than predict.", identical, identical == 1 ? " repeats" : "s repeat", across, held.count, 100 * share),
-                                    nextStep: share >= Rule.crossSplitWarning ? "Drop the repeats before splitting (or split by a group column with --split column:NAME), so that the validation metric measures prediction." : "Few cross the split; drop the repeats if they are not real repeated observations.",
-                                    columns: []))
+            findings.append(
+                Finding(
+                    id: .duplicateRows, severity: share >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
+                    evidence: [
+                        "duplicate_rows": Double(identical), "held_out_with_training_copy": Double(across),
+                        "held_out_share": share
+                    ],
+                    explanation: String(
+                        format:
+                            "%d row%@ an earlier row exactly (features and target); %d of the %d validation and test rows (%.1f%%) have an identical copy among the training rows, where the network can remember rather than predict.",
+                        identical, identical == 1 ? " repeats" : "s repeat", across, held.count, 100 * share),
+                    nextStep: share >= Rule.crossSplitWarning
+                        ? "Drop the repeats before splitting (or split by a group column with --split column:NAME), so that the validation metric measures prediction."
+                        : "Few cross the split; drop the repeats if they are not real repeated observations.",
+                    columns: []))
         }
         if !conflicting.isEmpty {
             let rowShare = Double(rowsInConflict) / Double(max(input.rows.count, 1))
-            findings.append(Finding(id: .conflictingLabels, severity: rowShare >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
-                                    evidence: ["groups": Double(conflicting.count), "rows": Double(rowsInConflict), "share": rowShare],
-                                    explanation: String(format: "%d groups of rows (%d rows, %.1f%%) have identical features but different targets: label noise, or a feature that is missing from the file. No model can get all of them right.", conflicting.count, rowsInConflict, 100 * rowShare),
-                                    nextStep: "Look at a few of them: fix the labels if they are wrong, or add the column that tells them apart.",
-                                    columns: [input.table.header[input.targetColumn]]))
+            findings.append(
+                Finding(
+                    id: .conflictingLabels, severity: rowShare >= Rule.crossSplitWarning ? .warning : .info, epochs: [],
+                    evidence: ["groups": Double(conflicting.count), "rows": Double(rowsInConflict), "share": rowShare],
+                    explanation: String(
+                        format:
+                            "%d groups of rows (%d rows, %.1f%%) have identical features but different targets: label noise, or a feature that is missing from the file. No model can get all of them right.",
+                        conflicting.count, rowsInConflict, 100 * rowShare),
+                    nextStep:
+                        "Look at a few of them: fix the labels if they are wrong, or add the column that tells them apart.",
+                    columns: [input.table.header[input.targetColumn]]))
         }
         return findings
     }
@@ -628,13 +738,21 @@ public enum DataCheck {
         let share = Double(counts[k]) / Double(input.rows.count)
         guard share < Rule.minorityShare else { return nil }
         let binary = input.task == .binary
-        return Finding(id: .imbalance, severity: .warning, epochs: [],
-                       evidence: ["minority_share": share, "minority_rows": Double(counts[k]), "validation_minority_rows": Double(input.validation.filter { Int(input.encoded[$0]) == k }.count)],
-                       explanation: String(format: "Class '%@' is %.2f%% of the rows (%d of %d): accuracy is near %.1f%% for a model that never predicts it, and the validation rows hold only %d of them.", classes[k], 100 * share, counts[k], input.rows.count, 100 * (1 - share), input.validation.filter { Int(input.encoded[$0]) == k }.count),
-                       nextStep: binary
-                           ? "Judge by average precision beside ROC AUC (--metric average_precision), keep the stratified split (the default), and weight the rare class or collect more of it."
-                           : "Judge by balanced accuracy (--metric balanced_accuracy), keep the stratified split (the default), and weight the rare class or collect more of it.",
-                       columns: [input.table.header[input.targetColumn]])
+        return Finding(
+            id: .imbalance, severity: .warning, epochs: [],
+            evidence: [
+                "minority_share": share, "minority_rows": Double(counts[k]),
+                "validation_minority_rows": Double(input.validation.filter { Int(input.encoded[$0]) == k }.count)
+            ],
+            explanation: String(
+                format:
+                    "Class '%@' is %.2f%% of the rows (%d of %d): accuracy is near %.1f%% for a model that never predicts it, and the validation rows hold only %d of them.",
+                classes[k], 100 * share, counts[k], input.rows.count, 100 * (1 - share),
+                input.validation.filter { Int(input.encoded[$0]) == k }.count),
+            nextStep: binary
+                ? "Judge by average precision beside ROC AUC (--metric average_precision), keep the stratified split (the default), and weight the rare class or collect more of it."
+                : "Judge by balanced accuracy (--metric balanced_accuracy), keep the stratified split (the default), and weight the rare class or collect more of it.",
+            columns: [input.table.header[input.targetColumn]])
     }
 
     // MARK: - Columns
@@ -662,8 +780,10 @@ public enum DataCheck {
             // with a leading zero ("007"), or whole numbers with more levels than one-hot keeps (group ids such as
             // families or subjects, "136A" among them), which high_cardinality reports.
             let numeric = present.filter { numberLike($0) }
-            let code = numeric.contains { $0.count > 1 && $0.hasPrefix("0") && $0.dropFirst().first?.isNumber == true }
-                || (counts.count > input.categoryLimit && numeric.allSatisfy { Double($0).map { $0 == $0.rounded() } ?? false })
+            let code =
+                numeric.contains { $0.count > 1 && $0.hasPrefix("0") && $0.dropFirst().first?.isNumber == true }
+                || (counts.count > input.categoryLimit
+                    && numeric.allSatisfy { Double($0).map { $0 == $0.rounded() } ?? false })
             if !code && Double(numeric.count) / Double(present.count) >= Rule.numericText {
                 let others = Set(present.filter { !numberLike($0) }).sorted().prefix(3)
                 numericText.append((t.header[c], Array(others)))
@@ -673,30 +793,57 @@ public enum DataCheck {
         }
         var findings: [Finding] = []
         if !constant.isEmpty {
-            findings.append(Finding(id: .constantColumn, severity: .info, epochs: [], evidence: ["columns": Double(constant.count)],
-                                    explanation: "\(list(constant)) hold\(constant.count == 1 ? "s" : "") a single value on every row: nothing to learn from.",
-                                    nextStep: "Nothing to do (standardised to zero); drop \(constant.count == 1 ? "it" : "them") with --ignore to keep the model smaller.", columns: constant))
+            findings.append(
+                Finding(
+                    id: .constantColumn, severity: .info, epochs: [], evidence: ["columns": Double(constant.count)],
+                    explanation:
+                        "\(list(constant)) hold\(constant.count == 1 ? "s" : "") a single value on every row: nothing to learn from.",
+                    nextStep:
+                        "Nothing to do (standardised to zero); drop \(constant.count == 1 ? "it" : "them") with --ignore to keep the model smaller.",
+                    columns: constant))
         }
         if !nearConstant.isEmpty {
             let names = nearConstant.map(\.0)
-            findings.append(Finding(id: .nearConstantColumn, severity: .info, epochs: [], evidence: ["columns": Double(names.count), "largest_share": nearConstant.map(\.1).max()!],
-                                    explanation: "\(list(names)) hold\(names.count == 1 ? "s" : "") one value on \(String(format: "%.1f", 100 * Rule.nearConstant))% of the rows or more: the rest is a handful of rows, which the validation split may barely see.",
-                                    nextStep: "Keep \(names.count == 1 ? "it" : "them") if the rare values matter; otherwise drop with --ignore.", columns: names))
+            findings.append(
+                Finding(
+                    id: .nearConstantColumn, severity: .info, epochs: [],
+                    evidence: ["columns": Double(names.count), "largest_share": nearConstant.map(\.1).max()!],
+                    explanation:
+                        "\(list(names)) hold\(names.count == 1 ? "s" : "") one value on \(String(format: "%.1f", 100 * Rule.nearConstant))% of the rows or more: the rest is a handful of rows, which the validation split may barely see.",
+                    nextStep:
+                        "Keep \(names.count == 1 ? "it" : "them") if the rare values matter; otherwise drop with --ignore.",
+                    columns: names))
         }
         for (name, share) in mostlyMissing {
-            findings.append(Finding(id: .mostlyMissing, severity: .info, epochs: [], evidence: ["missing_share": share],
-                                    explanation: String(format: "'%@' is missing on %.1f%% of the rows: imputed with the training median or mode and a missing-indicator column, it mostly says whether it was recorded.", name, 100 * share),
-                                    nextStep: "Keep it if being missing means something; otherwise drop it with --ignore \(name).", columns: [name]))
+            findings.append(
+                Finding(
+                    id: .mostlyMissing, severity: .info, epochs: [], evidence: ["missing_share": share],
+                    explanation: String(
+                        format:
+                            "'%@' is missing on %.1f%% of the rows: imputed with the training median or mode and a missing-indicator column, it mostly says whether it was recorded.",
+                        name, 100 * share),
+                    nextStep: "Keep it if being missing means something; otherwise drop it with --ignore \(name).",
+                    columns: [name]))
         }
         for (name, levels) in wide {
-            findings.append(Finding(id: .highCardinality, severity: .info, epochs: [], evidence: ["levels": Double(levels)],
-                                    explanation: "'\(name)' has \(levels) distinct values: one-hot encoding would cost \(levels) input columns, so swift-tune keeps the \(input.categoryLimit) commonest and an 'other' column.",
-                                    nextStep: "Group rare values into meaningful ones, or replace the column by a number it stands for (a count, a rate).", columns: [name]))
+            findings.append(
+                Finding(
+                    id: .highCardinality, severity: .info, epochs: [], evidence: ["levels": Double(levels)],
+                    explanation:
+                        "'\(name)' has \(levels) distinct values: one-hot encoding would cost \(levels) input columns, so swift-tune keeps the \(input.categoryLimit) commonest and an 'other' column.",
+                    nextStep:
+                        "Group rare values into meaningful ones, or replace the column by a number it stands for (a count, a rate).",
+                    columns: [name]))
         }
         for (name, others) in numericText {
-            findings.append(Finding(id: .numericAsText, severity: .warning, epochs: [], evidence: [:],
-                                    explanation: "'\(name)' holds numbers written as text (with symbols or words among them\(others.isEmpty ? "" : ", such as " + others.map { "'\($0)'" }.joined(separator: ", "))): it is read as categories, so its order and distances are lost.",
-                                    nextStep: "Write plain numbers (no currency, thousands separators or %), and leave a missing value empty.", columns: [name]))
+            findings.append(
+                Finding(
+                    id: .numericAsText, severity: .warning, epochs: [], evidence: [:],
+                    explanation:
+                        "'\(name)' holds numbers written as text (with symbols or words among them\(others.isEmpty ? "" : ", such as " + others.map { "'\($0)'" }.joined(separator: ", "))): it is read as categories, so its order and distances are lost.",
+                    nextStep:
+                        "Write plain numbers (no currency, thousands separators or %), and leave a missing value empty.",
+                    columns: [name]))
         }
         return findings
     }
@@ -723,11 +870,15 @@ public enum DataCheck {
         let s = skewness(y)
         guard s >= Rule.targetSkewness, hi / lo >= Rule.targetRange else { return nil }
         let logSkew = skewness(y.map { Foundation.log($0) })
-        return Finding(id: .skewedTarget, severity: .warning, epochs: [],
-                       evidence: ["skewness": s, "log_skewness": logSkew, "min": lo, "max": hi],
-                       explanation: String(format: "The target is positive and skewed (skewness %.2f; from %.4g to %.4g): a squared error is dominated by its largest values. Its logarithm has a skewness of %.2f.", s, lo, hi, logSkew),
-                       nextStep: "Train on its logarithm with --target-transform log (metrics stay in the original units).",
-                       columns: [input.table.header[input.targetColumn]])
+        return Finding(
+            id: .skewedTarget, severity: .warning, epochs: [],
+            evidence: ["skewness": s, "log_skewness": logSkew, "min": lo, "max": hi],
+            explanation: String(
+                format:
+                    "The target is positive and skewed (skewness %.2f; from %.4g to %.4g): a squared error is dominated by its largest values. Its logarithm has a skewness of %.2f.",
+                s, lo, hi, logSkew),
+            nextStep: "Train on its logarithm with --target-transform log (metrics stay in the original units).",
+            columns: [input.table.header[input.targetColumn]])
     }
 
     static func skewness(_ v: [Double]) -> Double {

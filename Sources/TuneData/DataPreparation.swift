@@ -18,8 +18,9 @@ public struct LabeledData: Sendable {
 
     /// The rows at `indices`, in that order.
     public func rows(_ indices: [Int]) -> LabeledData {
-        LabeledData(x: x.gathering(rows: indices), classes: classes.map { c in indices.map { c[$0] } },
-                    values: values.map { v in indices.map { v[$0] } })
+        LabeledData(
+            x: x.gathering(rows: indices), classes: classes.map { c in indices.map { c[$0] } },
+            values: values.map { v in indices.map { v[$0] } })
     }
 }
 
@@ -41,50 +42,70 @@ public enum DataPreparation {
     public static let maximumDetectedClasses = 20
 
     /// The parts a split column names: `train`, `validation` (or `valid`, `val`) or `test` on every used row.
-    static func givenSplit(_ table: CSVTable, column: Int, rows: [Int]) throws -> (train: [Int], validation: [Int], test: [Int]) {
+    static func givenSplit(_ table: CSVTable, column: Int, rows: [Int]) throws -> (
+        train: [Int], validation: [Int], test: [Int]
+    ) {
         var train: [Int] = [], validation: [Int] = [], test: [Int] = []
         let name = table.header[column]
         for (i, row) in rows.enumerated() {
-            let text = table.texts[column]?[row] ?? (table.missing[column][row] ? nil : String(table.numbers[column][row]))
+            let text =
+                table.texts[column]?[row] ?? (table.missing[column][row] ? nil : String(table.numbers[column][row]))
             switch text?.lowercased() {
             case "train": train.append(i)
             case "validation", "valid", "val": validation.append(i)
             case "test": test.append(i)
             default:
-                throw DataError(path: table.path, line: Int(table.rowLines[row]), column: name,
-                                "expected train, validation or test in the split column, got '\(text ?? "")'")
+                throw DataError(
+                    path: table.path, line: Int(table.rowLines[row]), column: name,
+                    "expected train, validation or test in the split column, got '\(text ?? "")'")
             }
         }
         guard !train.isEmpty, !validation.isEmpty else {
-            throw DataError(path: table.path, column: name, "the split column needs at least one train and one validation row (found \(train.count) and \(validation.count))")
+            throw DataError(
+                path: table.path, column: name,
+                "the split column needs at least one train and one validation row (found \(train.count) and \(validation.count))"
+            )
         }
         return (train, validation, test)
     }
 
     /// Validates `table` against the request, splits it (stratified for classification), fits the preprocessing on
     /// the training rows and encodes every part. Every problem is a `DataError` naming the file, line and column.
-    public static func prepare(_ table: CSVTable, target: String, task requested: TaskKind? = nil,
-                               split fractions: SplitFractions = .standard, seed: UInt64 = 0,
-                               options: PreprocessingOptions = PreprocessingOptions(),
-                               splitColumn: String? = nil, targetTransform: TargetTransform? = nil,
-                               check: DataCheckOptions? = nil) throws -> PreparedData {
+    public static func prepare(
+        _ table: CSVTable, target: String, task requested: TaskKind? = nil,
+        split fractions: SplitFractions = .standard, seed: UInt64 = 0,
+        options: PreprocessingOptions = PreprocessingOptions(),
+        splitColumn: String? = nil, targetTransform: TargetTransform? = nil,
+        check: DataCheckOptions? = nil
+    ) throws -> PreparedData {
         let path = table.path
         guard let targetColumn = table.columnIndex(target) else {
-            throw DataError(path: path, "unknown target column '\(target)'; the columns are: \(table.header.joined(separator: ", "))")
+            throw DataError(
+                path: path,
+                "unknown target column '\(target)'; the columns are: \(table.header.joined(separator: ", "))")
         }
         for name in options.ignore where table.columnIndex(name) == nil {
-            throw DataError(path: path, "unknown column '\(name)' to ignore; the columns are: \(table.header.joined(separator: ", "))")
+            throw DataError(
+                path: path,
+                "unknown column '\(name)' to ignore; the columns are: \(table.header.joined(separator: ", "))")
         }
         var splitIndex: Int?
         if let splitColumn {
             guard let c = table.columnIndex(splitColumn) else {
-                throw DataError(path: path, "unknown split column '\(splitColumn)'; the columns are: \(table.header.joined(separator: ", "))")
+                throw DataError(
+                    path: path,
+                    "unknown split column '\(splitColumn)'; the columns are: \(table.header.joined(separator: ", "))")
             }
-            guard c != targetColumn else { throw DataError(path: path, column: splitColumn, "the split column cannot be the target") }
+            guard c != targetColumn else {
+                throw DataError(path: path, column: splitColumn, "the split column cannot be the target")
+            }
             splitIndex = c
         }
         for name in (check?.keep ?? []) + (check?.allowLeak ?? []) where table.columnIndex(name) == nil {
-            throw DataError(path: path, "unknown column '\(name)' (--keep or --allow-leak); the columns are: \(table.header.joined(separator: ", "))")
+            throw DataError(
+                path: path,
+                "unknown column '\(name)' (--keep or --allow-leak); the columns are: \(table.header.joined(separator: ", "))"
+            )
         }
         var featureColumns = (0..<table.header.count).filter {
             $0 != targetColumn && $0 != splitIndex && !options.ignore.contains(table.header[$0])
@@ -108,8 +129,9 @@ public enum DataPreparation {
             if let c = featureColumns.first(where: { table.missing[$0][row] }) {
                 switch options.missing {
                 case .fail:
-                    throw DataError(path: path, line: Int(table.rowLines[row]), column: table.header[c],
-                                    "a missing value, and the missing-value policy is 'fail' (use impute or drop)")
+                    throw DataError(
+                        path: path, line: Int(table.rowLines[row]), column: table.header[c],
+                        "a missing value, and the missing-value policy is 'fail' (use impute or drop)")
                 case .drop:
                     droppedForFeatures += 1
                     continue
@@ -124,8 +146,10 @@ public enum DataPreparation {
         // Numbers beyond the range of Float (1e39, inf) would turn every statistic into inf or NaN.
         for c in featureColumns + [targetColumn] where table.texts[c] == nil {
             if let row = rows.first(where: { table.numbers[c][$0].isInfinite }) {
-                throw DataError(path: path, line: Int(table.rowLines[row]), column: table.header[c],
-                                "\(table.numbers[c][row]) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")
+                throw DataError(
+                    path: path, line: Int(table.rowLines[row]), column: table.header[c],
+                    "\(table.numbers[c][row]) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)"
+                )
             }
         }
         guard rows.count >= 3 else {
@@ -133,7 +157,8 @@ public enum DataPreparation {
         }
 
         // The target: task and encoding.
-        let (targetEncoding, rawTargets, taskNote) = try encodeTarget(table, column: targetColumn, rows: rows, requested: requested)
+        let (targetEncoding, rawTargets, taskNote) = try encodeTarget(
+            table, column: targetColumn, rows: rows, requested: requested)
         if let taskNote { notes.append(taskNote) }
 
         // The split, stratified for classification.
@@ -143,8 +168,10 @@ public enum DataPreparation {
             var counts = [Int](repeating: 0, count: classes.count)
             for c in strata { counts[c] += 1 }
             if let rare = counts.indices.first(where: { counts[$0] < needed }) {
-                throw DataError(path: path, column: target,
-                                "class '\(classes[rare])' has only \(counts[rare]) row\(counts[rare] == 1 ? "" : "s"); a stratified split into training, validation and test needs at least \(needed) of each class")
+                throw DataError(
+                    path: path, column: target,
+                    "class '\(classes[rare])' has only \(counts[rare]) row\(counts[rare] == 1 ? "" : "s"); a stratified split into training, validation and test needs at least \(needed) of each class"
+                )
             }
         }
         let parts: (train: [Int], validation: [Int], test: [Int])
@@ -157,12 +184,13 @@ public enum DataPreparation {
         // The data check, before anything is fitted: identifiers leave the features, a leak stops here.
         var report: DataCheckReport?
         if let check {
-            let input = DataCheck.Input(table: table, targetColumn: targetColumn, featureColumns: featureColumns,
-                                        ignored: options.ignore.compactMap { table.columnIndex($0) }, splitColumn: splitIndex,
-                                        rows: rows, encoded: rawTargets, task: targetEncoding.task, classes: targetEncoding.classes,
-                                        train: parts.train, validation: parts.validation, test: parts.test,
-                                        splitGiven: splitIndex != nil, categoryLimit: options.categoryLimit,
-                                        targetTransformed: targetTransform != nil)
+            let input = DataCheck.Input(
+                table: table, targetColumn: targetColumn, featureColumns: featureColumns,
+                ignored: options.ignore.compactMap { table.columnIndex($0) }, splitColumn: splitIndex,
+                rows: rows, encoded: rawTargets, task: targetEncoding.task, classes: targetEncoding.classes,
+                train: parts.train, validation: parts.validation, test: parts.test,
+                splitGiven: splitIndex != nil, categoryLimit: options.categoryLimit,
+                targetTransformed: targetTransform != nil)
             let found = DataCheck.run(input, options: check)
             if check.stopOnLeak && !found.leaks.isEmpty { throw DataLeakError(report: found) }
             featureColumns.removeAll { found.excluded.contains(table.header[$0]) }
@@ -176,13 +204,17 @@ public enum DataPreparation {
             target.transform = transform
             for (i, row) in rows.enumerated() {
                 guard let v = target.transformed(encoded[i]) else {
-                    throw DataError(path: path, line: Int(table.rowLines[row]), column: target.name,
-                                    "\(encoded[i]) is not positive, and --target-transform \(transform.rawValue) needs positive targets")
+                    throw DataError(
+                        path: path, line: Int(table.rowLines[row]), column: target.name,
+                        "\(encoded[i]) is not positive, and --target-transform \(transform.rawValue) needs positive targets"
+                    )
                 }
                 encoded[i] = v
             }
         } else if let transform = targetTransform {
-            throw DataError(path: "--target-transform", "\(transform.rawValue) applies to a regression target, and '\(target.name)' is \(target.task.rawValue)")
+            throw DataError(
+                path: "--target-transform",
+                "\(transform.rawValue) applies to a regression target, and '\(target.name)' is \(target.task.rawValue)")
         }
         if target.task == .regression {
             let values = parts.train.map { Double(encoded[$0]) }
@@ -201,13 +233,15 @@ public enum DataPreparation {
             let mean = target.mean!, sd = target.standardDeviation!
             return LabeledData(x: x, values: part.map { (encoded[$0] - mean) / sd })
         }
-        return PreparedData(preprocessor: preprocessor, train: try encode(parts.train), validation: try encode(parts.validation),
-                            test: try encode(parts.test), notes: notes, dataCheck: report)
+        return PreparedData(
+            preprocessor: preprocessor, train: try encode(parts.train), validation: try encode(parts.validation),
+            test: try encode(parts.test), notes: notes, dataCheck: report)
     }
 
     /// The target's task and encoding, and each row's encoded target (class number, or raw value for regression).
     static func encodeTarget(_ table: CSVTable, column: Int, rows: [Int], requested: TaskKind?) throws
-        -> (Preprocessor.Target, [Float], String?) {
+        -> (Preprocessor.Target, [Float], String?)
+    {
         let name = table.header[column]
         let isText = table.texts[column] != nil
         var note: String?
@@ -221,21 +255,24 @@ public enum DataPreparation {
             let integral = values.allSatisfy { $0 == $0.rounded() }
             let distinct = Set(values).count
             task = integral && distinct <= maximumDetectedClasses ? .multiclass : .regression
-            note = task == .regression
+            note =
+                task == .regression
                 ? "task: regression (the target '\(name)' has \(distinct) distinct values; pass --task to choose)"
                 : nil
         }
         if task == .regression {
             if isText, let row = rows.first(where: { table.texts[column]![$0] != nil }) {
-                throw DataError(path: table.path, line: Int(table.rowLines[row]), column: name,
-                                "'\(table.texts[column]![row]!)' is not a number, and regression needs numeric targets")
+                throw DataError(
+                    path: table.path, line: Int(table.rowLines[row]), column: name,
+                    "'\(table.texts[column]![row]!)' is not a number, and regression needs numeric targets")
             }
             return (Preprocessor.Target(name: name, task: .regression), rows.map { table.numbers[column][$0] }, note)
         }
         // Classification: labels as text, numbers written back as integers.
         if !isText, let row = rows.first(where: { table.numbers[column][$0] != table.numbers[column][$0].rounded() }) {
-            throw DataError(path: table.path, line: Int(table.rowLines[row]), column: name,
-                            "\(table.numbers[column][row]) is not a whole number, and class labels must be (use --task regression)")
+            throw DataError(
+                path: table.path, line: Int(table.rowLines[row]), column: name,
+                "\(table.numbers[column][row]) is not a whole number, and class labels must be (use --task regression)")
         }
         let labels = rows.map { cellText(table, column: column, row: $0)! }
         let distinct = Set(labels)
@@ -246,29 +283,40 @@ public enum DataPreparation {
             classes = distinct.sorted()
         }
         guard classes.count >= 2 else {
-            throw DataError(path: table.path, column: name, "the target has only one class ('\(classes.first ?? "")'); classification needs at least two")
+            throw DataError(
+                path: table.path, column: name,
+                "the target has only one class ('\(classes.first ?? "")'); classification needs at least two")
         }
         if requested == nil {
             task = classes.count == 2 ? .binary : .multiclass
             note = "task: \(task.rawValue) classification of '\(name)' (\(classes.count) classes)"
         } else if task == .binary && classes.count != 2 {
-            throw DataError(path: table.path, column: name, "--task binary needs exactly two classes, the target has \(classes.count)")
+            throw DataError(
+                path: table.path, column: name,
+                "--task binary needs exactly two classes, the target has \(classes.count)")
         }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         return (Preprocessor.Target(name: name, task: task, classes: classes), labels.map { Float(index[$0]!) }, note)
     }
 
     /// Fits one feature column on the training rows.
-    static func fitFeature(_ table: CSVTable, column: Int, rows: [Int], options: PreprocessingOptions) -> Preprocessor.Feature {
+    static func fitFeature(_ table: CSVTable, column: Int, rows: [Int], options: PreprocessingOptions)
+        -> Preprocessor.Feature
+    {
         let name = table.header[column]
         let kind = inferKind(table, column: column)
         let hasMissing = rows.contains { table.missing[column][$0] }
         var feature = Preprocessor.Feature(name: name, kind: kind, indicator: hasMissing && options.missing == .impute)
         switch kind {
         case .numeric:
-            let values = rows.compactMap { table.missing[column][$0] ? nil : Double(table.numbers[column][$0]) }.sorted()
-            let median = values.isEmpty ? 0 : (values.count % 2 == 1 ? values[values.count / 2]
-                                                : (values[values.count / 2 - 1] + values[values.count / 2]) / 2)
+            let values = rows.compactMap { table.missing[column][$0] ? nil : Double(table.numbers[column][$0]) }
+                .sorted()
+            let median =
+                values.isEmpty
+                ? 0
+                : (values.count % 2 == 1
+                    ? values[values.count / 2]
+                    : (values[values.count / 2 - 1] + values[values.count / 2]) / 2)
             // Mean and deviation of the imputed column, as the model will see it.
             let filled = rows.map { table.missing[column][$0] ? median : Double(table.numbers[column][$0]) }
             let mean = filled.reduce(0, +) / Double(max(filled.count, 1))
@@ -303,7 +351,10 @@ extension Preprocessor {
         let rows = requested ?? Array(0..<table.rowCount)
         let missingColumns = features.map(\.name).filter { table.columnIndex($0) == nil }
         guard missingColumns.isEmpty else {
-            throw DataError(path: table.path, "the model needs the column\(missingColumns.count == 1 ? "" : "s") \(missingColumns.map { "'\($0)'" }.joined(separator: ", ")), which the file lacks; its columns are: \(table.header.joined(separator: ", "))")
+            throw DataError(
+                path: table.path,
+                "the model needs the column\(missingColumns.count == 1 ? "" : "s") \(missingColumns.map { "'\($0)'" }.joined(separator: ", ")), which the file lacks; its columns are: \(table.header.joined(separator: ", "))"
+            )
         }
         let width = inputSize
         var values = [Float](repeating: 0, count: rows.count * width)
@@ -315,8 +366,9 @@ extension Preprocessor {
                 let base = r * width + offset
                 let isMissing = table.missing[column][row]
                 if isMissing && options.missing == .fail {
-                    throw DataError(path: table.path, line: Int(table.rowLines[row]), column: feature.name,
-                                    "a missing value, and the missing-value policy is 'fail'")
+                    throw DataError(
+                        path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                        "a missing value, and the missing-value policy is 'fail'")
                 }
                 switch feature.kind {
                 case .numeric:
@@ -324,13 +376,16 @@ extension Preprocessor {
                     if isMissing {
                         v = feature.median ?? 0
                     } else if let text = table.texts[column]?[row] {
-                        throw DataError(path: table.path, line: Int(table.rowLines[row]), column: feature.name, "'\(text)' is not a number")
+                        throw DataError(
+                            path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                            "'\(text)' is not a number")
                     } else {
                         v = table.numbers[column][row]
                     }
                     guard v.isFinite else {
-                        throw DataError(path: table.path, line: Int(table.rowLines[row]), column: feature.name,
-                                        "\(v) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")
+                        throw DataError(
+                            path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                            "\(v) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")
                     }
                     values[base] = (v - (feature.mean ?? 0)) / (feature.standardDeviation ?? 1)
                 case .boolean:
@@ -338,8 +393,9 @@ extension Preprocessor {
                     if trueWords.contains(text) {
                         values[base] = 1
                     } else if !falseWords.contains(text) {
-                        throw DataError(path: table.path, line: Int(table.rowLines[row]), column: feature.name,
-                                        "'\(text)' is not a boolean (true/false, yes/no, t/f, y/n)")
+                        throw DataError(
+                            path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                            "'\(text)' is not a boolean (true/false, yes/no, t/f, y/n)")
                     }
                 case .categorical:
                     let text = cellText(table, column: column, row: row) ?? feature.mode ?? ""
@@ -359,25 +415,34 @@ extension Preprocessor {
 
     /// The encoded targets of `rows` of `table` (for evaluation): class numbers or standardised values. A class the
     /// model never saw, a missing target or a text target for regression is a `DataError`.
-    public func encodeTargets(_ table: CSVTable, rows requested: [Int]? = nil) throws -> (classes: [Int]?, values: [Float]?) {
+    public func encodeTargets(_ table: CSVTable, rows requested: [Int]? = nil) throws -> (
+        classes: [Int]?, values: [Float]?
+    ) {
         let rows = requested ?? Array(0..<table.rowCount)
         guard let column = table.columnIndex(target.name) else {
-            throw DataError(path: table.path, "the target column '\(target.name)' is not in the file; its columns are: \(table.header.joined(separator: ", "))")
+            throw DataError(
+                path: table.path,
+                "the target column '\(target.name)' is not in the file; its columns are: \(table.header.joined(separator: ", "))"
+            )
         }
         if let row = rows.first(where: { table.missing[column][$0] }) {
-            throw DataError(path: table.path, line: Int(table.rowLines[row]), column: target.name, "the target is missing")
+            throw DataError(
+                path: table.path, line: Int(table.rowLines[row]), column: target.name, "the target is missing")
         }
         if target.task == .regression {
             if let row = rows.first(where: { table.texts[column]?[$0] != nil }) {
-                throw DataError(path: table.path, line: Int(table.rowLines[row]), column: target.name,
-                                "'\(table.texts[column]![row]!)' is not a number")
+                throw DataError(
+                    path: table.path, line: Int(table.rowLines[row]), column: target.name,
+                    "'\(table.texts[column]![row]!)' is not a number")
             }
             let mean = target.mean ?? 0, sd = target.standardDeviation ?? 1
             var values: [Float] = []
             for row in rows {
                 guard let v = target.transformed(table.numbers[column][row]) else {
-                    throw DataError(path: table.path, line: Int(table.rowLines[row]), column: target.name,
-                                    "\(table.numbers[column][row]) is not positive, and the model was trained on the target's logarithm")
+                    throw DataError(
+                        path: table.path, line: Int(table.rowLines[row]), column: target.name,
+                        "\(table.numbers[column][row]) is not positive, and the model was trained on the target's logarithm"
+                    )
                 }
                 values.append((v - mean) / sd)
             }
@@ -388,8 +453,10 @@ extension Preprocessor {
         for row in rows {
             let label = cellText(table, column: column, row: row)!
             guard let c = index[label] else {
-                throw DataError(path: table.path, line: Int(table.rowLines[row]), column: target.name,
-                                "class '\(label)' was not seen in training; the model knows \((target.classes ?? []).joined(separator: ", "))")
+                throw DataError(
+                    path: table.path, line: Int(table.rowLines[row]), column: target.name,
+                    "class '\(label)' was not seen in training; the model knows \((target.classes ?? []).joined(separator: ", "))"
+                )
             }
             classes.append(c)
         }

@@ -59,7 +59,11 @@ public func inferKind(_ table: CSVTable, column: Int) -> ColumnKind {
     guard let texts = table.texts[column] else { return .numeric }
     var hasNumbers = false
     for row in 0..<table.rowCount where !table.missing[column][row] && texts[row] == nil { hasNumbers = true; break }
-    if !hasNumbers && texts.allSatisfy({ $0 == nil || trueWords.contains($0!.lowercased()) || falseWords.contains($0!.lowercased()) }) {
+    if !hasNumbers
+        && texts.allSatisfy({
+            $0 == nil || trueWords.contains($0!.lowercased()) || falseWords.contains($0!.lowercased())
+        })
+    {
         return .boolean
     }
     return .categorical
@@ -89,7 +93,8 @@ public struct Preprocessor: Codable, Sendable, Equatable {
             var names: [String]
             switch kind {
             case .numeric, .boolean: names = [name]
-            case .categorical: names = (categories ?? []).map { "\(name)=\($0)" } + ((hasOther ?? false) ? ["\(name)=other"] : [])
+            case .categorical:
+                names = (categories ?? []).map { "\(name)=\($0)" } + ((hasOther ?? false) ? ["\(name)=other"] : [])
             }
             if indicator { names.append("\(name)_missing") }
             return names
@@ -109,8 +114,10 @@ public struct Preprocessor: Codable, Sendable, Equatable {
         /// `standardDeviation` are those of the transformed target.
         public var transform: TargetTransform?
 
-        public init(name: String, task: TaskKind, classes: [String]? = nil, mean: Float? = nil, standardDeviation: Float? = nil,
-                    transform: TargetTransform? = nil) {
+        public init(
+            name: String, task: TaskKind, classes: [String]? = nil, mean: Float? = nil, standardDeviation: Float? = nil,
+            transform: TargetTransform? = nil
+        ) {
             self.name = name
             self.task = task
             self.classes = classes

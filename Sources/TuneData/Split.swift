@@ -18,11 +18,16 @@ public struct SplitFractions: Codable, Sendable, Equatable {
     public static func parse(_ text: String) -> Result<SplitFractions, DataError> {
         let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ $0 != nil && $0! >= 0 }) else {
-            return .failure(DataError(path: "--split", "expected two or three non-negative fractions like 0.6,0.2,0.2, got '\(text)'"))
+            return .failure(
+                DataError(
+                    path: "--split", "expected two or three non-negative fractions like 0.6,0.2,0.2, got '\(text)'"))
         }
         let values = parts.map { $0! } + (parts.count == 2 ? [0] : [])
         guard abs(values.reduce(0, +) - 1) < 1e-6, values[0] > 0, values[1] > 0 else {
-            return .failure(DataError(path: "--split", "the fractions must sum to 1 with positive train and validation parts, got '\(text)'"))
+            return .failure(
+                DataError(
+                    path: "--split",
+                    "the fractions must sum to 1 with positive train and validation parts, got '\(text)'"))
         }
         return .success(SplitFractions(train: values[0], validation: values[1], test: values[2]))
     }
@@ -33,7 +38,8 @@ public enum Splitter {
     /// Row indices for training, validation and test. With `strata` (a class per row) every class is split in the
     /// same proportions and appears in every part with a non-zero fraction.
     public static func split(count: Int, fractions: SplitFractions, seed: UInt64, strata: [Int]? = nil)
-        -> (train: [Int], validation: [Int], test: [Int]) {
+        -> (train: [Int], validation: [Int], test: [Int])
+    {
         var rng = PhiloxRandom(seed: seed, stream: 0x5011)
         let groups = rowGroups(count: count, strata: strata)
         var train: [Int] = [], validation: [Int] = [], test: [Int] = []
@@ -63,7 +69,9 @@ public enum Splitter {
     }
 
     /// `k` folds: each row is in the validation part of exactly one fold; stratified when `strata` is given.
-    public static func kFold(count: Int, k: Int, seed: UInt64, strata: [Int]? = nil) -> [(train: [Int], validation: [Int])] {
+    public static func kFold(count: Int, k: Int, seed: UInt64, strata: [Int]? = nil) -> [(
+        train: [Int], validation: [Int]
+    )] {
         precondition(k >= 2 && k <= count, "kFold: k must be in 2...\(count), got \(k)")
         var rng = PhiloxRandom(seed: seed, stream: 0xF01D)
         var folds = [[Int]](repeating: [], count: k)

@@ -5,7 +5,8 @@ import TuneTensor
 public enum Synthetic {
     /// Two interleaving half circles (scikit-learn's `make_moons`): class 0 on the upper moon centred at (0, 0),
     /// class 1 on the lower one centred at (1, 0.5), `count` points in all, Gaussian `noise` added to both coordinates.
-    public static func twoMoons(count: Int, noise: Float = 0.1, using rng: inout PhiloxRandom) -> (x: Tensor, y: [Int]) {
+    public static func twoMoons(count: Int, noise: Float = 0.1, using rng: inout PhiloxRandom) -> (x: Tensor, y: [Int])
+    {
         precondition(count >= 2, "twoMoons: count must be at least 2, got \(count)")
         let outer = count / 2, inner = count - outer
         var values: [Float] = [], labels: [Int] = []
@@ -33,7 +34,9 @@ public enum Synthetic {
     /// Two interleaved spirals, one per class, `pointsPerClass` each: point i of a class lies at angle
     /// t * pi (+ pi for class 1) and radius t / 3.75, with t from 0.25 to 3.75, plus Gaussian `noise`.
     /// A problem no linear model solves.
-    public static func twoSpirals(pointsPerClass n: Int, noise: Float = 0.02, using rng: inout PhiloxRandom) -> (x: Tensor, y: [Int]) {
+    public static func twoSpirals(pointsPerClass n: Int, noise: Float = 0.02, using rng: inout PhiloxRandom) -> (
+        x: Tensor, y: [Int]
+    ) {
         precondition(n >= 1, "twoSpirals: pointsPerClass must be at least 1, got \(n)")
         var values: [Float] = [], labels: [Int] = []
         values.reserveCapacity(4 * n)
@@ -52,7 +55,8 @@ public enum Synthetic {
     }
 
     /// A checkerboard of `cells` x `cells` squares on [-1, 1]^2, alternating classes, `count` uniform points.
-    public static func checkerboard(count: Int, cells: Int = 4, using rng: inout PhiloxRandom) -> (x: Tensor, y: [Int]) {
+    public static func checkerboard(count: Int, cells: Int = 4, using rng: inout PhiloxRandom) -> (x: Tensor, y: [Int])
+    {
         precondition(count >= 1 && cells >= 2, "checkerboard: count must be at least 1 and cells at least 2")
         var values: [Float] = [], labels: [Int] = []
         for _ in 0..<count {
@@ -67,13 +71,20 @@ public enum Synthetic {
     /// cloud around a vertex of a hypercube of side 2 * `separation` in the `informative` dimensions; `redundant`
     /// features are random linear combinations of the informative ones; `noise` features are pure noise.
     /// `weights` sets the class proportions (imbalance); a fraction `labelNoise` of the labels is replaced at random.
-    public static func classification(count: Int, classes: Int = 2, informative: Int = 4, redundant: Int = 2, noise: Int = 4,
-                                      weights: [Double]? = nil, labelNoise: Double = 0.01, separation: Float = 1,
-                                      using rng: inout PhiloxRandom) -> (x: Tensor, y: [Int]) {
-        precondition(count >= classes && classes >= 2 && informative >= 1, "classification: needs count >= classes >= 2 and informative >= 1")
-        precondition(classes <= 1 << min(informative, 20), "classification: \(classes) classes need more than \(informative) informative features")
+    public static func classification(
+        count: Int, classes: Int = 2, informative: Int = 4, redundant: Int = 2, noise: Int = 4,
+        weights: [Double]? = nil, labelNoise: Double = 0.01, separation: Float = 1,
+        using rng: inout PhiloxRandom
+    ) -> (x: Tensor, y: [Int]) {
+        precondition(
+            count >= classes && classes >= 2 && informative >= 1,
+            "classification: needs count >= classes >= 2 and informative >= 1")
+        precondition(
+            classes <= 1 << min(informative, 20),
+            "classification: \(classes) classes need more than \(informative) informative features")
         let weights = weights ?? [Double](repeating: 1, count: classes)
-        precondition(weights.count == classes && weights.allSatisfy { $0 > 0 }, "classification: one positive weight per class")
+        precondition(
+            weights.count == classes && weights.allSatisfy { $0 > 0 }, "classification: one positive weight per class")
         // Distinct hypercube vertices, one per class.
         var vertices: [[Float]] = []
         var used = Set<Int>()
@@ -108,9 +119,13 @@ public enum Synthetic {
 
     /// A regression problem: y = x . w + Gaussian noise of deviation `noise`, with `informative` of the `features`
     /// inputs carrying non-zero weights (uniform in [-3, 3]) and a bias.
-    public static func regression(count: Int, features: Int = 8, informative: Int = 4, noise: Float = 0.5,
-                                  using rng: inout PhiloxRandom) -> (x: Tensor, y: [Float]) {
-        precondition(count >= 1 && features >= 1 && informative <= features, "regression: needs count, features >= 1 and informative <= features")
+    public static func regression(
+        count: Int, features: Int = 8, informative: Int = 4, noise: Float = 0.5,
+        using rng: inout PhiloxRandom
+    ) -> (x: Tensor, y: [Float]) {
+        precondition(
+            count >= 1 && features >= 1 && informative <= features,
+            "regression: needs count, features >= 1 and informative <= features")
         let weights = (0..<features).map { i -> Float in i < informative ? rng.nextUniformFloat() * 6 - 3 : 0 }
         let bias = rng.nextUniformFloat() * 2 - 1
         var values: [Float] = [], targets: [Float] = []

@@ -34,25 +34,31 @@ public struct Comparison: Sendable {
             var curves = run.curves
             if let loss = referenceLoss, curves.referenceLoss == nil || reference != nil {
                 curves.referenceLoss = loss
-                curves.referenceSource = referenceRun.map { $0 == run.name ? "this run's own, \(how)" : "the lowest validation loss of \($0), \(how)" }
+                curves.referenceSource =
+                    referenceRun.map {
+                        $0 == run.name ? "this run's own, \(how)" : "the lowest validation loss of \($0), \(how)"
+                    }
                     ?? curves.referenceSource ?? "given"
             }
             let findings = doctor.diagnose(curves)
             let level = Level(curves)
-            return Run(name: run.name, curves: curves, level: level, findings: findings, verdict: Self.verdict(findings),
-                       far: level.isFar(doctor.thresholds) ?? false)
+            return Run(
+                name: run.name, curves: curves, level: level, findings: findings, verdict: Self.verdict(findings),
+                far: level.isFar(doctor.thresholds) ?? false)
         }
     }
 
     /// The verdict of a run's findings.
     public static func verdict(_ findings: [Finding]) -> String {
         if findings.contains(where: { $0.severity != .info || $0.id == .stillImproving }) { return "problems" }
-        return findings.first { [FindingID.healthy, .noProblemVisible, .tooFewEpochs].contains($0.id) }?.id.rawValue ?? "problems"
+        return findings.first { [FindingID.healthy, .noProblemVisible, .tooFewEpochs].contains($0.id) }?.id.rawValue
+            ?? "problems"
     }
 
     /// What sets a run far above the reference apart: `underfitting`, `overfitting`, both, or the rest of its findings.
     public static func kind(_ run: Run) -> String {
-        let ids = run.findings.filter { !$0.hypothesis && ($0.severity != .info || $0.id == .stillImproving) }.map(\.id.rawValue)
+        let ids = run.findings.filter { !$0.hypothesis && ($0.severity != .info || $0.id == .stillImproving) }.map(
+            \.id.rawValue)
         let named = [FindingID.underfitting, .overfitting].map(\.rawValue).filter(ids.contains)
         if !named.isEmpty { return named.joined(separator: " and ") }
         return ids.isEmpty ? "no pattern in the curves" : ids.joined(separator: ", ")

@@ -33,7 +33,9 @@ public enum CurveMath {
 
     /// The best saturating curve y = floor + scale * exp(-x / tau): tau on a log grid, floor and scale by least
     /// squares for each tau. Returns the fit and its R^2.
-    public static func saturatingFit(_ x: [Double], _ y: [Double]) -> (floor: Double, scale: Double, tau: Double, r2: Double) {
+    public static func saturatingFit(_ x: [Double], _ y: [Double]) -> (
+        floor: Double, scale: Double, tau: Double, r2: Double
+    ) {
         let span = max((x.max() ?? 1) - (x.min() ?? 0), 1)
         let my = mean(y)
         let syy = y.reduce(0) { $0 + ($1 - my) * ($1 - my) }

@@ -92,5 +92,6 @@ func points(_ series: [Double?]) -> [(epoch: Int, value: Double)] {
 
 /// The logged values of a series by epoch, the non-finite ones left out when `finiteOnly`.
 func byEpoch(_ series: [Double?], finiteOnly: Bool) -> [Int: Double] {
-    Dictionary(uniqueKeysWithValues: points(series).filter { !finiteOnly || $0.value.isFinite }.map { ($0.epoch, $0.value) })
+    Dictionary(
+        uniqueKeysWithValues: points(series).filter { !finiteOnly || $0.value.isFinite }.map { ($0.epoch, $0.value) })
 }

@@ -29,8 +29,10 @@ public struct Finding: Codable, Sendable, Equatable {
     /// The data columns involved (the data check's findings; empty for the curves').
     public var columns: [String] = []
 
-    public init(id: FindingID, severity: Severity, confidence: Double = 1, hypothesis: Bool = false, epochs: [Int],
-                evidence: [String: Double], explanation: String, nextStep: String, columns: [String] = []) {
+    public init(
+        id: FindingID, severity: Severity, confidence: Double = 1, hypothesis: Bool = false, epochs: [Int],
+        evidence: [String: Double], explanation: String, nextStep: String, columns: [String] = []
+    ) {
         self.id = id
         self.severity = severity
         self.confidence = confidence
@@ -42,7 +44,9 @@ public struct Finding: Codable, Sendable, Equatable {
         self.columns = columns
     }
 
-    enum CodingKeys: String, CodingKey { case id, severity, confidence, hypothesis, epochs, evidence, explanation, nextStep, columns }
+    enum CodingKeys: String, CodingKey {
+        case id, severity, confidence, hypothesis, epochs, evidence, explanation, nextStep, columns
+    }
 
     /// Findings written before confidences existed read as confidence 1, not hypotheses.
     public init(from decoder: any Decoder) throws {

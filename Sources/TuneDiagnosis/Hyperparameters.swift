@@ -66,14 +66,19 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
             return nil
         }
         let sklearn = byName["solver"] != nil
-        learningRate = number(["lr", "learningrate", "learningrateinit", "baselr", "initlr", "initiallr", "maxlr", "peaklr"])
+        learningRate = number([
+            "lr", "learningrate", "learningrateinit", "baselr", "initlr", "initiallr", "maxlr", "peaklr"
+        ])
         if let b = number(["batchsize", "trainbatchsize", "perdevicetrainbatchsize", "bs"]), b >= 1, b == b.rounded() {
             batchSize = Int(b)
         }
         var opt = word(["optimizer", "optim", "opt", "solver", "optimizername", "optimizertype"])
         if opt == nil {
             for (path, value) in byPath.sorted(by: { $0.key < $1.key })
-            where (path.hasPrefix("optimizer.") || path.hasPrefix("optim.")) && (path.hasSuffix(".name") || path.hasSuffix(".target") || path.hasSuffix(".type") || path.hasSuffix(".class")) {
+            where (path.hasPrefix("optimizer.") || path.hasPrefix("optim."))
+                && (path.hasSuffix(".name") || path.hasSuffix(".target") || path.hasSuffix(".type")
+                    || path.hasSuffix(".class"))
+            {
                 opt = value
                 break
             }
@@ -81,22 +86,37 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
         optimizer = opt.flatMap(Self.optimizerFamily)
         momentum = number(["momentum", "sgdmomentum"]).flatMap { (0...1).contains($0) ? $0 : nil }
         weightDecay = number(["weightdecay", "wd", "l2"] + (sklearn ? ["alpha"] : []))
-        schedule = word(["scheduler", "lrscheduler", "schedule", "lrschedule", "sched", "lrpolicy"] + (sklearn ? ["learningrate"] : []))?.lowercased()
-        if let e = number(["maxepochs", "epochs", "numepochs", "nepochs", "numtrainepochs"] + (sklearn ? ["maxiter"] : [])), e >= 1, e == e.rounded() {
+        schedule = word(
+            ["scheduler", "lrscheduler", "schedule", "lrschedule", "sched", "lrpolicy"]
+                + (sklearn ? ["learningrate"] : []))?.lowercased()
+        if let e = number(
+            ["maxepochs", "epochs", "numepochs", "nepochs", "numtrainepochs"] + (sklearn ? ["maxiter"] : [])), e >= 1,
+            e == e.rounded()
+        {
             epochs = Int(e)
         }
-        if let n = number(["ntrain", "trainsize", "numtrain", "trainsamples", "ntrainsamples", "numtrainsamples", "trainingrows", "trainrows", "numtrainingsamples", "trainingsamples"]),
-           n >= 2, n == n.rounded() {
+        if let n = number([
+            "ntrain", "trainsize", "numtrain", "trainsamples", "ntrainsamples", "numtrainsamples", "trainingrows",
+            "trainrows", "numtrainingsamples", "trainingsamples"
+        ]),
+            n >= 2, n == n.rounded()
+        {
             trainingRows = Int(n)
         }
-        baselineLoss = number(["baselineloss", "constantloss", "constantpredictorloss", "nullmodelloss"]).flatMap { $0 > 0 ? $0 : nil }
+        baselineLoss = number(["baselineloss", "constantloss", "constantpredictorloss", "nullmodelloss"]).flatMap {
+            $0 > 0 ? $0 : nil
+        }
         if isEmpty && baselineLoss == nil { self.source = nil }
     }
 
     /// The optimizer family of a name or class path: "torch.optim.AdamW" -> "adamw", "SGD" -> "sgd".
     public static func optimizerFamily(_ name: String) -> String? {
-        let n = name.lowercased().split(whereSeparator: { $0 == "." || $0 == "/" || $0 == ":" }).last.map(String.init) ?? ""
-        for family in ["adamw", "adamax", "nadam", "radam", "adam", "rmsprop", "adagrad", "adadelta", "sgd", "lbfgs", "lion", "lamb"] where n.contains(family) {
+        let n =
+            name.lowercased().split(whereSeparator: { $0 == "." || $0 == "/" || $0 == ":" }).last.map(String.init) ?? ""
+        for family in [
+            "adamw", "adamax", "nadam", "radam", "adam", "rmsprop", "adagrad", "adadelta", "sgd", "lbfgs", "lion",
+            "lamb"
+        ] where n.contains(family) {
             return family
         }
         return n.isEmpty ? nil : n
@@ -127,7 +147,9 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
     public var summary: String {
         var parts: [String] = []
         if let optimizer {
-            parts.append(optimizer == "sgd" ? (momentum.map { $0 > 0 ? "SGD with momentum \(fmt($0))" : "plain SGD" } ?? "SGD") : optimizer)
+            parts.append(
+                optimizer == "sgd"
+                    ? (momentum.map { $0 > 0 ? "SGD with momentum \(fmt($0))" : "plain SGD" } ?? "SGD") : optimizer)
         }
         if let learningRate { parts.append("lr \(fmt(learningRate))") }
         if let schedule { parts.append("\(schedule) schedule") }

@@ -24,7 +24,9 @@ public struct Level: Sendable, Equatable, Codable {
         }
         baselineLoss = c.constantLoss
         referenceLoss = c.referenceLoss.flatMap { $0.isFinite ? $0 : nil }
-        if let best = bestValidationLoss, let reference = referenceLoss, reference > 0 { ratioToReference = best / reference }
+        if let best = bestValidationLoss, let reference = referenceLoss, reference > 0 {
+            ratioToReference = best / reference
+        }
         if let best = bestValidationLoss { shortfall = share(best) }
     }
 

@@ -127,13 +127,18 @@ public struct Thresholds: Sendable, Equatable, Codable {
         var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Thresholds())) as! [String: Any]
         for (name, value) in given.sorted(by: { $0.key < $1.key }) {
             guard merged[name] != nil else {
-                throw ThresholdError(message: "unknown threshold '\(name)'; the thresholds are: \(merged.keys.sorted().joined(separator: ", "))")
+                throw ThresholdError(
+                    message:
+                        "unknown threshold '\(name)'; the thresholds are: \(merged.keys.sorted().joined(separator: ", "))"
+                )
             }
             guard case .number(let number) = value, number.isFinite else {
                 throw ThresholdError(message: "threshold '\(name)': expected a number")
             }
             if wholeNumbers.contains(name) {
-                guard number == number.rounded(), abs(number) < 1e9 else { throw ThresholdError(message: "threshold '\(name)': expected a whole number, got \(number)") }
+                guard number == number.rounded(), abs(number) < 1e9 else {
+                    throw ThresholdError(message: "threshold '\(name)': expected a whole number, got \(number)")
+                }
                 merged[name] = Int(number)
             } else {
                 merged[name] = number
@@ -143,7 +148,8 @@ public struct Thresholds: Sendable, Equatable, Codable {
     }
 
     /// The names of the thresholds that are whole numbers.
-    static let wholeNumbers = Set(Mirror(reflecting: Thresholds()).children.compactMap { $0.value is Int ? $0.label : nil })
+    static let wholeNumbers = Set(
+        Mirror(reflecting: Thresholds()).children.compactMap { $0.value is Int ? $0.label : nil })
 }
 
 /// A thresholds file that cannot be used.

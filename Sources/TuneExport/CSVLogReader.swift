@@ -9,7 +9,10 @@ public struct CurveColumns: Sendable, Equatable {
     public var metric: String?
     /// Whether larger values of the metric are better (nil: guessed from its name).
     public var metricHigherIsBetter: Bool?
-    public init(trainLoss: String? = nil, validationLoss: String? = nil, metric: String? = nil, metricHigherIsBetter: Bool? = nil) {
+    public init(
+        trainLoss: String? = nil, validationLoss: String? = nil, metric: String? = nil,
+        metricHigherIsBetter: Bool? = nil
+    ) {
         self.trainLoss = trainLoss
         self.validationLoss = validationLoss
         self.metric = metric
@@ -22,14 +25,20 @@ public struct CurveColumns: Sendable, Equatable {
 /// and any table with an `epoch` column.
 public enum CSVLogReader {
     /// Usual names of the training loss, best first.
-    public static let trainLossNames = ["train_loss_epoch", "train_loss", "loss", "train/loss", "training_loss", "epoch_loss", "train_loss_step"]
+    public static let trainLossNames = [
+        "train_loss_epoch", "train_loss", "loss", "train/loss", "training_loss", "epoch_loss", "train_loss_step"
+    ]
     /// Usual names of the validation loss, best first.
-    public static let validationLossNames = ["val_loss", "val/loss", "validation_loss", "valid_loss", "val_loss_epoch", "validation/loss", "eval_loss"]
+    public static let validationLossNames = [
+        "val_loss", "val/loss", "validation_loss", "valid_loss", "val_loss_epoch", "validation/loss", "eval_loss"
+    ]
     /// Usual names of the step-level training loss.
     public static let stepLossNames = ["train_loss_step", "train/loss_step", "step_loss"]
     /// Metrics in order of preference, when none is named.
-    public static let metricNames = ["val_auc", "val_roc_auc", "val_auroc", "val/auc", "val_accuracy", "val_acc", "val/acc", "val/accuracy",
-                                     "val_f1", "val_balanced_accuracy", "val_r2", "val_rmse", "val_mae"]
+    public static let metricNames = [
+        "val_auc", "val_roc_auc", "val_auroc", "val/auc", "val_accuracy", "val_acc", "val/acc", "val/accuracy",
+        "val_f1", "val_balanced_accuracy", "val_r2", "val_rmse", "val_mae"
+    ]
 
     /// Whether larger is better for a metric called `name` (losses, errors and distances are not).
     public static func higherIsBetter(_ name: String) -> Bool {
@@ -43,17 +52,25 @@ public enum CSVLogReader {
         func column(_ requested: String?, _ usual: [String], _ what: String) throws -> Int? {
             if let requested {
                 guard let i = table.columnIndex(requested) else {
-                    throw DataError(path: path, "no column '\(requested)' for the \(what); the columns are: \(table.header.joined(separator: ", "))")
+                    throw DataError(
+                        path: path,
+                        "no column '\(requested)' for the \(what); the columns are: \(table.header.joined(separator: ", "))"
+                    )
                 }
                 return i
             }
             // A column with values, or one whose values are all NaN (a run that diverged at once).
-            return usual.lazy.compactMap { table.columnIndex($0) }.first { table.missing[$0].contains(false) || !table.nanRows[$0].isEmpty }
+            return usual.lazy.compactMap { table.columnIndex($0) }.first {
+                table.missing[$0].contains(false) || !table.nanRows[$0].isEmpty
+            }
         }
         let trainColumn = try column(columns.trainLoss, trainLossNames, "training loss")
         let validationColumn = try column(columns.validationLoss, validationLossNames, "validation loss")
         guard trainColumn != nil || validationColumn != nil else {
-            throw DataError(path: path, "no loss column found (looked for \(trainLossNames.joined(separator: ", ")) and \(validationLossNames.joined(separator: ", "))); the columns are: \(table.header.joined(separator: ", ")); name them with --train-loss and --val-loss")
+            throw DataError(
+                path: path,
+                "no loss column found (looked for \(trainLossNames.joined(separator: ", ")) and \(validationLossNames.joined(separator: ", "))); the columns are: \(table.header.joined(separator: ", ")); name them with --train-loss and --val-loss"
+            )
         }
         let metricColumn = try column(columns.metric, metricNames, "metric")
         let stepColumn = columns.trainLoss == nil ? stepLossNames.lazy.compactMap { table.columnIndex($0) }.first : nil
@@ -66,8 +83,10 @@ public enum CSVLogReader {
             guard let e = epochColumn, !table.missing[e][r] else { rawEpochs.append(r); continue }
             let value = Double(table.numbers[e][r])
             guard let epoch = Int(exactly: value), epoch >= 0, epoch <= 10 * table.rowCount + 1000 else {
-                throw DataError(path: path, line: Int(table.rowLines[r]), column: "epoch",
-                                "\(table.numbers[e][r]) is not an epoch number (a whole number from 0 to \(10 * table.rowCount + 1000))")
+                throw DataError(
+                    path: path, line: Int(table.rowLines[r]), column: "epoch",
+                    "\(table.numbers[e][r]) is not an epoch number (a whole number from 0 to \(10 * table.rowCount + 1000))"
+                )
             }
             rawEpochs.append(epoch)
         }
@@ -98,7 +117,8 @@ public enum CSVLogReader {
         curves.trainLoss = series(trainColumn)
         curves.validationLoss = series(validationColumn)
         if let m = metricColumn {
-            curves.metricName = table.header[m].replacingOccurrences(of: "val_", with: "").replacingOccurrences(of: "val/", with: "")
+            curves.metricName = table.header[m].replacingOccurrences(of: "val_", with: "").replacingOccurrences(
+                of: "val/", with: "")
             curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? higherIsBetter(table.header[m])
             curves.metric = series(m)
             if let task = Curves.task(ofMetric: curves.metricName ?? "") { curves.task = task }
@@ -108,7 +128,9 @@ public enum CSVLogReader {
             let rows = (0..<table.rowCount).filter { !table.missing[s][$0] || table.nanRows[s].contains($0) }
             curves.stepLoss = rows.map { Double(table.numbers[s][$0]) }
             // The initial loss is there when the first step row is step 0.
-            if let g = globalStep, let first = rows.first, !table.missing[g][first] { curves.firstStepLogged = table.numbers[g][first] == 0 }
+            if let g = globalStep, let first = rows.first, !table.missing[g][first] {
+                curves.firstStepLogged = table.numbers[g][first] == 0
+            }
         }
         // Epoch rows carry the global step at the epoch's end (Lightning): their distance is the steps of an epoch.
         if let g = globalStep, let v = validationColumn ?? trainColumn {
@@ -126,7 +148,9 @@ public enum CSVLogReader {
         // their number; mark the first such epoch of the kept run as non-finite.
         for (c, keyPath) in [(trainColumn, \Curves.trainLoss), (validationColumn, \Curves.validationLoss)] {
             guard let c else { continue }
-            if let r = (0..<table.rowCount).first(where: { epochs[$0] >= 1 && (table.numbers[c][$0].isInfinite || table.nanRows[c].contains($0)) }) {
+            if let r = (0..<table.rowCount).first(where: {
+                epochs[$0] >= 1 && (table.numbers[c][$0].isInfinite || table.nanRows[c].contains($0))
+            }) {
                 curves[keyPath: keyPath][epochs[r] - 1] = Double(table.numbers[c][r])
             }
         }

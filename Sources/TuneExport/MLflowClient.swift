@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import TuneData
 import TuneDiagnosis
@@ -13,7 +13,8 @@ extension KeyedDecodingContainer {
         let text = try decode(String.self, forKey: key)
         if let v = Double(text) { return v }
         guard let otherwise else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "a number, NaN, Infinity or -Infinity, not \(text)")
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self, debugDescription: "a number, NaN, Infinity or -Infinity, not \(text)")
         }
         return otherwise(text)
     }
@@ -44,7 +45,9 @@ public struct MLflowClient: Sendable {
         baseURL = url
         if let token = environment["MLFLOW_TRACKING_TOKEN"], !token.isEmpty {
             authorization = "Bearer \(token)"
-        } else if let user = environment["MLFLOW_TRACKING_USERNAME"], let password = environment["MLFLOW_TRACKING_PASSWORD"] {
+        } else if let user = environment["MLFLOW_TRACKING_USERNAME"],
+            let password = environment["MLFLOW_TRACKING_PASSWORD"]
+        {
             authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         } else {
             authorization = nil
@@ -71,7 +74,9 @@ public struct MLflowClient: Sendable {
             key = try c.decode(String.self, forKey: .key)
             // MLflow writes 64-bit integers as strings in some versions; an odd spelling of a non-finite value is read
             // by its sign.
-            value = try c.number(forKey: .value) { $0.lowercased().contains("nan") ? .nan : ($0.hasPrefix("-") ? -.infinity : .infinity) }
+            value = try c.number(forKey: .value) {
+                $0.lowercased().contains("nan") ? .nan : ($0.hasPrefix("-") ? -.infinity : .infinity)
+            }
             timestamp = Self.integer(c, .timestamp)
             step = Self.integer(c, .step)
         }
@@ -87,9 +92,13 @@ public struct MLflowClient: Sendable {
         let (data, response, error) = Self.send(request)
         let place = "\(shownURL) (\(path))"
         if let error { throw DataError(path: place, "the MLflow server did not answer: \(error.localizedDescription)") }
-        guard let http = response as? HTTPURLResponse, let data else { throw DataError(path: place, "no answer from the MLflow server") }
+        guard let http = response as? HTTPURLResponse, let data else {
+            throw DataError(path: place, "no answer from the MLflow server")
+        }
         guard (200..<300).contains(http.statusCode) else {
-            let message = (try? JSONDecoder().decode([String: String].self, from: data))?["message"] ?? String(decoding: data.prefix(200), as: UTF8.self)
+            let message =
+                (try? JSONDecoder().decode([String: String].self, from: data))?["message"]
+                ?? String(decoding: data.prefix(200), as: UTF8.self)
             throw DataError(path: place, "the MLflow server answered \(http.statusCode): \(message)")
         }
         do {
@@ -153,8 +162,10 @@ public struct MLflowClient: Sendable {
         var all: [Metric] = []
         var token: String?
         repeat {
-            var query = [URLQueryItem(name: "run_id", value: run), URLQueryItem(name: "metric_key", value: key),
-                         URLQueryItem(name: "max_results", value: "25000")]
+            var query = [
+                URLQueryItem(name: "run_id", value: run), URLQueryItem(name: "metric_key", value: key),
+                URLQueryItem(name: "max_results", value: "25000")
+            ]
             if let token { query.append(URLQueryItem(name: "page_token", value: token)) }
             let page = try get("api/2.0/mlflow/metrics/get-history", query, as: Response.self)
             all += page.metrics ?? []
@@ -173,7 +184,8 @@ public struct MLflowClient: Sendable {
             let values = try history(run: run, key: key).sorted { ($0.step, $0.timestamp) < ($1.step, $1.timestamp) }
             let stepsRepeat = Set(values.map(\.step)).count < values.count
             series[key] = values.enumerated().map { i, m in
-                TensorBoardReader.Point(step: stepsRepeat ? Int64(i) : m.step, value: m.value, wallTime: Double(m.timestamp) / 1000)
+                TensorBoardReader.Point(
+                    step: stepsRepeat ? Int64(i) : m.step, value: m.value, wallTime: Double(m.timestamp) / 1000)
             }
         }
         let source = "\(shownURL) run \(run)"
@@ -190,11 +202,18 @@ extension MLflowClient {
     public func runs(experiment name: String) throws -> [(id: String, name: String)] {
         let data: Data
         do {
-            data = try request("GET", "api/2.0/mlflow/experiments/get-by-name?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
+            data = try request(
+                "GET",
+                "api/2.0/mlflow/experiments/get-by-name?experiment_name="
+                    + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
         } catch let answer as MLflowAnswer where answer.status == 404 {
             throw DataError(path: "\(shownURL) experiment \(name)", "no experiment by that name on the MLflow server")
         }
-        guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({ ($0["experiment"] as? [String: Any])?["experiment_id"] as? String }) else {
+        guard
+            let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({
+                ($0["experiment"] as? [String: Any])?["experiment_id"] as? String
+            })
+        else {
             throw DataError(path: "\(shownURL) experiment \(name)", "the MLflow server's answer has no experiment id")
         }
         var found: [(id: String, name: String, start: Int64)] = []
@@ -202,10 +221,13 @@ extension MLflowClient {
         repeat {
             var body: [String: Any] = ["experiment_ids": [id], "max_results": 1000]
             if let token { body["page_token"] = token }
-            let page = (try JSONSerialization.jsonObject(with: try request("POST", "api/2.0/mlflow/runs/search", json: body))) as? [String: Any] ?? [:]
+            let page =
+                (try JSONSerialization.jsonObject(with: try request("POST", "api/2.0/mlflow/runs/search", json: body)))
+                as? [String: Any] ?? [:]
             for run in page["runs"] as? [[String: Any]] ?? [] {
                 guard let info = run["info"] as? [String: Any], let runID = info["run_id"] as? String else { continue }
-                let start = (info["start_time"] as? NSNumber)?.int64Value ?? Int64(info["start_time"] as? String ?? "") ?? 0
+                let start =
+                    (info["start_time"] as? NSNumber)?.int64Value ?? Int64(info["start_time"] as? String ?? "") ?? 0
                 found.append((runID, info["run_name"] as? String ?? "", start))
             }
             token = (page["next_page_token"] as? String).flatMap { $0.isEmpty ? nil : $0 }
@@ -213,7 +235,11 @@ extension MLflowClient {
         found.sort { ($0.start, $0.id) < ($1.start, $1.id) }
         let names = Dictionary(grouping: found, by: \.name)
         return found.map { run in
-            (run.id, run.name.isEmpty ? run.id : (names[run.name]!.count > 1 ? "\(run.name) (\(run.id.prefix(8)))" : run.name))
+            (
+                run.id,
+                run.name.isEmpty
+                    ? run.id : (names[run.name]!.count > 1 ? "\(run.name) (\(run.id.prefix(8)))" : run.name)
+            )
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import TuneData
 
@@ -9,7 +9,9 @@ extension MLflowClient {
     /// again `retries` times with a doubling pause (0.5 s, 1 s, ...); then no answer is `MLflowUnreachable` and any
     /// other answer `MLflowAnswer`, naming the server and the request, never the credentials.
     @discardableResult
-    func request(_ method: String, _ path: String, json body: Any? = nil, data raw: Data? = nil, retries: Int = 3) throws -> Data {
+    func request(_ method: String, _ path: String, json body: Any? = nil, data raw: Data? = nil, retries: Int = 3)
+        throws -> Data
+    {
         let parts = path.split(separator: "?", maxSplits: 1).map(String.init)
         var url = baseURL.appendingPathComponent(parts[0])
         if parts.count == 2, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
@@ -39,7 +41,8 @@ extension MLflowClient {
                 continue
             }
             if let error { throw MLflowUnreachable(place: place, message: error.localizedDescription) }
-            let message = data.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }?["message"] as? String
+            let message =
+                data.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }?["message"] as? String
                 ?? String(decoding: (data ?? Data()).prefix(200), as: UTF8.self)
             throw MLflowAnswer(place: place, status: status, message: message)
         }
@@ -51,8 +54,13 @@ extension MLflowClient {
     public func experiment(named name: String) throws -> String {
         func lookUp() throws -> String? {
             do {
-                let data = try request("GET", "api/2.0/mlflow/experiments/get-by-name?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
-                return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap { ($0["experiment"] as? [String: Any])?["experiment_id"] as? String }
+                let data = try request(
+                    "GET",
+                    "api/2.0/mlflow/experiments/get-by-name?experiment_name="
+                        + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name))
+                return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap {
+                    ($0["experiment"] as? [String: Any])?["experiment_id"] as? String
+                }
             } catch let answer as MLflowAnswer where answer.status == 404 {
                 return nil  // not there yet: created below
             }
@@ -65,39 +73,62 @@ extension MLflowClient {
             if let id = try lookUp() { return id }
             throw answer
         }
-        guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["experiment_id"] as? String else {
+        guard let id = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["experiment_id"] as? String
+        else {
             throw DataError(path: shownURL, "the MLflow server did not return the new experiment's id")
         }
         return id
     }
 
     /// A new run in `experiment`; its id.
-    public func createRun(experiment: String, name: String, tags: [String: String], time: Int64 = MLflowClient.now(), retries: Int = 3) throws -> String {
-        let body: [String: Any] = ["experiment_id": experiment, "run_name": name, "start_time": time,
-                                   "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }]
+    public func createRun(
+        experiment: String, name: String, tags: [String: String], time: Int64 = MLflowClient.now(), retries: Int = 3
+    ) throws -> String {
+        let body: [String: Any] = [
+            "experiment_id": experiment, "run_name": name, "start_time": time,
+            "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }
+        ]
         let data = try request("POST", "api/2.0/mlflow/runs/create", json: body, retries: retries)
-        guard let id = (((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["run"] as? [String: Any])
-            .flatMap({ ($0["info"] as? [String: Any])?["run_id"] as? String }) else {
+        guard
+            let id = (((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["run"] as? [String: Any])
+                .flatMap({ ($0["info"] as? [String: Any])?["run_id"] as? String })
+        else {
             throw DataError(path: shownURL, "the MLflow server did not return the new run's id")
         }
         return id
     }
 
     /// Parameters, tags and metrics, in batches within the REST API's limits.
-    public func log(run: String, parameters: [String: String] = [:], tags: [String: String] = [:], metrics: [MLflowOperation.Metric] = []) throws {
-        let params = parameters.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": String($0.value.prefix(6000))] }
+    public func log(
+        run: String, parameters: [String: String] = [:], tags: [String: String] = [:],
+        metrics: [MLflowOperation.Metric] = []
+    ) throws {
+        let params = parameters.sorted { $0.key < $1.key }.map {
+            ["key": $0.key, "value": String($0.value.prefix(6000))]
+        }
         for start in stride(from: 0, to: params.count, by: 100) {
-            try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "params": Array(params[start..<min(start + 100, params.count)])])
+            try request(
+                "POST", "api/2.0/mlflow/runs/log-batch",
+                json: ["run_id": run, "params": Array(params[start..<min(start + 100, params.count)])])
         }
         if !tags.isEmpty {
-            try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }])
+            try request(
+                "POST", "api/2.0/mlflow/runs/log-batch",
+                json: [
+                    "run_id": run, "tags": tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }
+                ])
         }
         // Non-finite values are sent as MLflow's own client sends them, as strings.
         let values: [[String: Any]] = metrics.map { m in
-            ["key": m.key, "value": m.value.isFinite ? m.value as Any : MLflowOperation.text(m.value) as Any, "timestamp": m.timestamp, "step": m.step]
+            [
+                "key": m.key, "value": m.value.isFinite ? m.value as Any : MLflowOperation.text(m.value) as Any,
+                "timestamp": m.timestamp, "step": m.step
+            ]
         }
         for start in stride(from: 0, to: values.count, by: 1000) {
-            try request("POST", "api/2.0/mlflow/runs/log-batch", json: ["run_id": run, "metrics": Array(values[start..<min(start + 1000, values.count)])])
+            try request(
+                "POST", "api/2.0/mlflow/runs/log-batch",
+                json: ["run_id": run, "metrics": Array(values[start..<min(start + 1000, values.count)])])
         }
     }
 

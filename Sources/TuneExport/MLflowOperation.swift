@@ -42,7 +42,11 @@ public struct MLflowOperation: Codable, Sendable, Equatable {
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(key, forKey: .key)
-            if value.isFinite { try c.encode(value, forKey: .value) } else { try c.encode(MLflowOperation.text(value), forKey: .value) }
+            if value.isFinite {
+                try c.encode(value, forKey: .value)
+            } else {
+                try c.encode(MLflowOperation.text(value), forKey: .value)
+            }
             try c.encode(step, forKey: .step)
             try c.encode(timestamp, forKey: .timestamp)
         }
@@ -77,11 +81,17 @@ public struct MLflowOperation: Codable, Sendable, Equatable {
     /// `upload`: the artifact while it is in memory (not written in the spool's JSON).
     public var data: Data?
 
-    enum CodingKeys: String, CodingKey { case kind, run, time, experiment, name, parent, tags, parameters, metrics, status, blob }
+    enum CodingKeys: String, CodingKey {
+        case kind, run, time, experiment, name, parent, tags, parameters, metrics, status, blob
+    }
 
-    public init(kind: Kind, run: String, time: Int64 = MLflowClient.now(), experiment: String? = nil, name: String? = nil, parent: String? = nil,
-                tags: [String: String]? = nil, parameters: [String: String]? = nil, metrics: [Metric]? = nil, status: String? = nil,
-                data: Data? = nil) {
+    public init(
+        kind: Kind, run: String, time: Int64 = MLflowClient.now(), experiment: String? = nil, name: String? = nil,
+        parent: String? = nil,
+        tags: [String: String]? = nil, parameters: [String: String]? = nil, metrics: [Metric]? = nil,
+        status: String? = nil,
+        data: Data? = nil
+    ) {
         self.kind = kind
         self.run = run
         self.time = time
@@ -128,13 +138,17 @@ extension MLflowClient {
     /// experiment ids by name. With `findExisting`, a run is first looked for by its local id tag before it is
     /// created. Throws `MLflowRejected` for an answer in 400-499 other than 429, `MLflowUnresolved` for a run or
     /// parent not in `ids`, and the request's error otherwise (the server is down or failing).
-    public func perform(_ op: MLflowOperation, ids: inout [String: MLflowRunID], experiments: inout [String: String],
-                        blobs: URL? = nil, findExisting: Bool = false) throws {
+    public func perform(
+        _ op: MLflowOperation, ids: inout [String: MLflowRunID], experiments: inout [String: String],
+        blobs: URL? = nil, findExisting: Bool = false
+    ) throws {
         do {
             switch op.kind {
             case .createRun:
                 guard ids[op.run] == nil else { return }
-                guard MLflowOperation.isLocal(op.run) else { throw DataError(path: "MLflow", "a run's local id is a UUID, not \(op.run)") }
+                guard MLflowOperation.isLocal(op.run) else {
+                    throw DataError(path: "MLflow", "a run's local id is a UUID, not \(op.run)")
+                }
                 let experiment = try experimentID(for: op, cache: &experiments)
                 var tags = op.tags ?? [:]
                 tags[MLflowOperation.localIDTag] = op.run
@@ -147,7 +161,11 @@ extension MLflowClient {
                     }
                 }
                 let found = findExisting ? try run(experiment: experiment, localID: op.run) : nil
-                let run = try found ?? createOnce(experiment: experiment, name: op.name ?? "swift-tune", tags: tags, time: op.time, localID: op.run)
+                let run =
+                    try found
+                    ?? createOnce(
+                        experiment: experiment, name: op.name ?? "swift-tune", tags: tags, time: op.time,
+                        localID: op.run)
                 // The run counts as created once its parameters are in too: a create kept after a failure in between
                 // finds the run by its tag and logs them.
                 if let parameters = op.parameters, !parameters.isEmpty { try log(run: run, parameters: parameters) }
@@ -163,7 +181,11 @@ extension MLflowClient {
                     data = d
                 } else if let blob = op.blob, let blobs {
                     let file = blobs.appendingPathComponent(blob)
-                    do { data = try Data(contentsOf: file) } catch { throw DataError(path: file.path, "the artifact \(name) kept for MLflow cannot be read: \(error.localizedDescription)") }
+                    do { data = try Data(contentsOf: file) } catch {
+                        throw DataError(
+                            path: file.path,
+                            "the artifact \(name) kept for MLflow cannot be read: \(error.localizedDescription)")
+                    }
                 } else {
                     throw DataError(path: "MLflow", "the artifact \(name) has no data")
                 }
@@ -188,7 +210,9 @@ extension MLflowClient {
 
     /// Creates a run, never twice: a create whose answer was lost (a timeout, a failing server) is looked for by its
     /// local id tag before it is sent again, up to 3 more times with a doubling pause.
-    func createOnce(experiment: String, name: String, tags: [String: String], time: Int64, localID: String) throws -> String {
+    func createOnce(experiment: String, name: String, tags: [String: String], time: Int64, localID: String) throws
+        -> String
+    {
         var pause = 0.5, attempt = 0
         while true {
             do {
@@ -207,9 +231,12 @@ extension MLflowClient {
 
     /// The id of the run in `experiment` tagged with `localID`, if there is one.
     func run(experiment: String, localID: String) throws -> String? {
-        let data = try request("POST", "api/2.0/mlflow/runs/search", json: [
-            "experiment_ids": [experiment], "filter": "tags.\(MLflowOperation.localIDTag) = '\(localID)'", "max_results": 1,
-        ])
+        let data = try request(
+            "POST", "api/2.0/mlflow/runs/search",
+            json: [
+                "experiment_ids": [experiment], "filter": "tags.\(MLflowOperation.localIDTag) = '\(localID)'",
+                "max_results": 1
+            ])
         let runs = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["runs"] as? [[String: Any]]
         return (runs?.first?["info"] as? [String: Any])?["run_id"] as? String
     }

@@ -61,7 +61,9 @@ public final class MLflowSender: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer { condition.unlock() }
-        while ids[local] == nil, queue.contains(where: { $0.kind == .createRun && $0.run == local }), condition.wait(until: deadline) {}
+        while ids[local] == nil, queue.contains(where: { $0.kind == .createRun && $0.run == local }),
+            condition.wait(until: deadline)
+        {}
         return ids[local]?.run ?? local
     }
 
@@ -97,7 +99,10 @@ public final class MLflowSender: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if !waitForQueue(stall: stall, limit: limit) {
-            startSpooling(because: "the MLflow server did not take everything within \(Int(limit)) s of the end (or answered nothing for \(Int(stall)) s)", trainingGoesOn: false)
+            startSpooling(
+                because:
+                    "the MLflow server did not take everything within \(Int(limit)) s of the end (or answered nothing for \(Int(stall)) s)",
+                trainingGoesOn: false)
             for op in queue { keep(op) }
             queue.removeAll()
         }
@@ -120,16 +125,22 @@ public final class MLflowSender: @unchecked Sendable {
     private func startSpooling(because reason: String, trainingGoesOn: Bool = true) {
         guard !spooling else { return }
         spooling = true
-        notes.append("MLflow: \(reason); \(trainingGoesOn ? "training goes on, and " : "")what is not sent is kept in \(spool.directory.path)")
+        notes.append(
+            "MLflow: \(reason); \(trainingGoesOn ? "training goes on, and " : "")what is not sent is kept in \(spool.directory.path)"
+        )
         for (local, id) in ids.sorted(by: { $0.key < $1.key }) {
-            do { try spool.known(local, id) } catch { notes.append("MLflow: cannot keep what is not sent in \(spool.directory.path): \(error)") }
+            do { try spool.known(local, id) } catch {
+                notes.append("MLflow: cannot keep what is not sent in \(spool.directory.path): \(error)")
+            }
         }
     }
 
     /// Under the lock: writes `op` to the spool.
     private func keep(_ op: MLflowOperation) {
         do { try spool.append(op) } catch {
-            notes.append("MLflow: cannot keep \(op.kind.rawValue) for \(op.name ?? "a run") in \(spool.directory.path): \(error)")
+            notes.append(
+                "MLflow: cannot keep \(op.kind.rawValue) for \(op.name ?? "a run") in \(spool.directory.path): \(error)"
+            )
         }
     }
 
@@ -153,7 +164,8 @@ public final class MLflowSender: @unchecked Sendable {
             // Metrics queued one after another for the same run go in one request (at most 1000 values).
             var taken = 1
             while op.kind == .log, taken < queue.count, queue[taken].kind == .log, queue[taken].run == op.run,
-                  (op.metrics?.count ?? 0) + (queue[taken].metrics?.count ?? 0) <= 1000 {
+                (op.metrics?.count ?? 0) + (queue[taken].metrics?.count ?? 0) <= 1000
+            {
                 let next = queue[taken]
                 op.metrics = (op.metrics ?? []) + (next.metrics ?? [])
                 if let p = next.parameters { op.parameters = (op.parameters ?? [:]).merging(p) { _, b in b } }
@@ -171,7 +183,8 @@ public final class MLflowSender: @unchecked Sendable {
                 do {
                     try client.perform(op, ids: &ids, experiments: &experiments)
                 } catch let rejected as MLflowRejected {
-                    note = "MLflow: the server refused \(op.kind.rawValue) for \(op.name ?? "run \(op.run)") (\(rejected.reason)); the rest is sent"
+                    note =
+                        "MLflow: the server refused \(op.kind.rawValue) for \(op.name ?? "run \(op.run)") (\(rejected.reason)); the rest is sent"
                     refuse = op.kind == .createRun
                 } catch let unresolved as MLflowUnresolved where op.kind == .createRun {
                     failure = "the parent run \(unresolved.run) is not on the server"

@@ -75,8 +75,11 @@ public final class MLflowSpool {
     public func append(_ op: MLflowOperation) throws {
         var op = op
         if let data = op.data {
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("blobs"), withIntermediateDirectories: true)
-            let blob = UUID().uuidString + "-" + String((op.name ?? "artifact").map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" })
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("blobs"), withIntermediateDirectories: true)
+            let blob =
+                UUID().uuidString + "-"
+                + String((op.name ?? "artifact").map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" })
             try writeAtomically(data, to: directory.appendingPathComponent("blobs").appendingPathComponent(blob))
             op.blob = blob
             op.data = nil
@@ -135,7 +138,8 @@ public final class MLflowSpool {
     /// for a later sync), keeping them locked in `locks` until the contents are released.
     static func read(_ spool: URL, lock: Bool = false) throws -> Contents {
         var contents = Contents()
-        let names = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".jsonl") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".jsonl") }
+            .sorted()
         for name in names {
             let url = spool.appendingPathComponent(name)
             let data: Data
@@ -145,7 +149,8 @@ public final class MLflowSpool {
                     guard flock(h.fileDescriptor, LOCK_EX | LOCK_NB) == 0 else {
                         try? h.close()
                         contents.left += 1
-                        contents.notes.append("\(url.path): still being written by a running tune process; left for a later sync")
+                        contents.notes.append(
+                            "\(url.path): still being written by a running tune process; left for a later sync")
                         continue
                     }
                     contents.locks.append(h)
@@ -166,13 +171,19 @@ public final class MLflowSpool {
                 } catch {
                     // The last line of a file whose process was killed mid-write is cut short: nothing after it was kept.
                     if i == unfinished {
-                        contents.notes.append("\(url.path):\(i + 1): an unfinished last line (its process stopped while writing it) is left out")
+                        contents.notes.append(
+                            "\(url.path):\(i + 1): an unfinished last line (its process stopped while writing it) is left out"
+                        )
                         continue
                     }
-                    throw DataError(path: url.path, line: i + 1, "not a line of an MLflow spool (JSON with server, known or op): \(error)")
+                    throw DataError(
+                        path: url.path, line: i + 1,
+                        "not a line of an MLflow spool (JSON with server, known or op): \(error)")
                 }
                 if i == 0 && line.server == nil {
-                    throw DataError(path: url.path, line: 1, "not an MLflow spool file of swift-tune: its first line names no server")
+                    throw DataError(
+                        path: url.path, line: 1,
+                        "not an MLflow spool file of swift-tune: its first line names no server")
                 }
                 if let server = line.server { contents.servers.insert(server) }
                 if let known = line.known { contents.known[known.local] = known.id }
@@ -202,10 +213,13 @@ public final class MLflowSpool {
         var servers = Set<String>()
         for name in try FileManager.default.contentsOfDirectory(atPath: spool.path) where name.hasSuffix(".jsonl") {
             let url = spool.appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: url.path) else { throw DataError(path: url.path, "cannot read it") }
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw DataError(path: url.path, "cannot read it")
+            }
             let first = data.prefix { $0 != UInt8(ascii: "\n") }
             guard let server = (try? JSONDecoder().decode(Line.self, from: first))?.server else {
-                throw DataError(path: url.path, line: 1, "not an MLflow spool file of swift-tune: its first line names no server")
+                throw DataError(
+                    path: url.path, line: 1, "not an MLflow spool file of swift-tune: its first line names no server")
             }
             servers.insert(server)
         }
@@ -234,13 +248,18 @@ public final class MLflowSpool {
         var progress = Progress()
         if FileManager.default.fileExists(atPath: progressURL.path) {
             do { progress = try JSONDecoder().decode(Progress.self, from: Data(contentsOf: progressURL)) } catch {
-                throw DataError(path: progressURL.path, "not the progress of an earlier sync (JSON with server, ids and done): \(error)")
+                throw DataError(
+                    path: progressURL.path,
+                    "not the progress of an earlier sync (JSON with server, ids and done): \(error)")
             }
             if let earlier = progress.server, earlier != target {
-                throw DataError(path: progressURL.path, "an earlier sync sent part of this to \(earlier): send the rest there (--mlflow \(earlier))")
+                throw DataError(
+                    path: progressURL.path,
+                    "an earlier sync sent part of this to \(earlier): send the rest there (--mlflow \(earlier))")
             }
             if let bad = progress.done.first(where: { $0.value < 0 }) {
-                throw DataError(path: progressURL.path, "\(bad.key): a negative count of operations sent (\(bad.value))")
+                throw DataError(
+                    path: progressURL.path, "\(bad.key): a negative count of operations sent (\(bad.value))")
             }
         }
         progress.server = target
@@ -256,7 +275,9 @@ public final class MLflowSpool {
         /// Sends one operation; a refusal is recorded, a data problem names the line, a server failure interrupts.
         func perform(_ kept: Kept, findExisting: Bool = false) throws {
             do {
-                try client.perform(kept.op, ids: &ids, experiments: &experiments, blobs: spool.appendingPathComponent("blobs"), findExisting: findExisting)
+                try client.perform(
+                    kept.op, ids: &ids, experiments: &experiments, blobs: spool.appendingPathComponent("blobs"),
+                    findExisting: findExisting)
             } catch let rejected as MLflowRejected {
                 refused.append(("\(kept.place): \(rejected.reason)", kept.op))
             } catch is MLflowUnresolved {
@@ -288,7 +309,9 @@ public final class MLflowSpool {
                         throw Interrupted(reason: "\(kept.place): \(error)")
                     }
                     if ids[parent] == nil {
-                        outcome.notes.append("\(kept.place): run \(kept.op.name ?? kept.op.run): its parent run is not on the server; created without it")
+                        outcome.notes.append(
+                            "\(kept.place): run \(kept.op.name ?? kept.op.run): its parent run is not on the server; created without it"
+                        )
                         kept.op.parent = nil
                     }
                 }

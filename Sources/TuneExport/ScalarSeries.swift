@@ -6,27 +6,34 @@ import TuneDiagnosis
 public enum ScalarSeries {
     /// Usual (run, tag) pairs of each series, best first; a run of nil matches any run.
     static let trainLossTags: [(String?, String)] = [
-        (nil, "train/loss_epoch"), (nil, "train_loss_epoch"), (nil, "train/loss"), (nil, "Loss/train"), (nil, "loss/train"),
-        (nil, "train_loss"), (nil, "training/loss"), ("train", "epoch_loss"), (nil, "epoch_loss"), (nil, "loss"),
+        (nil, "train/loss_epoch"), (nil, "train_loss_epoch"), (nil, "train/loss"), (nil, "Loss/train"),
+        (nil, "loss/train"),
+        (nil, "train_loss"), (nil, "training/loss"), ("train", "epoch_loss"), (nil, "epoch_loss"), (nil, "loss")
     ]
     static let validationLossTags: [(String?, String)] = [
-        (nil, "val/loss"), (nil, "Loss/val"), (nil, "loss/val"), (nil, "Loss/validation"), (nil, "val_loss"), (nil, "validation/loss"),
-        ("validation", "epoch_loss"), (nil, "valid/loss"), (nil, "eval/loss"),
+        (nil, "val/loss"), (nil, "Loss/val"), (nil, "loss/val"), (nil, "Loss/validation"), (nil, "val_loss"),
+        (nil, "validation/loss"),
+        ("validation", "epoch_loss"), (nil, "valid/loss"), (nil, "eval/loss")
     ]
     static let stepLossTags: [(String?, String)] = [
-        (nil, "train/loss_step"), (nil, "train_loss_step"), ("train", "batch_loss"), (nil, "batch_loss"), (nil, "train/step_loss"),
+        (nil, "train/loss_step"), (nil, "train_loss_step"), ("train", "batch_loss"), (nil, "batch_loss"),
+        (nil, "train/step_loss")
     ]
     static let metricTags: [(String?, String)] = [
-        (nil, "val/auc"), (nil, "val_auc"), ("validation", "epoch_auc"), (nil, "AUC/val"), (nil, "val/accuracy"), (nil, "val/acc"),
-        (nil, "val_accuracy"), (nil, "val_acc"), ("validation", "epoch_accuracy"), (nil, "Accuracy/val"), (nil, "accuracy/val"),
-        (nil, "val/rmse"), (nil, "val_rmse"),
+        (nil, "val/auc"), (nil, "val_auc"), ("validation", "epoch_auc"), (nil, "AUC/val"), (nil, "val/accuracy"),
+        (nil, "val/acc"),
+        (nil, "val_accuracy"), (nil, "val_acc"), ("validation", "epoch_accuracy"), (nil, "Accuracy/val"),
+        (nil, "accuracy/val"),
+        (nil, "val/rmse"), (nil, "val_rmse")
     ]
 
     /// Curves from scalar series by run and tag (TensorBoard runs and tags, or MLflow metric keys under run ""):
     /// series found by their usual names or named (`tag` or `run:tag`). A training-loss series with far more points
     /// than the validation one is taken as step-level and averaged into epochs.
-    public static func curves(_ everything: [String: [String: [TensorBoardReader.Point]]], source path: String,
-                              columns: CurveColumns = CurveColumns()) throws -> Curves {
+    public static func curves(
+        _ everything: [String: [String: [TensorBoardReader.Point]]], source path: String,
+        columns: CurveColumns = CurveColumns()
+    ) throws -> Curves {
         // Several experiments under one directory (version_0, version_1, ...): read the most recent one, where
         // an experiment is a run with its train/validation subdirectories.
         let roots = Dictionary(grouping: everything.keys, by: experimentRoot)
@@ -37,12 +44,15 @@ public enum ScalarSeries {
             chosenRoot = latest.key
             all = everything.filter { latest.value.contains($0.key) }
         }
-        func lookup(_ named: String?, _ usual: [(String?, String)], _ what: String) throws -> (name: String, points: [TensorBoardReader.Point])? {
+        func lookup(_ named: String?, _ usual: [(String?, String)], _ what: String) throws -> (
+            name: String, points: [TensorBoardReader.Point]
+        )? {
             if let named {
                 let parts = named.split(separator: ":", maxSplits: 1).map(String.init)
                 let (run, tag) = parts.count == 2 ? (parts[0], parts[1]) : (nil as String?, parts[0])
                 guard let found = all.first(where: { (run == nil || $0.key == run) && $0.value[tag] != nil }) else {
-                    throw DataError(path: path, "no scalar series '\(named)' for the \(what); the series are: \(catalogue(all))")
+                    throw DataError(
+                        path: path, "no scalar series '\(named)' for the \(what); the series are: \(catalogue(all))")
                 }
                 return (tag, found.value[tag]!)
             }
@@ -56,13 +66,18 @@ public enum ScalarSeries {
         let train = try lookup(columns.trainLoss, trainLossTags, "training loss")
         let validation = try lookup(columns.validationLoss, validationLossTags, "validation loss")
         guard train != nil || validation != nil else {
-            throw DataError(path: path, "no loss series found by the usual tags (train/loss, Loss/train, epoch_loss in train/, val/loss, ...); the series are: \(catalogue(all)); name them with --train-loss and --val-loss (run:tag)")
+            throw DataError(
+                path: path,
+                "no loss series found by the usual tags (train/loss, Loss/train, epoch_loss in train/, val/loss, ...); the series are: \(catalogue(all)); name them with --train-loss and --val-loss (run:tag)"
+            )
         }
         var metric = try lookup(columns.metric, metricTags, "metric")
         if metric == nil && columns.metric == nil {
             // Any other spelling of a validation metric: "Accuracy/Val", "val-AUC", "AUROC/validation".
             for (run, series) in all.sorted(by: { $0.key < $1.key }) {
-                let candidates = series.keys.compactMap { tag in Self.validationMetricRank(run: run, tag: tag).map { ($0, tag) } }
+                let candidates = series.keys.compactMap { tag in
+                    Self.validationMetricRank(run: run, tag: tag).map { ($0, tag) }
+                }
                 if let best = candidates.min(by: { $0 < $1 }), let points = series[best.1], !points.isEmpty {
                     metric = (best.1, points)
                     break
@@ -71,19 +86,27 @@ public enum ScalarSeries {
         }
         var steps = columns.trainLoss == nil ? try lookup(nil, stepLossTags, "step loss") : nil
         var curves = Curves()
-        curves.source = chosenRoot.map { "\(path) (\($0.isEmpty ? "." : $0), the most recent of \(roots.count) runs)" } ?? path
+        curves.source =
+            chosenRoot.map { "\(path) (\($0.isEmpty ? "." : $0), the most recent of \(roots.count) runs)" } ?? path
         // The training loss is step-level when its tag says so, or when it has more than four points per validation
         // point (epoch-level logs with validation every few epochs have fewer).
         let trainName = train?.name.lowercased() ?? ""
-        let stepLevel = train != nil && validation != nil && !trainName.contains("epoch")
-            && (trainName.contains("step") || trainName.contains("batch") || train!.points.count > 4 * max(validation!.points.count, 1))
+        let stepLevel =
+            train != nil && validation != nil && !trainName.contains("epoch")
+            && (trainName.contains("step") || trainName.contains("batch")
+                || train!.points.count > 4 * max(validation!.points.count, 1))
         if stepLevel, let train, let validation {
             // Each step belongs to the first validation point written after it (by wall time, which does not depend
             // on how the steps were numbered; by step where the times tie); an epoch's loss is the mean of its steps.
             if steps == nil { steps = train }
-            var sums = [Double](repeating: 0, count: validation.points.count), counts = [Int](repeating: 0, count: validation.points.count)
+            var sums = [Double](repeating: 0, count: validation.points.count),
+                counts = [Int](repeating: 0, count: validation.points.count)
             for p in train.points {
-                guard let k = validation.points.firstIndex(where: { $0.wallTime > p.wallTime || ($0.wallTime == p.wallTime && $0.step >= p.step) }) else { continue }
+                guard
+                    let k = validation.points.firstIndex(where: {
+                        $0.wallTime > p.wallTime || ($0.wallTime == p.wallTime && $0.step >= p.step)
+                    })
+                else { continue }
                 sums[k] += p.value
                 counts[k] += 1
             }
@@ -92,14 +115,20 @@ public enum ScalarSeries {
             if let metric { curves.metric = align(metric.points, to: validation.points.map(\.step)) }
         } else {
             // Epoch-level series: one epoch per distinct step of any of them, each value at its step.
-            let axis = Array(Set((train?.points ?? []).map(\.step) + (validation?.points ?? []).map(\.step) + (metric?.points ?? []).map(\.step))).sorted()
+            let axis = Array(
+                Set(
+                    (train?.points ?? []).map(\.step) + (validation?.points ?? []).map(\.step)
+                        + (metric?.points ?? []).map(\.step))
+            ).sorted()
             curves.trainLoss = train.map { align($0.points, to: axis) } ?? []
             curves.validationLoss = validation.map { align($0.points, to: axis) } ?? []
             if let metric { curves.metric = align(metric.points, to: axis) }
         }
         if let metric {
             var name = metric.name
-            for prefix in ["val/", "val_", "epoch_", "evaluation_"] where name.hasPrefix(prefix) { name.removeFirst(prefix.count) }
+            for prefix in ["val/", "val_", "epoch_", "evaluation_"] where name.hasPrefix(prefix) {
+                name.removeFirst(prefix.count)
+            }
             if let slash = name.firstIndex(of: "/") { name = String(name[..<slash]) }
             curves.metricName = name.lowercased()
             curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? CSVLogReader.higherIsBetter(metric.name)
@@ -121,12 +150,19 @@ public enum ScalarSeries {
     /// folder) that holds a loss series, by name; a folder without any loss series (PyTorch's `add_hparams` writes its
     /// records into a sub-folder named by the time) joins the run above it, with its settings.
     public static func runs(_ log: TensorBoardReader.Log, columns: CurveColumns = CurveColumns())
-        -> [(name: String, scalars: [String: [String: [TensorBoardReader.Point]]], hyperparameters: [String: String])] {
-        let lossTags = Set((trainLossTags + validationLossTags + stepLossTags).map(\.1)
-                           + [columns.trainLoss, columns.validationLoss].compactMap { $0?.split(separator: ":").last.map(String.init) })
+        -> [(name: String, scalars: [String: [String: [TensorBoardReader.Point]]], hyperparameters: [String: String])]
+    {
+        let lossTags = Set(
+            (trainLossTags + validationLossTags + stepLossTags).map(\.1)
+                + [columns.trainLoss, columns.validationLoss].compactMap {
+                    $0?.split(separator: ":").last.map(String.init)
+                })
         let keys = Set(log.scalars.keys).union(log.hyperparameters.keys)
         let groups = Dictionary(grouping: keys, by: experimentRoot)
-        let withLoss = Set(groups.filter { $0.value.contains { !Set(log.scalars[$0]?.keys.map { $0 } ?? []).isDisjoint(with: lossTags) } }.keys)
+        let withLoss = Set(
+            groups.filter {
+                $0.value.contains { !Set(log.scalars[$0]?.keys.map { $0 } ?? []).isDisjoint(with: lossTags) }
+            }.keys)
         // Each group without a loss series goes to the nearest enclosing group that has one.
         var members: [String: [String]] = [:]
         for (root, runs) in groups {
@@ -155,8 +191,10 @@ public enum ScalarSeries {
     /// RMSE and MAE.
     static func validationMetricRank(run: String, tag: String) -> Int? {
         let words = Set(tag.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init))
-        let validation = !words.isDisjoint(with: ["val", "valid", "validation", "eval", "dev"])
-            || ["validation", "valid", "val", "eval"].contains(run.split(separator: "/").last.map { $0.lowercased() } ?? "")
+        let validation =
+            !words.isDisjoint(with: ["val", "valid", "validation", "eval", "dev"])
+            || ["validation", "valid", "val", "eval"].contains(
+                run.split(separator: "/").last.map { $0.lowercased() } ?? "")
         guard validation, words.isDisjoint(with: ["loss", "lr", "train", "training"]) else { return nil }
         let order: [[String]] = [["auc", "auroc", "rocauc"], ["accuracy", "acc"], ["f1"], ["r2"], ["rmse"], ["mae"]]
         return order.firstIndex { !words.isDisjoint(with: $0) }
@@ -165,7 +203,11 @@ public enum ScalarSeries {
     /// A run's experiment: its path without a trailing train/validation directory.
     static func experimentRoot(_ run: String) -> String {
         var parts = run.split(separator: "/").map(String.init)
-        if let last = parts.last, ["train", "training", "validation", "valid", "val", "eval", "test"].contains(last.lowercased()) { parts.removeLast() }
+        if let last = parts.last,
+            ["train", "training", "validation", "valid", "val", "eval", "test"].contains(last.lowercased())
+        {
+            parts.removeLast()
+        }
         return parts.joined(separator: "/")
     }
 
@@ -182,6 +224,7 @@ public enum ScalarSeries {
     }
 
     static func catalogue(_ all: [String: [String: [TensorBoardReader.Point]]]) -> String {
-        all.keys.sorted().flatMap { run in all[run]!.keys.sorted().map { run.isEmpty ? $0 : "\(run):\($0)" } }.joined(separator: ", ")
+        all.keys.sorted().flatMap { run in all[run]!.keys.sorted().map { run.isEmpty ? $0 : "\(run):\($0)" } }.joined(
+            separator: ", ")
     }
 }

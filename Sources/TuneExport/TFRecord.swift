@@ -44,14 +44,18 @@ public enum TFRecord {
             let length = header.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
             let headerCRC = read32(bytes, offset + 8)
             guard CRC32C.masked(header) == headerCRC else {
-                throw Problem(path: path, offset: offset, message: "the length of a record fails its checksum: the file is corrupt or not a TFRecord/event file")
+                throw Problem(
+                    path: path, offset: offset,
+                    message:
+                        "the length of a record fails its checksum: the file is corrupt or not a TFRecord/event file")
             }
             let start = offset + 12
             guard length <= UInt64(bytes.count), start + Int(length) + 4 <= bytes.count else { break }  // cut short
             let end = start + Int(length)
             let body = bytes[start..<end]
             guard CRC32C.masked(body) == read32(bytes, end) else {
-                throw Problem(path: path, offset: start, message: "a record's data fails its checksum: the file is corrupt")
+                throw Problem(
+                    path: path, offset: start, message: "a record's data fails its checksum: the file is corrupt")
             }
             records.append(Data(body))
             offset = end + 4

@@ -41,7 +41,11 @@ public enum TensorBoardReader {
             while let relative = enumerator?.nextObject() as? String {
                 let name = (relative as NSString).lastPathComponent
                 guard name.contains("tfevents") else { continue }
-                files.append(((relative as NSString).deletingLastPathComponent, (path as NSString).appendingPathComponent(relative)))
+                files.append(
+                    (
+                        (relative as NSString).deletingLastPathComponent,
+                        (path as NSString).appendingPathComponent(relative)
+                    ))
             }
             files.sort { $0.path < $1.path }
         } else {
@@ -64,22 +68,29 @@ public enum TensorBoardReader {
                 throw DataError(path: file.path, problem.message + " (byte \(problem.offset))")
             }
             for record in records {
-                guard let event = try? Tensorboard_Event(serializedBytes: record), case .summary(let summary)? = event.what else { continue }
+                guard let event = try? Tensorboard_Event(serializedBytes: record),
+                    case .summary(let summary)? = event.what
+                else { continue }
                 for value in summary.value {
                     if value.hasMetadata, value.metadata.pluginData.pluginName == "hparams" {
-                        if let data = try? Tensorboard_Hparams_HParamsPluginData(serializedBytes: value.metadata.pluginData.content),
-                           case .sessionStartInfo(let info)? = data.data {
+                        if let data = try? Tensorboard_Hparams_HParamsPluginData(
+                            serializedBytes: value.metadata.pluginData.content),
+                            case .sessionStartInfo(let info)? = data.data
+                        {
                             settings[file.run, default: [:]].merge(info.hparams.mapValues(text)) { $1 }
                         }
                         continue
                     }
                     guard let v = scalar(value) else { continue }
                     let tag = value.tag.isEmpty ? value.nodeName : value.tag
-                    series[file.run, default: [:]][tag, default: [:]][event.step] = Point(step: event.step, value: v, wallTime: event.wallTime)
+                    series[file.run, default: [:]][tag, default: [:]][event.step] = Point(
+                        step: event.step, value: v, wallTime: event.wallTime)
                 }
             }
         }
-        return Log(scalars: series.mapValues { $0.mapValues { $0.values.sorted { $0.step < $1.step } } }, hyperparameters: settings)
+        return Log(
+            scalars: series.mapValues { $0.mapValues { $0.values.sorted { $0.step < $1.step } } },
+            hyperparameters: settings)
     }
 
     /// A protobuf `Value` as text: numbers as Swift prints them, strings as they are, booleans as true/false.
@@ -98,18 +109,26 @@ public enum TensorBoardReader {
         case .simpleValue(let v)?:
             return Double(v)
         case .tensor(let t)?:
-            if value.hasMetadata, !value.metadata.pluginData.pluginName.isEmpty, value.metadata.pluginData.pluginName != "scalars" { return nil }
+            if value.hasMetadata, !value.metadata.pluginData.pluginName.isEmpty,
+                value.metadata.pluginData.pluginName != "scalars"
+            {
+                return nil
+            }
             guard t.tensorShape.dim.allSatisfy({ $0.size == 1 }) else { return nil }
             switch t.dtype {
             case .dtFloat:
                 if let f = t.floatVal.first { return Double(f) }
                 if t.tensorContent.count == 4 {
-                    return Double(Float(bitPattern: t.tensorContent.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian))
+                    return Double(
+                        Float(
+                            bitPattern: t.tensorContent.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+                                .littleEndian))
                 }
             case .dtDouble:
                 if let d = t.doubleVal.first { return d }
                 if t.tensorContent.count == 8 {
-                    return Double(bitPattern: t.tensorContent.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
+                    return Double(
+                        bitPattern: t.tensorContent.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
                 }
             default:
                 return nil

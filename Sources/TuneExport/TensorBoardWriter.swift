@@ -36,16 +36,22 @@ public final class TensorBoardWriter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw TFRecord.Problem(path: directory.path, offset: 0, message: "cannot create the log directory: \(error.localizedDescription)")
+            throw TFRecord.Problem(
+                path: directory.path, offset: 0,
+                message: "cannot create the log directory: \(error.localizedDescription)")
         }
         let now = clock()
         let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "_")
         var name = "events.out.tfevents.\(Int(now)).\(host).\(ProcessInfo.processInfo.processIdentifier)"
         var suffix = 0
-        while FileManager.default.fileExists(atPath: directory.appendingPathComponent(name + ".\(suffix)").path) { suffix += 1 }
+        while FileManager.default.fileExists(atPath: directory.appendingPathComponent(name + ".\(suffix)").path) {
+            suffix += 1
+        }
         name += ".\(suffix)"
         file = directory.appendingPathComponent(name)
-        guard FileManager.default.createFile(atPath: file.path, contents: nil), let h = FileHandle(forWritingAtPath: file.path) else {
+        guard FileManager.default.createFile(atPath: file.path, contents: nil),
+            let h = FileHandle(forWritingAtPath: file.path)
+        else {
             throw TFRecord.Problem(path: file.path, offset: 0, message: "cannot create the event file")
         }
         handle = h
@@ -133,8 +139,10 @@ public final class TensorBoardWriter {
     /// The HParams experiment (written once, in the study's root directory): the hyperparameters' names (with their
     /// values when they are a set of choices, or their interval when they are a range) and the metrics' tags, as the
     /// HParams tab lists them.
-    public func experiment(hyperparameters: [(name: String, values: [HParamValue]?)], metrics: [String],
-                           intervals: [String: ClosedRange<Double>] = [:]) throws {
+    public func experiment(
+        hyperparameters: [(name: String, values: [HParamValue]?)], metrics: [String],
+        intervals: [String: ClosedRange<Double>] = [:]
+    ) throws {
         var experiment = Tensorboard_Hparams_Experiment()
         experiment.hparamInfos = hyperparameters.map { h in
             var info = Tensorboard_Hparams_HParamInfo()
@@ -169,7 +177,9 @@ public final class TensorBoardWriter {
     }
 
     /// The start of one session (a trial, in its own directory) with its hyperparameters.
-    public func sessionStart(_ hyperparameters: [String: HParamValue], group: String = "", startTime: Double? = nil) throws {
+    public func sessionStart(_ hyperparameters: [String: HParamValue], group: String = "", startTime: Double? = nil)
+        throws
+    {
         var info = Tensorboard_Hparams_SessionStartInfo()
         info.hparams = hyperparameters.mapValues(\.protobuf)
         info.groupName = group

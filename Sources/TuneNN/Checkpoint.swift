@@ -15,8 +15,10 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     /// Every tensor in the checkpoint with its shape.
     public var tensors: [String: [Int]]
 
-    public init(architecture: MLPSpecification, hyperparameters: [String: JSONValue] = [:], preprocessing: JSONValue? = nil,
-                tensors: [String: [Int]] = [:]) {
+    public init(
+        architecture: MLPSpecification, hyperparameters: [String: JSONValue] = [:], preprocessing: JSONValue? = nil,
+        tensors: [String: [Int]] = [:]
+    ) {
         self.architecture = architecture
         self.hyperparameters = hyperparameters
         self.preprocessing = preprocessing
@@ -31,7 +33,8 @@ public enum Checkpoint {
 
     /// Every parameter and buffer of `module`, by name.
     public static func state(of module: Module) -> [(name: String, tensor: Tensor)] {
-        module.namedParameters().map { ($0.name, $0.parameter.value) } + module.namedBuffers().map { ($0.name, $0.buffer.value) }
+        module.namedParameters().map { ($0.name, $0.parameter.value) }
+            + module.namedBuffers().map { ($0.name, $0.buffer.value) }
     }
 
     /// Writes the parameters and buffers of `module` to a safetensors file, atomically.
@@ -50,7 +53,8 @@ public enum Checkpoint {
         for name in expected.keys.sorted() {
             guard let t = tensors[name] else { throw CheckpointError(path: url.path, "missing tensor '\(name)'") }
             guard t.shape == expected[name] else {
-                throw CheckpointError(path: url.path, "tensor '\(name)' has shape \(t.shape), the model expects \(expected[name]!)")
+                throw CheckpointError(
+                    path: url.path, "tensor '\(name)' has shape \(t.shape), the model expects \(expected[name]!)")
             }
         }
         if let extra = tensors.keys.sorted().first(where: { expected[$0] == nil }) {
@@ -71,19 +75,23 @@ public enum Checkpoint {
     /// Saves `model` into `directory`: `model.safetensors` and `model.json`. Both are written into a fresh sibling
     /// directory that then takes the place of `directory`, so the two files always belong together: a failed save
     /// leaves the previous checkpoint as it was.
-    public static func save(_ model: MLP, to directory: URL, hyperparameters: [String: JSONValue] = [:],
-                            preprocessing: JSONValue? = nil) throws {
+    public static func save(
+        _ model: MLP, to directory: URL, hyperparameters: [String: JSONValue] = [:],
+        preprocessing: JSONValue? = nil
+    ) throws {
         let state = state(of: model)
-        let description = ModelDescription(architecture: model.specification, hyperparameters: hyperparameters,
-                                           preprocessing: preprocessing,
-                                           tensors: Dictionary(uniqueKeysWithValues: state.map { ($0.name, $0.tensor.shape.dimensions) }))
+        let description = ModelDescription(
+            architecture: model.specification, hyperparameters: hyperparameters,
+            preprocessing: preprocessing,
+            tensors: Dictionary(uniqueKeysWithValues: state.map { ($0.name, $0.tensor.shape.dimensions) }))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data
         do {
             json = try encoder.encode(description)
         } catch {
-            throw CheckpointError(path: directory.appendingPathComponent(descriptionFile).path, "cannot encode the description: \(error)")
+            throw CheckpointError(
+                path: directory.appendingPathComponent(descriptionFile).path, "cannot encode the description: \(error)")
         }
         let fileManager = FileManager.default
         let parent = directory.deletingLastPathComponent()
@@ -94,11 +102,14 @@ public enum Checkpoint {
             throw CheckpointError(path: directory.path, "cannot create the directory: \(error.localizedDescription)")
         }
         defer { try? fileManager.removeItem(at: staging) }
-        try Safetensors.write(state, metadata: ["format": "swift-tune"], to: staging.appendingPathComponent(tensorsFile))
+        try Safetensors.write(
+            state, metadata: ["format": "swift-tune"], to: staging.appendingPathComponent(tensorsFile))
         do {
             try json.write(to: staging.appendingPathComponent(descriptionFile))
         } catch {
-            throw CheckpointError(path: directory.appendingPathComponent(descriptionFile).path, "cannot write: \(error.localizedDescription)")
+            throw CheckpointError(
+                path: directory.appendingPathComponent(descriptionFile).path,
+                "cannot write: \(error.localizedDescription)")
         }
         let previous = parent.appendingPathComponent(".\(directory.lastPathComponent).previous-\(UUID().uuidString)")
         let hadPrevious = fileManager.fileExists(atPath: directory.path)
@@ -106,8 +117,11 @@ public enum Checkpoint {
             if hadPrevious { try fileManager.moveItem(at: directory, to: previous) }
             try fileManager.moveItem(at: staging, to: directory)
         } catch {
-            if hadPrevious && !fileManager.fileExists(atPath: directory.path) { try? fileManager.moveItem(at: previous, to: directory) }
-            throw CheckpointError(path: directory.path, "cannot put the checkpoint in place: \(error.localizedDescription)")
+            if hadPrevious && !fileManager.fileExists(atPath: directory.path) {
+                try? fileManager.moveItem(at: previous, to: directory)
+            }
+            throw CheckpointError(
+                path: directory.path, "cannot put the checkpoint in place: \(error.localizedDescription)")
         }
         if hadPrevious { try? fileManager.removeItem(at: previous) }
     }
@@ -125,16 +139,24 @@ public enum Checkpoint {
         do {
             description = try JSONDecoder().decode(ModelDescription.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw CheckpointError(path: url.path, "missing field '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'")
+            throw CheckpointError(
+                path: url.path,
+                "missing field '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw CheckpointError(path: url.path, "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
+            throw CheckpointError(
+                path: url.path,
+                "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
-            throw CheckpointError(path: url.path, "not valid JSON or a bad value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
+            throw CheckpointError(
+                path: url.path,
+                "not valid JSON or a bad value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+            )
         } catch {
             throw CheckpointError(path: url.path, "cannot decode: \(error)")
         }
         guard description.format == "swift-tune-model" else {
-            throw CheckpointError(path: url.path, "field 'format' is '\(description.format)', expected 'swift-tune-model'")
+            throw CheckpointError(
+                path: url.path, "field 'format' is '\(description.format)', expected 'swift-tune-model'")
         }
         if let problem = description.architecture.validationError() {
             throw CheckpointError(path: url.path, "field 'architecture': \(problem)")

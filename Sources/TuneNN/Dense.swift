@@ -11,9 +11,12 @@ public final class Dense: Module, UnaryLayer {
 
     /// A layer from `inputSize` to `outputSize` features. The weight defaults to PyTorch's `nn.Linear` initialisation
     /// (U(-1/sqrt(in), 1/sqrt(in))), and so does the bias.
-    public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true,
-                weightInitializer: Initializer = .pytorchLinearDefault, using rng: inout PhiloxRandom) {
-        precondition(inputSize > 0 && outputSize > 0, "Dense: sizes must be positive, got \(inputSize) -> \(outputSize)")
+    public init(
+        _ inputSize: Int, _ outputSize: Int, bias: Bool = true,
+        weightInitializer: Initializer = .pytorchLinearDefault, using rng: inout PhiloxRandom
+    ) {
+        precondition(
+            inputSize > 0 && outputSize > 0, "Dense: sizes must be positive, got \(inputSize) -> \(outputSize)")
         self.inputSize = inputSize
         self.outputSize = outputSize
         _weight = Parameter(wrappedValue: weightInitializer.make([outputSize, inputSize], using: &rng))
@@ -26,7 +29,8 @@ public final class Dense: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.rank == 2 && x.shape[1] == inputSize, "Dense(\(inputSize) -> \(outputSize)): input of shape \(x.shape)")
+        precondition(
+            x.rank == 2 && x.shape[1] == inputSize, "Dense(\(inputSize) -> \(outputSize)): input of shape \(x.shape)")
         let y = x.matmul(weight, transposeOther: true)
         return bias.map { y + $0.value } ?? y
     }

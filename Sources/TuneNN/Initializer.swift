@@ -47,7 +47,8 @@ public enum Initializer: Codable, Sendable, Equatable {
     case lecunNormal
 
     /// PyTorch's `nn.Linear` weight default: `kaiming_uniform_(a=sqrt(5))`, that is U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-    public static let pytorchLinearDefault = Initializer.kaimingUniform(mode: .fanIn, nonlinearity: .leakyRelu(negativeSlope: Float(5).squareRoot()))
+    public static let pytorchLinearDefault = Initializer.kaimingUniform(
+        mode: .fanIn, nonlinearity: .leakyRelu(negativeSlope: Float(5).squareRoot()))
 
     /// Fan-in and fan-out of a tensor of `shape`, PyTorch's way.
     public static func fans(_ shape: Shape) -> (fanIn: Int, fanOut: Int) {
@@ -83,7 +84,8 @@ public enum Initializer: Codable, Sendable, Equatable {
             let bound = gain * (6 / Float(max(fanIn + fanOut, 1))).squareRoot()
             return .uniform(shape, low: -bound, high: bound, using: &rng)
         case .xavierNormal(let gain):
-            return .normal(shape, standardDeviation: gain * (2 / Float(max(fanIn + fanOut, 1))).squareRoot(), using: &rng)
+            return .normal(
+                shape, standardDeviation: gain * (2 / Float(max(fanIn + fanOut, 1))).squareRoot(), using: &rng)
         case .lecunUniform:
             let bound = (3 / Float(max(fanIn, 1))).squareRoot()
             return .uniform(shape, low: -bound, high: bound, using: &rng)

@@ -21,8 +21,10 @@ public struct MLPSpecification: Codable, Sendable, Equatable {
     /// Whether Swish learns its beta (only with the Swish activation).
     public var learnableSwishBeta: Bool
 
-    public init(inputSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation = .relu, dropout: Float = 0,
-                batchNorm: BatchNormPlacement = .none, learnableSwishBeta: Bool = false) {
+    public init(
+        inputSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation = .relu, dropout: Float = 0,
+        batchNorm: BatchNormPlacement = .none, learnableSwishBeta: Bool = false
+    ) {
         self.inputSize = inputSize
         self.hiddenSizes = hiddenSizes
         self.outputSize = outputSize
@@ -38,7 +40,9 @@ public struct MLPSpecification: Codable, Sendable, Equatable {
         if outputSize < 1 { return "outputSize must be at least 1, got \(outputSize)" }
         if let bad = hiddenSizes.first(where: { $0 < 1 }) { return "hiddenSizes must all be at least 1, got \(bad)" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1), got \(dropout)" }
-        if learnableSwishBeta && activation != .swish { return "learnableSwishBeta needs the swish activation, got \(activation.rawValue)" }
+        if learnableSwishBeta && activation != .swish {
+            return "learnableSwishBeta needs the swish activation, got \(activation.rawValue)"
+        }
         return nil
     }
 }
@@ -59,9 +63,12 @@ public final class MLP: Module, UnaryLayer {
         for (block, hidden) in specification.hiddenSizes.enumerated() {
             layers.append(Dense(width, hidden, using: &rng))
             if specification.batchNorm == .beforeActivation { layers.append(BatchNorm(hidden)) }
-            layers.append(specification.learnableSwishBeta ? Swish(learnableBeta: true) : specification.activation.layer())
+            layers.append(
+                specification.learnableSwishBeta ? Swish(learnableBeta: true) : specification.activation.layer())
             if specification.batchNorm == .afterActivation { layers.append(BatchNorm(hidden)) }
-            if specification.dropout > 0 { layers.append(Dropout(specification.dropout, seed: seed, stream: UInt64(block + 1))) }
+            if specification.dropout > 0 {
+                layers.append(Dropout(specification.dropout, seed: seed, stream: UInt64(block + 1)))
+            }
             width = hidden
         }
         layers.append(Dense(width, specification.outputSize, using: &rng))

@@ -168,7 +168,9 @@ extension Module {
 
 /// The value of `body` (a scalar) and its gradient with respect to each of `parameters`, in their order. The
 /// parameters are watched by a fresh tape while `body` runs and detached again afterwards.
-public func valueAndGradients(of parameters: [Parameter], _ body: () throws -> Tensor) rethrows -> (value: Tensor, gradients: [Tensor]) {
+public func valueAndGradients(of parameters: [Parameter], _ body: () throws -> Tensor) rethrows -> (
+    value: Tensor, gradients: [Tensor]
+) {
     let tape = GradientTape()
     defer { for p in parameters { p.value = p.value.detached() } }
     return try tape.record {

@@ -62,7 +62,8 @@ public final class LayerNorm: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.rank >= 1 && x.shape[-1] == featureCount, "LayerNorm(\(featureCount)): input of shape \(x.shape)")
+        precondition(
+            x.rank >= 1 && x.shape[-1] == featureCount, "LayerNorm(\(featureCount)): input of shape \(x.shape)")
         let mean = x.mean(axis: -1, keepingDimension: true)
         let centered = x - mean
         let variance = centered.squared().mean(axis: -1, keepingDimension: true)

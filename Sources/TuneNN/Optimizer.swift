@@ -9,8 +9,9 @@ public protocol OptimizerRule: Sendable {
     /// The state of a parameter with `count` elements before its first step.
     func initialState(count: Int) -> State
     /// Moves `parameter` in place. `step` counts from 1; `learningRate` is the rate for this step.
-    func update(_ parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
-                learningRate: Float, step: Int)
+    func update(
+        _ parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
+        learningRate: Float, step: Int)
 }
 
 /// Gradient clipping applied before every step.
@@ -38,7 +39,9 @@ public final class Optimizer<Rule: OptimizerRule> {
     public private(set) var lastGradientNorm: Float = 0
     private var states: [Rule.State]
 
-    public init(_ parameters: [Parameter], rule: Rule, schedule: LearningRateSchedule, clipping: GradientClipping? = nil) {
+    public init(
+        _ parameters: [Parameter], rule: Rule, schedule: LearningRateSchedule, clipping: GradientClipping? = nil
+    ) {
         self.parameters = parameters
         self.rule = rule
         self.schedule = schedule
@@ -47,7 +50,9 @@ public final class Optimizer<Rule: OptimizerRule> {
     }
 
     /// An optimizer for every parameter of `module`.
-    public convenience init(for module: Module, rule: Rule, schedule: LearningRateSchedule, clipping: GradientClipping? = nil) {
+    public convenience init(
+        for module: Module, rule: Rule, schedule: LearningRateSchedule, clipping: GradientClipping? = nil
+    ) {
         self.init(module.parameters(), rule: rule, schedule: schedule, clipping: clipping)
     }
 
@@ -76,24 +81,34 @@ public final class Optimizer<Rule: OptimizerRule> {
 
     /// Applies one step with `gradients`, in the order of `parameters`.
     public func step(_ gradients: [Tensor]) {
-        precondition(gradients.count == parameters.count, "Optimizer.step: \(gradients.count) gradients for \(parameters.count) parameters")
+        precondition(
+            gradients.count == parameters.count,
+            "Optimizer.step: \(gradients.count) gradients for \(parameters.count) parameters")
         var grads = gradients
         lastGradientNorm = Optimizer.globalNorm(grads)
         switch clipping {
         case .norm(let maxNorm)?:
             let coefficient = maxNorm / (lastGradientNorm + 1e-6)
             if coefficient < 1 {
-                for i in grads.indices { grads[i].withUnsafeMutableBufferPointer { b in for j in b.indices { b[j] *= coefficient } } }
+                for i in grads.indices {
+                    grads[i].withUnsafeMutableBufferPointer { b in for j in b.indices { b[j] *= coefficient } }
+                }
             }
         case .value(let limit)?:
-            for i in grads.indices { grads[i].withUnsafeMutableBufferPointer { b in for j in b.indices { b[j] = min(max(b[j], -limit), limit) } } }
+            for i in grads.indices {
+                grads[i].withUnsafeMutableBufferPointer { b in
+                    for j in b.indices { b[j] = min(max(b[j], -limit), limit) }
+                }
+            }
         case nil:
             break
         }
         let rate = learningRate
         stepCount += 1
         for (i, p) in parameters.enumerated() {
-            precondition(grads[i].shape == p.value.shape, "Optimizer.step: gradient \(grads[i].shape) for parameter \(p.value.shape)")
+            precondition(
+                grads[i].shape == p.value.shape,
+                "Optimizer.step: gradient \(grads[i].shape) for parameter \(p.value.shape)")
             var value = p.value.detached()
             p.value = Tensor(0)  // drop the module's reference so that the update happens in place
             value.withUnsafeMutableBufferPointer { pb in
@@ -116,7 +131,8 @@ public struct SGD: OptimizerRule {
     public var weightDecay: Float
 
     public init(momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
-        precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum needs momentum > 0 and no dampening")
+        precondition(
+            !nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum needs momentum > 0 and no dampening")
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
@@ -128,8 +144,10 @@ public struct SGD: OptimizerRule {
 
     public func initialState(count: Int) -> State { State(buffer: nil) }
 
-    public func update(_ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
-                       learningRate lr: Float, step: Int) {
+    public func update(
+        _ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
+        learningRate lr: Float, step: Int
+    ) {
         if momentum == 0 {
             for i in p.indices { p[i] -= lr * (gradient[i] + weightDecay * p[i]) }
             return
@@ -156,7 +174,9 @@ public struct Adam: OptimizerRule {
     /// Decoupled weight decay (AdamW) instead of L2 added to the gradient.
     public var decoupledWeightDecay: Bool
 
-    public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false) {
+    public init(
+        beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false
+    ) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -167,8 +187,10 @@ public struct Adam: OptimizerRule {
 
     /// AdamW (Loshchilov and Hutter): Adam with weight decay applied to the parameter, `p -= lr * wd * p`, before the
     /// Adam step (PyTorch's `AdamW`, default weight decay 0.01).
-    public static func adamW(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01,
-                             amsgrad: Bool = false) -> Adam {
+    public static func adamW(
+        beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01,
+        amsgrad: Bool = false
+    ) -> Adam {
         var rule = Adam(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, amsgrad: amsgrad)
         rule.decoupledWeightDecay = true
         return rule
@@ -178,12 +200,15 @@ public struct Adam: OptimizerRule {
     public struct State { var m: [Float]; var v: [Float]; var vMax: [Float] }
 
     public func initialState(count: Int) -> State {
-        State(m: [Float](repeating: 0, count: count), v: [Float](repeating: 0, count: count),
-              vMax: amsgrad ? [Float](repeating: 0, count: count) : [])
+        State(
+            m: [Float](repeating: 0, count: count), v: [Float](repeating: 0, count: count),
+            vMax: amsgrad ? [Float](repeating: 0, count: count) : [])
     }
 
-    public func update(_ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
-                       learningRate lr: Float, step: Int) {
+    public func update(
+        _ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
+        learningRate lr: Float, step: Int
+    ) {
         let t = Double(step)
         let correction1 = 1 - Foundation.pow(Double(beta1), t)
         let correction2Root = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
@@ -197,9 +222,10 @@ public struct Adam: OptimizerRule {
                     let pp = p.baseAddress!, gp = gradient.baseAddress!, mp = m.baseAddress!, vp = v.baseAddress!
                     let vm = ams ? vMax.baseAddress : nil
                     Parallel.forEachChunk(of: p.count) { range in
-                        tune_adam_update(pp + range.lowerBound, gp + range.lowerBound, mp + range.lowerBound, vp + range.lowerBound,
-                                         vm.map { $0 + range.lowerBound }, range.count, stepSize, oneMinusB1, b2, 1 - b2, eps,
-                                         correction2Root, l2, decay)
+                        tune_adam_update(
+                            pp + range.lowerBound, gp + range.lowerBound, mp + range.lowerBound, vp + range.lowerBound,
+                            vm.map { $0 + range.lowerBound }, range.count, stepSize, oneMinusB1, b2, 1 - b2, eps,
+                            correction2Root, l2, decay)
                     }
                 }
             }
@@ -216,7 +242,9 @@ public struct RMSprop: OptimizerRule {
     public var momentum: Float
     public var centered: Bool
 
-    public init(alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) {
+    public init(
+        alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false
+    ) {
         self.alpha = alpha
         self.epsilon = epsilon
         self.weightDecay = weightDecay
@@ -227,12 +255,15 @@ public struct RMSprop: OptimizerRule {
     public struct State { var square: [Float]; var mean: [Float]; var buffer: [Float] }
 
     public func initialState(count: Int) -> State {
-        State(square: [Float](repeating: 0, count: count), mean: [Float](repeating: 0, count: count),
-              buffer: [Float](repeating: 0, count: count))
+        State(
+            square: [Float](repeating: 0, count: count), mean: [Float](repeating: 0, count: count),
+            buffer: [Float](repeating: 0, count: count))
     }
 
-    public func update(_ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
-                       learningRate lr: Float, step: Int) {
+    public func update(
+        _ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
+        learningRate lr: Float, step: Int
+    ) {
         for i in p.indices {
             let g = gradient[i] + weightDecay * p[i]
             state.square[i] = alpha * state.square[i] + (1 - alpha) * g * g
@@ -261,7 +292,9 @@ public struct Adagrad: OptimizerRule {
     public var initialAccumulatorValue: Float
     public var epsilon: Float
 
-    public init(learningRateDecay: Float = 0, weightDecay: Float = 0, initialAccumulatorValue: Float = 0, epsilon: Float = 1e-10) {
+    public init(
+        learningRateDecay: Float = 0, weightDecay: Float = 0, initialAccumulatorValue: Float = 0, epsilon: Float = 1e-10
+    ) {
         self.learningRateDecay = learningRateDecay
         self.weightDecay = weightDecay
         self.initialAccumulatorValue = initialAccumulatorValue
@@ -270,10 +303,14 @@ public struct Adagrad: OptimizerRule {
 
     public struct State { var sum: [Float] }
 
-    public func initialState(count: Int) -> State { State(sum: [Float](repeating: initialAccumulatorValue, count: count)) }
+    public func initialState(count: Int) -> State {
+        State(sum: [Float](repeating: initialAccumulatorValue, count: count))
+    }
 
-    public func update(_ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
-                       learningRate lr: Float, step: Int) {
+    public func update(
+        _ p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>, state: inout State,
+        learningRate lr: Float, step: Int
+    ) {
         let clr = lr / (1 + Float(step - 1) * learningRateDecay)
         for i in p.indices {
             let g = gradient[i] + weightDecay * p[i]

@@ -24,8 +24,10 @@ public struct ReduceOnPlateau: Sendable, Codable {
     public private(set) var badEpochs = 0
     public private(set) var cooldownCounter = 0
 
-    public init(mode: Mode = .min, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
-                thresholdMode: ThresholdMode = .relative, cooldown: Int = 0, minimumRate: Double = 0, epsilon: Double = 1e-8) {
+    public init(
+        mode: Mode = .min, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
+        thresholdMode: ThresholdMode = .relative, cooldown: Int = 0, minimumRate: Double = 0, epsilon: Double = 1e-8
+    ) {
         precondition(factor < 1 && factor > 0, "ReduceOnPlateau: factor must be in (0, 1), got \(factor)")
         self.mode = mode
         self.factor = factor

@@ -18,16 +18,24 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable {
 public enum Safetensors {
     /// Writes `tensors` (names must be unique) and string `metadata` to `url`, atomically: the file appears whole or
     /// not at all.
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws {
+    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL)
+        throws
+    {
         var header: [String: JSONValue] = [:]
         var offset = 0
         var names = Set<String>()
         for (name, tensor) in tensors {
-            guard names.insert(name).inserted else { throw CheckpointError(path: url.path, "tensor name '\(name)' appears twice") }
-            guard name != "__metadata__" else { throw CheckpointError(path: url.path, "'__metadata__' is reserved and cannot name a tensor") }
+            guard names.insert(name).inserted else {
+                throw CheckpointError(path: url.path, "tensor name '\(name)' appears twice")
+            }
+            guard name != "__metadata__" else {
+                throw CheckpointError(path: url.path, "'__metadata__' is reserved and cannot name a tensor")
+            }
             let bytes = tensor.count * 4
-            header[name] = .object(["dtype": .string("F32"), "shape": .array(tensor.shape.dimensions.map { .number(Double($0)) }),
-                                    "data_offsets": .array([.number(Double(offset)), .number(Double(offset + bytes))])])
+            header[name] = .object([
+                "dtype": .string("F32"), "shape": .array(tensor.shape.dimensions.map { .number(Double($0)) }),
+                "data_offsets": .array([.number(Double(offset)), .number(Double(offset + bytes))])
+            ])
             offset += bytes
         }
         if !metadata.isEmpty { header["__metadata__"] = .object(metadata.mapValues { .string($0) }) }
@@ -63,11 +71,19 @@ public enum Safetensors {
             throw CheckpointError(path: path, "cannot read: \(error.localizedDescription)")
         }
         guard data.count >= 8 else {
-            throw CheckpointError(path: path, "the file has \(data.count) bytes, fewer than the 8 of a safetensors header length: truncated or not a safetensors file")
+            throw CheckpointError(
+                path: path,
+                "the file has \(data.count) bytes, fewer than the 8 of a safetensors header length: truncated or not a safetensors file"
+            )
         }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(data.count - 8) else {
-            throw CheckpointError(path: path, "the header claims \(headerLength) bytes but only \(data.count - 8) follow: truncated or not a safetensors file")
+            throw CheckpointError(
+                path: path,
+                "the header claims \(headerLength) bytes but only \(data.count - 8) follow: truncated or not a safetensors file"
+            )
         }
         let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
         try checkHeaderSyntax(headerData, path: path)
@@ -83,53 +99,71 @@ public enum Safetensors {
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
-                guard case .object(let entries) = value else { throw CheckpointError(path: path, "'__metadata__' is not an object of strings") }
+                guard case .object(let entries) = value else {
+                    throw CheckpointError(path: path, "'__metadata__' is not an object of strings")
+                }
                 for (k, v) in entries {
-                    guard case .string(let s) = v else { throw CheckpointError(path: path, "metadata '\(k)' is not a string") }
+                    guard case .string(let s) = v else {
+                        throw CheckpointError(path: path, "metadata '\(k)' is not a string")
+                    }
                     metadata[k] = s
                 }
                 continue
             }
             guard case .object(let fields) = value,
-                  case .string(let dtype)? = fields["dtype"],
-                  case .array(let shapeValues)? = fields["shape"],
-                  case .array(let offsetValues)? = fields["data_offsets"] else {
-                throw CheckpointError(path: path, "tensor '\(name)': the header entry lacks dtype, shape or data_offsets")
+                case .string(let dtype)? = fields["dtype"],
+                case .array(let shapeValues)? = fields["shape"],
+                case .array(let offsetValues)? = fields["data_offsets"]
+            else {
+                throw CheckpointError(
+                    path: path, "tensor '\(name)': the header entry lacks dtype, shape or data_offsets")
             }
             let shape = try shapeValues.map { v -> Int in
                 guard case .number(let n) = v, n >= 0, n == n.rounded(), n < 1e12 else {
-                    throw CheckpointError(path: path, "tensor '\(name)': shape \(shapeValues) is not a list of non-negative integers")
+                    throw CheckpointError(
+                        path: path, "tensor '\(name)': shape \(shapeValues) is not a list of non-negative integers")
                 }
                 return Int(n)
             }
             let offsets = try offsetValues.map { v -> Int in
                 guard case .number(let n) = v, n >= 0, n == n.rounded(), n < 1e15 else {
-                    throw CheckpointError(path: path, "tensor '\(name)': data_offsets are not two non-negative integers")
+                    throw CheckpointError(
+                        path: path, "tensor '\(name)': data_offsets are not two non-negative integers")
                 }
                 return Int(n)
             }
             guard dtype == "F32" else {
-                throw CheckpointError(path: path, "tensor '\(name)': dtype \(dtype) is not supported (swift-tune reads F32)")
+                throw CheckpointError(
+                    path: path, "tensor '\(name)': dtype \(dtype) is not supported (swift-tune reads F32)")
             }
             guard shape.count <= Shape.maxRank else {
-                throw CheckpointError(path: path, "tensor '\(name)': rank \(shape.count) is above the supported \(Shape.maxRank)")
+                throw CheckpointError(
+                    path: path, "tensor '\(name)': rank \(shape.count) is above the supported \(Shape.maxRank)")
             }
             guard offsets.count == 2, offsets[0] <= offsets[1] else {
-                throw CheckpointError(path: path, "tensor '\(name)': data_offsets \(offsets) are not a [begin, end] pair")
+                throw CheckpointError(
+                    path: path, "tensor '\(name)': data_offsets \(offsets) are not a [begin, end] pair")
             }
             guard offsets[1] <= dataLength else {
-                throw CheckpointError(path: path, "tensor '\(name)': bytes \(offsets[0])..<\(offsets[1]) lie beyond the \(dataLength)-byte data section: the file is truncated")
+                throw CheckpointError(
+                    path: path,
+                    "tensor '\(name)': bytes \(offsets[0])..<\(offsets[1]) lie beyond the \(dataLength)-byte data section: the file is truncated"
+                )
             }
             var count = 1
             for extent in shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: extent)
                 guard !overflow, product <= dataLength else {
-                    throw CheckpointError(path: path, "tensor '\(name)': shape \(shape) holds more elements than the file has bytes")
+                    throw CheckpointError(
+                        path: path, "tensor '\(name)': shape \(shape) holds more elements than the file has bytes")
                 }
                 count = product
             }
             guard offsets[1] - offsets[0] == count * 4 else {
-                throw CheckpointError(path: path, "tensor '\(name)': shape \(shape) needs \(count * 4) bytes but data_offsets span \(offsets[1] - offsets[0])")
+                throw CheckpointError(
+                    path: path,
+                    "tensor '\(name)': shape \(shape) needs \(count * 4) bytes but data_offsets span \(offsets[1] - offsets[0])"
+                )
             }
             ranges.append((name, offsets[0], offsets[1]))
             var scalars = [Float](repeating: 0, count: count)
@@ -146,12 +180,16 @@ public enum Safetensors {
         var expectedStart = 0
         for range in ranges.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
             guard range.begin == expectedStart else {
-                throw CheckpointError(path: path, "tensor '\(range.name)': bytes \(range.begin)..<\(range.end) \(range.begin < expectedStart ? "overlap another tensor" : "leave a gap after the previous tensor")")
+                throw CheckpointError(
+                    path: path,
+                    "tensor '\(range.name)': bytes \(range.begin)..<\(range.end) \(range.begin < expectedStart ? "overlap another tensor" : "leave a gap after the previous tensor")"
+                )
             }
             expectedStart = range.end
         }
         guard expectedStart == dataLength else {
-            throw CheckpointError(path: path, "the data section has \(dataLength) bytes but the tensors cover \(expectedStart)")
+            throw CheckpointError(
+                path: path, "the data section has \(dataLength) bytes but the tensors cover \(expectedStart)")
         }
         return (tensors, metadata)
     }
@@ -172,7 +210,8 @@ public enum Safetensors {
                 while j < bytes.count && bytes[j] != 0x22 { j += bytes[j] == 0x5C ? 2 : 1 }
                 guard j < bytes.count else { return }  // the decoder reports the broken string
                 var k = j + 1
-                while k < bytes.count && (bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09) { k += 1 }
+                while k < bytes.count && (bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09)
+                { k += 1 }
                 if depth == 1 && k < bytes.count && bytes[k] == 0x3A {
                     let key = String(decoding: bytes[(i + 1)..<j], as: UTF8.self)
                     guard keys.insert(key).inserted else {

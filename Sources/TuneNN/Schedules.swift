@@ -45,7 +45,9 @@ public struct LearningRateSchedule: Sendable {
 
     /// `rate * gamma^step` (PyTorch's `ExponentialLR`).
     public static func exponential(_ rate: Double, gamma: Double) -> LearningRateSchedule {
-        LearningRateSchedule(description: "exponential \(rate) x\(gamma)") { t in rate * Foundation.pow(gamma, Double(t)) }
+        LearningRateSchedule(description: "exponential \(rate) x\(gamma)") { t in
+            rate * Foundation.pow(gamma, Double(t))
+        }
     }
 
     /// `rate * (1 - min(step, steps) / steps)^power` (PyTorch's `PolynomialLR`): reaches 0 at `steps` and stays.
@@ -67,9 +69,15 @@ public struct LearningRateSchedule: Sendable {
 
     /// Cosine annealing with warm restarts (SGDR; PyTorch's `CosineAnnealingWarmRestarts`): the first cycle lasts
     /// `period` steps, each next one `periodMultiplier` times longer.
-    public static func cosineWithRestarts(_ rate: Double, period: Int, periodMultiplier: Int = 1, minimum: Double = 0) -> LearningRateSchedule {
-        precondition(period > 0 && periodMultiplier >= 1, "LearningRateSchedule.cosineWithRestarts: period must be positive and the multiplier at least 1")
-        return LearningRateSchedule(description: "cosine with restarts \(rate) -> \(minimum), period \(period) x\(periodMultiplier)") { t in
+    public static func cosineWithRestarts(_ rate: Double, period: Int, periodMultiplier: Int = 1, minimum: Double = 0)
+        -> LearningRateSchedule
+    {
+        precondition(
+            period > 0 && periodMultiplier >= 1,
+            "LearningRateSchedule.cosineWithRestarts: period must be positive and the multiplier at least 1")
+        return LearningRateSchedule(
+            description: "cosine with restarts \(rate) -> \(minimum), period \(period) x\(periodMultiplier)"
+        ) { t in
             var position = t, length = period
             while position >= length {
                 position -= length
@@ -83,8 +91,10 @@ public struct LearningRateSchedule: Sendable {
     /// `maximum / divFactor` up to `maximum` over the first `pctStart` of `totalSteps`, then down to
     /// `maximum / divFactor / finalDivFactor` at the last step. Past `totalSteps` (where PyTorch raises) the final rate
     /// is kept. Momentum is not cycled.
-    public static func oneCycle(maximum: Double, totalSteps: Int, pctStart: Double = 0.3, divFactor: Double = 25,
-                                finalDivFactor: Double = 1e4) -> LearningRateSchedule {
+    public static func oneCycle(
+        maximum: Double, totalSteps: Int, pctStart: Double = 0.3, divFactor: Double = 25,
+        finalDivFactor: Double = 1e4
+    ) -> LearningRateSchedule {
         precondition(totalSteps > 1, "LearningRateSchedule.oneCycle: totalSteps must be at least 2")
         precondition(pctStart > 0 && pctStart < 1, "LearningRateSchedule.oneCycle: pctStart must be in (0, 1)")
         let initial = maximum / divFactor, final = initial / finalDivFactor
@@ -104,7 +114,9 @@ public struct LearningRateSchedule: Sendable {
     /// Linear warmup followed by another schedule (PyTorch's `LinearLR` then the other in `SequentialLR`): for the
     /// first `steps` steps the rate rises linearly from `startFactor` (PyTorch's default 1/3) times the other schedule's first rate to that
     /// rate; after them the other schedule runs from its own step 0.
-    public static func warmup(steps: Int, startFactor: Double = 1.0 / 3, then next: LearningRateSchedule) -> LearningRateSchedule {
+    public static func warmup(steps: Int, startFactor: Double = 1.0 / 3, then next: LearningRateSchedule)
+        -> LearningRateSchedule
+    {
         precondition(steps >= 0, "LearningRateSchedule.warmup: steps must not be negative")
         let peak = next.value(0)
         return LearningRateSchedule(description: "warmup \(steps) then \(next.description)") { t in
@@ -116,10 +128,12 @@ public struct LearningRateSchedule: Sendable {
     /// Schedules one after the other: `schedules[i]` runs from `boundaries[i-1]` (0 for the first) with its own step
     /// counted from there (optax's `join_schedules`).
     public static func join(_ schedules: [LearningRateSchedule], boundaries: [Int]) -> LearningRateSchedule {
-        precondition(!schedules.isEmpty && boundaries.count == schedules.count - 1,
-                     "LearningRateSchedule.join: \(schedules.count) schedules need \(schedules.count - 1) boundaries")
+        precondition(
+            !schedules.isEmpty && boundaries.count == schedules.count - 1,
+            "LearningRateSchedule.join: \(schedules.count) schedules need \(schedules.count - 1) boundaries")
         precondition(boundaries == boundaries.sorted(), "LearningRateSchedule.join: boundaries must be increasing")
-        return LearningRateSchedule(description: "join(" + schedules.map(\.description).joined(separator: "; ") + ")") { t in
+        return LearningRateSchedule(description: "join(" + schedules.map(\.description).joined(separator: "; ") + ")") {
+            t in
             var start = 0
             for (i, boundary) in boundaries.enumerated() {
                 if t < boundary { return schedules[i].value(t - start) }

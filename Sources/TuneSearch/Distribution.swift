@@ -38,9 +38,13 @@ public enum Distribution: Codable, Hashable, Sendable {
     public var problem: String? {
         switch self {
         case let .float(low, high, log, step):
-            if !(low <= high) || !low.isFinite || !high.isFinite { return "float range [\(low), \(high)] is empty or not finite" }
+            if !(low <= high) || !low.isFinite || !high.isFinite {
+                return "float range [\(low), \(high)] is empty or not finite"
+            }
             if log && low <= 0 { return "a log-scale float needs low > 0, got \(low)" }
-            if let step, !(step > 0) || log { return log ? "a float cannot have both log and step" : "step must be positive, got \(step)" }
+            if let step, !(step > 0) || log {
+                return log ? "a float cannot have both log and step" : "step must be positive, got \(step)"
+            }
         case let .int(low, high, step, log):
             if low > high { return "int range [\(low), \(high)] is empty" }
             if step < 1 { return "step must be at least 1, got \(step)" }
@@ -73,11 +77,15 @@ public enum Distribution: Codable, Hashable, Sendable {
         case let .float(low, high, log, _):
             guard let v = value.double else { return nil }
             if high == low { return 0.5 }
-            return log ? (Foundation.log(v) - Foundation.log(low)) / (Foundation.log(high) - Foundation.log(low)) : (v - low) / (high - low)
+            return log
+                ? (Foundation.log(v) - Foundation.log(low)) / (Foundation.log(high) - Foundation.log(low))
+                : (v - low) / (high - low)
         case let .int(low, high, _, log):
             guard let v = value.int.map(Double.init) else { return nil }
             if high == low { return 0.5 }
-            return log ? (Foundation.log(v) - Foundation.log(Double(low))) / (Foundation.log(Double(high)) - Foundation.log(Double(low)))
+            return log
+                ? (Foundation.log(v) - Foundation.log(Double(low)))
+                    / (Foundation.log(Double(high)) - Foundation.log(Double(low)))
                 : (v - Double(low)) / Double(high - low)
         case .categorical:
             return nil
@@ -89,11 +97,17 @@ public enum Distribution: Codable, Hashable, Sendable {
         let u = min(max(u, 0), 1)
         switch self {
         case let .float(low, high, log, step):
-            var v = log ? Foundation.exp(Foundation.log(low) + u * (Foundation.log(high) - Foundation.log(low))) : low + u * (high - low)
+            var v =
+                log
+                ? Foundation.exp(Foundation.log(low) + u * (Foundation.log(high) - Foundation.log(low)))
+                : low + u * (high - low)
             if let step { v = low + ((v - low) / step).rounded() * step }
             return .double(min(max(v, low), high))
         case let .int(low, high, step, log):
-            let v = log ? Foundation.exp(Foundation.log(Double(low)) + u * (Foundation.log(Double(high)) - Foundation.log(Double(low))))
+            let v =
+                log
+                ? Foundation.exp(
+                    Foundation.log(Double(low)) + u * (Foundation.log(Double(high)) - Foundation.log(Double(low))))
                 : Double(low) + u * Double(high - low)
             let snapped = low + Int(((v - Double(low)) / Double(step)).rounded()) * step
             return .int(min(max(snapped, low), high - (high - low) % step))

@@ -24,8 +24,10 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     /// Opens the study at `path`, creating it if needed.
     public var location: String { path }
 
-    public init(path: String, direction: Direction, busyTimeout: TimeInterval = 30,
-                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
+    public init(
+        path: String, direction: Direction, busyTimeout: TimeInterval = 30,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) throws {
         self.path = path
         self.clock = clock
         var configuration = Configuration()
@@ -35,26 +37,33 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
             try pool.write { db in
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 if version > Self.schemaVersion {
-                    throw SearchError.storage(path: path, "the study was written by a newer swift-tune (schema \(version), this one reads \(Self.schemaVersion))")
+                    throw SearchError.storage(
+                        path: path,
+                        "the study was written by a newer swift-tune (schema \(version), this one reads \(Self.schemaVersion))"
+                    )
                 }
                 if version == 0 {
-                    try db.execute(sql: """
-                        CREATE TABLE study (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                        CREATE TABLE trials (number INTEGER PRIMARY KEY, state TEXT NOT NULL, value REAL, failure TEXT,
-                                             heartbeat REAL NOT NULL);
-                        CREATE TABLE parameters (trial INTEGER NOT NULL REFERENCES trials(number), name TEXT NOT NULL,
-                                                 value TEXT NOT NULL, distribution TEXT NOT NULL, PRIMARY KEY (trial, name));
-                        CREATE TABLE intermediate (trial INTEGER NOT NULL REFERENCES trials(number), step INTEGER NOT NULL,
-                                                   value REAL, PRIMARY KEY (trial, step));
-                        CREATE TABLE attributes (trial INTEGER NOT NULL REFERENCES trials(number), key TEXT NOT NULL,
-                                                 value TEXT NOT NULL, PRIMARY KEY (trial, key));
-                        """)
-                    try db.execute(sql: "INSERT INTO study (key, value) VALUES ('direction', ?)", arguments: [direction.rawValue])
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE study (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                            CREATE TABLE trials (number INTEGER PRIMARY KEY, state TEXT NOT NULL, value REAL, failure TEXT,
+                                                 heartbeat REAL NOT NULL);
+                            CREATE TABLE parameters (trial INTEGER NOT NULL REFERENCES trials(number), name TEXT NOT NULL,
+                                                     value TEXT NOT NULL, distribution TEXT NOT NULL, PRIMARY KEY (trial, name));
+                            CREATE TABLE intermediate (trial INTEGER NOT NULL REFERENCES trials(number), step INTEGER NOT NULL,
+                                                       value REAL, PRIMARY KEY (trial, step));
+                            CREATE TABLE attributes (trial INTEGER NOT NULL REFERENCES trials(number), key TEXT NOT NULL,
+                                                     value TEXT NOT NULL, PRIMARY KEY (trial, key));
+                            """)
+                    try db.execute(
+                        sql: "INSERT INTO study (key, value) VALUES ('direction', ?)", arguments: [direction.rawValue])
                     try db.execute(sql: "PRAGMA user_version = \(Self.schemaVersion)")
                 }
                 let stored = try String.fetchOne(db, sql: "SELECT value FROM study WHERE key = 'direction'")
                 guard stored == direction.rawValue else {
-                    throw SearchError.storage(path: path, "the study was created to \(stored ?? "?") its objective, not to \(direction.rawValue) it")
+                    throw SearchError.storage(
+                        path: path,
+                        "the study was created to \(stored ?? "?") its objective, not to \(direction.rawValue) it")
                 }
             }
         } catch let error as SearchError {
@@ -82,7 +91,8 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     }
 
     private func beat(_ db: Database, _ number: Int) throws {
-        try db.execute(sql: "UPDATE trials SET heartbeat = ? WHERE number = ? AND state = 'running'", arguments: [clock(), number])
+        try db.execute(
+            sql: "UPDATE trials SET heartbeat = ? WHERE number = ? AND state = 'running'", arguments: [clock(), number])
     }
 
     /// The number the next trial gets (inside a write transaction).
@@ -93,15 +103,19 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     public func createTrial(state: TrialState) throws -> Int {
         try write { db in
             let number = try Self.nextNumber(db)
-            try db.execute(sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, ?, ?)",
-                           arguments: [number, state.rawValue, clock()])
+            try db.execute(
+                sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, ?, ?)",
+                arguments: [number, state.rawValue, clock()])
             return number
         }
     }
 
     public func trial(_ number: Int) throws -> FrozenTrial {
         if let t = cached(number) { return t }
-        guard let t = try read({ db in try Self.load(db, path: path, rows: Self.trialRows(db, path: path, only: number)) }).first else {
+        guard
+            let t = try read({ db in try Self.load(db, path: path, rows: Self.trialRows(db, path: path, only: number)) }
+            ).first
+        else {
             throw SearchError.unknownTrial(number)
         }
         remember([t])
@@ -147,11 +161,15 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
 
     /// The trials table's rows: every trial, or only `only`.
     private static func trialRows(_ db: Database, path: String, only: Int?) throws -> [FrozenTrial] {
-        let sql = "SELECT number, state, value, failure FROM trials" + (only == nil ? "" : " WHERE number = ?") + " ORDER BY number"
+        let sql =
+            "SELECT number, state, value, failure FROM trials" + (only == nil ? "" : " WHERE number = ?")
+            + " ORDER BY number"
         return try Row.fetchAll(db, sql: sql, arguments: only.map { [$0] } ?? []).map { row in
             let number: Int = row["number"]
             let raw: String = row["state"]
-            guard let state = TrialState(rawValue: raw) else { throw SearchError.storage(path: path, "trial \(number) has an unknown state '\(raw)'") }
+            guard let state = TrialState(rawValue: raw) else {
+                throw SearchError.storage(path: path, "trial \(number) has an unknown state '\(raw)'")
+            }
             var t = FrozenTrial(number: number, state: state)
             t.value = row["value"]
             t.failure = row["failure"]
@@ -168,21 +186,30 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
             let numbers = rows[start..<min(start + 500, rows.count)].map(\.number)
             let filter = " WHERE trial IN (" + Array(repeating: "?", count: numbers.count).joined(separator: ",") + ")"
             let arguments = StatementArguments(numbers)
-            for row in try Row.fetchAll(db, sql: "SELECT trial, name, value, distribution FROM parameters" + filter, arguments: arguments) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT trial, name, value, distribution FROM parameters" + filter, arguments: arguments)
+            {
                 let number: Int = row["trial"], name: String = row["name"]
                 let value: String = row["value"], distribution: String = row["distribution"]
                 do {
                     trials[number]?.parameters[name] = try decoder.decode(ParameterValue.self, from: Data(value.utf8))
-                    trials[number]?.distributions[name] = try decoder.decode(Distribution.self, from: Data(distribution.utf8))
+                    trials[number]?.distributions[name] = try decoder.decode(
+                        Distribution.self, from: Data(distribution.utf8))
                 } catch {
-                    throw SearchError.storage(path: path, "trial \(number), parameter '\(name)': unreadable value or distribution")
+                    throw SearchError.storage(
+                        path: path, "trial \(number), parameter '\(name)': unreadable value or distribution")
                 }
             }
-            for row in try Row.fetchAll(db, sql: "SELECT trial, step, value FROM intermediate" + filter, arguments: arguments) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT trial, step, value FROM intermediate" + filter, arguments: arguments)
+            {
                 let value: Double? = row["value"]
-                trials[row["trial"] as Int]?.intermediate[row["step"] as Int] = value ?? .nan  // SQLite stores NaN as NULL
+                // SQLite stores NaN as NULL.
+                trials[row["trial"] as Int]?.intermediate[row["step"] as Int] = value ?? .nan
             }
-            for row in try Row.fetchAll(db, sql: "SELECT trial, key, value FROM attributes" + filter, arguments: arguments) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT trial, key, value FROM attributes" + filter, arguments: arguments)
+            {
                 trials[row["trial"] as Int]?.attributes[row["key"] as String] = row["value"] as String
             }
         }
@@ -192,23 +219,27 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     public func setParameter(_ number: Int, name: String, value: ParameterValue, distribution: Distribution) throws {
         let v = try sortedJSON(value), d = try sortedJSON(distribution)
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO parameters (trial, name, value, distribution) VALUES (?, ?, ?, ?)",
-                           arguments: [number, name, v, d])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO parameters (trial, name, value, distribution) VALUES (?, ?, ?, ?)",
+                arguments: [number, name, v, d])
             try beat(db, number)
         }
     }
 
     public func report(_ number: Int, value: Double, step: Int) throws {
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)",
-                           arguments: [number, step, value.isNaN ? nil : value])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)",
+                arguments: [number, step, value.isNaN ? nil : value])
             try beat(db, number)
         }
     }
 
     public func setAttribute(_ number: Int, key: String, value: String) throws {
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO attributes (trial, key, value) VALUES (?, ?, ?)", arguments: [number, key, value])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO attributes (trial, key, value) VALUES (?, ?, ?)",
+                arguments: [number, key, value])
         }
         forget(number)
     }
@@ -217,9 +248,12 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
         try write { db in
             // Only a running trial finishes: one taken for dead (and queued again) keeps its record, so that a
             // finished trial never changes.
-            try db.execute(sql: "UPDATE trials SET state = ?, value = ?, failure = ? WHERE number = ? AND state = 'running'",
-                           arguments: [state.rawValue, value.flatMap { $0.isNaN ? nil : $0 }, failure, number])
-            if db.changesCount == 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trials WHERE number = ?", arguments: [number]) == 0 {
+            try db.execute(
+                sql: "UPDATE trials SET state = ?, value = ?, failure = ? WHERE number = ? AND state = 'running'",
+                arguments: [state.rawValue, value.flatMap { $0.isNaN ? nil : $0 }, failure, number])
+            if db.changesCount == 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trials WHERE number = ?", arguments: [number]) == 0
+            {
                 throw SearchError.unknownTrial(number)
             }
         }
@@ -228,11 +262,16 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     public func claimWaitingTrial() throws -> FrozenTrial? {
         let number: Int? = try write { db in
             // Only once its configuration is written (enqueueing takes two calls).
-            guard let n = try Int.fetchOne(db, sql: """
-                SELECT MIN(number) FROM trials WHERE state = 'waiting'
-                AND number IN (SELECT trial FROM attributes WHERE key = ?)
-                """, arguments: [Study.fixedParametersKey]) else { return nil }
-            try db.execute(sql: "UPDATE trials SET state = 'running', heartbeat = ? WHERE number = ?", arguments: [clock(), n])
+            guard
+                let n = try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT MIN(number) FROM trials WHERE state = 'waiting'
+                        AND number IN (SELECT trial FROM attributes WHERE key = ?)
+                        """, arguments: [Study.fixedParametersKey])
+            else { return nil }
+            try db.execute(
+                sql: "UPDATE trials SET state = 'running', heartbeat = ? WHERE number = ?", arguments: [clock(), n])
             return n
         }
         return try number.map { try trial($0) }
@@ -247,21 +286,28 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     public func failStaleTrials(olderThan seconds: Double, requeue: Bool) throws -> [Int] {
         let now = clock()
         return try write { db in
-            let stale = try Int.fetchAll(db, sql: "SELECT number FROM trials WHERE state = 'running' AND heartbeat < ? ORDER BY number",
-                                         arguments: [now - seconds])
+            let stale = try Int.fetchAll(
+                db, sql: "SELECT number FROM trials WHERE state = 'running' AND heartbeat < ? ORDER BY number",
+                arguments: [now - seconds])
             for number in stale {
-                try db.execute(sql: "UPDATE trials SET state = 'failed', failure = ? WHERE number = ?",
-                               arguments: [Self.staleFailure(seconds), number])
+                try db.execute(
+                    sql: "UPDATE trials SET state = 'failed', failure = ? WHERE number = ?",
+                    arguments: [Self.staleFailure(seconds), number])
                 guard requeue else { continue }
                 let retry = try Self.nextNumber(db)
-                try db.execute(sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, 'waiting', ?)", arguments: [retry, now])
+                try db.execute(
+                    sql: "INSERT INTO trials (number, state, heartbeat) VALUES (?, 'waiting', ?)",
+                    arguments: [retry, now])
                 var fixed: [String: ParameterValue] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT name, value FROM parameters WHERE trial = ?", arguments: [number]) {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT name, value FROM parameters WHERE trial = ?", arguments: [number])
+                {
                     let value: String = row["value"], name: String = row["name"]
                     fixed[name] = try? JSONDecoder().decode(ParameterValue.self, from: Data(value.utf8))
                 }
-                try db.execute(sql: "INSERT INTO attributes (trial, key, value) VALUES (?, ?, ?), (?, 'retry_of', ?)",
-                               arguments: [retry, Study.fixedParametersKey, try sortedJSON(fixed), retry, String(number)])
+                try db.execute(
+                    sql: "INSERT INTO attributes (trial, key, value) VALUES (?, ?, ?), (?, 'retry_of', ?)",
+                    arguments: [retry, Study.fixedParametersKey, try sortedJSON(fixed), retry, String(number)])
             }
             return stale
         }

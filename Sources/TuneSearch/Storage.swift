@@ -110,12 +110,18 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
         }
     }
 
-    public func setAttribute(_ number: Int, key: String, value: String) { locked { trials[number].attributes[key] = value } }
+    public func setAttribute(_ number: Int, key: String, value: String) {
+        locked { trials[number].attributes[key] = value }
+    }
 
     public func claimWaitingTrial() -> FrozenTrial? {
         locked {
             // Only once its configuration is written (enqueueing takes two calls).
-            guard let i = trials.firstIndex(where: { $0.state == .waiting && $0.attributes[Study.fixedParametersKey] != nil }) else {
+            guard
+                let i = trials.firstIndex(where: {
+                    $0.state == .waiting && $0.attributes[Study.fixedParametersKey] != nil
+                })
+            else {
                 return nil
             }
             trials[i].state = .running

@@ -31,8 +31,10 @@ public final class Study {
     public let pruner: any Pruner
     public let storage: any StudyStorage
 
-    public init(direction: Direction, sampler: any Sampler = RandomSampler(seed: 0), pruner: any Pruner = NoPruner(),
-                storage: any StudyStorage = InMemoryStorage()) {
+    public init(
+        direction: Direction, sampler: any Sampler = RandomSampler(seed: 0), pruner: any Pruner = NoPruner(),
+        storage: any StudyStorage = InMemoryStorage()
+    ) {
         self.direction = direction
         self.sampler = sampler
         self.pruner = pruner
@@ -61,7 +63,9 @@ public final class Study {
     public func enqueue(_ parameters: [String: ParameterValue], attributes: [String: String] = [:]) throws -> Int {
         let json = try sortedJSON(parameters)
         let number = try storage.createTrial(state: .waiting)
-        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) { try storage.setAttribute(number, key: key, value: value) }
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            try storage.setAttribute(number, key: key, value: value)
+        }
         try storage.setAttribute(number, key: Self.fixedParametersKey, value: json)
         return number
     }
@@ -80,7 +84,8 @@ public final class Study {
     private func trial(claimed waiting: FrozenTrial) throws -> Trial {
         let json = waiting.attributes[Self.fixedParametersKey] ?? "{}"
         guard let fixed = try? JSONDecoder().decode([String: ParameterValue].self, from: Data(json.utf8)) else {
-            throw SearchError.storage(path: "trial \(waiting.number)", "the enqueued configuration is unreadable: \(json)")
+            throw SearchError.storage(
+                path: "trial \(waiting.number)", "the enqueued configuration is unreadable: \(json)")
         }
         return Trial(study: self, number: waiting.number, fixed: fixed)
     }
@@ -106,15 +111,18 @@ public final class Study {
             let frozen = try trial.frozen
             last = frozen.lastStep.flatMap { frozen.intermediate[$0] }.flatMap { $0.isNaN ? nil : $0 }
         }
-        try storage.finish(trial.number, state: state, value: last,
-                       failure: failure)
+        try storage.finish(
+            trial.number, state: state, value: last,
+            failure: failure)
     }
 
     /// Runs `trials` trials one after the other. An objective that throws `SearchError.pruned` marks its trial pruned;
     /// any other error marks it failed with the error's description, and the study goes on. Only the storage's own
     /// errors (any other `SearchError`) stop the study. `onTrial` sees each trial as recorded.
-    public func optimize(trials count: Int, _ objective: (Trial) throws -> Double,
-                         onTrial: (FrozenTrial) throws -> Void = { _ in }) throws {
+    public func optimize(
+        trials count: Int, _ objective: (Trial) throws -> Double,
+        onTrial: (FrozenTrial) throws -> Void = { _ in }
+    ) throws {
         for _ in 0..<count {
             try onTrial(try run(try ask(), objective))
         }

@@ -67,7 +67,9 @@ public final class Trial {
     }
 
     /// A float in [low, high]: on a log scale when `log` (for learning rates), on multiples of `step` when given.
-    public func suggestFloat(_ name: String, _ low: Double, _ high: Double, log: Bool = false, step: Double? = nil) throws -> Double {
+    public func suggestFloat(_ name: String, _ low: Double, _ high: Double, log: Bool = false, step: Double? = nil)
+        throws -> Double
+    {
         try suggest(name, .float(low: low, high: high, log: log, step: step)).double!
     }
 

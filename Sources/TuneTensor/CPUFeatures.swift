@@ -17,8 +17,11 @@ public struct CPUFeatures: Sendable, Equatable {
 
     /// The flags that matter for choosing a BLAS kernel, in a fixed order, for display.
     public var relevantFlags: [String] {
-        ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16", "avx512_fp16", "amx_tile", "neon"]
-            .filter { flags.contains($0) }
+        [
+            "sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16", "avx512_fp16",
+            "amx_tile", "neon"
+        ]
+        .filter { flags.contains($0) }
     }
 
     /// Parses the `flags` line of the first processor in `/proc/cpuinfo` text.
@@ -41,34 +44,34 @@ public struct CPUFeatures: Sendable, Equatable {
 
     private static func detect() -> CPUFeatures {
         #if os(Linux)
-        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
-            return parse(cpuinfo: text)
-        }
-        return CPUFeatures(flags: [])
-        #elseif canImport(Darwin)
-        var flags = Set<String>()
-        let names: [(String, String)] = [
-            ("hw.optional.avx1_0", "avx"), ("hw.optional.avx2_0", "avx2"), ("hw.optional.fma", "fma"),
-            ("hw.optional.avx512f", "avx512f"), ("hw.optional.avx512bw", "avx512bw"),
-            ("hw.optional.avx512dq", "avx512dq"), ("hw.optional.avx512vl", "avx512vl"),
-            ("hw.optional.neon", "neon"), ("hw.optional.arm.FEAT_BF16", "bf16"),
-        ]
-        for (sysctlName, flag) in names {
-            var value: Int32 = 0
-            var size = MemoryLayout<Int32>.size
-            if sysctlbyname(sysctlName, &value, &size, nil, 0) == 0 && value != 0 { flags.insert(flag) }
-        }
-        var model: String?
-        var size = 0
-        if sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0 && size > 0 {
-            var buffer = [CChar](repeating: 0, count: size)
-            if sysctlbyname("machdep.cpu.brand_string", &buffer, &size, nil, 0) == 0 {
-                model = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
+                return parse(cpuinfo: text)
             }
-        }
-        return CPUFeatures(flags: flags, modelName: model)
+            return CPUFeatures(flags: [])
+        #elseif canImport(Darwin)
+            var flags = Set<String>()
+            let names: [(String, String)] = [
+                ("hw.optional.avx1_0", "avx"), ("hw.optional.avx2_0", "avx2"), ("hw.optional.fma", "fma"),
+                ("hw.optional.avx512f", "avx512f"), ("hw.optional.avx512bw", "avx512bw"),
+                ("hw.optional.avx512dq", "avx512dq"), ("hw.optional.avx512vl", "avx512vl"),
+                ("hw.optional.neon", "neon"), ("hw.optional.arm.FEAT_BF16", "bf16")
+            ]
+            for (sysctlName, flag) in names {
+                var value: Int32 = 0
+                var size = MemoryLayout<Int32>.size
+                if sysctlbyname(sysctlName, &value, &size, nil, 0) == 0 && value != 0 { flags.insert(flag) }
+            }
+            var model: String?
+            var size = 0
+            if sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0 && size > 0 {
+                var buffer = [CChar](repeating: 0, count: size)
+                if sysctlbyname("machdep.cpu.brand_string", &buffer, &size, nil, 0) == 0 {
+                    model = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                }
+            }
+            return CPUFeatures(flags: flags, modelName: model)
         #else
-        return CPUFeatures(flags: [])
+            return CPUFeatures(flags: [])
         #endif
     }
 }

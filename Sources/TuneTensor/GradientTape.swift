@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Foundation
 
@@ -75,17 +75,22 @@ public final class GradientTape {
         }
         let start: Tensor
         if let seed {
-            precondition(seed.shape == output.shape, "GradientTape.gradient: seed shape \(seed.shape) differs from output shape \(output.shape)")
+            precondition(
+                seed.shape == output.shape,
+                "GradientTape.gradient: seed shape \(seed.shape) differs from output shape \(output.shape)")
             start = seed
         } else {
-            precondition(output.count == 1, "GradientTape.gradient: output of shape \(output.shape) is not a scalar; pass a seed")
+            precondition(
+                output.count == 1, "GradientTape.gradient: output of shape \(output.shape) is not a scalar; pass a seed"
+            )
             start = Tensor.ones(output.shape)
         }
         guard output.tracking.tape == id else {
             // The output does not depend on any watched input.
             return inputs.map { Tensor.zeros(like: $0) }
         }
-        let grads = backward(from: Int(output.tracking.node), seed: start.detached(), keep: Set(inputs.map { Int($0.tracking.node) }))
+        let grads = backward(
+            from: Int(output.tracking.node), seed: start.detached(), keep: Set(inputs.map { Int($0.tracking.node) }))
         return inputs.map { x in grads[Int(x.tracking.node)] ?? Tensor.zeros(like: x) }
     }
 
@@ -157,13 +162,13 @@ final class AutodiffContext {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
         #if os(Linux)
-        let status = pthread_key_create(&key) { pointer in
-            if let pointer { Unmanaged<AutodiffContext>.fromOpaque(pointer).release() }
-        }
+            let status = pthread_key_create(&key) { pointer in
+                if let pointer { Unmanaged<AutodiffContext>.fromOpaque(pointer).release() }
+            }
         #else
-        let status = pthread_key_create(&key) { pointer in
-            Unmanaged<AutodiffContext>.fromOpaque(pointer).release()
-        }
+            let status = pthread_key_create(&key) { pointer in
+                Unmanaged<AutodiffContext>.fromOpaque(pointer).release()
+            }
         #endif
         precondition(status == 0, "pthread_key_create failed with status \(status)")
         return key
@@ -195,13 +200,17 @@ public func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
 }
 
 /// The value of `f` at `x` and the gradient of that (scalar) value with respect to `x`.
-public func valueAndGradient(at x: Tensor, of f: (Tensor) throws -> Tensor) rethrows -> (value: Tensor, gradient: Tensor) {
+public func valueAndGradient(at x: Tensor, of f: (Tensor) throws -> Tensor) rethrows -> (
+    value: Tensor, gradient: Tensor
+) {
     let (value, grads) = try valueAndGradient(at: [x]) { try f($0[0]) }
     return (value, grads[0])
 }
 
 /// The value of `f` at `xs` and the gradients of that (scalar) value with respect to each of `xs`.
-public func valueAndGradient(at xs: [Tensor], of f: ([Tensor]) throws -> Tensor) rethrows -> (value: Tensor, gradients: [Tensor]) {
+public func valueAndGradient(at xs: [Tensor], of f: ([Tensor]) throws -> Tensor) rethrows -> (
+    value: Tensor, gradients: [Tensor]
+) {
     let tape = GradientTape()
     return try tape.record {
         let watched = xs.map { tape.watch($0) }

@@ -24,7 +24,9 @@ protocol UnaryKernel {
 /// An elementwise function of two arguments, run along rows.
 protocol BinaryKernel {
     /// Runs the kernel along one row where each operand advances (stride 1) or stays put (stride 0).
-    static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int)
+    static func run(
+        _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>,
+        _ n: Int)
 }
 
 /// A binary kernel written in Swift, with a vector form and a scalar form that agree.
@@ -35,13 +37,17 @@ protocol SIMDBinaryKernel: BinaryKernel {
 
 extension SIMDBinaryKernel {
     @inline(__always)
-    static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    static func run(
+        _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>,
+        _ n: Int
+    ) {
         binaryLoop(Self.self, a, sa, b, sb, out, n)
     }
 }
 
 /// A C row kernel: (a, stride a, b, stride b, out, count).
-typealias CBinaryRow = @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+typealias CBinaryRow =
+    @convention(c) (UnsafePointer<Float>?, Int, UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
 
 /// A binary kernel whose row loop is a C kernel built for the CPU's widest vectors.
 protocol CBinaryKernel: BinaryKernel {
@@ -50,7 +56,10 @@ protocol CBinaryKernel: BinaryKernel {
 
 extension CBinaryKernel {
     @inline(__always)
-    static func run(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    static func run(
+        _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>,
+        _ n: Int
+    ) {
         kernel(a, sa, b, sb, out, n)
     }
 }
@@ -70,8 +79,10 @@ func unaryLoop<K: UnaryKernel>(_: K.Type, _ x: UnsafePointer<Float>, _ out: Unsa
 
 /// Applies `K` along one row where each operand either advances (stride 1) or stays put (stride 0, broadcast).
 @inline(__always)
-func binaryLoop<K: SIMDBinaryKernel>(_: K.Type, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
-                                 _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+func binaryLoop<K: SIMDBinaryKernel>(
+    _: K.Type, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
+    _ out: UnsafeMutablePointer<Float>, _ n: Int
+) {
     var i = 0
     switch (sa, sb) {
     case (1, 1):

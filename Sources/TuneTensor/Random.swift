@@ -18,7 +18,9 @@ public struct PhiloxRandom: RandomNumberGenerator, Sendable {
     }
 
     /// The Philox4x32-10 block function: ten rounds on `counter` under `key`.
-    public static func block(counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32)) -> (UInt32, UInt32, UInt32, UInt32) {
+    public static func block(counter: (UInt32, UInt32, UInt32, UInt32), key: (UInt32, UInt32)) -> (
+        UInt32, UInt32, UInt32, UInt32
+    ) {
         var c = counter, k = key
         for round in 0..<10 {
             if round > 0 {
@@ -27,8 +29,10 @@ public struct PhiloxRandom: RandomNumberGenerator, Sendable {
             }
             let p0 = UInt64(0xD251_1F53) * UInt64(c.0)
             let p1 = UInt64(0xCD9E_8D57) * UInt64(c.2)
-            c = (UInt32(truncatingIfNeeded: p1 >> 32) ^ c.1 ^ k.0, UInt32(truncatingIfNeeded: p1),
-                 UInt32(truncatingIfNeeded: p0 >> 32) ^ c.3 ^ k.1, UInt32(truncatingIfNeeded: p0))
+            c = (
+                UInt32(truncatingIfNeeded: p1 >> 32) ^ c.1 ^ k.0, UInt32(truncatingIfNeeded: p1),
+                UInt32(truncatingIfNeeded: p0 >> 32) ^ c.3 ^ k.1, UInt32(truncatingIfNeeded: p0)
+            )
         }
         return c
     }
@@ -96,7 +100,8 @@ public struct PhiloxRandom: RandomNumberGenerator, Sendable {
 
 extension Tensor {
     /// Values drawn uniformly from [low, high).
-    public static func uniform(_ shape: Shape, low: Float = 0, high: Float = 1, using rng: inout PhiloxRandom) -> Tensor {
+    public static func uniform(_ shape: Shape, low: Float = 0, high: Float = 1, using rng: inout PhiloxRandom) -> Tensor
+    {
         var t = Tensor(uninitialized: shape)
         let p = t.storage.pointer
         rng.fillUniform(UnsafeMutableBufferPointer(start: p, count: shape.count))
@@ -113,7 +118,9 @@ extension Tensor {
     }
 
     /// Values drawn from a normal distribution.
-    public static func normal(_ shape: Shape, mean: Float = 0, standardDeviation: Float = 1, using rng: inout PhiloxRandom) -> Tensor {
+    public static func normal(
+        _ shape: Shape, mean: Float = 0, standardDeviation: Float = 1, using rng: inout PhiloxRandom
+    ) -> Tensor {
         var t = Tensor(uninitialized: shape)
         let p = t.storage.pointer
         var i = 0

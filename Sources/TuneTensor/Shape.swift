@@ -9,7 +9,8 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 
     /// Makes a shape from its extents; every extent must be non-negative and there may be at most four.
     public init(_ dims: [Int]) {
-        precondition(dims.count <= Shape.maxRank, "Shape: rank \(dims.count) exceeds the maximum of \(Shape.maxRank) (\(dims))")
+        precondition(
+            dims.count <= Shape.maxRank, "Shape: rank \(dims.count) exceeds the maximum of \(Shape.maxRank) (\(dims))")
         rank = dims.count
         for (i, d) in dims.enumerated() {
             precondition(d >= 0, "Shape: negative extent in \(dims)")

@@ -31,8 +31,10 @@ extension Tensor {
     /// Walks the rows of `shape` (its last dimension, the other three of four right-aligned dimensions looped over),
     /// calling `body` with the row's offset in `shape` and in two operands whose broadcast strides are `sa` and `sb`.
     @inline(__always)
-    static func forEachRow(of shape: Shape, _ sa: (Int, Int, Int, Int), _ sb: (Int, Int, Int, Int),
-                           _ body: (_ offset: Int, _ offsetA: Int, _ offsetB: Int) -> Void) {
+    static func forEachRow(
+        of shape: Shape, _ sa: (Int, Int, Int, Int), _ sb: (Int, Int, Int, Int),
+        _ body: (_ offset: Int, _ offsetA: Int, _ offsetB: Int) -> Void
+    ) {
         let (o0, o1, o2, o3) = shape.padded4
         var offset = 0
         for i0 in 0..<o0 {
@@ -56,7 +58,8 @@ extension Tensor {
     /// Sums this tensor down to `target`, the shape it was broadcast from (the reverse of broadcasting).
     func reduced(toShape target: Shape) -> Tensor {
         if shape == target { return self }
-        precondition(Shape.broadcast(target, shape) == shape, "reduced(toShape:): \(target) does not broadcast to \(shape)")
+        precondition(
+            Shape.broadcast(target, shape) == shape, "reduced(toShape:): \(target) does not broadcast to \(shape)")
         var out = Tensor.zeros(target)
         let po = out.storage.pointer, pg = storage.pointer
         let st = Tensor.broadcastStrides(target, to: shape)

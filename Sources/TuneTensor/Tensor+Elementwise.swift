@@ -100,7 +100,10 @@ extension Tensor {
 
     /// The result of a C kernel `y = f(a, b)` applied element by element to two tensors of the same shape.
     @inline(__always)
-    static func combining(_ a: Tensor, _ b: Tensor, _ kernel: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void) -> Tensor {
+    static func combining(
+        _ a: Tensor, _ b: Tensor,
+        _ kernel: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void
+    ) -> Tensor {
         precondition(a.shape == b.shape, "combining: shapes \(a.shape) and \(b.shape) differ")
         let out = Tensor(uninitialized: a.shape)
         kernel(a.storage.pointer, b.storage.pointer, out.storage.pointer, a.count)
@@ -117,7 +120,9 @@ extension Tensor {
 
     /// Records a binary op on the current tape when either operand is tracked.
     @inline(__always)
-    static func recordBinary(_ out: inout Tensor, _ a: Tensor, _ b: Tensor, _ pullback: @escaping (Tensor) -> (Tensor?, Tensor?)) {
+    static func recordBinary(
+        _ out: inout Tensor, _ a: Tensor, _ b: Tensor, _ pullback: @escaping (Tensor) -> (Tensor?, Tensor?)
+    ) {
         if let tape = Tensor.tape(a, b) {
             out.tracking = tape.append(a, b, pullback)
         }
@@ -142,8 +147,10 @@ extension Tensor {
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         var out = broadcasting(MulK.self, a, b, "*")
         recordBinary(&out, a, b) { g in
-            (a.tracking.isTracked ? (g * b).reduced(toShape: a.shape) : nil,
-             b.tracking.isTracked ? (g * a).reduced(toShape: b.shape) : nil)
+            (
+                a.tracking.isTracked ? (g * b).reduced(toShape: a.shape) : nil,
+                b.tracking.isTracked ? (g * a).reduced(toShape: b.shape) : nil
+            )
         }
         return out
     }
@@ -152,8 +159,10 @@ extension Tensor {
         var out = broadcasting(DivK.self, a, b, "/")
         recordBinary(&out, a, b) { g in
             let ga = g / b
-            return (ga.reduced(toShape: a.shape),
-                    b.tracking.isTracked ? (-(ga * a) / b).reduced(toShape: b.shape) : nil)
+            return (
+                ga.reduced(toShape: a.shape),
+                b.tracking.isTracked ? (-(ga * a) / b).reduced(toShape: b.shape) : nil
+            )
         }
         return out
     }
@@ -268,8 +277,11 @@ public func pow(_ a: Tensor, _ b: Tensor) -> Tensor {
     Tensor.recordBinary(&out, a, b) { g in
         // d/da = b a^(b-1), taken as 0 where b = 0 (not 0 * inf at a = 0); d/db = a^b log a, taken as 0 where a = 0
         // (not 0 * -inf), as PyTorch does.
-        (a.tracking.isTracked ? (g * Tensor.select(b .== 0, Tensor(0), b * pow(a, b - 1))).reduced(toShape: a.shape) : nil,
-         b.tracking.isTracked ? (g * Tensor.select(a .== 0, Tensor(0), y * log(a))).reduced(toShape: b.shape) : nil)
+        (
+            a.tracking.isTracked
+                ? (g * Tensor.select(b .== 0, Tensor(0), b * pow(a, b - 1))).reduced(toShape: a.shape) : nil,
+            b.tracking.isTracked ? (g * Tensor.select(a .== 0, Tensor(0), y * log(a))).reduced(toShape: b.shape) : nil
+        )
     }
     return out
 }

@@ -5,14 +5,18 @@ extension Tensor {
         precondition(rank == 2 && other.rank == 2, "matmul: needs two matrices, got shapes \(shape) and \(other.shape)")
         let m = transposeSelf ? shape[1] : shape[0], k = transposeSelf ? shape[0] : shape[1]
         let k2 = transposeOther ? other.shape[1] : other.shape[0], n = transposeOther ? other.shape[0] : other.shape[1]
-        precondition(k == k2, "matmul: inner extents differ: \(shape)\(transposeSelf ? "ᵀ" : "") x \(other.shape)\(transposeOther ? "ᵀ" : "")")
+        precondition(
+            k == k2,
+            "matmul: inner extents differ: \(shape)\(transposeSelf ? "ᵀ" : "") x \(other.shape)\(transposeOther ? "ᵀ" : "")"
+        )
         var out = Tensor(uninitialized: [m, n])
         if k == 0 {
             out.storage.pointer.update(repeating: 0, count: m * n)
         } else if m > 0 && n > 0 {
-            BLAS.sgemm(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k, alpha: 1,
-                       a: storage.pointer, lda: shape[1], b: other.storage.pointer, ldb: other.shape[1],
-                       beta: 0, c: out.storage.pointer, ldc: n)
+            BLAS.sgemm(
+                transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k, alpha: 1,
+                a: storage.pointer, lda: shape[1], b: other.storage.pointer, ldb: other.shape[1],
+                beta: 0, c: out.storage.pointer, ldc: n)
         }
         out.tracking = .none
         let a = self, b = other, ta = transposeSelf, tb = transposeOther

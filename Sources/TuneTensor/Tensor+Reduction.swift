@@ -83,7 +83,8 @@ extension Tensor {
         let view = AxisView(shape, axis: ax)
         precondition(view.length > 0, "argmax(axis:): axis \(axis) of shape \(shape) is empty")
         let indices = argmaxIndices(view)
-        return Tensor(shape: shape.removing(axis: ax, keepingDimension: keepingDimension), scalars: indices.map { Float($0) })
+        return Tensor(
+            shape: shape.removing(axis: ax, keepingDimension: keepingDimension), scalars: indices.map { Float($0) })
     }
 
     private func argmaxIndices(_ view: AxisView) -> [Int] {

@@ -21,7 +21,8 @@ extension Tensor {
     /// This tensor repeated along its broadcast dimensions to fill `target` (NumPy broadcasting made explicit).
     public func expanded(to target: Shape) -> Tensor {
         if shape == target { return self }
-        precondition(Shape.broadcast(shape, target) == target, "expanded(to:): \(shape) does not broadcast to \(target)")
+        precondition(
+            Shape.broadcast(shape, target) == target, "expanded(to:): \(shape) does not broadcast to \(target)")
         var out = Tensor(uninitialized: target)
         let px = storage.pointer, po = out.storage.pointer
         let s = Tensor.broadcastStrides(shape, to: target)
@@ -40,7 +41,9 @@ extension Tensor {
 
     /// The axes reordered: axis `i` of the result is axis `axes[i]` of this tensor.
     public func permuted(_ axes: [Int]) -> Tensor {
-        precondition(axes.count == rank && Set(axes) == Set(0..<rank), "permuted: \(axes) is not a permutation of the \(rank) axes")
+        precondition(
+            axes.count == rank && Set(axes) == Set(0..<rank),
+            "permuted: \(axes) is not a permutation of the \(rank) axes")
         let dims = axes.map { shape[$0] }
         var out = Tensor(uninitialized: Shape(dims))
         // Strides of the source, in the order of the result's axes, padded to four slots on the left.
@@ -79,7 +82,9 @@ extension Tensor {
     /// The elements whose index along `axis` lies in `range` (a copy).
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let ax = shape.axis(axis)
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax], "slice: range \(range) out of bounds for axis \(axis) of shape \(shape)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= shape[ax],
+            "slice: range \(range) out of bounds for axis \(axis) of shape \(shape)")
         let view = AxisView(shape, axis: ax)
         var dims = shape.dimensions
         dims[ax] = range.count
@@ -135,7 +140,8 @@ extension Tensor {
         for t in tensors {
             precondition(t.rank == first.rank, "concatenate: ranks differ (\(first) and \(t.shape))")
             for d in 0..<first.rank where d != ax {
-                precondition(t.shape[d] == first[d], "concatenate: shapes \(first) and \(t.shape) differ outside axis \(axis)")
+                precondition(
+                    t.shape[d] == first[d], "concatenate: shapes \(first) and \(t.shape) differ outside axis \(axis)")
             }
             dims[ax] += t.shape[ax]
         }
@@ -148,16 +154,18 @@ extension Tensor {
             let v = AxisView(t.shape, axis: ax)
             let chunk = v.length * v.inner
             for o in 0..<v.outer {
-                (po + (o * outView.length + offset) * outView.inner).update(from: t.storage.pointer + o * chunk, count: chunk)
+                (po + (o * outView.length + offset) * outView.inner).update(
+                    from: t.storage.pointer + o * chunk, count: chunk)
             }
             offsets.append(offset)
             offset += v.length
         }
         out.tracking = .none
         guard tensors.contains(where: { $0.tracking.isTracked }),
-              let tape = AutodiffContext.current.tapes.last,
-              AutodiffContext.current.noGradientDepth == 0,
-              tensors.contains(where: { $0.tracking.tape == tape.id }) else { return out }
+            let tape = AutodiffContext.current.tapes.last,
+            AutodiffContext.current.noGradientDepth == 0,
+            tensors.contains(where: { $0.tracking.tape == tape.id })
+        else { return out }
         let lengths = tensors.map { $0.shape[ax] }
         out.tracking = tape.append(tensors) { g in
             zip(offsets, lengths).map { g.slice(axis: ax, $0..<($0 + $1)) }

@@ -10,7 +10,9 @@ public struct Tensor: Sendable {
     var tracking: Tracking
 
     init(shape: Shape, storage: TensorStorage) {
-        precondition(storage.count == shape.count, "Tensor: storage holds \(storage.count) elements, shape \(shape) needs \(shape.count)")
+        precondition(
+            storage.count == shape.count,
+            "Tensor: storage holds \(storage.count) elements, shape \(shape) needs \(shape.count)")
         self.shape = shape
         self.storage = storage
         self.tracking = .none
@@ -23,10 +25,14 @@ public struct Tensor: Sendable {
 
     /// A tensor with the given shape and elements in row-major order.
     public init(shape: Shape, scalars: [Float]) {
-        precondition(scalars.count == shape.count, "Tensor(shape:scalars:): \(scalars.count) values for shape \(shape) (\(shape.count) elements)")
+        precondition(
+            scalars.count == shape.count,
+            "Tensor(shape:scalars:): \(scalars.count) values for shape \(shape) (\(shape.count) elements)")
         self.init(uninitialized: shape)
         scalars.withUnsafeBufferPointer { buffer in
-            if let base = buffer.baseAddress, buffer.count > 0 { storage.pointer.update(from: base, count: buffer.count) }
+            if let base = buffer.baseAddress, buffer.count > 0 {
+                storage.pointer.update(from: base, count: buffer.count)
+            }
         }
     }
 
@@ -93,7 +99,9 @@ public struct Tensor: Sendable {
 
     /// Writes the elements in place, copying the buffer first if another tensor shares it. The result is no longer
     /// tracked by any gradient tape.
-    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R)
+        rethrows -> R
+    {
         makeUnique()
         tracking = .none
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
@@ -118,7 +126,9 @@ public struct Tensor: Sendable {
         precondition(index.count == rank, "Tensor subscript: \(index.count) indices for rank \(rank)")
         var flat = 0
         for (axis, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[axis], "Tensor subscript: index \(i) out of range for axis \(axis) of shape \(shape)")
+            precondition(
+                i >= 0 && i < shape[axis],
+                "Tensor subscript: index \(i) out of range for axis \(axis) of shape \(shape)")
             flat = flat * shape[axis] + i
         }
         return flat

@@ -70,9 +70,13 @@ public enum Evaluation {
 
     /// Every reported classification metric for class probabilities (one row per example) against `data`'s classes:
     /// how an ensemble that averages its members' probabilities is scored.
-    public static func metrics(probabilities: [[Double]], data: LabeledData, target: Preprocessor.Target) -> [String: Double] {
+    public static func metrics(probabilities: [[Double]], data: LabeledData, target: Preprocessor.Target) -> [String:
+        Double]
+    {
         var result: [String: Double] = [:]
-        func put(_ name: MetricName, _ value: Double?) { if let value, value.isFinite { result[name.rawValue] = value } }
+        func put(_ name: MetricName, _ value: Double?) {
+            if let value, value.isFinite { result[name.rawValue] = value }
+        }
         guard let truth = data.classes, target.task.isClassification else { return [:] }
         let classes = target.classes?.count ?? 2
         let predicted = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
@@ -95,9 +99,12 @@ public enum Evaluation {
     }
 
     /// The regression metrics, in the target's original units, of predictions on the standardised scale.
-    public static func metrics(predictions: [Float], data: LabeledData, target: Preprocessor.Target) -> [String: Double] {
+    public static func metrics(predictions: [Float], data: LabeledData, target: Preprocessor.Target) -> [String: Double]
+    {
         var result: [String: Double] = [:]
-        func put(_ name: MetricName, _ value: Double?) { if let value, value.isFinite { result[name.rawValue] = value } }
+        func put(_ name: MetricName, _ value: Double?) {
+            if let value, value.isFinite { result[name.rawValue] = value }
+        }
         guard let values = data.values else { return [:] }
         let truth = values.map { target.original(Double($0)) }
         let predicted = predictions.map { target.original(Double($0)) }

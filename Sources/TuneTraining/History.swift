@@ -55,11 +55,18 @@ public struct History: Codable, Sendable, Equatable {
     /// The epochs as CSV: one row per epoch, metrics by name, empty where undefined.
     public func csv() -> String {
         let metrics = metricNames
-        var lines = [(["epoch", "train_loss", "val_loss"] + metrics + ["lr", "grad_norm_mean", "grad_norm_max", "seconds", "samples_per_second"]).joined(separator: ",")]
+        var lines = [
+            (["epoch", "train_loss", "val_loss"] + metrics + [
+                "lr", "grad_norm_mean", "grad_norm_max", "seconds", "samples_per_second"
+            ]).joined(separator: ",")
+        ]
         for e in epochs {
             var cells = [String(e.epoch), format(e.trainLoss), format(e.validationLoss)]
             cells += metrics.map { e.metrics[$0].map(format) ?? "" }
-            cells += [format(e.learningRate), format(e.gradientNormMean), format(e.gradientNormMax), format(e.seconds), format(e.samplesPerSecond)]
+            cells += [
+                format(e.learningRate), format(e.gradientNormMean), format(e.gradientNormMax), format(e.seconds),
+                format(e.samplesPerSecond)
+            ]
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

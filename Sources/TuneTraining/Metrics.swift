@@ -30,10 +30,18 @@ public enum Metrics {
 
     /// Precision, recall and F1 of class `positive` (0 where a ratio's denominator is 0, as scikit-learn's
     /// `zero_division=0`).
-    public static func precisionRecallF1(_ truth: [Int], _ predicted: [Int], positive: Int) -> (precision: Double, recall: Double, f1: Double) {
+    public static func precisionRecallF1(_ truth: [Int], _ predicted: [Int], positive: Int) -> (
+        precision: Double, recall: Double, f1: Double
+    ) {
         var tp = 0, fp = 0, fn = 0
         for (t, p) in zip(truth, predicted) {
-            if p == positive && t == positive { tp += 1 } else if p == positive { fp += 1 } else if t == positive { fn += 1 }
+            if p == positive && t == positive {
+                tp += 1
+            } else if p == positive {
+                fp += 1
+            } else if t == positive {
+                fn += 1
+            }
         }
         let precision = tp + fp > 0 ? Double(tp) / Double(tp + fp) : 0
         let recall = tp + fn > 0 ? Double(tp) / Double(tp + fn) : 0
@@ -43,12 +51,17 @@ public enum Metrics {
 
     /// The unweighted mean over classes of precision, recall and F1 (scikit-learn's `average='macro'`, over the
     /// classes present in the truth or the predictions).
-    public static func macroPrecisionRecallF1(_ truth: [Int], _ predicted: [Int], classes: Int) -> (precision: Double, recall: Double, f1: Double) {
+    public static func macroPrecisionRecallF1(_ truth: [Int], _ predicted: [Int], classes: Int) -> (
+        precision: Double, recall: Double, f1: Double
+    ) {
         let present = (0..<classes).filter { c in truth.contains(c) || predicted.contains(c) }
         guard !present.isEmpty else { return (0, 0, 0) }
         let scores = present.map { precisionRecallF1(truth, predicted, positive: $0) }
         let n = Double(present.count)
-        return (scores.map(\.precision).reduce(0, +) / n, scores.map(\.recall).reduce(0, +) / n, scores.map(\.f1).reduce(0, +) / n)
+        return (
+            scores.map(\.precision).reduce(0, +) / n, scores.map(\.recall).reduce(0, +) / n,
+            scores.map(\.f1).reduce(0, +) / n
+        )
     }
 
     // MARK: Classification from scores
@@ -122,7 +135,8 @@ public enum Metrics {
 
     public static func rmse(_ truth: [Double], _ predicted: [Double]) -> Double? {
         guard !truth.isEmpty, truth.count == predicted.count else { return nil }
-        return (zip(truth, predicted).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(truth.count)).squareRoot()
+        return (zip(truth, predicted).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(truth.count))
+            .squareRoot()
     }
 
     public static func mae(_ truth: [Double], _ predicted: [Double]) -> Double? {

@@ -33,21 +33,33 @@ public final class Trainer {
     }
 
     /// The optimizer of the configuration over `model`'s parameters.
-    public static func makeOptimizer(_ c: TrainingConfiguration, model: Module, schedule: LearningRateSchedule) -> TrainingOptimizer {
+    public static func makeOptimizer(_ c: TrainingConfiguration, model: Module, schedule: LearningRateSchedule)
+        -> TrainingOptimizer
+    {
         let clipping = c.gradientClipNorm.map { GradientClipping.norm(Float($0)) }
         let wd = Float(c.weightDecay)
         switch c.optimizer {
         case .adam: return Optimizer(for: model, rule: Adam(weightDecay: wd), schedule: schedule, clipping: clipping)
-        case .adamw: return Optimizer(for: model, rule: Adam.adamW(weightDecay: wd), schedule: schedule, clipping: clipping)
-        case .sgd: return Optimizer(for: model, rule: SGD(momentum: Float(c.momentum), weightDecay: wd), schedule: schedule, clipping: clipping)
-        case .rmsprop: return Optimizer(for: model, rule: RMSprop(weightDecay: wd, momentum: Float(c.momentum)), schedule: schedule, clipping: clipping)
-        case .adagrad: return Optimizer(for: model, rule: Adagrad(weightDecay: wd), schedule: schedule, clipping: clipping)
+        case .adamw:
+            return Optimizer(for: model, rule: Adam.adamW(weightDecay: wd), schedule: schedule, clipping: clipping)
+        case .sgd:
+            return Optimizer(
+                for: model, rule: SGD(momentum: Float(c.momentum), weightDecay: wd), schedule: schedule,
+                clipping: clipping)
+        case .rmsprop:
+            return Optimizer(
+                for: model, rule: RMSprop(weightDecay: wd, momentum: Float(c.momentum)), schedule: schedule,
+                clipping: clipping)
+        case .adagrad:
+            return Optimizer(for: model, rule: Adagrad(weightDecay: wd), schedule: schedule, clipping: clipping)
         }
     }
 
     /// Trains `model` on `train`, evaluating on `validation` after every epoch; at the end the model holds the
     /// weights of the best epoch by the monitored metric.
-    public func fit(_ model: some UnaryLayer, train: LabeledData, validation: LabeledData, target: Preprocessor.Target) -> TrainingResult {
+    public func fit(_ model: some UnaryLayer, train: LabeledData, validation: LabeledData, target: Preprocessor.Target)
+        -> TrainingResult
+    {
         let c = configuration
         let task = target.task
         let monitor = c.metric ?? MetricName.defaultMonitor(for: task)
@@ -57,9 +69,12 @@ public final class Trainer {
         let remainder = train.count % batch
         let skipLast = hasBatchNorm && remainder == 1 && train.count > 1
         let stepsPerEpoch = (train.count + batch - 1) / batch - (skipLast ? 1 : 0)
-        let schedule = c.learningRateSchedule(totalSteps: c.epochs * stepsPerEpoch, warmupSteps: c.warmupEpochs * stepsPerEpoch)
+        let schedule = c.learningRateSchedule(
+            totalSteps: c.epochs * stepsPerEpoch, warmupSteps: c.warmupEpochs * stepsPerEpoch)
         let optimizer = Trainer.makeOptimizer(c, model: model, schedule: schedule)
-        var plateau = c.reduceOnPlateauPatience.map { ReduceOnPlateau(mode: monitor.higherIsBetter ? .max : .min, factor: 0.1, patience: $0) }
+        var plateau = c.reduceOnPlateauPatience.map {
+            ReduceOnPlateau(mode: monitor.higherIsBetter ? .max : .min, factor: 0.1, patience: $0)
+        }
         var rng = PhiloxRandom(seed: c.seed, stream: 0x5EED_0001)
 
         var history = History()
@@ -81,21 +96,24 @@ public final class Trainer {
                 let rows = Array(order[(step * batch)..<min((step + 1) * batch, train.count)])
                 let part = train.rows(rows)
                 let (loss, gradients) = optimizer.valueAndGradients {
-                    Evaluation.loss(outputs: model(part.x), data: part, task: task, labelSmoothing: Float(c.labelSmoothing))
+                    Evaluation.loss(
+                        outputs: model(part.x), data: part, task: task, labelSmoothing: Float(c.labelSmoothing))
                 }
                 let value = Double(loss.scalar)
                 history.stepLosses.append(value)
                 history.stepLearningRates?.append(Double(optimizer.learningRate))
                 guard value.isFinite else {
                     history.status = .diverged
-                    history.reason = "the training loss became \(value) at epoch \(epoch), step \(step + 1): lower the learning rate (10x), add warmup or clip gradients"
+                    history.reason =
+                        "the training loss became \(value) at epoch \(epoch), step \(step + 1): lower the learning rate (10x), add warmup or clip gradients"
                     break training
                 }
                 optimizer.step(gradients)
                 let norm = Double(optimizer.lastGradientNorm)
                 guard norm.isFinite else {
                     history.status = .diverged
-                    history.reason = "the gradient norm became \(norm) at epoch \(epoch), step \(step + 1): lower the learning rate (10x) or clip gradients"
+                    history.reason =
+                        "the gradient norm became \(norm) at epoch \(epoch), step \(step + 1): lower the learning rate (10x) or clip gradients"
                     break training
                 }
                 lossSum += value * Double(rows.count)
@@ -107,13 +125,15 @@ public final class Trainer {
             let learningRate = Double(schedule(max(epoch * stepsPerEpoch - 1, 0))) * Double(optimizer.learningRateScale)
             model.eval()
             let outputs = withoutGradient { model(validation.x) }
-            let validationLoss = Double(withoutGradient { Evaluation.loss(outputs: outputs, data: validation, task: task) }.scalar)
+            let validationLoss = Double(
+                withoutGradient { Evaluation.loss(outputs: outputs, data: validation, task: task) }.scalar)
             let metrics = Evaluation.metrics(outputs: outputs, data: validation, target: target)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), validationLoss: validationLoss,
-                                     metrics: metrics, learningRate: learningRate,
-                                     gradientNormMean: normSum / Double(max(stepsPerEpoch, 1)), gradientNormMax: normMax,
-                                     seconds: seconds, samplesPerSecond: Double(seen) / max(seconds, 1e-9))
+            let record = EpochRecord(
+                epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), validationLoss: validationLoss,
+                metrics: metrics, learningRate: learningRate,
+                gradientNormMean: normSum / Double(max(stepsPerEpoch, 1)), gradientNormMax: normMax,
+                seconds: seconds, samplesPerSecond: Double(seen) / max(seconds, 1e-9))
             history.epochs.append(record)
             if validationLoss < lowestLoss {
                 lowestLoss = validationLoss
@@ -121,7 +141,8 @@ public final class Trainer {
             }
             if !validationLoss.isFinite {
                 history.status = .diverged
-                history.reason = "the validation loss became \(validationLoss) at epoch \(epoch): lower the learning rate (10x)"
+                history.reason =
+                    "the validation loss became \(validationLoss) at epoch \(epoch): lower the learning rate (10x)"
                 onEpoch?(record, history)
                 break
             }
@@ -154,7 +175,8 @@ public final class Trainer {
             onEpoch?(record, history)
             if let patience = c.earlyStoppingPatience, epochsWithoutImprovement >= patience {
                 history.status = .earlyStopped
-                history.reason = "no improvement of \(monitor.rawValue) for \(patience) epochs after epoch \(history.bestEpoch ?? epoch)"
+                history.reason =
+                    "no improvement of \(monitor.rawValue) for \(patience) epochs after epoch \(history.bestEpoch ?? epoch)"
                 break
             }
             if callbacks.contains(where: { !$0.epochEnded(record, history: history) }) {

@@ -15,7 +15,10 @@ public enum BatchSize: Codable, Sendable, Equatable, CustomStringConvertible {
             let root = Double(max(n, 1)).squareRoot()
             let power = Int(Foundation.pow(2, (Foundation.log2(root)).rounded()))
             let size = min(max(power, 8), 1024)
-            return (size, "batch size \(size): the power of two nearest sqrt(\(n)) = \(String(format: "%.1f", root)), within 8...1024")
+            return (
+                size,
+                "batch size \(size): the power of two nearest sqrt(\(n)) = \(String(format: "%.1f", root)), within 8...1024"
+            )
         }
     }
 
@@ -40,13 +43,17 @@ public enum BatchSize: Codable, Sendable, Equatable, CustomStringConvertible {
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let n = try? container.decode(Int.self) {
-            guard n >= 1 else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "batch size must be at least 1, got \(n)") }
+            guard n >= 1 else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "batch size must be at least 1, got \(n)")
+            }
             self = .fixed(n)
             return
         }
         let text = try container.decode(String.self)
         guard let value = BatchSize(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected 'auto' or a positive integer, got '\(text)'")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "expected 'auto' or a positive integer, got '\(text)'")
         }
         self = value
     }
@@ -100,14 +107,24 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// What is wrong with these settings, naming the setting, if anything.
     public func validationError() -> String? {
         if epochs < 1 || epochs > 1_000_000 { return "epochs must be in 1...1000000, got \(epochs)" }
-        if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be a positive number, got \(learningRate)" }
-        if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be a non-negative number, got \(weightDecay)" }
+        if !(learningRate > 0 && learningRate.isFinite) {
+            return "learning rate must be a positive number, got \(learningRate)"
+        }
+        if !(weightDecay >= 0 && weightDecay.isFinite) {
+            return "weight decay must be a non-negative number, got \(weightDecay)"
+        }
         if !(momentum >= 0 && momentum < 1) { return "momentum must be in [0, 1), got \(momentum)" }
-        if warmupEpochs < 0 || warmupEpochs >= epochs { return "warmup epochs must be in 0..<epochs, got \(warmupEpochs)" }
+        if warmupEpochs < 0 || warmupEpochs >= epochs {
+            return "warmup epochs must be in 0..<epochs, got \(warmupEpochs)"
+        }
         if let p = earlyStoppingPatience, p < 1 { return "early-stopping patience must be at least 1, got \(p)" }
         if let p = reduceOnPlateauPatience, p < 0 { return "reduce-on-plateau patience must not be negative, got \(p)" }
-        if let c = gradientClipNorm, !(c > 0 && c.isFinite) { return "gradient clip norm must be a positive number, got \(c)" }
-        if !(labelSmoothing >= 0 && labelSmoothing < 1) { return "label smoothing must be in [0, 1), got \(labelSmoothing)" }
+        if let c = gradientClipNorm, !(c > 0 && c.isFinite) {
+            return "gradient clip norm must be a positive number, got \(c)"
+        }
+        if !(labelSmoothing >= 0 && labelSmoothing < 1) {
+            return "label smoothing must be in [0, 1), got \(labelSmoothing)"
+        }
         return nil
     }
 

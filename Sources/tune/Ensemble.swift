@@ -10,18 +10,20 @@ extension TuneCommand {
             abstract: "Train one configuration with several seeds and compare single models with their average.",
             usage: "tune ensemble --data <file> --target <column> [--out <dir>] [--members <n>] [<options>]",
             discussion: """
-            Takes the flags of tune train. The split is the one --seed gives; member i trains from seed --seed + i \
-            (initial weights, dropout masks, batch order). Each member is scored on the test rows, then the ensemble, \
-            which averages the members' class probabilities (regression: their predictions). Prints the single models' \
-            mean and spread against the ensemble, and whether the gain exceeds the seed noise. Writes each member to \
-            --out/member-<seed> (a run directory tune predict reads) and --out/ensemble.json.
-            """)
+                Takes the flags of tune train. The split is the one --seed gives; member i trains from seed --seed + i \
+                (initial weights, dropout masks, batch order). Each member is scored on the test rows, then the ensemble, \
+                which averages the members' class probabilities (regression: their predictions). Prints the single models' \
+                mean and spread against the ensemble, and whether the gain exceeds the seed noise. Writes each member to \
+                --out/member-<seed> (a run directory tune predict reads) and --out/ensemble.json.
+                """)
 
         @OptionGroup var train: TrainOptions
         @Option(help: "Members (seeds) in the ensemble.") var members: Int = 5
 
         func validate() throws {
-            guard (2...100).contains(members) else { throw ValidationError("--members must be in 2...100, got \(members)") }
+            guard (2...100).contains(members) else {
+                throw ValidationError("--members must be in 2...100, got \(members)")
+            }
         }
 
         func run() throws {
@@ -34,13 +36,18 @@ extension TuneCommand {
                 for note in data.notes { printNow("note: \(note)") }
                 for line in data.dataCheck?.lines ?? [] { printNow("note: data check \(line)") }
                 let seeds = (0..<UInt64(members)).map { settings.seed &+ $0 }
-                let ensemble = SeedEnsemble(data: data, specification: specification, configuration: configuration, seeds: seeds)
-                let monitor = (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue
+                let ensemble = SeedEnsemble(
+                    data: data, specification: specification, configuration: configuration, seeds: seeds)
+                let monitor = (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task))
+                    .rawValue
                 let out = URL(fileURLWithPath: settings.out!)
-                let result = try ensemble.run(settings: settings, out: out, bestDirectory: nil, membersDirectory: ".") { seed, metrics in
+                let result = try ensemble.run(settings: settings, out: out, bestDirectory: nil, membersDirectory: ".") {
+                    seed, metrics in
                     printNow(String(format: "member seed %llu: %@ %.4f", seed, monitor, metrics[monitor] ?? .nan))
                 }
-                guard let report = result.report else { throw DataError(path: "--members", "an ensemble needs at least two members") }
+                guard let report = result.report else {
+                    throw DataError(path: "--members", "an ensemble needs at least two members")
+                }
                 try writeAtomically(try jsonData(report), to: out.appendingPathComponent("ensemble.json"))
                 return report
             }

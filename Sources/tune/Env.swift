@@ -6,7 +6,9 @@ import TuneTensor
 extension TuneCommand {
     struct Env: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show swift-tune's version, the BLAS library and kernel in use and why, threads, CPU features and sgemm speed.")
+            abstract:
+                "Show swift-tune's version, the BLAS library and kernel in use and why, threads, CPU features and sgemm speed."
+        )
 
         @Option(help: "BLAS threads to use (default: the library's own default).")
         var threads: Int?
@@ -18,8 +20,12 @@ extension TuneCommand {
         var json = false
 
         func validate() throws {
-            if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
-            guard seconds >= 0, seconds.isFinite else { throw ValidationError("--seconds must be zero or positive, got \(seconds)") }
+            if let threads, !(1...1024).contains(threads) {
+                throw ValidationError("--threads must be between 1 and 1024, got \(threads)")
+            }
+            guard seconds >= 0, seconds.isFinite else {
+                throw ValidationError("--seconds must be zero or positive, got \(seconds)")
+            }
         }
 
         func run() throws {

@@ -26,11 +26,12 @@ final class EpochPrinter {
             if step == steps { StatusLine.shared.clear() }
             return
         }
-        StatusLine.shared.show({
-            let width = 30, filled = width * step / max(steps, 1)
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            return "epoch \(epoch) \(bar) \(step)/\(steps) steps"
-        }())
+        StatusLine.shared.show(
+            {
+                let width = 30, filled = width * step / max(steps, 1)
+                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                return "epoch \(epoch) \(bar) \(step)/\(steps) steps"
+            }())
     }
 
     func epoch(_ record: EpochRecord, history: History) {
@@ -39,22 +40,29 @@ final class EpochPrinter {
         case .quiet:
             return
         case .json:
-            var object: [String: Any] = ["epoch": record.epoch, "train_loss": record.trainLoss, "val_loss": record.validationLoss,
-                                         "lr": record.learningRate, "seconds": record.seconds, "grad_norm_mean": record.gradientNormMean]
+            var object: [String: Any] = [
+                "epoch": record.epoch, "train_loss": record.trainLoss, "val_loss": record.validationLoss,
+                "lr": record.learningRate, "seconds": record.seconds, "grad_norm_mean": record.gradientNormMean
+            ]
             for (k, v) in record.metrics { object[k] = v }
             printJSON(object)
         case .table:
             if !headerPrinted {
-                columns = Array(history.metricNames.sorted { a, b in
-                    (a == history.monitor ? 0 : 1, a) < (b == history.monitor ? 0 : 1, b)
-                }.prefix(4))
+                columns = Array(
+                    history.metricNames.sorted { a, b in
+                        (a == history.monitor ? 0 : 1, a) < (b == history.monitor ? 0 : 1, b)
+                    }.prefix(4))
                 let names = ["epoch", "train loss", "val loss"] + columns + ["lr", "time"]
                 print(names.map { pad($0, $0 == "epoch" ? 5 : max(10, $0.count)) }.joined(separator: " "))
                 headerPrinted = true
             }
-            var cells = [pad(String(record.epoch), 5), pad(format(record.trainLoss), 10), pad(format(record.validationLoss), 10)]
+            var cells = [
+                pad(String(record.epoch), 5), pad(format(record.trainLoss), 10), pad(format(record.validationLoss), 10)
+            ]
             cells += columns.map { pad(record.metrics[$0].map(format) ?? "-", max(10, $0.count)) }
-            cells += [pad(String(format: "%.2e", record.learningRate), 10), pad(String(format: "%.2fs", record.seconds), 10)]
+            cells += [
+                pad(String(format: "%.2e", record.learningRate), 10), pad(String(format: "%.2fs", record.seconds), 10)
+            ]
             let mark = history.bestEpoch == record.epoch ? "  *" : ""
             print(cells.joined(separator: " ") + mark)
         }
@@ -66,7 +74,9 @@ final class EpochPrinter {
         case .quiet:
             return
         case .json:
-            var object: [String: Any] = ["status": h.status.rawValue, "reason": h.reason, "monitor": h.monitor, "out": out]
+            var object: [String: Any] = [
+                "status": h.status.rawValue, "reason": h.reason, "monitor": h.monitor, "out": out
+            ]
             if let b = h.bestEpoch { object["best_epoch"] = b }
             if let l = h.lowestValidationLossEpoch { object["lowest_val_loss_epoch"] = l }
             object["test"] = outcome.testMetrics
@@ -74,7 +84,10 @@ final class EpochPrinter {
         case .table:
             print("")
             if !h.epochs.isEmpty {
-                print(LossChart.render(train: h.epochs.map(\.trainLoss), validation: h.epochs.map(\.validationLoss), marked: h.bestEpoch))
+                print(
+                    LossChart.render(
+                        train: h.epochs.map(\.trainLoss), validation: h.epochs.map(\.validationLoss),
+                        marked: h.bestEpoch))
                 print("")
             }
             print("status: \(h.status.rawValue) (\(h.reason))")
@@ -82,11 +95,14 @@ final class EpochPrinter {
                 let value = h.epochs[best - 1].metrics[h.monitor].map(format) ?? "-"
                 print("selected epoch \(best): best validation \(h.monitor) \(value) (* in the table)")
                 if let lowest = h.lowestValidationLossEpoch, lowest != best {
-                    print("note: the lowest validation loss was at epoch \(lowest), not \(best): the model is chosen by \(h.monitor), not by the loss")
+                    print(
+                        "note: the lowest validation loss was at epoch \(lowest), not \(best): the model is chosen by \(h.monitor), not by the loss"
+                    )
                 }
             }
             if !outcome.testMetrics.isEmpty {
-                let text = outcome.testMetrics.keys.sorted().map { "\($0) \(format(outcome.testMetrics[$0]!))" }.joined(separator: ", ")
+                let text = outcome.testMetrics.keys.sorted().map { "\($0) \(format(outcome.testMetrics[$0]!))" }.joined(
+                    separator: ", ")
                 print("test (\(outcome.rows.test) rows): \(text)")
             }
             print("written to \(out)")

@@ -10,7 +10,9 @@ extension TuneCommand {
             abstract: "Predict with a trained model: labels and class probabilities, or values, as CSV.")
 
         @Option(help: "The run directory of tune train (or its model/ folder).") var model: String
-        @Option(help: "The CSV file to predict; it needs the model's input columns (any order; the target may be absent).") var data: String
+        @Option(
+            help: "The CSV file to predict; it needs the model's input columns (any order; the target may be absent).")
+        var data: String
         @Option(help: "Where to write the predictions (CSV); standard output when absent.") var out: String?
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
 
@@ -29,7 +31,8 @@ extension TuneCommand {
 
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evaluate a trained model on a CSV file that holds the target column; prints the metrics as JSON.")
+            abstract: "Evaluate a trained model on a CSV file that holds the target column; prints the metrics as JSON."
+        )
 
         @Option(help: "The run directory of tune train (or its model/ folder).") var model: String
         @Option(help: "The CSV file, with the model's input columns and the target.") var data: String

@@ -15,53 +15,83 @@ func printNow(_ line: String) {
 extension TuneCommand {
     struct Search: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Tune a network: the staged recipe (default), or TPE, random or quasi-random search with pruning.",
-            usage: "tune search --data <file> --target <column> [--strategy <strategy>] [--budget <budget>] [<options>]",
+            abstract:
+                "Tune a network: the staged recipe (default), or TPE, random or quasi-random search with pruning.",
+            usage:
+                "tune search --data <file> --target <column> [--strategy <strategy>] [--budget <budget>] [<options>]",
             discussion: """
-            Takes the data and training flags of tune train (--data, --target, --epochs, --early-stop, --metric, ...). \
-            The study is kept in --out/study.sqlite (default: tune-search-<data file name>): running the same command \
-            again resumes it. Writes --out/summary.json.
+                Takes the data and training flags of tune train (--data, --target, --epochs, --early-stop, --metric, ...). \
+                The study is kept in --out/study.sqlite (default: tune-search-<data file name>): running the same command \
+                again resumes it. Writes --out/summary.json.
 
-            The recipe (--strategy recipe) runs the stages in order and prints each decision with its reason: \
-            0 sanity (initial loss against chance, overfitting one batch, an input-free baseline; a failure stops \
-            the search), 1 learning rate on a 10x grid around the LR range test's suggestion with early stopping \
-            deciding the epochs, then a 3x refinement, 2 batch size around sqrt(N) with the rate rescaled, 3 decay \
-            schedule and warmup, 4 regularisation and architecture steered by the doctor's findings, 5 a seed \
-            ensemble of --members models. --budget (trials, epochs or minutes, e.g. 30, 800epochs, 5min) bounds \
-            stages 1-4, shared 40/20/15/25%; what the plan leaves goes to a local search around the best at the \
-            end of stage 4. The best model is written to --out/best, the members to --out/ensemble.
+                The recipe (--strategy recipe) runs the stages in order and prints each decision with its reason: \
+                0 sanity (initial loss against chance, overfitting one batch, an input-free baseline; a failure stops \
+                the search), 1 learning rate on a 10x grid around the LR range test's suggestion with early stopping \
+                deciding the epochs, then a 3x refinement, 2 batch size around sqrt(N) with the rate rescaled, 3 decay \
+                schedule and warmup, 4 regularisation and architecture steered by the doctor's findings, 5 a seed \
+                ensemble of --members models. --budget (trials, epochs or minutes, e.g. 30, 800epochs, 5min) bounds \
+                stages 1-4, shared 40/20/15/25%; what the plan leaves goes to a local search around the best at the \
+                end of stage 4. The best model is written to --out/best, the members to --out/ensemble.
 
-            The other strategies search --space and --param (by default learning rate, width, depth, dropout and \
-            activation), the other settings coming from the tune train flags, for --trials trials or until --budget \
-            is spent, and keep the best complete trial's model in --out/best; trials left running by a process that \
-            stopped are marked failed and queued again.
+                The other strategies search --space and --param (by default learning rate, width, depth, dropout and \
+                activation), the other settings coming from the tune train flags, for --trials trials or until --budget \
+                is spent, and keep the best complete trial's model in --out/best; trials left running by a process that \
+                stopped are marked failed and queued again.
 
-            Each trial is printed as it ends; on a terminal a status line shows the running trial, its epoch, the \
-            best so far, the epochs trained and the time (with --jobs, of the trials this process trains and sees). The end prints the best model's loss chart. With \
-            --tensorboard each trial gets a subdirectory (HParams tab); with --mlflow the study is a parent run and \
-            each trial a nested run (what the server cannot take is kept for tune mlflow-sync). report.html is \
-            written at the end.
-            """)
+                Each trial is printed as it ends; on a terminal a status line shows the running trial, its epoch, the \
+                best so far, the epochs trained and the time (with --jobs, of the trials this process trains and sees). The end prints the best model's loss chart. With \
+                --tensorboard each trial gets a subdirectory (HParams tab); with --mlflow the study is a parent run and \
+                each trial a nested run (what the server cannot take is kept for tune mlflow-sync). report.html is \
+                written at the end.
+                """)
 
         @OptionGroup var train: TrainOptions
         @Option(help: "recipe, tpe, random, quasirandom or grid.") var strategy: String = "recipe"
         @Option(help: "Classic strategies: median, asha, hyperband or none (default: median).") var pruner: String?
-        @Option(help: "Classic strategies: trials in the study, counting those already finished (default: 20; grid: the grid's size).") var trials: Int?
-        @Option(help: "Classic strategies: a YAML file of the settings to search (lr: {low: 1e-4, high: 1e-1, log: true}, dropout: [0, 0.3], ...).") var space: String?
-        @Option(help: ArgumentHelp("Classic strategies: one searched setting, NAME=LOW..HIGH[:log|:step=S] or NAME=A|B|C; repeatable, over --space.", valueName: "name=spec")) var param: [String] = []
-        @Option(help: "What the search may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min). Recipe: bounds stages 1-4 (default: each stage's full plan); classic strategies: replaces --trials.") var budget: String?
+        @Option(
+            help:
+                "Classic strategies: trials in the study, counting those already finished (default: 20; grid: the grid's size)."
+        ) var trials: Int?
+        @Option(
+            help:
+                "Classic strategies: a YAML file of the settings to search (lr: {low: 1e-4, high: 1e-1, log: true}, dropout: [0, 0.3], ...)."
+        ) var space: String?
+        @Option(
+            help: ArgumentHelp(
+                "Classic strategies: one searched setting, NAME=LOW..HIGH[:log|:step=S] or NAME=A|B|C; repeatable, over --space.",
+                valueName: "name=spec")) var param: [String] = []
+        @Option(
+            help:
+                "What the search may spend: N trials, N epochs or N minutes (e.g. 30, 800epochs, 5min). Recipe: bounds stages 1-4 (default: each stage's full plan); classic strategies: replaces --trials."
+        ) var budget: String?
         @Option(help: "Recipe: seeds in the final ensemble (1: the best model alone).") var members: Int = 5
-        @Option(help: "Seconds without a heartbeat after which a running trial is taken for dead (a trial beats at every epoch and every quarter of this within an epoch).") var staleAfter: Double = 120
-        @Option(help: "Trials trained at once, each in its own process with one BLAS thread (the recipe: a stage's independent candidates).") var jobs: Int = 1
+        @Option(
+            help:
+                "Seconds without a heartbeat after which a running trial is taken for dead (a trial beats at every epoch and every quarter of this within an epoch)."
+        ) var staleAfter: Double = 120
+        @Option(
+            help:
+                "Trials trained at once, each in its own process with one BLAS thread (the recipe: a stage's independent candidates)."
+        ) var jobs: Int = 1
         @Flag(help: .hidden) var worker = false
 
         func validate() throws {
-            if let trials { guard (1...100_000).contains(trials) else { throw ValidationError("--trials must be in 1...100000, got \(trials)") } }
-            guard (1...100).contains(members) else { throw ValidationError("--members must be in 1...100, got \(members)") }
+            if let trials {
+                guard (1...100_000).contains(trials) else {
+                    throw ValidationError("--trials must be in 1...100000, got \(trials)")
+                }
+            }
+            guard (1...100).contains(members) else {
+                throw ValidationError("--members must be in 1...100, got \(members)")
+            }
             guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1...256, got \(jobs)") }
-            guard staleAfter >= 0, staleAfter.isFinite else { throw ValidationError("--stale-after must be a number of seconds >= 0") }
+            guard staleAfter >= 0, staleAfter.isFinite else {
+                throw ValidationError("--stale-after must be a number of seconds >= 0")
+            }
             if let budget, RecipeBudget(budget) == nil {
-                throw ValidationError("--budget: expected a positive number of trials, epochs or minutes (30, 30trials, 800epochs, 5min), got '\(budget)'")
+                throw ValidationError(
+                    "--budget: expected a positive number of trials, epochs or minutes (30, 30trials, 800epochs, 5min), got '\(budget)'"
+                )
             }
         }
 
@@ -76,19 +106,30 @@ extension TuneCommand {
 
         func run() throws {
             let (classic, prunerKind) = try withDataErrors {
-                (strategy == "recipe" ? nil : try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"]),
-                 try parseChoice(pruner ?? "median", "--pruner", PrunerKind.self)!)
+                (
+                    strategy == "recipe"
+                        ? nil : try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"]),
+                    try parseChoice(pruner ?? "median", "--pruner", PrunerKind.self)!
+                )
             }
             guard let classic else {
-                let classicOnly = [("--space", space != nil), ("--param", !param.isEmpty), ("--pruner", pruner != nil), ("--trials", trials != nil)]
+                let classicOnly = [
+                    ("--space", space != nil), ("--param", !param.isEmpty), ("--pruner", pruner != nil),
+                    ("--trials", trials != nil)
+                ]
                 if let flag = classicOnly.first(where: { $0.1 })?.0 {
-                    throw failWithDataError(DataError(path: flag, "the recipe chooses what to search stage by stage, with early stopping and --budget; --space, --param, --pruner and --trials are for --strategy tpe, random, quasirandom or grid"))
+                    throw failWithDataError(
+                        DataError(
+                            path: flag,
+                            "the recipe chooses what to search stage by stage, with early stopping and --budget; --space, --param, --pruner and --trials are for --strategy tpe, random, quasirandom or grid"
+                        ))
                 }
                 return try runRecipe()
             }
             let search = try withDataErrors {
                 let search = SearchRun(settings: try settings())
-                var searched = try space.map { try SearchSpace.load(path: $0) } ?? (param.isEmpty ? .standard : SearchSpace())
+                var searched =
+                    try space.map { try SearchSpace.load(path: $0) } ?? (param.isEmpty ? .standard : SearchSpace())
                 try searched.apply(flags: param)
                 search.space = searched
                 return search
@@ -122,7 +163,9 @@ extension TuneCommand {
                 status.trialEnded(t.number, value: t.value, complete: t.state == .complete)
                 let value = t.value.map { String(format: "%.4f", $0) } ?? "-"
                 let parameters = t.parameters.keys.sorted().map { "\($0)=\(t.parameters[$0]!)" }.joined(separator: " ")
-                printNow("trial \(t.number) \(t.state.rawValue) \(value)  \(parameters)\(t.failure.map { "  (\($0))" } ?? "")")
+                printNow(
+                    "trial \(t.number) \(t.state.rawValue) \(value)  \(parameters)\(t.failure.map { "  (\($0))" } ?? "")"
+                )
             }
             let summary: SearchSummary
             do {
@@ -133,16 +176,23 @@ extension TuneCommand {
             if worker { return }
             let counts = summary.counts.keys.sorted().map { "\(summary.counts[$0]!) \($0)" }.joined(separator: ", ")
             print("searched: \(summary.space)")
-            print("\(summary.trials.count) trials (\(counts)), \(summary.epochs) epochs; \(summary.strategy) sampler, \(summary.pruner) pruner, \(summary.direction) \(summary.monitor)")
+            print(
+                "\(summary.trials.count) trials (\(counts)), \(summary.epochs) epochs; \(summary.strategy) sampler, \(summary.pruner) pruner, \(summary.direction) \(summary.monitor)"
+            )
             if let best = summary.best {
-                let parameters = best.parameters.keys.sorted().map { "\($0)=\(best.parameters[$0]!)" }.joined(separator: " ")
+                let parameters = best.parameters.keys.sorted().map { "\($0)=\(best.parameters[$0]!)" }.joined(
+                    separator: " ")
                 let test = best.test?[summary.monitor].map { String(format: " (test %.4f)", $0) } ?? ""
-                print("best: trial \(best.number), validation \(summary.monitor) \(String(format: "%.4f", best.value ?? .nan))\(test): \(parameters)")
+                print(
+                    "best: trial \(best.number), validation \(summary.monitor) \(String(format: "%.4f", best.value ?? .nan))\(test): \(parameters)"
+                )
             } else {
                 print("no trial finished")
             }
             printBestChart(search.settings.out ?? "")
-            print("written to \(search.settings.out ?? ""): summary.json, study.sqlite, best/ (the best complete trial's model)")
+            print(
+                "written to \(search.settings.out ?? ""): summary.json, study.sqlite, best/ (the best complete trial's model)"
+            )
         }
 
         func runRecipe() throws {
@@ -181,7 +231,9 @@ func runAndPrint(_ recipe: RecipeRun) throws {
         status.trialEnded(t.number, value: t.value)
         let value = t.value.map { String(format: "%.4f", $0) } ?? "failed"
         let epochs = "\(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
-        printNow("  trial \(t.number)\(t.reused ? " (read back)" : "")  \(value)  best epoch \(epochs)  \(t.candidate.changes(from: first))\(t.failure.map { "  (\($0))" } ?? "")")
+        printNow(
+            "  trial \(t.number)\(t.reused ? " (read back)" : "")  \(value)  best epoch \(epochs)  \(t.candidate.changes(from: first))\(t.failure.map { "  (\($0))" } ?? "")"
+        )
         if first == nil { first = t.candidate }
     }
     recipe.onStage = { s in
@@ -190,7 +242,9 @@ func runAndPrint(_ recipe: RecipeRun) throws {
         for note in s.notes { printNow("  note: \(note)") }
     }
     let out = recipe.settings.out ?? ""
-    printNow("tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(SearchRun.studyPath(out))")
+    printNow(
+        "tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(SearchRun.studyPath(out))"
+    )
     let summary: RecipeSummary
     do {
         summary = try recipe.run()
@@ -211,8 +265,12 @@ func runAndPrint(_ recipe: RecipeRun) throws {
 /// The best model's training and validation loss, its selected epoch marked, from `best/history.json` of a study.
 func printBestChart(_ out: String) {
     let url = URL(fileURLWithPath: out).appendingPathComponent("best/history.json")
-    guard let data = try? Data(contentsOf: url), let h = try? jsonDecoder().decode(History.self, from: data), !h.epochs.isEmpty else { return }
+    guard let data = try? Data(contentsOf: url), let h = try? jsonDecoder().decode(History.self, from: data),
+        !h.epochs.isEmpty
+    else { return }
     print("")
     print("the best model's loss:")
-    print(LossChart.render(train: h.epochs.map(\.trainLoss), validation: h.epochs.map(\.validationLoss), marked: h.bestEpoch))
+    print(
+        LossChart.render(
+            train: h.epochs.map(\.trainLoss), validation: h.epochs.map(\.validationLoss), marked: h.bestEpoch))
 }

@@ -7,6 +7,9 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Train neural networks on the CPU and tune them, with the reasons explained.",
         version: SwiftTune.version,
-        subcommands: [Train.self, Predict.self, Evaluate.self, Doctor.self, LRFind.self, Search.self, Ensemble.self, Report.self, MLflowSync.self, Generate.self, Demo.self, Env.self]
+        subcommands: [
+            Train.self, Predict.self, Evaluate.self, Doctor.self, LRFind.self, Search.self, Ensemble.self, Report.self,
+            MLflowSync.self, Generate.self, Demo.self, Env.self
+        ]
     )
 }

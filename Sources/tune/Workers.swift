@@ -1,9 +1,9 @@
 import Foundation
 import Tune
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The worker processes of `tune search --jobs N`: this executable run again with the same arguments and `--worker`,
@@ -36,7 +36,8 @@ final class Workers {
     /// study's file exists, so that workers never race to create it.
     static func start(count: Int) -> Workers? {
         do { return try Workers(count: count) } catch {
-            FileHandle.standardError.write(Data("warning: cannot start worker processes (\(error)): running alone\n".utf8))
+            FileHandle.standardError.write(
+                Data("warning: cannot start worker processes (\(error)): running alone\n".utf8))
             return nil
         }
     }
@@ -56,7 +57,8 @@ final class Workers {
 
     private func report() {
         for p in processes where p.terminationStatus != 0 {
-            FileHandle.standardError.write(Data("warning: worker process \(p.processIdentifier) ended with status \(p.terminationStatus)\n".utf8))
+            FileHandle.standardError.write(
+                Data("warning: worker process \(p.processIdentifier) ended with status \(p.terminationStatus)\n".utf8))
         }
         processes = []
     }

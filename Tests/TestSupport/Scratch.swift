@@ -3,7 +3,8 @@ import Foundation
 /// The test process's scratch space: one directory under the system's temporary directory, removed when the process
 /// exits, so that test runs leave nothing behind.
 public let scratchRoot: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swift-tune-tests-\(ProcessInfo.processInfo.processIdentifier)")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "swift-tune-tests-\(ProcessInfo.processInfo.processIdentifier)")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     atexit { try? FileManager.default.removeItem(at: scratchRoot) }
     return url
@@ -17,13 +18,18 @@ public func scratchDirectory(_ prefix: String = "scratch") -> URL {
 }
 
 /// The repository's root (this file is Tests/TestSupport/Scratch.swift).
-public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// The Python that has the dev-time packages (TUNE_PYTHON, set by `make test`), or python3.
-public var testPython: String { ProcessInfo.processInfo.environment["TUNE_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3" }
+public var testPython: String {
+    ProcessInfo.processInfo.environment["TUNE_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+}
 
 /// Runs `tools/<script>` with `testPython`: its exit status, output and error output.
-public func runPythonTool(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+public func runPythonTool(_ script: String, _ arguments: [String]) throws -> (
+    status: Int32, output: String, error: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [testPython, repositoryRoot.appendingPathComponent("tools/\(script)").path] + arguments

@@ -57,7 +57,10 @@ struct CSVReaderTests {
     }
 
     @Test func fastNumberParsingAgreesWithStrtod() throws {
-        let values = ["0.1", "123456.789", "1e-5", "3.4028235e38", "-0.0", "1.17549435e-38", "9007199254740993", "0.30000000000000004", "12.5E+2", ".5", "5."]
+        let values = [
+            "0.1", "123456.789", "1e-5", "3.4028235e38", "-0.0", "1.17549435e-38", "9007199254740993",
+            "0.30000000000000004", "12.5E+2", ".5", "5."
+        ]
         let t = try parse("x\n" + values.joined(separator: "\n") + "\n")
         for (cell, v) in zip(t.numbers[0], values) {
             #expect(cell == Float(strtod(v, nil)), "\(v)")
@@ -76,7 +79,9 @@ struct CSVReaderTests {
         #expect(dataError("a,b\n")?.message.contains("no data rows") == true)
         let quote = dataError("a,b\n1,\"open\n2,3\n")
         #expect(quote?.line == 2 && quote?.message.contains("never closed") == true)
-        let binary = (try? CSVReader.parse(Data([0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0x14]), path: "x.zip")).map { _ in "" }
+        let binary = (try? CSVReader.parse(Data([0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0x14]), path: "x.zip")).map { _ in
+            ""
+        }
         #expect(binary == nil)
         do {
             _ = try CSVReader.parse(Data([0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0x14]), path: "x.zip")

@@ -15,8 +15,11 @@ struct DataCheckTests {
         mutating func uniform() -> Double { Double(rng.nextUniformFloat()) }
     }
 
-    func check(_ header: [String], _ rows: [[String]], target: String, options: DataCheckOptions = DataCheckOptions(stopOnLeak: false),
-               split: String? = nil) throws -> DataCheckReport {
+    func check(
+        _ header: [String], _ rows: [[String]], target: String,
+        options: DataCheckOptions = DataCheckOptions(stopOnLeak: false),
+        split: String? = nil
+    ) throws -> DataCheckReport {
         let text = ([header] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
         let table = try CSVReader.parse(Data(text.utf8), path: "t.csv")
         return try DataPreparation.prepare(table, target: target, splitColumn: split, check: options).dataCheck!
@@ -61,8 +64,10 @@ struct DataCheckTests {
             return [day, String(Double(i % 9)), String(i % 2)]
         }
         let r = try check(["day", "x", "y"], rows, target: "y")
-        #expect(r.excluded == ["day"] && r.findings.first { $0.id == .identifier }?.explanation.contains("dates") == true)
-        #expect(DataCheck.isDate("31/01/2024") && DataCheck.isDate("2024-01") && DataCheck.isDate("2024-01-31T12:00:00"))
+        #expect(
+            r.excluded == ["day"] && r.findings.first { $0.id == .identifier }?.explanation.contains("dates") == true)
+        #expect(
+            DataCheck.isDate("31/01/2024") && DataCheck.isDate("2024-01") && DataCheck.isDate("2024-01-31T12:00:00"))
         #expect(!DataCheck.isDate("1986.5") && !DataCheck.isDate("12-34") && !DataCheck.isDate("abc"))
     }
 
@@ -71,7 +76,8 @@ struct DataCheckTests {
         var g = Generator(11)
         let rows = (0..<200).map { d in [String(d * 2), f(180 - 0.3 * Double(d) + 0.2 * g.normal())] }
         let r = try check(["days", "weight"], rows, target: "weight")
-        #expect(r.leaks.isEmpty && r.findings.first { $0.id == .strongSingleColumn }?.severity == .warning, "\(r.findings)")
+        #expect(
+            r.leaks.isEmpty && r.findings.first { $0.id == .strongSingleColumn }?.severity == .warning, "\(r.findings)")
     }
 
     @Test func aTimeIndexThatIsTheOnlyFeatureStays() throws {
@@ -85,7 +91,8 @@ struct DataCheckTests {
 
     @Test func keepKeepsAnIdentifierAsAFeature() throws {
         let rows = (0..<100).map { [String($0), String($0 % 7), String($0 % 2)] }
-        let r = try check(["id", "x", "y"], rows, target: "y", options: DataCheckOptions(keep: ["id"], stopOnLeak: false))
+        let r = try check(
+            ["id", "x", "y"], rows, target: "y", options: DataCheckOptions(keep: ["id"], stopOnLeak: false))
         #expect(r.excluded.isEmpty)
         #expect(r.findings.first { $0.id == .identifier }?.severity == .info)
     }
@@ -104,9 +111,14 @@ struct DataCheckTests {
         // Training stops with the leak named, unless allowed.
         let text = ([header] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
         let table = try CSVReader.parse(Data(text.utf8), path: "t.csv")
-        #expect(throws: DataLeakError.self) { try DataPreparation.prepare(table, target: "y", check: DataCheckOptions()) }
-        let allowed = try DataPreparation.prepare(table, target: "y", check: DataCheckOptions(allowLeak: ["y_reported"]))
-        #expect(allowed.dataCheck?.leaks == [] && allowed.dataCheck?.findings.first { $0.id == .leak }?.severity == .warning)
+        #expect(throws: DataLeakError.self) {
+            try DataPreparation.prepare(table, target: "y", check: DataCheckOptions())
+        }
+        let allowed = try DataPreparation.prepare(
+            table, target: "y", check: DataCheckOptions(allowLeak: ["y_reported"]))
+        #expect(
+            allowed.dataCheck?.leaks == [] && allowed.dataCheck?.findings.first { $0.id == .leak }?.severity == .warning
+        )
         #expect(allowed.preprocessor.features.map(\.name).contains("y_reported"))
     }
 
@@ -165,13 +177,15 @@ struct DataCheckTests {
         let (x, y) = honestRegression(300, seed: 7)
         let byTarget = y.indices.sorted { y[$0] < y[$1] }
         let sorted = try check(["a", "b", "c", "y"], byTarget.map { x[$0].map(f) + [f(y[$0])] }, target: "y")
-        #expect(sorted.findings.first { $0.id == .sortedTarget }?.evidence["rank_correlation"].map { $0 > 0.99 } == true)
+        #expect(
+            sorted.findings.first { $0.id == .sortedTarget }?.evidence["rank_correlation"].map { $0 > 0.99 } == true)
         // Sorted by b, which y barely depends on (through sin(3b), whose rank correlation with b is near 0).
         let byB = y.indices.sorted { x[$0][1] < x[$1][1] }
         let other = try check(["a", "b", "c", "y"], byB.map { x[$0].map(f) + [f(y[$0])] }, target: "y")
         #expect(!ids(other).contains("sorted_target"), "\(other.findings)")
         // Classes in blocks: 0 x 100 then 1 x 100.
-        let blocks = try check(["a", "y"], (0..<200).map { [f(Double($0 % 17)), String($0 < 100 ? 0 : 1)] }, target: "y")
+        let blocks = try check(
+            ["a", "y"], (0..<200).map { [f(Double($0 % 17)), String($0 < 100 ? 0 : 1)] }, target: "y")
         #expect(blocks.findings.first { $0.id == .sortedTarget }?.evidence["class_changes"] == 1)
         // Alternating classes change at every row: not sorted.
         let alternating = try check(["a", "y"], (0..<200).map { [f(Double($0 % 17)), String($0 % 2)] }, target: "y")
@@ -202,7 +216,9 @@ struct DataCheckTests {
 
     @Test func aRareClassIsAWarningAndACommonOneIsNot() throws {
         var g = Generator(8)
-        func rows(rare: Int) -> [[String]] { (0..<1000).map { i in [f(g.normal()), String(i % 1000 < rare ? 1 : 0)] }.shuffledByIndex() }
+        func rows(rare: Int) -> [[String]] {
+            (0..<1000).map { i in [f(g.normal()), String(i % 1000 < rare ? 1 : 0)] }.shuffledByIndex()
+        }
         let rare = try check(["a", "y"], rows(rare: 30), target: "y")
         let finding = try #require(rare.findings.first { $0.id == .imbalance })
         #expect(finding.evidence["minority_share"] == 0.03 && finding.severity == .warning)
@@ -256,7 +272,8 @@ struct DataCheckTests {
         // Trained on its logarithm, the finding goes; the targets are the standardised logarithms.
         let text = (["a,price"] + skewed.map { $0.joined(separator: ",") }).joined(separator: "\n") + "\n"
         let table = try CSVReader.parse(Data(text.utf8), path: "t.csv")
-        let logged = try DataPreparation.prepare(table, target: "price", targetTransform: .log, check: DataCheckOptions())
+        let logged = try DataPreparation.prepare(
+            table, target: "price", targetTransform: .log, check: DataCheckOptions())
         #expect(!(logged.dataCheck?.findings.map(\.id.rawValue).contains("skewed_target") ?? true))
         let t = logged.preprocessor.target
         #expect(t.transform == .log)
@@ -268,7 +285,8 @@ struct DataCheckTests {
 
     @Test func aLogTransformOfANonPositiveTargetNamesTheRow() throws {
         let table = try CSVReader.parse(Data("a,y\n1,3\n2,0\n3,5\n4,6\n5,7\n".utf8), path: "t.csv")
-        #expect { try DataPreparation.prepare(table, target: "y", task: .regression, targetTransform: .log) } throws: { error in
+        #expect { try DataPreparation.prepare(table, target: "y", task: .regression, targetTransform: .log) } throws: {
+            error in
             "\(error)".contains("t.csv:3 (column y)") && "\(error)".contains("not positive")
         }
     }

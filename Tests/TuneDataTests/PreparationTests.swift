@@ -11,7 +11,8 @@ struct PreparationTests {
         let colours = ["red", "green", "blue"]
         for i in 0..<30 {
             let size = i == 7 ? "NA" : String(Double(i) * 0.5)
-            lines.append("\(1000 + i),\(size),\(colours[i % 3]),\(i % 2 == 0 ? "yes" : "no"),\(i % 2 == 0 ? "cat" : "dog")")
+            lines.append(
+                "\(1000 + i),\(size),\(colours[i % 3]),\(i % 2 == 0 ? "yes" : "no"),\(i % 2 == 0 ? "cat" : "dog")")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -21,12 +22,14 @@ struct PreparationTests {
         var lines = ["x,part,y"]
         let parts = ["train", "TRAIN", "train", "train", "train", "train", "validation", "val", "test", "Test"]
         for i in 0..<10 { lines.append("\(i),\(parts[i]),\(i % 2)") }
-        let d = try DataPreparation.prepare(try parse(lines.joined(separator: "\n")), target: "y", split: .standard, seed: 9, splitColumn: "part")
+        let d = try DataPreparation.prepare(
+            try parse(lines.joined(separator: "\n")), target: "y", split: .standard, seed: 9, splitColumn: "part")
         #expect(d.preprocessor.features.map(\.name) == ["x"])
         #expect(d.train.count == 6 && d.validation.count == 2 && d.test.count == 2)
         // Standardised with the training rows 0...5 (mean 2.5, population deviation sqrt(35/12)).
         let sd = Float((35.0 / 12).squareRoot())
-        #expect(abs(d.validation.x.scalars[0] - (6 - 2.5) / sd) < 1e-5 && abs(d.test.x.scalars[1] - (9 - 2.5) / sd) < 1e-5)
+        #expect(
+            abs(d.validation.x.scalars[0] - (6 - 2.5) / sd) < 1e-5 && abs(d.test.x.scalars[1] - (9 - 2.5) / sd) < 1e-5)
         #expect(d.test.classes == [0, 1])
 
         lines[4] = "3,training,1"
@@ -36,7 +39,9 @@ struct PreparationTests {
             let e = e as? DataError
             return e?.line == 5 && e?.column == "part" && e!.message.contains("'training'")
         }
-        #expect(throws: DataError.self) { try DataPreparation.prepare(try parse(lines.joined(separator: "\n")), target: "y", splitColumn: "nope") }
+        #expect(throws: DataError.self) {
+            try DataPreparation.prepare(try parse(lines.joined(separator: "\n")), target: "y", splitColumn: "nope")
+        }
     }
 
     @Test func kindsAreInferred() throws {
@@ -50,7 +55,8 @@ struct PreparationTests {
     @Test func encodingImputationAndStandardisationFitOnTrainingRows() throws {
         var options = PreprocessingOptions()
         options.ignore = ["id"]
-        let d = try DataPreparation.prepare(try parse(table()), target: "label", split: .standard, seed: 3, options: options)
+        let d = try DataPreparation.prepare(
+            try parse(table()), target: "label", split: .standard, seed: 3, options: options)
         let p = d.preprocessor
         #expect(p.target.task == .binary)
         #expect(p.target.classes == ["cat", "dog"])
@@ -178,7 +184,9 @@ struct SplitTests {
         let folds = Splitter.kFold(count: 23, k: 5, seed: 4, strata: (0..<23).map { $0 % 2 })
         #expect(folds.count == 5)
         #expect(folds.flatMap(\.validation).sorted() == Array(0..<23))
-        for f in folds { #expect(Set(f.train).isDisjoint(with: f.validation) && f.train.count + f.validation.count == 23) }
+        for f in folds {
+            #expect(Set(f.train).isDisjoint(with: f.validation) && f.train.count + f.validation.count == 23)
+        }
     }
 
     @Test func splitFractionsParse() {

@@ -16,8 +16,9 @@ struct SyntheticGeneratorTests {
 
     @Test func classificationHasItsShapeProportionsAndRedundancy() {
         var rng = PhiloxRandom(seed: 2)
-        let (x, y) = Synthetic.classification(count: 1000, classes: 3, informative: 3, redundant: 2, noise: 1,
-                                              weights: [0.6, 0.3, 0.1], labelNoise: 0, using: &rng)
+        let (x, y) = Synthetic.classification(
+            count: 1000, classes: 3, informative: 3, redundant: 2, noise: 1,
+            weights: [0.6, 0.3, 0.1], labelNoise: 0, using: &rng)
         #expect(x.shape == [1000, 6])
         #expect([0, 1, 2].map { c in y.filter { $0 == c }.count } == [600, 300, 100])
         // Informative features separate the classes: class means differ by about 2 * separation somewhere.

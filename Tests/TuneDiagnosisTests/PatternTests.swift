@@ -18,7 +18,9 @@ struct PatternTests {
         c.task = .regression
         c.baselineLoss = 1
         c.trainLoss = Self.epochs(40) { $0 == 1 ? 1e5 : 0.5 + 2 / Double($0) }
-        c.validationLoss = Self.epochs(40) { $0 <= 10 ? 10 * (1 + 4 * abs(Self.wiggle($0))) : 10 + 0.3 * Self.wiggle($0) }
+        c.validationLoss = Self.epochs(40) {
+            $0 <= 10 ? 10 * (1 + 4 * abs(Self.wiggle($0))) : 10 + 0.3 * Self.wiggle($0)
+        }
         c.metricName = "rmse"
         c.metricHigherIsBetter = false
         c.metric = c.validationLoss.map { $0.map { $0.squareRoot() } }
@@ -43,7 +45,9 @@ struct PatternTests {
         let ids = Doctor().diagnose(c).map(\.id.rawValue)
         #expect(ids.first == "lr_too_high", "\(ids)")
         // An epoch's mean loss is not the loss at initialisation; a dead network is not a small one.
-        #expect(!ids.contains("bad_init") && !ids.contains("underfitting") && !ids.contains("metric_loss_disagree"), "\(ids)")
+        #expect(
+            !ids.contains("bad_init") && !ids.contains("underfitting") && !ids.contains("metric_loss_disagree"),
+            "\(ids)")
     }
 
     @Test func adamBlowingUpABinaryClassificationThatSwingsWildly() {
@@ -57,7 +61,9 @@ struct PatternTests {
         c.metric = Self.epochs(30) { $0 % 2 == 0 ? 0.85 : 0.6 }
         let ids = Doctor().diagnose(c).map(\.id.rawValue)
         #expect(ids.first == "lr_too_high", "\(ids)")
-        #expect(!ids.contains("bad_init") && !ids.contains("underfitting") && !ids.contains("metric_loss_disagree"), "\(ids)")
+        #expect(
+            !ids.contains("bad_init") && !ids.contains("underfitting") && !ids.contains("metric_loss_disagree"),
+            "\(ids)")
     }
 
     @Test func sgdBouncingHighOnARegressionIsNotOverfitting() {
@@ -107,13 +113,15 @@ struct PatternTests {
         var c = Curves()
         c.task = .binary
         c.classes = 2
-        c.hyperparameters = Hyperparameters(settings: ["optimizer": "SGD", "lr": "0.0005", "momentum": "0"], source: "hparams.yaml")
+        c.hyperparameters = Hyperparameters(
+            settings: ["optimizer": "SGD", "lr": "0.0005", "momentum": "0"], source: "hparams.yaml")
         c.trainLoss = Self.epochs(30) { 0.693 - 0.003 * Double($0) }
         c.validationLoss = Self.epochs(30) { 0.695 - 0.003 * Double($0) }
         let findings = Doctor().diagnose(c)
         let ids = findings.map(\.id.rawValue)
         #expect(ids.contains("lr_too_low"), "\(ids)")
-        #expect(!ids.contains("still_improving"), "with a near-linear fall the first thing to change is the rate: \(ids)")
+        #expect(
+            !ids.contains("still_improving"), "with a near-linear fall the first thing to change is the rate: \(ids)")
         let low = findings.first { $0.id == .lrTooLow }!
         #expect(low.nextStep.contains("0.0015 to 0.005") && low.nextStep.contains("momentum"))
         #expect(low.confidence > 0.5 && low.confidence < 1)

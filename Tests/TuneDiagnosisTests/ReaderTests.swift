@@ -36,8 +36,10 @@ struct ReaderTests {
     @Test func anyTableWithNamedColumnsAndDirections() throws {
         let dir = scratchDirectory("doctor")
         let path = dir.appendingPathComponent("log.csv").path
-        try "epoch,fit,check,err\n1,1.0,1.1,0.5\n2,0.8,0.9,0.4\n3,nan,0.8,0.3\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let c = try CSVLogReader.read(path: path, columns: CurveColumns(trainLoss: "fit", validationLoss: "check", metric: "err"))
+        try "epoch,fit,check,err\n1,1.0,1.1,0.5\n2,0.8,0.9,0.4\n3,nan,0.8,0.3\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let c = try CSVLogReader.read(
+            path: path, columns: CurveColumns(trainLoss: "fit", validationLoss: "check", metric: "err"))
         #expect(c.epochCount == 3)
         #expect(c.metricHigherIsBetter == false, "an error is better when lower")
         #expect(c.trainLoss[2].map { $0.isNaN } == true, "a logged NaN stays NaN: it means divergence")
@@ -46,7 +48,9 @@ struct ReaderTests {
             _ = try CSVLogReader.read(path: path)
             Issue.record("no error")
         } catch let e as DataError {
-            #expect(e.message.contains("no loss column found") && e.message.contains("the columns are: epoch, fit, check, err"))
+            #expect(
+                e.message.contains("no loss column found")
+                    && e.message.contains("the columns are: epoch, fit, check, err"))
         }
         do {
             _ = try CSVLogReader.read(path: path, columns: CurveColumns(trainLoss: "nope"))
@@ -104,7 +108,9 @@ struct TensorBoardReaderTests {
     }
 
     @Test func namedSeriesAndClearErrors() throws {
-        let c = try TensorBoardReader.curves(at: fixture("keras_tb"), columns: CurveColumns(trainLoss: "train:epoch_accuracy", validationLoss: "validation:epoch_loss"))
+        let c = try TensorBoardReader.curves(
+            at: fixture("keras_tb"),
+            columns: CurveColumns(trainLoss: "train:epoch_accuracy", validationLoss: "validation:epoch_loss"))
         #expect(abs((c.trainLoss[7] ?? 0) - 0.875) < 1e-6)
         do {
             _ = try TensorBoardReader.curves(at: fixture("keras_tb"), columns: CurveColumns(trainLoss: "nope"))
@@ -149,11 +155,17 @@ struct OddLogTests {
 
     @Test func validationEveryOtherEpochLandsOnItsEpochs() throws {
         let dir = scratchDirectory("tb")
-        try eventFile(dir, [("Loss/train", Array(0...9), (0...9).map { 1 / Float($0 + 1) }),
-                            ("Loss/val", [1, 3, 5, 7, 9], [0.8, 0.5, 0.4, 0.45, 0.6])])
+        try eventFile(
+            dir,
+            [
+                ("Loss/train", Array(0...9), (0...9).map { 1 / Float($0 + 1) }),
+                ("Loss/val", [1, 3, 5, 7, 9], [0.8, 0.5, 0.4, 0.45, 0.6])
+            ])
         let c = try TensorBoardReader.curves(at: dir.path)
         #expect(c.epochCount == 10)
-        #expect(c.validationLoss[1] == Double(Float(0.8)) && c.validationLoss[0] == nil && c.validationLoss[5] == Double(Float(0.4)))
+        #expect(
+            c.validationLoss[1] == Double(Float(0.8)) && c.validationLoss[0] == nil
+                && c.validationLoss[5] == Double(Float(0.4)))
         #expect(abs((c.trainLoss[9] ?? 0) - 0.1) < 1e-6)
     }
 
@@ -161,7 +173,9 @@ struct OddLogTests {
         let root = scratchDirectory("tb")
         try eventFile(root.appendingPathComponent("version_0"), [("loss", [0, 1, 2], [1, 0.9, 0.8])])
         Thread.sleep(forTimeInterval: 0.01)
-        var later: [(tag: String, steps: [Int64], values: [Float])] = [("loss", Array(0...5), [1, 0.8, 0.6, 0.5, 0.45, 0.42])]
+        var later: [(tag: String, steps: [Int64], values: [Float])] = [
+            ("loss", Array(0...5), [1, 0.8, 0.6, 0.5, 0.45, 0.42])
+        ]
         later[0].steps = Array(0...5)
         try eventFile(root.appendingPathComponent("version_1"), later)
         // Both files have the same wall times; version_1 has more points and later times (1000 + index).
@@ -171,16 +185,32 @@ struct OddLogTests {
     }
 
     @Test func csvEdgeCases() throws {
-        let nan = try CSVLogReader.read(path: tempFile("nan.csv", "epoch,loss,val_loss\n0,nan,nan\n1,nan,nan\n2,nan,nan\n"))
+        let nan = try CSVLogReader.read(
+            path: tempFile("nan.csv", "epoch,loss,val_loss\n0,nan,nan\n1,nan,nan\n2,nan,nan\n"))
         #expect(Doctor().diagnose(nan).first?.id == .lrTooHigh)
-        #expect(throws: DataError.self) { try CSVLogReader.read(path: tempFile("huge.csv", "epoch,loss,val_loss\n0,1.0,1.1\n1e30,0.9,1.0\n")) }
-        let restarted = try CSVLogReader.read(path: tempFile("r.csv", "epoch,loss,val_loss\n0,1,1\n1,0.9,0.95\n2,0.8,0.9\n0,0.7,0.7\n1,0.6,0.65\n"))
-        #expect(restarted.epochCount == 2 && restarted.trainLoss == [Double(Float(0.7)), Double(Float(0.6))], "the last run after a restart")
+        #expect(throws: DataError.self) {
+            try CSVLogReader.read(path: tempFile("huge.csv", "epoch,loss,val_loss\n0,1.0,1.1\n1e30,0.9,1.0\n"))
+        }
+        let restarted = try CSVLogReader.read(
+            path: tempFile("r.csv", "epoch,loss,val_loss\n0,1,1\n1,0.9,0.95\n2,0.8,0.9\n0,0.7,0.7\n1,0.6,0.65\n"))
+        #expect(
+            restarted.epochCount == 2 && restarted.trainLoss == [Double(Float(0.7)), Double(Float(0.6))],
+            "the last run after a restart")
         // A restart after a run that diverged: the kept run's own divergence is still found.
-        let bothDiverged = try CSVLogReader.read(path: tempFile("rn.csv", "epoch,loss,val_loss\n0,1,1\n1,nan,nan\n0,0.7,0.7\n1,0.6,0.65\n2,nan,0.6\n"))
-        #expect(bothDiverged.epochCount == 3 && bothDiverged.trainLoss[2]?.isNaN == true && bothDiverged.validationLoss[2] == Double(Float(0.6)))
-        let negative = try CSVLogReader.read(path: tempFile("neg.csv", "epoch,loss,val_loss\n" + (0..<10).map { "\($0),\(-1 - 0.2 * Double($0)),\(-0.9 - 0.2 * Double($0))" }.joined(separator: "\n")))
-        #expect(!Doctor().diagnose(negative).contains { $0.id == .lrTooHigh }, "a falling negative loss is not an explosion")
+        let bothDiverged = try CSVLogReader.read(
+            path: tempFile("rn.csv", "epoch,loss,val_loss\n0,1,1\n1,nan,nan\n0,0.7,0.7\n1,0.6,0.65\n2,nan,0.6\n"))
+        #expect(
+            bothDiverged.epochCount == 3 && bothDiverged.trainLoss[2]?.isNaN == true
+                && bothDiverged.validationLoss[2] == Double(Float(0.6)))
+        let negative = try CSVLogReader.read(
+            path: tempFile(
+                "neg.csv",
+                "epoch,loss,val_loss\n"
+                    + (0..<10).map { "\($0),\(-1 - 0.2 * Double($0)),\(-0.9 - 0.2 * Double($0))" }.joined(
+                        separator: "\n")))
+        #expect(
+            !Doctor().diagnose(negative).contains { $0.id == .lrTooHigh }, "a falling negative loss is not an explosion"
+        )
         let short = try CSVLogReader.read(path: tempFile("short.csv", "epoch,loss,val_loss\n0,1.0,1.1\n"))
         #expect(Doctor().diagnose(short).map(\.id.rawValue) == ["too_few_epochs"])
     }

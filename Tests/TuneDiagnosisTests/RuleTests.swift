@@ -62,7 +62,9 @@ struct RuleTests {
         // The validation loss bouncing by 40% from epoch to epoch around 0.6, far above a reference of 0.2 with a
         // constant predictor at 0.69: (0.6 - 0.2) / (0.69 - 0.2) = 0.82 of the way back.
         var bouncing = Shapes.healthy
-        bouncing.validationLoss = Shapes.epochs(30) { $0 < 5 ? 0.7 - 0.02 * $0 : ($0.truncatingRemainder(dividingBy: 2) == 1 ? 0.5 : 0.7) }
+        bouncing.validationLoss = Shapes.epochs(30) {
+            $0 < 5 ? 0.7 - 0.02 * $0 : ($0.truncatingRemainder(dividingBy: 2) == 1 ? 0.5 : 0.7)
+        }
         bouncing.referenceLoss = 0.2
         #expect(LearningRateTooHigh().examine(bouncing, Thresholds())?.evidence["mean_relative_move"] != nil)
         // Batches of two rows bounce too: that is noise, not the rate.
@@ -83,7 +85,9 @@ struct RuleTests {
         c.batchSize = 4
         let f = Noisy().examine(c, Thresholds())
         #expect(f != nil)
-        #expect(f?.nextStep.contains("now 4") == true && f?.nextStep.contains("sqrt of the 10000 training rows is 100") == true)
+        #expect(
+            f?.nextStep.contains("now 4") == true
+                && f?.nextStep.contains("sqrt of the 10000 training rows is 100") == true)
         var smooth = Shapes.healthy
         smooth.stepLoss = (0..<600).map { i in 0.3 + 0.4 * exp(-Double(i) / 100) + 0.01 * noise() }
         #expect(Noisy().examine(smooth, Thresholds()) == nil)
@@ -196,17 +200,26 @@ struct RuleTests {
 @Suite("Settings read from logs")
 struct HyperparameterTests {
     @Test func theUsualNamesWhateverTheirNestingCaseAndSeparators() {
-        let lightning = Hyperparameters(settings: ["model.hidden": "64,64", "optim.learning_rate": "3e-4", "optim.name": "torch.optim.AdamW",
-                                                   "data.batch_size": "16", "trainer.max_epochs": "40", "data.train_size": "0.8"])
-        #expect(lightning.learningRate == 3e-4 && lightning.optimizer == "adamw" && lightning.batchSize == 16 && lightning.epochs == 40)
+        let lightning = Hyperparameters(settings: [
+            "model.hidden": "64,64", "optim.learning_rate": "3e-4", "optim.name": "torch.optim.AdamW",
+            "data.batch_size": "16", "trainer.max_epochs": "40", "data.train_size": "0.8"
+        ])
+        #expect(
+            lightning.learningRate == 3e-4 && lightning.optimizer == "adamw" && lightning.batchSize == 16
+                && lightning.epochs == 40)
         #expect(lightning.trainingRows == nil, "a fraction is not a row count")
         // scikit-learn: learning_rate is the schedule, learning_rate_init the rate, alpha the L2 penalty, max_iter the epochs.
-        let sklearn = Hyperparameters(settings: ["solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": "0.01",
-                                                 "momentum": "0.9", "alpha": "0.0001", "max_iter": "200", "batch_size": "auto"])
+        let sklearn = Hyperparameters(settings: [
+            "solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": "0.01",
+            "momentum": "0.9", "alpha": "0.0001", "max_iter": "200", "batch_size": "auto"
+        ])
         #expect(sklearn.optimizer == "sgd" && sklearn.learningRate == 0.01 && sklearn.schedule == "invscaling")
-        #expect(sklearn.weightDecay == 0.0001 && sklearn.epochs == 200 && sklearn.batchSize == nil && !sklearn.isPlainSGD)
+        #expect(
+            sklearn.weightDecay == 0.0001 && sklearn.epochs == 200 && sklearn.batchSize == nil && !sklearn.isPlainSGD)
         // swift-tune's model.json and MLflow parameters: camelCase and kebab-case.
-        let swift = Hyperparameters(settings: ["batch-size": "32", "lr": "0.001", "optimizer": "sgd", "weightDecay": "0.01"])
+        let swift = Hyperparameters(settings: [
+            "batch-size": "32", "lr": "0.001", "optimizer": "sgd", "weightDecay": "0.01"
+        ])
         #expect(swift.batchSize == 32 && swift.weightDecay == 0.01 && swift.isPlainSGD)
         #expect(Hyperparameters(settings: ["seed": "3"], source: "x").source == nil, "nothing known: no source")
     }

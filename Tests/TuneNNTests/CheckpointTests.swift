@@ -14,7 +14,8 @@ func runSafetensorsCheck(_ arguments: [String]) throws -> (status: Int32, output
 
 @Suite("Checkpoints")
 struct CheckpointTests {
-    let spec = MLPSpecification(inputSize: 3, hiddenSizes: [4], outputSize: 2, activation: .swish, batchNorm: .beforeActivation)
+    let spec = MLPSpecification(
+        inputSize: 3, hiddenSizes: [4], outputSize: 2, activation: .swish, batchNorm: .beforeActivation)
 
     func trainedModel() -> MLP {
         let model = MLP(spec, seed: 3)
@@ -26,7 +27,9 @@ struct CheckpointTests {
     @Test func aSavedModelRebuildsItselfExactly() throws {
         let dir = temporaryDirectory()
         let model = trainedModel()
-        try Checkpoint.save(model, to: dir, hyperparameters: ["learning_rate": .number(0.01)], preprocessing: .object(["scale": .number(2)]))
+        try Checkpoint.save(
+            model, to: dir, hyperparameters: ["learning_rate": .number(0.01)],
+            preprocessing: .object(["scale": .number(2)]))
         let (loaded, description) = try Checkpoint.load(from: dir)
         #expect(description.architecture == spec)
         #expect(description.hyperparameters["learning_rate"] == .number(0.01))
@@ -47,7 +50,9 @@ struct CheckpointTests {
         let model = trainedModel()
         try Checkpoint.save(model, to: dir)
         let result = try runSafetensorsCheck(["read", dir.appendingPathComponent(Checkpoint.tensorsFile).path])
-        #expect(result.status == 0, "python's safetensors could not read the file (make test installs numpy and safetensors): \(result.error)")
+        #expect(
+            result.status == 0,
+            "python's safetensors could not read the file (make test installs numpy and safetensors): \(result.error)")
         guard result.status == 0 else { return }
         let read = try JSONDecoder().decode([String: JSONValue].self, from: Data(result.output.utf8))
         let state = Checkpoint.state(of: model)
@@ -63,7 +68,9 @@ struct CheckpointTests {
     @Test func weReadPythonsSafetensorsFile() throws {
         let url = temporaryDirectory().appendingPathComponent("python.safetensors")
         let result = try runSafetensorsCheck(["write", url.path])
-        #expect(result.status == 0, "python's safetensors could not write (make test installs numpy and safetensors): \(result.error)")
+        #expect(
+            result.status == 0,
+            "python's safetensors could not write (make test installs numpy and safetensors): \(result.error)")
         guard result.status == 0 else { return }
         let (tensors, metadata) = try Safetensors.read(from: url)
         #expect(metadata == ["written_by": "safetensors"])
@@ -116,18 +123,26 @@ struct CheckpointTests {
         try Safetensors.write(state.filter { $0.name != "layers.1.runningVar" }, to: url)
         let target = MLP(spec, seed: 9)
         let before = target.parameters().map(\.value.scalars)
-        do { try Checkpoint.loadState(into: target, from: url); Issue.record("no error") } catch let e as CheckpointError {
+        do { try Checkpoint.loadState(into: target, from: url); Issue.record("no error") } catch let e
+            as CheckpointError
+        {
             #expect(e.message == "missing tensor 'layers.1.runningVar'")
         }
-        #expect(target.parameters().map(\.value.scalars) == before, "nothing is loaded from a file that does not check out")
+        #expect(
+            target.parameters().map(\.value.scalars) == before, "nothing is loaded from a file that does not check out")
 
-        try Safetensors.write(state.map { $0.name == "layers.0.weight" ? ($0.name, Tensor.zeros([3, 4])) : $0 }, to: url)
-        do { try Checkpoint.loadState(into: target, from: url); Issue.record("no error") } catch let e as CheckpointError {
+        try Safetensors.write(
+            state.map { $0.name == "layers.0.weight" ? ($0.name, Tensor.zeros([3, 4])) : $0 }, to: url)
+        do { try Checkpoint.loadState(into: target, from: url); Issue.record("no error") } catch let e
+            as CheckpointError
+        {
             #expect(e.message == "tensor 'layers.0.weight' has shape [3, 4], the model expects [4, 3]")
         }
 
         try Safetensors.write(state + [("extra", Tensor(1))], to: url)
-        do { try Checkpoint.loadState(into: target, from: url); Issue.record("no error") } catch let e as CheckpointError {
+        do { try Checkpoint.loadState(into: target, from: url); Issue.record("no error") } catch let e
+            as CheckpointError
+        {
             #expect(e.message == "tensor 'extra' is not part of the model")
         }
     }
@@ -183,20 +198,36 @@ struct SafetensorsRefusalTests {
     }
 
     @Test func overlapsGapsAndTrailingBytes() throws {
-        #expect(try message(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, dataBytes: 12)
+        #expect(
+            try message(
+                #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                dataBytes: 12
+            )
             .contains("overlap"))
         #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, dataBytes: 8).contains("gap"))
-        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 16).contains("cover 4"))
+        #expect(
+            try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 16).contains("cover 4"))
         #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4) == "accepted")
     }
 
     @Test func hugeShapesDuplicateNamesAndFractionalNumbers() throws {
-        #expect(try message(#"{"a":{"dtype":"F32","shape":[999999999999,999999999999],"data_offsets":[0,4]}}"#, dataBytes: 4)
+        #expect(
+            try message(
+                #"{"a":{"dtype":"F32","shape":[999999999999,999999999999],"data_offsets":[0,4]}}"#, dataBytes: 4
+            )
             .contains("more elements than the file has bytes"))
-        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 8)
+        #expect(
+            try message(
+                #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+                dataBytes: 8
+            )
             .contains("names 'a' twice"))
-        #expect(try message(#"{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#, dataBytes: 4).contains("not a non-negative integer"))
-        #expect(try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}"#, dataBytes: 4).contains("not a non-negative integer"))
+        #expect(
+            try message(#"{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#, dataBytes: 4).contains(
+                "not a non-negative integer"))
+        #expect(
+            try message(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}"#, dataBytes: 4).contains(
+                "not a non-negative integer"))
     }
 
     @Test func aFailedSaveLeavesThePreviousCheckpoint() throws {
@@ -204,7 +235,9 @@ struct SafetensorsRefusalTests {
         let small = MLP(MLPSpecification(inputSize: 3, hiddenSizes: [2], outputSize: 1), seed: 1)
         try Checkpoint.save(small, to: dir)
         let big = MLP(MLPSpecification(inputSize: 5, hiddenSizes: [4], outputSize: 1), seed: 1)
-        #expect(throws: CheckpointError.self) { try Checkpoint.save(big, to: dir, hyperparameters: ["lr": .number(.nan)]) }
+        #expect(throws: CheckpointError.self) {
+            try Checkpoint.save(big, to: dir, hyperparameters: ["lr": .number(.nan)])
+        }
         let (loaded, _) = try Checkpoint.load(from: dir)
         #expect(loaded.specification.inputSize == 3)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.deletingLastPathComponent().path)

@@ -65,9 +65,17 @@ func relativeError(_ actual: Tensor, _ expected: Tensor, floor: Float = 0.1) -> 
 }
 
 /// Whether `actual` matches `expected` to `tolerance` relative (with an absolute floor of tolerance * 0.1).
-func expectClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float = 1e-5, _ comment: Comment, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.shape == expected.shape, "\(comment): shape \(actual.shape), expected \(expected.shape)", sourceLocation: sourceLocation)
+func expectClose(
+    _ actual: Tensor, _ expected: Tensor, tolerance: Float = 1e-5, _ comment: Comment,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        actual.shape == expected.shape, "\(comment): shape \(actual.shape), expected \(expected.shape)",
+        sourceLocation: sourceLocation)
     guard actual.shape == expected.shape else { return }
     let error = relativeError(actual, expected)
-    #expect(error <= tolerance, "\(comment): relative error \(error)\n got      \(actual.scalars.prefix(8))\n expected \(expected.scalars.prefix(8))", sourceLocation: sourceLocation)
+    #expect(
+        error <= tolerance,
+        "\(comment): relative error \(error)\n got      \(actual.scalars.prefix(8))\n expected \(expected.scalars.prefix(8))",
+        sourceLocation: sourceLocation)
 }

@@ -6,36 +6,51 @@ import TuneTensor
 @Suite("Modules, parameters and the MLP builder")
 struct ModuleTests {
     @Test func parametersAndBuffersAreNamedByPath() {
-        let spec = MLPSpecification(inputSize: 3, hiddenSizes: [5, 4], outputSize: 2, activation: .swish, dropout: 0.1,
-                                    batchNorm: .beforeActivation)
+        let spec = MLPSpecification(
+            inputSize: 3, hiddenSizes: [5, 4], outputSize: 2, activation: .swish, dropout: 0.1,
+            batchNorm: .beforeActivation)
         let model = MLP(spec, seed: 1)
         // Dense, BatchNorm, Swish, Dropout per hidden block, then the output Dense.
-        #expect(model.namedParameters().map(\.name) == [
-            "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
-            "layers.4.weight", "layers.4.bias", "layers.5.weight", "layers.5.bias",
-            "layers.8.weight", "layers.8.bias",
-        ])
-        #expect(model.namedBuffers().map(\.name) == ["layers.1.runningMean", "layers.1.runningVar", "layers.5.runningMean", "layers.5.runningVar"])
+        #expect(
+            model.namedParameters().map(\.name) == [
+                "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
+                "layers.4.weight", "layers.4.bias", "layers.5.weight", "layers.5.bias",
+                "layers.8.weight", "layers.8.bias"
+            ])
+        #expect(
+            model.namedBuffers().map(\.name) == [
+                "layers.1.runningMean", "layers.1.runningVar", "layers.5.runningMean", "layers.5.runningVar"
+            ])
         // 3*5+5 + 5+5 + 5*4+4 + 4+4 + 4*2+2, by hand.
         #expect(model.parameterCount == 20 + 10 + 24 + 8 + 10)
-        #expect(model.layers[0] is Dense && model.layers[1] is BatchNorm && model.layers[2] is Swish && model.layers[3] is Dropout)
+        #expect(
+            model.layers[0] is Dense && model.layers[1] is BatchNorm && model.layers[2] is Swish
+                && model.layers[3] is Dropout)
     }
 
     @Test func batchNormAfterTheActivationAndALearnableSwishBeta() {
-        let spec = MLPSpecification(inputSize: 2, hiddenSizes: [3], outputSize: 1, activation: .swish, batchNorm: .afterActivation,
-                                    learnableSwishBeta: true)
+        let spec = MLPSpecification(
+            inputSize: 2, hiddenSizes: [3], outputSize: 1, activation: .swish, batchNorm: .afterActivation,
+            learnableSwishBeta: true)
         let model = MLP(spec, seed: 1)
         #expect(model.layers[1] is Swish && model.layers[2] is BatchNorm)
         #expect(model.namedParameters().map(\.name).contains("layers.1.beta"))
         #expect(spec.validationError() == nil)
-        #expect(MLPSpecification(inputSize: 2, hiddenSizes: [3], outputSize: 1, activation: .relu, learnableSwishBeta: true)
-            .validationError()?.contains("learnableSwishBeta") == true)
-        #expect(MLPSpecification(inputSize: 2, hiddenSizes: [0], outputSize: 1).validationError()?.contains("hiddenSizes") == true)
-        #expect(MLPSpecification(inputSize: 2, hiddenSizes: [3], outputSize: 1, dropout: 1).validationError()?.contains("dropout") == true)
+        #expect(
+            MLPSpecification(inputSize: 2, hiddenSizes: [3], outputSize: 1, activation: .relu, learnableSwishBeta: true)
+                .validationError()?.contains("learnableSwishBeta") == true)
+        #expect(
+            MLPSpecification(inputSize: 2, hiddenSizes: [0], outputSize: 1).validationError()?.contains("hiddenSizes")
+                == true)
+        #expect(
+            MLPSpecification(inputSize: 2, hiddenSizes: [3], outputSize: 1, dropout: 1).validationError()?.contains(
+                "dropout") == true)
     }
 
     @Test func trainAndEvalReachEverySubModule() {
-        let model = MLP(MLPSpecification(inputSize: 2, hiddenSizes: [3], outputSize: 1, dropout: 0.5, batchNorm: .beforeActivation), seed: 1)
+        let model = MLP(
+            MLPSpecification(inputSize: 2, hiddenSizes: [3], outputSize: 1, dropout: 0.5, batchNorm: .beforeActivation),
+            seed: 1)
         model.eval()
         #expect(model.layers.allSatisfy { !$0.isTraining })
         model.train()
@@ -123,7 +138,8 @@ struct InitializerTests {
     @Test func gainsArePyTorchs() {
         #expect(Nonlinearity.relu.gain == Float(2).squareRoot())
         #expect(Nonlinearity.tanh.gain == 5.0 / 3)
-        #expect(abs(Nonlinearity.leakyRelu(negativeSlope: Float(5).squareRoot()).gain - (1 / Float(3)).squareRoot()) < 1e-7)
+        #expect(
+            abs(Nonlinearity.leakyRelu(negativeSlope: Float(5).squareRoot()).gain - (1 / Float(3)).squareRoot()) < 1e-7)
         #expect(Initializer.fans([7, 3]) == (3, 7))
         #expect(Initializer.fans([4]) == (4, 4))
     }
@@ -183,7 +199,10 @@ struct ReflectionTests {
         #expect(tied.namedParameters().map(\.name) == ["layers.0.weight", "layers.0.bias"])
         #expect(tied.parameterCount == 6)
         let holder = Holder(&rng)
-        #expect(holder.namedParameters().map(\.name) == ["shared.weight", "shared.bias", "optionals.1.weight", "named.a.weight", "named.b.weight"])
+        #expect(
+            holder.namedParameters().map(\.name) == [
+                "shared.weight", "shared.bias", "optionals.1.weight", "named.a.weight", "named.b.weight"
+            ])
         holder.eval()
         #expect(!holder.optionals[1]!.isTraining && !holder.named["a"]!.isTraining)
     }

@@ -16,7 +16,8 @@ struct OptimizerParityTests {
         var clipping: GradientClipping?
         if let n = c.optional("clip_norm") { clipping = .norm(n.float) }
         if let v = c.optional("clip_value") { clipping = .value(v.float) }
-        let optimizer = Optimizer([parameter], rule: rule, schedule: .constant(c["options"]["lr"].double), clipping: clipping)
+        let optimizer = Optimizer(
+            [parameter], rule: rule, schedule: .constant(c["options"]["lr"].double), clipping: clipping)
         var points: [Tensor] = [], norms: [Float] = []
         let steps = c["name"].string == "adam_long" ? 200 : 10
         for _ in 0..<steps {
@@ -36,19 +37,31 @@ struct OptimizerParityTests {
         let result: (points: [Tensor], norms: [Float])
         switch o["rule"].string {
         case "sgd":
-            result = run(SGD(momentum: o.optional("momentum")?.float ?? 0, dampening: o.optional("dampening")?.float ?? 0,
-                             nesterov: o.optional("nesterov")?.bool ?? false, weightDecay: wd), c, parameter: parameter)
+            result = run(
+                SGD(
+                    momentum: o.optional("momentum")?.float ?? 0, dampening: o.optional("dampening")?.float ?? 0,
+                    nesterov: o.optional("nesterov")?.bool ?? false, weightDecay: wd), c, parameter: parameter)
         case "adam":
-            result = run(Adam(beta1: o.optional("beta1")?.float ?? 0.9, beta2: o.optional("beta2")?.float ?? 0.999, weightDecay: wd,
-                              amsgrad: o.optional("amsgrad")?.bool ?? false), c, parameter: parameter)
+            result = run(
+                Adam(
+                    beta1: o.optional("beta1")?.float ?? 0.9, beta2: o.optional("beta2")?.float ?? 0.999,
+                    weightDecay: wd,
+                    amsgrad: o.optional("amsgrad")?.bool ?? false), c, parameter: parameter)
         case "adamw":
-            result = run(Adam.adamW(weightDecay: wd, amsgrad: o.optional("amsgrad")?.bool ?? false), c, parameter: parameter)
+            result = run(
+                Adam.adamW(weightDecay: wd, amsgrad: o.optional("amsgrad")?.bool ?? false), c, parameter: parameter)
         case "rmsprop":
-            result = run(RMSprop(weightDecay: wd, momentum: o.optional("momentum")?.float ?? 0, centered: o.optional("centered")?.bool ?? false),
-                         c, parameter: parameter)
+            result = run(
+                RMSprop(
+                    weightDecay: wd, momentum: o.optional("momentum")?.float ?? 0,
+                    centered: o.optional("centered")?.bool ?? false),
+                c, parameter: parameter)
         case "adagrad":
-            result = run(Adagrad(learningRateDecay: o.optional("lr_decay")?.float ?? 0, weightDecay: wd,
-                                 initialAccumulatorValue: o.optional("initial_accumulator_value")?.float ?? 0), c, parameter: parameter)
+            result = run(
+                Adagrad(
+                    learningRateDecay: o.optional("lr_decay")?.float ?? 0, weightDecay: wd,
+                    initialAccumulatorValue: o.optional("initial_accumulator_value")?.float ?? 0), c,
+                parameter: parameter)
         default:
             fatalError("no rule \(o["rule"].string)")
         }

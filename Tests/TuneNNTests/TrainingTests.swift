@@ -7,7 +7,10 @@ import TuneTensor
 @Suite("MLPs learn two moons and two spirals")
 struct TrainingTests {
     /// Trains with Adam and mini-batches of 32, then returns the accuracy on freshly generated test data.
-    func accuracy(_ spec: MLPSpecification, train: (x: Tensor, y: [Int]), test: (x: Tensor, y: [Int]), epochs: Int, learningRate: Float) -> Float {
+    func accuracy(
+        _ spec: MLPSpecification, train: (x: Tensor, y: [Int]), test: (x: Tensor, y: [Int]), epochs: Int,
+        learningRate: Float
+    ) -> Float {
         let model = MLP(spec, seed: 11)
         let optimizer = Optimizer(for: model, rule: Adam(), learningRate: learningRate)
         var rng = PhiloxRandom(seed: 12)
@@ -36,13 +39,15 @@ struct TrainingTests {
     }
 
     @Test func twoMoons() {
-        let acc = moonsAccuracy(MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 2, activation: .relu), dataSeed: 1)
+        let acc = moonsAccuracy(
+            MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 2, activation: .relu), dataSeed: 1)
         #expect(acc >= 0.97, "accuracy \(acc)")
     }
 
     @Test func twoMoonsWithBatchNormAndDropout() {
-        let spec = MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 2, activation: .relu, dropout: 0.1,
-                                    batchNorm: .beforeActivation)
+        let spec = MLPSpecification(
+            inputSize: 2, hiddenSizes: [32, 32], outputSize: 2, activation: .relu, dropout: 0.1,
+            batchNorm: .beforeActivation)
         let acc = moonsAccuracy(spec, dataSeed: 4)
         #expect(acc >= 0.97, "accuracy \(acc)")
     }

@@ -28,9 +28,11 @@ struct SQLiteStorageTests {
 
     @Test func aStudyReadBackEqualsTheSameStudyInMemory() throws {
         let path = try temporaryPath()
-        let onDisk = Study(direction: .minimize, sampler: TPESampler(seed: 3, startupTrials: 4), pruner: SuccessiveHalvingPruner(),
-                           storage: try SQLiteStorage(path: path, direction: .minimize))
-        let inMemory = Study(direction: .minimize, sampler: TPESampler(seed: 3, startupTrials: 4), pruner: SuccessiveHalvingPruner())
+        let onDisk = Study(
+            direction: .minimize, sampler: TPESampler(seed: 3, startupTrials: 4), pruner: SuccessiveHalvingPruner(),
+            storage: try SQLiteStorage(path: path, direction: .minimize))
+        let inMemory = Study(
+            direction: .minimize, sampler: TPESampler(seed: 3, startupTrials: 4), pruner: SuccessiveHalvingPruner())
         try run(onDisk, trials: 12)
         try run(inMemory, trials: 12)
         let reopened = try SQLiteStorage(path: path, direction: .minimize).allTrials()
@@ -39,9 +41,12 @@ struct SQLiteStorageTests {
         // NaN is not equal to itself: compare the NaN report apart.
         #expect(reopened[1].intermediate[2]!.isNaN && expected[1].intermediate[2]!.isNaN)
         func withoutNaN(_ t: [FrozenTrial]) -> [FrozenTrial] {
-            t.map { var t = $0; t.intermediate = t.intermediate.filter { !$0.value.isNaN }; return t }
+            t.map {
+                var t = $0; t.intermediate = t.intermediate.filter { !$0.value.isNaN }; return t
+            }
         }
-        #expect(withoutNaN(reopened) == withoutNaN(expected), "same seed, same trials, whether kept in memory or on disk")
+        #expect(
+            withoutNaN(reopened) == withoutNaN(expected), "same seed, same trials, whether kept in memory or on disk")
         #expect(reopened[4].state == .failed && reopened[4].failure?.isEmpty == false)
         #expect(reopened.contains { $0.attributes["rung_0"] != nil })
     }
@@ -49,7 +54,9 @@ struct SQLiteStorageTests {
     @Test func aReaderThatKeepsFinishedTrialsStillSeesWhatAnotherProcessWrites() throws {
         let path = try temporaryPath()
         let reader = try SQLiteStorage(path: path, direction: .minimize)
-        let writer = Study(direction: .minimize, sampler: RandomSampler(seed: 5), storage: try SQLiteStorage(path: path, direction: .minimize))
+        let writer = Study(
+            direction: .minimize, sampler: RandomSampler(seed: 5),
+            storage: try SQLiteStorage(path: path, direction: .minimize))
         try run(writer, trials: 3)
         #expect(try reader.allTrials().count == 3)
         let running = try writer.ask()
@@ -64,7 +71,9 @@ struct SQLiteStorageTests {
         #expect(seen.count == 6)
         #expect(seen[3].state == .complete && seen[3].intermediate == [1: 0.5, 2: 0.25])
         func withoutNaN(_ t: [FrozenTrial]) -> [FrozenTrial] {
-            t.map { var t = $0; t.intermediate = t.intermediate.filter { !$0.value.isNaN }; return t }
+            t.map {
+                var t = $0; t.intermediate = t.intermediate.filter { !$0.value.isNaN }; return t
+            }
         }
         #expect(withoutNaN(seen) == withoutNaN(fresh), "the kept trials equal a fresh read of the file")
         #expect(try reader.trial(3) == fresh[3])
@@ -72,28 +81,39 @@ struct SQLiteStorageTests {
 
     @Test func reopeningResumesTheStudyAndTheSamplerSeesTheOldTrials() throws {
         let path = try temporaryPath()
-        let first = Study(direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4), storage: try SQLiteStorage(path: path, direction: .minimize))
+        let first = Study(
+            direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4),
+            storage: try SQLiteStorage(path: path, direction: .minimize))
         try run(first, trials: 6)
-        let resumed = Study(direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4), storage: try SQLiteStorage(path: path, direction: .minimize))
+        let resumed = Study(
+            direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4),
+            storage: try SQLiteStorage(path: path, direction: .minimize))
         try run(resumed, trials: 6)
         let straight = Study(direction: .minimize, sampler: TPESampler(seed: 8, startupTrials: 4))
         try run(straight, trials: 12)
         #expect(try resumed.trials.map(\.number) == Array(0..<12))
-        #expect(try resumed.trials.map(\.parameters) == straight.trials.map(\.parameters),
-                "a study stopped after 6 trials and resumed proposes what an uninterrupted one does")
+        #expect(
+            try resumed.trials.map(\.parameters) == straight.trials.map(\.parameters),
+            "a study stopped after 6 trials and resumed proposes what an uninterrupted one does")
     }
 
     @Test func badFilesAndAMismatchedDirectionAreRefusedWithThePath() throws {
         let path = try temporaryPath()
         _ = try SQLiteStorage(path: path, direction: .maximize)
-        #expect(throws: SearchError.storage(path: path, "the study was created to maximize its objective, not to minimize it")) {
+        #expect(
+            throws: SearchError.storage(
+                path: path, "the study was created to maximize its objective, not to minimize it")
+        ) {
             try SQLiteStorage(path: path, direction: .minimize)
         }
         let newer = try temporaryPath()
         _ = try SQLiteStorage(path: newer, direction: .minimize)
         // A file from a future schema.
         try DatabaseQueue(path: newer).write { try $0.execute(sql: "PRAGMA user_version = 7") }
-        #expect(throws: SearchError.storage(path: newer, "the study was written by a newer swift-tune (schema 7, this one reads 1)")) {
+        #expect(
+            throws: SearchError.storage(
+                path: newer, "the study was written by a newer swift-tune (schema 7, this one reads 1)")
+        ) {
             try SQLiteStorage(path: newer, direction: .minimize)
         }
         let garbage = try temporaryPath()
@@ -119,24 +139,25 @@ struct SQLiteStorageTests {
         let clock = Clock()
         let storage = try SQLiteStorage(path: try temporaryPath(), direction: .minimize, clock: { clock.now })
         let study = Study(direction: .minimize, storage: storage)
-        let trial = try study.ask()              // heartbeat at 1000
+        let trial = try study.ask()  // heartbeat at 1000
         trial.clock = { clock.now }
-        trial.keepAlive(every: 30)               // the first call writes: 1000
+        trial.keepAlive(every: 30)  // the first call writes: 1000
         clock.now = 1020
-        trial.keepAlive(every: 30)               // 20 s since the last: nothing written
+        trial.keepAlive(every: 30)  // 20 s since the last: nothing written
         clock.now = 1040
-        trial.keepAlive(every: 30)               // 40 s: written at 1040
+        trial.keepAlive(every: 30)  // 40 s: written at 1040
         clock.now = 1100
         #expect(try storage.failStaleTrials(olderThan: 61).isEmpty, "60 s since 1040")
-        try trial.report(0.5, step: 1)           // a report is a heartbeat too: 1100
+        try trial.report(0.5, step: 1)  // a report is a heartbeat too: 1100
         clock.now = 1120
-        trial.keepAlive(every: 30)               // 20 s since the report: nothing written
+        trial.keepAlive(every: 30)  // 20 s since the report: nothing written
         clock.now = 1135
-        trial.keepAlive(every: 30)               // 35 s: written at 1135
+        trial.keepAlive(every: 30)  // 35 s: written at 1135
         clock.now = 1190
         #expect(try storage.failStaleTrials(olderThan: 61).isEmpty, "55 s since 1135")
         clock.now = 1200
-        #expect(try storage.failStaleTrials(olderThan: 61) == [trial.number], "65 s since the last beat: taken for dead")
+        #expect(
+            try storage.failStaleTrials(olderThan: 61) == [trial.number], "65 s since the last beat: taken for dead")
     }
 
     @Test func anEnqueuedConfigurationWaitsInTheFileForWhicheverProcessAsksFirst() throws {
@@ -145,7 +166,9 @@ struct SQLiteStorageTests {
         try producer.enqueue(["lr": .double(0.01), "width": .int(64)])
         try producer.enqueue(["lr": .double(0.1)])
         // Another process (here another connection pool) opens the study and takes both, in order, once each.
-        let consumer = Study(direction: .minimize, sampler: RandomSampler(seed: 4), storage: try SQLiteStorage(path: path, direction: .minimize))
+        let consumer = Study(
+            direction: .minimize, sampler: RandomSampler(seed: 4),
+            storage: try SQLiteStorage(path: path, direction: .minimize))
         let first = try consumer.ask(), second = try consumer.ask(), third = try consumer.ask()
         let (lr, width) = (try first.suggestFloat("lr", 1e-4, 1, log: true), try first.suggestInt("width", 8, 256))
         #expect(lr == 0.01 && width == 64)
@@ -170,8 +193,9 @@ struct SQLiteStorageTests {
         box.results = results
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             let outcome = Result {
-                let study = Study(direction: .minimize, sampler: RandomSampler(seed: UInt64(worker)),
-                                  storage: try SQLiteStorage(path: path, direction: .minimize))
+                let study = Study(
+                    direction: .minimize, sampler: RandomSampler(seed: UInt64(worker)),
+                    storage: try SQLiteStorage(path: path, direction: .minimize))
                 try study.optimize(trials: 25) { t in try t.suggestFloat("x", 0, 1) }
             }
             box.results[worker] = outcome

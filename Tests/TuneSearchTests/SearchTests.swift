@@ -25,22 +25,27 @@ struct SamplerTests {
         #expect(abs(values.filter { $0 < 1e-3 }.count - 200) < 50)
         let ints = try draws(RandomSampler(seed: 3), .int(low: 4, high: 20, step: 4, log: false), 200).map { $0.int! }
         #expect(Set(ints) == [4, 8, 12, 16, 20])
-        let stepped = try draws(RandomSampler(seed: 3), .float(low: 0, high: 1, log: false, step: 0.25), 100).map { $0.double! }
+        let stepped = try draws(RandomSampler(seed: 3), .float(low: 0, high: 1, log: false, step: 0.25), 100).map {
+            $0.double!
+        }
         #expect(Set(stepped).isSubset(of: [0, 0.25, 0.5, 0.75, 1]))
         let choices: [ParameterValue] = [.string("relu"), .string("swish"), .string("gelu")]
         #expect(Set(try draws(RandomSampler(seed: 4), .categorical(choices), 60)) == Set(choices))
     }
 
     @Test func theGridVisitsEveryPointOnce() throws {
-        let grid = GridSampler(["lr": GridSampler.logGrid(1e-4, 1e-1).map { .double($0) }, "width": [.int(32), .int(64)]], seed: 5)
+        let grid = GridSampler(
+            ["lr": GridSampler.logGrid(1e-4, 1e-1).map { .double($0) }, "width": [.int(32), .int(64)]], seed: 5)
         #expect(GridSampler.logGrid(1e-5, 1e-1).count == 5)
         #expect(abs(GridSampler.logGrid(1e-5, 1e-1)[2] - 1e-3) < 1e-15)
         let study = Study(direction: .minimize, sampler: grid)
         var seen = Set<[ParameterValue]>()
         for _ in 0..<grid.count {
             let t = try study.ask()
-            seen.insert([try t.suggest("lr", .float(low: 1e-4, high: 1e-1, log: true, step: nil)),
-                         try t.suggest("width", .categorical([.int(32), .int(64)]))])
+            seen.insert([
+                try t.suggest("lr", .float(low: 1e-4, high: 1e-1, log: true, step: nil)),
+                try t.suggest("width", .categorical([.int(32), .int(64)]))
+            ])
             try study.tell(t, value: 0)
         }
         #expect(seen.count == 8)
@@ -84,16 +89,21 @@ struct SamplerTests {
             for (i, v) in steps.enumerated() { f.intermediate[i + 1] = v }
             return f
         }
-        let twelve = [t(0, .complete, 0.9, []), t(1, .complete, 0.95, []), t(2, .pruned, nil, [0.5, 0.99]), t(3, .pruned, nil, [0.7, 0.8, 0.6]),
-                      t(4, .pruned, nil, [0.2, 0.3, 0.65])] + (5..<12).map { t($0, .pruned, nil, [0.1]) }
+        let twelve =
+            [
+                t(0, .complete, 0.9, []), t(1, .complete, 0.95, []), t(2, .pruned, nil, [0.5, 0.99]),
+                t(3, .pruned, nil, [0.7, 0.8, 0.6]),
+                t(4, .pruned, nil, [0.2, 0.3, 0.65])
+            ] + (5..<12).map { t($0, .pruned, nil, [0.1]) }
         // gamma(12) = 2: the two complete trials, best first.
         #expect(TPESampler.split(twelve, direction: .maximize).good.map(\.number) == [1, 0])
         // gamma(11) = 2 with one complete trial: it, then the pruned trial that went furthest with the better last value.
         let oneComplete = twelve.filter { $0.number != 1 }
         #expect(TPESampler.split(oneComplete, direction: .maximize).good.map(\.number) == [0, 4])
         let noneComplete = Array(twelve.dropFirst(2)) + [t(12, .pruned, nil, [0.5])]
-        #expect(TPESampler.split(noneComplete, direction: .maximize).good.map(\.number) == [4, 3],
-                "gamma(11) = 2: of the two that reached step 3, 0.65 before 0.6")
+        #expect(
+            TPESampler.split(noneComplete, direction: .maximize).good.map(\.number) == [4, 3],
+            "gamma(11) = 2: of the two that reached step 3, 0.65 before 0.6")
         #expect(TPESampler.split(noneComplete, direction: .minimize).good.map(\.number) == [3, 4])
         #expect(TPESampler.split(noneComplete, direction: .maximize).bad.count == 9)
     }
@@ -206,10 +216,15 @@ struct StudyTests {
             return Double(t.number)
         }
         let trials = try study.trials
-        #expect(trials[0].parameters == ["optimizer": .string("sgd"), "momentum": .double(0.9)], "the enqueued configuration")
+        #expect(
+            trials[0].parameters == ["optimizer": .string("sgd"), "momentum": .double(0.9)],
+            "the enqueued configuration")
         #expect(trials[3].state == .failed && trials[3].failure?.isEmpty == false)
         #expect(trials[4].state == .pruned)
-        #expect(trials.filter { $0.parameters["momentum"] != nil }.allSatisfy { $0.parameters["optimizer"] == .string("sgd") })
+        #expect(
+            trials.filter { $0.parameters["momentum"] != nil }.allSatisfy {
+                $0.parameters["optimizer"] == .string("sgd")
+            })
         #expect(try study.bestTrial?.number == 5)
     }
 

@@ -34,8 +34,10 @@ struct StorageConformanceTests {
         let a = try storage.createTrial(state: .running), b = try storage.createTrial(state: .running)
         let numbers: [Int] = [a, b]
         #expect(numbers == [0, 1])
-        try storage.setParameter(a, name: "lr", value: .double(0.01), distribution: .float(low: 1e-4, high: 1, log: true, step: nil))
-        try storage.setParameter(a, name: "act", value: .string("swish"), distribution: .categorical([.string("relu"), .string("swish")]))
+        try storage.setParameter(
+            a, name: "lr", value: .double(0.01), distribution: .float(low: 1e-4, high: 1, log: true, step: nil))
+        try storage.setParameter(
+            a, name: "act", value: .string("swish"), distribution: .categorical([.string("relu"), .string("swish")]))
         try storage.report(a, value: 0.5, step: 1)
         try storage.report(a, value: .nan, step: 2)
         try storage.setAttribute(a, key: "stage", value: "1")
@@ -107,15 +109,18 @@ struct StorageConformanceTests {
         let study = Study(direction: .minimize, storage: storage)
         let done = try study.ask()
         try study.tell(done, value: 1)
-        let abandoned = try study.ask()         // its process dies: no more heartbeats
-        try abandoned.report(0.5, step: 1)      // heartbeat at 1000
+        let abandoned = try study.ask()  // its process dies: no more heartbeats
+        try abandoned.report(0.5, step: 1)  // heartbeat at 1000
         clock.now = 1100
-        let alive = try study.ask()              // heartbeat at 1100
+        let alive = try study.ask()  // heartbeat at 1100
         clock.now = 1130
         #expect(try storage.failStaleTrials(olderThan: 60) == [abandoned.number])
         let trials = try study.trials
-        #expect(trials[done.number].state == .complete && trials[done.number].value == 1, "finished trials are untouched")
-        #expect(trials[abandoned.number].state == .failed && trials[abandoned.number].failure?.contains("heartbeat") == true)
+        #expect(
+            trials[done.number].state == .complete && trials[done.number].value == 1, "finished trials are untouched")
+        #expect(
+            trials[abandoned.number].state == .failed && trials[abandoned.number].failure?.contains("heartbeat") == true
+        )
         #expect(trials[alive.number].state == .running)
         // A heartbeat keeps a trial alive without a report.
         clock.now = 1150

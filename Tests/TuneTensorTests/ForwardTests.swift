@@ -6,7 +6,9 @@ import Testing
 @Suite("Forward values")
 struct ForwardTests {
     /// Relative error of `f` against `reference` over a dense sweep of `range`.
-    func worstRelativeError(_ range: ClosedRange<Float>, _ f: (Tensor) -> Tensor, _ reference: (Double) -> Double) -> Double {
+    func worstRelativeError(_ range: ClosedRange<Float>, _ f: (Tensor) -> Tensor, _ reference: (Double) -> Double)
+        -> Double
+    {
         let n = 20_001
         let xs = (0..<n).map { range.lowerBound + (range.upperBound - range.lowerBound) * Float($0) / Float(n - 1) }
         let ys = f(Tensor(xs)).scalars
@@ -47,10 +49,12 @@ struct ForwardTests {
             let expected = Double(xv) / (1 + Foundation.exp(-Double(xv)))
             #expect(abs(Double(v) - expected) < 1e-6)
         }
-        #expect(worstRelativeError(-20...30, softplus, { max($0, 0) + Foundation.log1p(Foundation.exp(-abs($0))) }) < 2e-6)
+        #expect(
+            worstRelativeError(-20...30, softplus, { max($0, 0) + Foundation.log1p(Foundation.exp(-abs($0))) }) < 2e-6)
         // Softplus does not overflow where log(1 + exp(x)) would.
         #expect(softplus(Tensor([100])).scalars[0] == 100)
-        #expect(worstRelativeError(-5...5, { gelu($0) }, { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }) < 1e-5)
+        #expect(
+            worstRelativeError(-5...5, { gelu($0) }, { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }) < 1e-5)
         let approx = gelu(Tensor([1]), approximate: .tanh).scalars[0]
         // 0.5 * (1 + tanh(sqrt(2/pi) * 1.044715)), by hand.
         let expected = 0.5 * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * 1.044715))
@@ -158,7 +162,9 @@ struct ForwardTests {
         #expect(a.matmul(b).isClose(to: expected, tolerance: 1e-6))
         #expect(a.transposed().matmul(b, transposeSelf: true).isClose(to: expected, tolerance: 1e-6))
         #expect(a.matmul(b.transposed(), transposeOther: true).isClose(to: expected, tolerance: 1e-6))
-        #expect(a.transposed().matmul(b.transposed(), transposeSelf: true, transposeOther: true).isClose(to: expected, tolerance: 1e-6))
+        #expect(
+            a.transposed().matmul(b.transposed(), transposeSelf: true, transposeOther: true).isClose(
+                to: expected, tolerance: 1e-6))
         #expect(Tensor.zeros([3, 0]).matmul(Tensor.zeros([0, 2])).scalars == [0, 0, 0, 0, 0, 0])
     }
 

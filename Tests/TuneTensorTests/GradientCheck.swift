@@ -10,11 +10,15 @@ struct GradientCheckResult: CustomStringConvertible {
     var worst: Float = 0
     var failures: [String] = []
     var checked = 0
-    var description: String { "checked \(checked) derivatives, worst error \(worst); " + failures.prefix(5).joined(separator: "; ") }
+    var description: String {
+        "checked \(checked) derivatives, worst error \(worst); " + failures.prefix(5).joined(separator: "; ")
+    }
 }
 
-func gradientCheck(_ inputs: [Tensor], h: Float = 2e-3, absolute: Float = 2e-3, relative: Float = 1e-2, seed: UInt64 = 7,
-                   _ f: ([Tensor]) -> Tensor) -> GradientCheckResult {
+func gradientCheck(
+    _ inputs: [Tensor], h: Float = 2e-3, absolute: Float = 2e-3, relative: Float = 1e-2, seed: UInt64 = 7,
+    _ f: ([Tensor]) -> Tensor
+) -> GradientCheckResult {
     let probe = withoutGradient { f(inputs) }
     var rng = PhiloxRandom(seed: seed)
     let weights = Tensor.uniform(probe.shape, low: 0.5, high: 1.5, using: &rng)
@@ -28,7 +32,9 @@ func gradientCheck(_ inputs: [Tensor], h: Float = 2e-3, absolute: Float = 2e-3, 
     let (_, analytic) = valueAndGradient(at: inputs) { xs in (f(xs) * weights).sum() }
     var result = GradientCheckResult()
     for (index, x) in inputs.enumerated() {
-        precondition(analytic[index].shape == x.shape, "gradient shape \(analytic[index].shape) differs from input shape \(x.shape)")
+        precondition(
+            analytic[index].shape == x.shape,
+            "gradient shape \(analytic[index].shape) differs from input shape \(x.shape)")
         let grad = analytic[index].scalars
         for e in 0..<x.count {
             var plus = inputs, minus = inputs

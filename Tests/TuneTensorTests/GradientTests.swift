@@ -104,7 +104,8 @@ struct GradientTests {
         expectPasses(gradientCheck([x]) { $0[0].mean() }, "mean")
         for axis in [0, 1, 2, -1] {
             expectPasses(gradientCheck([x]) { $0[0].sum(axis: axis) }, "sum over axis \(axis)")
-            expectPasses(gradientCheck([x]) { $0[0].mean(axis: axis, keepingDimension: true) }, "mean over axis \(axis)")
+            expectPasses(
+                gradientCheck([x]) { $0[0].mean(axis: axis, keepingDimension: true) }, "mean over axis \(axis)")
             expectPasses(gradientCheck([x]) { $0[0].max(axis: axis) }, "max over axis \(axis)")
         }
     }
@@ -116,8 +117,10 @@ struct GradientTests {
         expectPasses(gradientCheck([x]) { $0[0].permuted([2, 0, 1]) }, "permute")
         expectPasses(gradientCheck([x]) { $0[0].slice(axis: 1, 1..<3) }, "slice")
         expectPasses(gradientCheck([a]) { $0[0].gathering(rows: [2, 0, 2, 1]) }, "row gather with a repeated row")
-        expectPasses(gradientCheck([a, b]) { Tensor.concatenate([$0[0], $0[1], $0[0]], axis: 0) }, "concatenate on axis 0")
-        expectPasses(gradientCheck([a, column]) { Tensor.concatenate([$0[0], $0[1]], axis: 1) }, "concatenate on axis 1")
+        expectPasses(
+            gradientCheck([a, b]) { Tensor.concatenate([$0[0], $0[1], $0[0]], axis: 0) }, "concatenate on axis 0")
+        expectPasses(
+            gradientCheck([a, column]) { Tensor.concatenate([$0[0], $0[1]], axis: 1) }, "concatenate on axis 1")
         expectPasses(gradientCheck([row]) { $0[0].expanded(to: [3, 4]) }, "expand")
         expectPasses(gradientCheck([a, b]) { Tensor.select(a .> 0, $0[0], $0[1]) }, "select")
     }
@@ -127,7 +130,10 @@ struct GradientTests {
         expectPasses(gradientCheck([x, y]) { $0[0].matmul($0[1]) }, "x · y")
         expectPasses(gradientCheck([x.transposed(), y]) { $0[0].matmul($0[1], transposeSelf: true) }, "xᵀ · y")
         expectPasses(gradientCheck([x, y.transposed()]) { $0[0].matmul($0[1], transposeOther: true) }, "x · yᵀ")
-        expectPasses(gradientCheck([x.transposed(), y.transposed()]) { $0[0].matmul($0[1], transposeSelf: true, transposeOther: true) }, "xᵀ · yᵀ")
+        expectPasses(
+            gradientCheck([x.transposed(), y.transposed()]) {
+                $0[0].matmul($0[1], transposeSelf: true, transposeOther: true)
+            }, "xᵀ · yᵀ")
     }
 
     @Test func aSmallNetworkEndToEnd() {
@@ -135,10 +141,11 @@ struct GradientTests {
         let w1 = uniform([3, 4], -1, 1, seed: 19), b1 = uniform([4], -0.1, 0.1, seed: 20)
         let w2 = uniform([4, 2], -1, 1, seed: 21)
         let labels = Tensor([[1, 0], [0, 1], [1, 0], [1, 0], [0, 1]])
-        expectPasses(gradientCheck([w1, b1, w2]) { p in
-            let logits = swish(x.matmul(p[0]) + p[1]).matmul(p[2])
-            return -(logSoftmax(logits) * labels).sum() / 5
-        }, "two-layer network with cross-entropy")
+        expectPasses(
+            gradientCheck([w1, b1, w2]) { p in
+                let logits = swish(x.matmul(p[0]) + p[1]).matmul(p[2])
+                return -(logSoftmax(logits) * labels).sum() / 5
+            }, "two-layer network with cross-entropy")
     }
 }
 

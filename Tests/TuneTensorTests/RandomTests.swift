@@ -7,10 +7,14 @@ struct RandomTests {
     @Test func philoxMatchesRandom123KnownAnswers() {
         let cases: [((UInt32, UInt32, UInt32, UInt32), (UInt32, UInt32), [UInt32])] = [
             ((0, 0, 0, 0), (0, 0), [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]),
-            ((0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff), (0xffff_ffff, 0xffff_ffff),
-             [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]),
-            ((0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344), (0xa409_3822, 0x299f_31d0),
-             [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]),
+            (
+                (0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff), (0xffff_ffff, 0xffff_ffff),
+                [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]
+            ),
+            (
+                (0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344), (0xa409_3822, 0x299f_31d0),
+                [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]
+            )
         ]
         for (counter, key, expected) in cases {
             let out = PhiloxRandom.block(counter: counter, key: key)
@@ -20,7 +24,10 @@ struct RandomTests {
 
     @Test func theStreamStartsAtCounterZeroUnderTheSeed() {
         var rng = PhiloxRandom(seed: 0)
-        #expect([rng.next32(), rng.next32(), rng.next32(), rng.next32()] == [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8])
+        #expect(
+            [rng.next32(), rng.next32(), rng.next32(), rng.next32()] == [
+                0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8
+            ])
     }
 
     @Test func bulkUniformDrawsEqualOneByOneDraws() {
@@ -38,7 +45,8 @@ struct RandomTests {
 
     @Test func sameSeedSameValuesOtherSeedOtherValues() {
         var a = PhiloxRandom(seed: 123), b = PhiloxRandom(seed: 123), c = PhiloxRandom(seed: 124)
-        let x = Tensor.normal([100], using: &a), y = Tensor.normal([100], using: &b), z = Tensor.normal([100], using: &c)
+        let x = Tensor.normal([100], using: &a), y = Tensor.normal([100], using: &b),
+            z = Tensor.normal([100], using: &c)
         #expect(x.scalars == y.scalars)
         #expect(x.scalars != z.scalars)
         var s0 = PhiloxRandom(seed: 5, stream: 0), s1 = PhiloxRandom(seed: 5, stream: 1)

@@ -7,11 +7,14 @@ func tuneExecutable() -> URL {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let executable = directory.appendingPathComponent("tune")
     // Under some runners argv[0] is inside the .xctest bundle.
-    return FileManager.default.fileExists(atPath: executable.path) ? executable : directory.deletingLastPathComponent().appendingPathComponent("tune")
+    return FileManager.default.fileExists(atPath: executable.path)
+        ? executable : directory.deletingLastPathComponent().appendingPathComponent("tune")
 }
 
 /// Runs the built `tune` executable.
-func runTune(_ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, output: String, error: String) {
+func runTune(_ arguments: [String], environment: [String: String?] = [:]) throws -> (
+    status: Int32, output: String, error: String
+) {
     let process = Process()
     process.executableURL = tuneExecutable()
     process.arguments = arguments
@@ -46,22 +49,22 @@ struct EnvCommandTests {
     }
 
     #if os(Linux)
-    @Test func aKernelTheUserSetIsKept() throws {
-        let r = try report(["--seconds", "0"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
-        #expect(r.kernel == "Prescott")
-        #expect(r.kernelReason.contains("set by the user"))
-        #expect(r.selfTestPassed)
-    }
-
-    @Test func withoutASettingTheKernelComesFromTheCPU() throws {
-        let expected = BLAS.chooseKernel(userSetting: nil, features: CPUFeatures.current)
-        let r = try report(["--seconds", "0"], environment: ["OPENBLAS_CORETYPE": nil])
-        #expect(r.selfTestPassed)
-        if let kernel = expected.kernel {
-            #expect(r.kernel == kernel, "\(r.kernelReason)")
-            #expect(r.kernelReason == expected.reason)
+        @Test func aKernelTheUserSetIsKept() throws {
+            let r = try report(["--seconds", "0"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+            #expect(r.kernel == "Prescott")
+            #expect(r.kernelReason.contains("set by the user"))
+            #expect(r.selfTestPassed)
         }
-    }
+
+        @Test func withoutASettingTheKernelComesFromTheCPU() throws {
+            let expected = BLAS.chooseKernel(userSetting: nil, features: CPUFeatures.current)
+            let r = try report(["--seconds", "0"], environment: ["OPENBLAS_CORETYPE": nil])
+            #expect(r.selfTestPassed)
+            if let kernel = expected.kernel {
+                #expect(r.kernel == kernel, "\(r.kernelReason)")
+                #expect(r.kernelReason == expected.reason)
+            }
+        }
     #endif
 
     @Test func threadsAndSpeedAreReported() throws {

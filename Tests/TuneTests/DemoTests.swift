@@ -13,15 +13,20 @@ struct DemoTests {
         let dir = scratchDirectory()
         let data = dir.appendingPathComponent("classes.csv").path
         try Demo.writeData(to: data, seed: 42)
-        let recipe = RecipeRun(settings: Demo.settings(data: data, out: dir.appendingPathComponent("search").path, seed: 42, epochs: 20))
+        let recipe = RecipeRun(
+            settings: Demo.settings(data: data, out: dir.appendingPathComponent("search").path, seed: 42, epochs: 20))
         recipe.members = 2
         let s = try recipe.run()
         // Three classes, 10% of labels random: chance is 1/3 and the best possible about 0.93.
         #expect(s.sanity.baseline["accuracy"]! < 0.4)
         #expect((s.test["accuracy"] ?? 0) > 0.7)
         #expect(s.stages.count == 6)
-        for file in ["history.csv", "history.json", "metrics.json", "command.txt", "model/model.json", "model/model.safetensors"] {
-            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/best/\(file)").path), "\(file)")
+        for file in [
+            "history.csv", "history.json", "metrics.json", "command.txt", "model/model.json", "model/model.safetensors"
+        ] {
+            #expect(
+                FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/best/\(file)").path),
+                "\(file)")
         }
         #expect(Demo.command(recipe.settings).hasPrefix("tune search --data "))
     }

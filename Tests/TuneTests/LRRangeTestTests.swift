@@ -19,8 +19,9 @@ struct LRRangeTestTests {
         test.seeds = [0, 1]
         var c = TrainingConfiguration()
         c.batchSize = .fixed(32)
-        let result = test.run(specification: MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 1), train: moons(),
-                              target: Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"]), configuration: c)
+        let result = test.run(
+            specification: MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 1), train: moons(),
+            target: Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"]), configuration: c)
         #expect(result.sweeps.count == 2)
         for sweep in result.sweeps {
             // 1000 rows in batches of 32: 32 steps an epoch, so the sweep takes the minimum of 100 steps.
@@ -36,18 +37,20 @@ struct LRRangeTestTests {
         let csv = result.csv().split(separator: "\n")
         #expect(csv[0] == "seed,step,lr,loss,smoothed_loss")
         #expect(csv.count == 1 + result.sweeps.map(\.rates.count).reduce(0, +))
-        let again = test.run(specification: MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 1), train: moons(),
-                             target: Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"]), configuration: c)
+        let again = test.run(
+            specification: MLPSpecification(inputSize: 2, hiddenSizes: [32, 32], outputSize: 1), train: moons(),
+            target: Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"]), configuration: c)
         #expect(again.suggestion == result.suggestion, "the same seeds give the same sweep")
     }
 
     @Test func theMedianSuggestionIgnoresOneSweepThatWentWrong() {
         func sweeps(_ suggestions: [Double?]) -> LRRangeTest.Result {
-            LRRangeTest.Result(sweeps: suggestions.enumerated().map { i, s in
-                var sweep = LRRangeTest.Sweep(seed: UInt64(i))
-                sweep.suggestion = s
-                return sweep
-            }, suggestion: nil, spread: nil)
+            LRRangeTest.Result(
+                sweeps: suggestions.enumerated().map { i, s in
+                    var sweep = LRRangeTest.Sweep(seed: UInt64(i))
+                    sweep.suggestion = s
+                    return sweep
+                }, suggestion: nil, spread: nil)
         }
         #expect(sweeps([1e-3, 1e-2, 1e-9]).median == 1e-3)
         #expect(abs(sweeps([1e-4, 1e-2]).median! / 1e-3 - 1) < 1e-12, "two: the geometric mean of both")

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import TestSupport
 import Testing
@@ -31,11 +31,14 @@ final class MLflowServer: @unchecked Sendable {
         // Foundation starts the process as the leader of a new process group, which the server's workers join: the
         // group is stopped together.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", String(port),
-                             "--backend-store-uri", "sqlite:///\(self.directory.path)/mlflow.db",
-                             // Artifacts through the server's proxy, as a remote server takes them.
-                             "--default-artifact-root", "mlflow-artifacts:/", "--artifacts-destination", self.directory.path + "/artifacts",
-                             "--workers", "1"]
+        process.arguments = [
+            python, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", String(port),
+            "--backend-store-uri", "sqlite:///\(self.directory.path)/mlflow.db",
+            // Artifacts through the server's proxy, as a remote server takes them.
+            "--default-artifact-root", "mlflow-artifacts:/", "--artifacts-destination",
+            self.directory.path + "/artifacts",
+            "--workers", "1"
+        ]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
@@ -44,22 +47,32 @@ final class MLflowServer: @unchecked Sendable {
         while Date() < deadline {
             var request = URLRequest(url: url.appendingPathComponent("health"), timeoutInterval: 2)
             request.httpMethod = "GET"
-            if case let (_, response?, nil) = MLflowClient.send(request), (response as? HTTPURLResponse)?.statusCode == 200 { return }
+            if case let (_, response?, nil) = MLflowClient.send(request),
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                return
+            }
             Thread.sleep(forTimeInterval: 0.5)
         }
         stop()
-        throw DataError(path: url.absoluteString, "the MLflow server did not start within 90 s (is mlflow installed for \(python)?)")
+        throw DataError(
+            path: url.absoluteString, "the MLflow server did not start within 90 s (is mlflow installed for \(python)?)"
+        )
     }
 
     static func freePort() throws -> Int {
         let probe = Process()
         let pipe = Pipe()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
+        probe.arguments = [
+            "python3", "-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+        ]
         probe.standardOutput = pipe
         try probe.run()
         probe.waitUntilExit()
-        return Int(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 5917
+        return Int(
+            String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)) ?? 5917
     }
 
     /// Logs the test run with MLflow's own client; returns its id.
@@ -117,7 +130,9 @@ final class FakeMLflowServer {
         process.standardOutput = pipe
         try process.run()
         var line = Data()
-        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line += byte
+        }
         url = URL(string: "http://127.0.0.1:\(String(decoding: line, as: UTF8.self))")!
     }
 
@@ -152,13 +167,17 @@ struct MLflowTests {
     }
 
     @Test func aTokenIsSentButNeverPrinted() throws {
-        let r = try runTune(["doctor", "--mlflow", "http://127.0.0.1:9", "--run", "x"], environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-123"])
+        let r = try runTune(
+            ["doctor", "--mlflow", "http://127.0.0.1:9", "--run", "x"],
+            environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-123"])
         #expect(r.status == 2)
         #expect(r.error.contains("did not answer"))
         #expect(!r.error.contains("secret-token-123") && !r.output.contains("secret-token-123"))
         let client = MLflowClient(url: URL(string: "http://127.0.0.1:9")!, environment: ["MLFLOW_TRACKING_TOKEN": "t"])
         #expect(client.authorization == "Bearer t")
-        let basic = MLflowClient(url: URL(string: "http://127.0.0.1:9")!, environment: ["MLFLOW_TRACKING_USERNAME": "u", "MLFLOW_TRACKING_PASSWORD": "p"])
+        let basic = MLflowClient(
+            url: URL(string: "http://127.0.0.1:9")!,
+            environment: ["MLFLOW_TRACKING_USERNAME": "u", "MLFLOW_TRACKING_PASSWORD": "p"])
         #expect(basic.authorization == "Basic dTpw")
     }
 
@@ -167,9 +186,13 @@ struct MLflowTests {
         let dir = scratchDirectory()
         let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
         #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "4", "--out", data]).status == 0)
-        let run = try runTune(["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials", "2",
-                               "--epochs", "3", "--mlflow", server.url.absoluteString, "--mlflow-experiment", "moons", "--out", out],
-                              environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-456"])
+        let run = try runTune(
+            [
+                "search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials",
+                "2",
+                "--epochs", "3", "--mlflow", server.url.absoluteString, "--mlflow-experiment", "moons", "--out", out
+            ],
+            environment: ["MLFLOW_TRACKING_TOKEN": "secret-token-456"])
         #expect(run.status == 0, "\(run.error)")
         #expect(!run.output.contains("secret-token-456") && !run.error.contains("secret-token-456"))
         try checkSearch(server.url, out: out)
@@ -179,25 +202,34 @@ struct MLflowTests {
         struct Output: Decodable { struct Run: Decodable { let name: String; let epochs: Int }; let runs: [Run] }
         let runs = try JSONDecoder().decode(Output.self, from: Data(doctor.output.utf8)).runs
         #expect(runs.map(\.name) == ["trial 0", "trial 1"] && runs.allSatisfy { $0.epochs == 3 }, "\(runs)")
-        let missing = try runTune(["doctor", "--mlflow", server.url.absoluteString, "--experiment", "no such experiment"])
+        let missing = try runTune([
+            "doctor", "--mlflow", server.url.absoluteString, "--experiment", "no such experiment"
+        ])
         #expect(missing.status == 2 && missing.error.contains("no experiment by that name"))
     }
 
     /// A sender through `client` whose spool is a new scratch directory's `mlflow-unsent/`.
     func spoolingSender(_ client: MLflowClient) -> (MLflowSender, URL) {
         let spool = scratchDirectory().appendingPathComponent("mlflow-unsent")
-        return (MLflowSender(client: client, spool: MLflowSpool(directory: spool, server: client.baseURL.absoluteString)), spool)
+        return (
+            MLflowSender(client: client, spool: MLflowSpool(directory: spool, server: client.baseURL.absoluteString)),
+            spool
+        )
     }
 
     /// The runs of experiment `experiment` on `url`, as runs/search answers.
     func runs(_ client: MLflowClient, experiment: String) throws -> [[String: Any]] {
         let id = try client.experiment(named: experiment)
-        let found = try client.request("POST", "api/2.0/mlflow/runs/search", json: ["experiment_ids": [id], "max_results": 100])
+        let found = try client.request(
+            "POST", "api/2.0/mlflow/runs/search", json: ["experiment_ids": [id], "max_results": 100])
         return (try JSONSerialization.jsonObject(with: found) as? [String: Any])?["runs"] as? [[String: Any]] ?? []
     }
 
     func pairs(_ r: [String: Any], _ field: String) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: (((r["data"] as? [String: Any])?[field] as? [[String: String]]) ?? []).map { ($0["key"]!, $0["value"]!) })
+        Dictionary(
+            uniqueKeysWithValues: (((r["data"] as? [String: Any])?[field] as? [[String: String]]) ?? []).map {
+                ($0["key"]!, $0["value"]!)
+            })
     }
 
     @Test func aServerThatIsDownNeverStopsTrainingAndMLflowSyncSendsTheRunLater() throws {
@@ -207,10 +239,15 @@ struct MLflowTests {
         // Nothing listens on the port yet.
         let port = try MLflowServer.freePort()
         let secret: [String: String?] = ["MLFLOW_TRACKING_TOKEN": "secret-token-789"]
-        let r = try runTune(["train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", "http://127.0.0.1:\(port)",
-                             "--out", out.path], environment: secret)
+        let r = try runTune(
+            [
+                "train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", "http://127.0.0.1:\(port)",
+                "--out", out.path
+            ], environment: secret)
         #expect(r.status == 0, "\(r.error)")
-        #expect(r.output.contains("kept in \(out.path)/mlflow-unsent") && r.output.contains("tune mlflow-sync \(out.path)"), "\(r.output)")
+        #expect(
+            r.output.contains("kept in \(out.path)/mlflow-unsent") && r.output.contains("tune mlflow-sync \(out.path)"),
+            "\(r.output)")
         #expect(!(r.output + r.error).contains("secret-token-789"))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("model/model.safetensors").path))
         // Still down: the sync fails, says so, and keeps everything.
@@ -233,14 +270,17 @@ struct MLflowTests {
         settings.epochs = 3
         #expect(pairs(run, "params") == TrainRun.hyperparameters(settings).mapValues(\.description))
         #expect(pairs(run, "params")["epochs"] == "3")
-        let history = try jsonDecoder().decode(History.self, from: Data(contentsOf: out.appendingPathComponent("history.json")))
+        let history = try jsonDecoder().decode(
+            History.self, from: Data(contentsOf: out.appendingPathComponent("history.json")))
         let id = info["run_id"] as! String
         let sent = try client.history(run: id, key: "val_loss").sorted { $0.step < $1.step }
         #expect(sent.map(\.step) == [1, 2, 3])
         #expect(zip(sent, history.epochs).allSatisfy { close($0.value, $1.validationLoss) })
-        let metrics = try jsonDecoder().decode(RunSummary.self, from: Data(contentsOf: out.appendingPathComponent("metrics.json")))
+        let metrics = try jsonDecoder().decode(
+            RunSummary.self, from: Data(contentsOf: out.appendingPathComponent("metrics.json")))
         #expect(try client.history(run: id, key: "test_auc").map(\.value) == [metrics.test["auc"]!])
-        let listed = String(decoding: try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(id)"), as: UTF8.self)
+        let listed = String(
+            decoding: try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(id)"), as: UTF8.self)
         #expect(listed.contains("history.csv") && listed.contains("history.json"))
         // Everything was sent: the spool is gone, and a second sync has nothing to do.
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("mlflow-unsent").path))
@@ -252,10 +292,13 @@ struct MLflowTests {
         let dir = scratchDirectory()
         let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("study").path
         #expect(try runTune(["generate", "moons", "--rows", "300", "--seed", "4", "--out", data]).status == 0)
-        let port = try MLflowServer.freePort()   // nothing listens there
+        let port = try MLflowServer.freePort()  // nothing listens there
         // Two processes: the worker nests its trial under the leader's parent run, which is not on any server yet.
-        let run = try runTune(["search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials", "6",
-                               "--epochs", "60", "--jobs", "2", "--mlflow", "http://127.0.0.1:\(port)", "--mlflow-experiment", "parallel", "--out", out])
+        let run = try runTune([
+            "search", "--data", data, "--target", "label", "--strategy", "random", "--pruner", "none", "--trials", "6",
+            "--epochs", "60", "--jobs", "2", "--mlflow", "http://127.0.0.1:\(port)", "--mlflow-experiment", "parallel",
+            "--out", out
+        ])
         #expect(run.status == 0, "\(run.error)")
         let spool = try #require(MLflowSpool.find(in: URL(fileURLWithPath: out)))
         let files = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".jsonl") }
@@ -272,14 +315,19 @@ struct MLflowTests {
         let client = MLflowClient(url: server.url)
         let (sender, spoolURL) = spoolingSender(client)
         let run = UUID().uuidString
-        sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "midway", name: "r", parameters: ["lr": "0.01"]))
-        sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.5, step: 1, timestamp: 1000)]))
+        sender.enqueue(
+            MLflowOperation(kind: .createRun, run: run, experiment: "midway", name: "r", parameters: ["lr": "0.01"]))
+        sender.enqueue(
+            MLflowOperation(
+                kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.5, step: 1, timestamp: 1000)]))
         #expect(sender.drain())
         let id = sender.reference(run, timeout: 1)
         #expect(id.count == 32 && !MLflowOperation.isLocal(id))
         server.stop()
         // The server is gone: the rest is kept, with the run it belongs to.
-        sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: .nan, step: 2, timestamp: 2000)]))
+        sender.enqueue(
+            MLflowOperation(
+                kind: .log, run: run, metrics: [.init(key: "val_loss", value: .nan, step: 2, timestamp: 2000)]))
         sender.enqueue(MLflowOperation(kind: .upload, run: run, name: "notes.txt", data: Data("kept".utf8)))
         sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "FINISHED"))
         #expect(sender.finish() == 3)
@@ -287,7 +335,8 @@ struct MLflowTests {
         // A second spool holds a run not yet on the server; both are copied, to be sent twice.
         let other = UUID().uuidString
         let second = MLflowSpool(directory: spoolURL, server: server.url.absoluteString)
-        try second.append(MLflowOperation(kind: .createRun, run: other, experiment: "midway", name: "child", parent: run))
+        try second.append(
+            MLflowOperation(kind: .createRun, run: other, experiment: "midway", name: "child", parent: run))
         try second.append(MLflowOperation(kind: .finish, run: other, status: "KILLED"))
         second.close()
         let copy = spoolURL.deletingLastPathComponent().appendingPathComponent("copy")
@@ -307,7 +356,8 @@ struct MLflowTests {
         let child = try #require(all.first { pairs($0, "tags")[MLflowOperation.localIDTag] == other })
         #expect(pairs(child, "tags")["mlflow.parentRunId"] == id)
         #expect((child["info"] as? [String: Any])?["status"] as? String == "KILLED")
-        let listed = String(decoding: try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(id)"), as: UTF8.self)
+        let listed = String(
+            decoding: try client.request("GET", "api/2.0/mlflow/artifacts/list?run_id=\(id)"), as: UTF8.self)
         #expect(listed.contains("notes.txt"))
     }
 
@@ -315,12 +365,16 @@ struct MLflowTests {
         // A socket that takes connections and never answers.
         let silent = Process(), pipe = Pipe()
         silent.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        silent.arguments = ["python3", "-c", "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16); "
-                            + "print(s.getsockname()[1], flush=True); time.sleep(120)"]
+        silent.arguments = [
+            "python3", "-c",
+            "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16); "
+                + "print(s.getsockname()[1], flush=True); time.sleep(120)"
+        ]
         silent.standardOutput = pipe
         try silent.run()
         defer { kill(silent.processIdentifier, SIGKILL); silent.waitUntilExit() }
-        let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let url = try #require(URL(string: "http://127.0.0.1:\(port)"))
         let (sender, spoolURL) = spoolingSender(MLflowClient(url: url))
         let run = UUID().uuidString
@@ -344,14 +398,21 @@ struct MLflowTests {
         let dir = scratchDirectory()
         let data = dir.appendingPathComponent("moons.csv").path, out = dir.appendingPathComponent("run")
         #expect(try runTune(["generate", "moons", "--rows", "200", "--out", data]).status == 0)
-        let r = try runTune(["train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", fake.url.absoluteString, "--out", out.path])
+        let r = try runTune([
+            "train", "--data", data, "--target", "label", "--epochs", "3", "--mlflow", fake.url.absoluteString, "--out",
+            out.path
+        ])
         #expect(r.status == 0 && r.output.contains("401") && r.output.contains("kept in"), "\(r.output)")
         let spool = try #require(MLflowSpool.find(in: out))
         let kept = try MLflowSpool.read(spool).files.flatMap(\.ops).map(\.op.kind)
-        #expect(kept.first == .createRun && kept.filter { $0 == .log }.count >= 4 && kept.last == .finish, "everything kept: \(kept)")
+        #expect(
+            kept.first == .createRun && kept.filter { $0 == .log }.count >= 4 && kept.last == .finish,
+            "everything kept: \(kept)")
         // Sent again with the wrong token: the sync stops and keeps everything, to be sent with the right one.
         let sync = try runTune(["mlflow-sync", out.path])
-        #expect(sync.status == 2 && sync.error.contains("401") && sync.error.contains("run tune mlflow-sync again"), "\(sync.error)")
+        #expect(
+            sync.status == 2 && sync.error.contains("401") && sync.error.contains("run tune mlflow-sync again"),
+            "\(sync.error)")
         #expect(try MLflowSpool.read(spool).files.flatMap(\.ops).count == kept.count)
     }
 
@@ -360,12 +421,17 @@ struct MLflowTests {
         let flag = scratchDirectory().appendingPathComponent("failing")
         try Data().write(to: flag)
         // Runs are created, but their parameters and metrics fail (500) while the flag file exists.
-        let proxy = try FakeMLflowServer(["--proxy", server.url.absoluteString, "--fail", "log-batch", "--while", flag.path])
+        let proxy = try FakeMLflowServer([
+            "--proxy", server.url.absoluteString, "--fail", "log-batch", "--while", flag.path
+        ])
         let client = MLflowClient(url: proxy.url)
         let (sender, spoolURL) = spoolingSender(client)
         let run = UUID().uuidString
-        sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "inside", name: "r", parameters: ["lr": "0.1"]))
-        sender.enqueue(MLflowOperation(kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.25, step: 1, timestamp: 3000)]))
+        sender.enqueue(
+            MLflowOperation(kind: .createRun, run: run, experiment: "inside", name: "r", parameters: ["lr": "0.1"]))
+        sender.enqueue(
+            MLflowOperation(
+                kind: .log, run: run, metrics: [.init(key: "val_loss", value: 0.25, step: 1, timestamp: 3000)]))
         #expect(sender.finish() == 2, "the create whose parameters failed, and the metric")
         try FileManager.default.removeItem(at: flag)
         let outcome = try MLflowSpool.send(spoolURL, client: client)
@@ -421,7 +487,8 @@ struct MLflowTests {
         try FileManager.default.createDirectory(at: named, withIntermediateDirectories: true)
         try Data("{\"a\": 1}\n".utf8).write(to: named.appendingPathComponent("x.jsonl"))
         let odd = try runTune(["mlflow-sync", plain.path, "--mlflow", "http://127.0.0.1:9"])
-        #expect(odd.status == 2 && odd.error.contains("x.jsonl:1") && odd.error.contains("names no server"), "\(odd.error)")
+        #expect(
+            odd.status == 2 && odd.error.contains("x.jsonl:1") && odd.error.contains("names no server"), "\(odd.error)")
         #expect(FileManager.default.fileExists(atPath: named.appendingPathComponent("x.jsonl").path))
 
         // A file a process still writes (and holds locked) is left; a finished one is sent and goes.
@@ -435,7 +502,9 @@ struct MLflowTests {
         let outcome = try MLflowSpool.send(spoolURL, client: MLflowClient(url: URL(string: "http://127.0.0.1:9")!))
         #expect(outcome.left == 1 && outcome.operations == 1 && outcome.refused.count == 1, "\(outcome)")
         let files = try FileManager.default.contentsOfDirectory(atPath: spoolURL.path).filter { $0.hasSuffix(".jsonl") }
-        #expect(files.count == 1 && FileManager.default.fileExists(atPath: spoolURL.appendingPathComponent("refused.json").path))
+        #expect(
+            files.count == 1
+                && FileManager.default.fileExists(atPath: spoolURL.appendingPathComponent("refused.json").path))
         writing.close()
         let rest = try MLflowSpool.send(spoolURL, client: MLflowClient(url: URL(string: "http://127.0.0.1:9")!))
         #expect(rest.left == 0 && rest.operations == 1)
@@ -445,9 +514,14 @@ struct MLflowTests {
         let dir = scratchDirectory().appendingPathComponent("mlflow-unsent")
         let spool = MLflowSpool(directory: dir, server: "http://user:pw@127.0.0.1:9")
         let run = UUID().uuidString
-        let ops = [MLflowOperation(kind: .createRun, run: run, time: 5, experiment: "e", name: "n", tags: ["a": "b"], parameters: ["p": "1"]),
-                   MLflowOperation(kind: .log, run: run, time: 6, metrics: [.init(key: "m", value: -.infinity, step: 3, timestamp: 7)]),
-                   MLflowOperation(kind: .upload, run: run, time: 8, name: "a/b.txt", data: Data("x".utf8))]
+        let ops = [
+            MLflowOperation(
+                kind: .createRun, run: run, time: 5, experiment: "e", name: "n", tags: ["a": "b"],
+                parameters: ["p": "1"]),
+            MLflowOperation(
+                kind: .log, run: run, time: 6, metrics: [.init(key: "m", value: -.infinity, step: 3, timestamp: 7)]),
+            MLflowOperation(kind: .upload, run: run, time: 8, name: "a/b.txt", data: Data("x".utf8))
+        ]
         for op in ops { try spool.append(op) }
         spool.close()
         let read = try MLflowSpool.read(dir)
@@ -466,7 +540,8 @@ struct MLflowTests {
         let cut = try MLflowSpool.read(dir)
         #expect(cut.files.first?.ops.count == 3 && cut.notes.count == 1 && cut.notes[0].contains(":5:"))
         // A broken line elsewhere is an error that names the file and the line.
-        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"kind\":\"log\"", with: "\"kind\":\"nope\"")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
+            of: "\"kind\":\"log\"", with: "\"kind\":\"nope\"")
         try Data(text.utf8).write(to: file)
         #expect(throws: DataError.self) { try MLflowSpool.read(dir) }
         let r = try runTune(["mlflow-sync", dir.deletingLastPathComponent().path, "--mlflow", "http://127.0.0.1:9"])
@@ -493,7 +568,9 @@ struct MLflowTests {
             let child = try #require(children.first { info($0)["run_name"] as? String == "trial \(t.number)" })
             #expect(params(child) == t.parameters.mapValues(\.description))
             #expect(info(child)["status"] as? String == "FINISHED")
-            let history = try client.history(run: info(child)["run_id"] as! String, key: "val_auc").sorted { $0.step < $1.step }
+            let history = try client.history(run: info(child)["run_id"] as! String, key: "val_auc").sorted {
+                $0.step < $1.step
+            }
             #expect(history.map(\.step) == t.intermediate.keys.sorted().map(Int64.init))
             #expect(zip(history, t.intermediate.keys.sorted()).allSatisfy { close($0.value, t.intermediate[$1]!) })
         }

@@ -55,12 +55,17 @@ struct RecipeTests {
         let refined = stage1.filter { g in
             [g / 3, g * 3].allSatisfy { r in r < 1e-6 || r > 1 || stage1.contains(RecipeRun.clampRate(r)) }
         }
-        #expect(refined.contains { g in [RecipeRun.clampRate(g / 3), g, RecipeRun.clampRate(g * 3)].contains(best1.candidate.lr) },
-                "3x refinement around the best in \(stage1)")
+        #expect(
+            refined.contains { g in
+                [RecipeRun.clampRate(g / 3), g, RecipeRun.clampRate(g * 3)].contains(best1.candidate.lr)
+            },
+            "3x refinement around the best in \(stage1)")
         // The epoch limit of the later stages: max(2 x peak, peak + patience), at most --epochs.
         let peak = best1.bestEpoch!
         let limit = min(12, max(2 * peak, peak + 4))
-        for n in s.stages[2].trials + s.stages[3].trials + s.stages[4].trials { #expect(byNumber[n]!.epochLimit == limit) }
+        for n in s.stages[2].trials + s.stages[3].trials + s.stages[4].trials {
+            #expect(byNumber[n]!.epochLimit == limit)
+        }
 
         // Stage 2: batch sizes around sqrt(N) with the rate scaled by the square root of the batch ratio.
         let root = best1.candidate.batchSize
@@ -69,10 +74,14 @@ struct RecipeTests {
             let c = byNumber[n]!.candidate
             #expect([root / 2, root * 2, root * 4].contains(c.batchSize))
             let scaled = RecipeRun.clampRate(best1.candidate.lr * (Double(c.batchSize) / Double(root)).squareRoot())
-            #expect([scaled, RecipeRun.clampRate(scaled / 3), RecipeRun.clampRate(scaled * 3)].contains(c.lr), "lr \(c.lr) for batch \(c.batchSize)")
+            #expect(
+                [scaled, RecipeRun.clampRate(scaled / 3), RecipeRun.clampRate(scaled * 3)].contains(c.lr),
+                "lr \(c.lr) for batch \(c.batchSize)")
         }
         // Stage 3 tries the schedules; every stage's winner is at least as good as the one before.
-        #expect(Set(s.stages[3].trials.map { byNumber[$0]!.candidate.schedule }).isSuperset(of: [.cosine, .step, .onecycle]))
+        #expect(
+            Set(s.stages[3].trials.map { byNumber[$0]!.candidate.schedule }).isSuperset(of: [.cosine, .step, .onecycle])
+        )
         var previous = best1.value!
         for stage in s.stages[2...4] {
             #expect(value(stage.winner) >= previous)
@@ -97,11 +106,17 @@ struct RecipeTests {
         }
         let auc = try #require(Metrics.rocAUC(prepared.test.classes!, sum))
         #expect(abs(auc - e.ensemble) < 1e-9)
-        for file in ["summary.json", "study.sqlite", "best/model/model.safetensors", "best/metrics.json", "ensemble/member-4/history.csv"] {
-            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/\(file)").path), "\(file)")
+        for file in [
+            "summary.json", "study.sqlite", "best/model/model.safetensors", "best/metrics.json",
+            "ensemble/member-4/history.csv"
+        ] {
+            #expect(
+                FileManager.default.fileExists(atPath: dir.appendingPathComponent("search/\(file)").path), "\(file)")
         }
         // The study holds every trial, complete or failed, with its stage.
-        let study = try SQLiteStorage(path: SearchRun.studyPath(dir.appendingPathComponent("search").path), direction: .maximize).allTrials()
+        let study = try SQLiteStorage(
+            path: SearchRun.studyPath(dir.appendingPathComponent("search").path), direction: .maximize
+        ).allTrials()
         #expect(study.count == s.trials.count)
         #expect(study.allSatisfy { $0.attributes["stage"] != nil && $0.state.isFinished })
     }

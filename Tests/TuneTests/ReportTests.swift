@@ -13,8 +13,13 @@ struct ReportTests {
     /// The SVG charts of a page: each figure's caption and the data points of each of its series.
     func charts(_ html: String) -> [(caption: String, points: [Int])] {
         html.components(separatedBy: "<figure class=\"chart\">").dropFirst().map { figure in
-            let caption = figure.components(separatedBy: "<figcaption>").dropFirst().first?.components(separatedBy: "</figcaption>").first ?? ""
-            let points = figure.components(separatedBy: "data-points=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+            let caption =
+                figure.components(separatedBy: "<figcaption>").dropFirst().first?.components(
+                    separatedBy: "</figcaption>"
+                ).first ?? ""
+            let points = figure.components(separatedBy: "data-points=\"").dropFirst().compactMap {
+                Int($0.prefix { $0.isNumber })
+            }
             return (caption, points)
         }
     }
@@ -32,7 +37,9 @@ struct ReportTests {
         let html = try String(contentsOf: dir.appendingPathComponent("search/report.html"), encoding: .utf8)
         #expect(html.hasPrefix("<!doctype html>") && html.contains("</html>"))
         // Self-contained: no script, nothing fetched (tooltips are SVG titles).
-        for outside in ["<script", "src=", "href=", "@import", "url("] { #expect(!html.contains(outside), "\(outside)") }
+        for outside in ["<script", "src=", "href=", "@import", "url("] {
+            #expect(!html.contains(outside), "\(outside)")
+        }
         #expect(html.contains("prefers-color-scheme: dark") && html.contains("name=\"viewport\""))
         let found = charts(html)
         #expect(found.count >= 9, "\(found.map(\.caption))")
@@ -40,35 +47,44 @@ struct ReportTests {
         let check = try #require(summary.data)
         #expect(check.columns.map(\.name) == (try CSVReader.read(path: data)).header)
         #expect(section("Data", of: html).contains("<td>label</td>"))
-        for chart in found { #expect(!chart.points.isEmpty && chart.points.allSatisfy { $0 >= 1 }, "\(chart.caption) has data") }
+        for chart in found {
+            #expect(!chart.points.isEmpty && chart.points.allSatisfy { $0 >= 1 }, "\(chart.caption) has data")
+        }
         // Every trial has a curve, and the best-so-far line has one point per finished trial.
         let everyTrial = try #require(found.first { $0.caption.hasPrefix("validation auc per epoch") })
         #expect(everyTrial.points.count == summary.trials.count)
         let bestSoFar = try #require(found.first { $0.caption.hasPrefix("best validation auc against trials") })
         #expect(bestSoFar.points == [summary.trials.count])
-        for section in ["Best so far", "Every trial", "Parallel coordinates", "Parameter importance", "Trials", "LR range test",
-                        "The recipe, stage by stage", "Single models and the ensemble", "The best model", "Data"] {
+        for section in [
+            "Best so far", "Every trial", "Parallel coordinates", "Parameter importance", "Trials", "LR range test",
+            "The recipe, stage by stage", "Single models and the ensemble", "The best model", "Data"
+        ] {
             #expect(html.contains("<h2>\(section)</h2>"), "\(section)")
         }
         // Parallel coordinates: a line per complete trial, through one axis per parameter that varies and the objective.
         let complete = summary.trials.filter { $0.value != nil }
-        let varying = RecipeCandidate.parameterNames.filter { name in Set(complete.map { $0.candidate.parameters[name]! }).count > 1 }
+        let varying = RecipeCandidate.parameterNames.filter { name in
+            Set(complete.map { $0.candidate.parameters[name]! }).count > 1
+        }
         let parallel = try #require(found.first { $0.caption.hasPrefix("parameters of every complete trial") })
         #expect(parallel.points == Array(repeating: varying.count + 1, count: complete.count))
         #expect(!varying.isEmpty)
         // Parameter importance: a bar per varying parameter, and the method named.
         let importance = section("Parameter importance", of: html)
         #expect(importance.components(separatedBy: "data-eta2=").count - 1 == varying.count)
-        #expect(importance.contains("Method: the correlation ratio η²") && importance.contains("one parameter at a time"))
+        #expect(
+            importance.contains("Method: the correlation ratio η²") && importance.contains("one parameter at a time"))
         // The LR range test: the sweeps of 3 seeds from lr_range_test.csv, the suggestion marked.
         let csv = try String(contentsOf: dir.appendingPathComponent("search/lr_range_test.csv"), encoding: .utf8)
         #expect(csv.hasPrefix("seed,step,lr,loss,smoothed_loss\n"))
-        let range = try #require(found.first { $0.caption.hasPrefix("smoothed training loss against the learning rate") })
+        let range = try #require(
+            found.first { $0.caption.hasPrefix("smoothed training loss against the learning rate") })
         #expect(range.points.count == 3 && range.points.allSatisfy { $0 > 10 })
         let suggestion = try #require(summary.rangeTest["suggestion"])
         #expect(section("LR range test", of: html).contains("suggestion \(HTMLReport.number(suggestion))"))
         // The best model's learning rate, one point per step.
-        let best = try jsonDecoder().decode(History.self, from: Data(contentsOf: dir.appendingPathComponent("search/best/history.json")))
+        let best = try jsonDecoder().decode(
+            History.self, from: Data(contentsOf: dir.appendingPathComponent("search/best/history.json")))
         let steps = try #require(best.stepLearningRates)
         #expect(steps.count == best.stepLosses.count)
         let rate = try #require(found.first { $0.caption == "learning rate per step" })
@@ -87,17 +103,22 @@ struct ReportTests {
     }
 
     @Test func namesAreEscapedAndAnEmptyChartSaysSo() {
-        let chart = HTMLReport.chart(title: "a <b> & c", xLabel: "x", series: [HTMLReport.Series(name: "s\"1", points: [], color: "#000")])
+        let chart = HTMLReport.chart(
+            title: "a <b> & c", xLabel: "x", series: [HTMLReport.Series(name: "s\"1", points: [], color: "#000")])
         #expect(chart.contains("a &lt;b&gt; &amp; c") && chart.contains("no data"))
-        let one = HTMLReport.chart(title: "t", xLabel: "x", series: [HTMLReport.Series(name: "n", points: [(1, 2), (2, 3), (3, 1)], color: "#000")])
+        let one = HTMLReport.chart(
+            title: "t", xLabel: "x",
+            series: [HTMLReport.Series(name: "n", points: [(1, 2), (2, 3), (3, 1)], color: "#000")])
         // Three points across the plot: x from 56 to 628, y from 14 (the largest) to 224 (the smallest).
         #expect(one.contains("points=\"56.0,119.0 342.0,14.0 628.0,224.0\""))
     }
 
     @Test func aLogAxisPlacesDecadesEvenlyAndMarksFindTheirPlace() {
         // x from 1e-3 to 10: four decades over 572 px, 1e-1 in the middle.
-        let c = HTMLReport.chart(title: "t", xLabel: "rate", series: [HTMLReport.Series(name: "n", points: [(1e-3, 1), (1e-1, 2), (10, 3)], color: "#000")],
-                                 marks: [HTMLReport.Mark(x: 1e-2, label: "here")], logX: true)
+        let c = HTMLReport.chart(
+            title: "t", xLabel: "rate",
+            series: [HTMLReport.Series(name: "n", points: [(1e-3, 1), (1e-1, 2), (10, 3)], color: "#000")],
+            marks: [HTMLReport.Mark(x: 1e-2, label: "here")], logX: true)
         #expect(c.contains("points=\"56.0,224.0 342.0,119.0 628.0,14.0\""))
         // 1e-2 is a quarter of the way: 56 + 143.
         #expect(c.contains("<line class=\"mark\" x1=\"199.0\""))
@@ -106,8 +127,9 @@ struct ReportTests {
         // Each point has a tooltip with its values.
         #expect(c.contains("<title>n: rate 0.1, 2</title>"))
         // Marks at one x share a line.
-        let two = HTMLReport.chart(title: "t", xLabel: "x", series: [HTMLReport.Series(name: "n", points: [(1, 1), (2, 2)], color: "#000")],
-                                   marks: [HTMLReport.Mark(x: 2, label: "a"), HTMLReport.Mark(x: 2, label: "b")])
+        let two = HTMLReport.chart(
+            title: "t", xLabel: "x", series: [HTMLReport.Series(name: "n", points: [(1, 1), (2, 2)], color: "#000")],
+            marks: [HTMLReport.Mark(x: 2, label: "a"), HTMLReport.Mark(x: 2, label: "b")])
         #expect(two.components(separatedBy: "class=\"mark\"").count == 2 && two.contains(">a, b</text>"))
     }
 
@@ -120,22 +142,30 @@ struct ReportTests {
                     + "\"gradientNormMean\": 1, \"gradientNormMax\": 1, \"seconds\": 1, \"samplesPerSecond\": 1}"
             }
             let lowest = validation.firstIndex(of: validation.min()!)! + 1
-            let json = "{\"epochs\": [\(epochs.joined(separator: ", "))], \"stepLosses\": [], \"stepsPerEpoch\": 2, \"status\": \"completed\", "
+            let json =
+                "{\"epochs\": [\(epochs.joined(separator: ", "))], \"stepLosses\": [], \"stepsPerEpoch\": 2, \"status\": \"completed\", "
                 + "\"reason\": \"\", \"monitor\": \"auc\", \"monitorHigherIsBetter\": true, \"bestEpoch\": 6, \"lowestValidationLossEpoch\": \(lowest)}"
             return try JSONDecoder().decode(History.self, from: Data(json.utf8))
         }
-        let over = try history(train: [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15], validation: [1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.7, 0.8])
+        let over = try history(
+            train: [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15], validation: [1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.7, 0.8])
         let found = Doctor().diagnose(Curves(history: over))
         #expect(found.first { $0.id == .overfitting }?.epochs == [4, 8])
         let html = HTMLReport.runCharts(over, findings: found, title: "")
         #expect(html.contains(">lowest loss (4), overfitting from 4</text>"))
         let figures = html.components(separatedBy: "<figure class=\"chart\">").dropFirst()
-        #expect(figures.filter { $0.contains("overfitting from") }.map { $0.hasPrefix("<figcaption>loss</figcaption>") } == [true], "on the loss chart only")
+        #expect(
+            figures.filter { $0.contains("overfitting from") }.map { $0.hasPrefix("<figcaption>loss</figcaption>") }
+                == [true], "on the loss chart only")
         // Without per-step rates, the rate per epoch.
         #expect(charts(html).contains { $0.caption == "learning rate per epoch" && $0.points == [8] })
 
-        var fine = try history(train: [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15], validation: [1.0, 0.8, 0.6, 0.5, 0.45, 0.4, 0.38, 0.36])
-        fine.stepLearningRates = [0.01, 0.01, 0.005, 0.005, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001]
+        var fine = try history(
+            train: [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15], validation: [1.0, 0.8, 0.6, 0.5, 0.45, 0.4, 0.38, 0.36]
+        )
+        fine.stepLearningRates = [
+            0.01, 0.01, 0.005, 0.005, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001
+        ]
         let plain = HTMLReport.runCharts(fine, findings: Doctor().diagnose(Curves(history: fine)), title: "")
         #expect(!plain.contains("overfitting from"))
         #expect(charts(plain).contains { $0.caption == "learning rate per step" && $0.points == [16] })
@@ -143,21 +173,21 @@ struct ReportTests {
 
     @Test func theRangeTestsSweepsAreReadWithoutTheirStoppingPoint() {
         let csv = """
-        seed,step,lr,loss,smoothed_loss
-        0,0,1e-07,0.7,0.7
-        0,1,1e-05,0.6,0.6
-        0,2,0.001,0.5,0.5
-        0,3,0.1,3,2.5
-        1,0,1e-07,0.7,0.7
-        1,1,1e-05,0.6,0.65
-        1,2,0.001,0.5,0.6
-        1,3,0.01,0.9,0.72
-        1,4,0.1,1.5,0.9
-        1,5,1,2,1.1
-        2,0,1e-07,0.7,0.7
-        2,1,1e-05,inf,inf
+            seed,step,lr,loss,smoothed_loss
+            0,0,1e-07,0.7,0.7
+            0,1,1e-05,0.6,0.6
+            0,2,0.001,0.5,0.5
+            0,3,0.1,3,2.5
+            1,0,1e-07,0.7,0.7
+            1,1,1e-05,0.6,0.65
+            1,2,0.001,0.5,0.6
+            1,3,0.01,0.9,0.72
+            1,4,0.1,1.5,0.9
+            1,5,1,2,1.1
+            2,0,1e-07,0.7,0.7
+            2,1,1e-05,inf,inf
 
-        """
+            """
         let sweeps = HTMLReport.rangeTestSweeps(csv)
         // Seed 0 stopped at 2.5 > 4 x 0.5: left out. Seed 1 ran out of steps (1.1 < 4 x 0.6): drawn up to its lowest,
         // 0.6, as after it 0.72 is above where it started (0.7). Seed 2 stopped at inf.
@@ -193,7 +223,8 @@ struct ReportTests {
         #expect(binned.count == 1 && binned[0].binned && binned[0].groups == 5)
         #expect(abs(binned[0].eta2 - 32.0 / 33) < 1e-12)
         // Equal values share a bin: sorted 1 1 1 2 3 4 5 6 start at positions 0, 3, 4, 5, 6, 7: bins 0, 1, 2, 3, 3, 4.
-        let keys = ParameterImportance.groupKeys([1, 1, 1, 2, 3, 4, 5, 6].map { ParameterValue.int($0) }, maximumBins: 5)
+        let keys = ParameterImportance.groupKeys(
+            [1, 1, 1, 2, 3, 4, 5, 6].map { ParameterValue.int($0) }, maximumBins: 5)
         #expect(keys.keys == ["bin 0", "bin 0", "bin 0", "bin 1", "bin 2", "bin 3", "bin 3", "bin 4"] && keys.binned)
         // No spread in the objective: nothing to explain.
         #expect(ParameterImportance.eta2(trials.map { ($0.parameters, 1.0) }).isEmpty)
@@ -201,38 +232,59 @@ struct ReportTests {
 
     @Test func parallelAxesPlaceValuesByHand() throws {
         // lr on a log scale: 1e-4, 1e-3, 1e-2 at 0, 1/2, 1.
-        let lr = try #require(ParallelAxis.make(name: "lr", values: [.double(1e-4), .double(1e-2), .double(1e-3)], distributions: []))
+        let lr = try #require(
+            ParallelAxis.make(name: "lr", values: [.double(1e-4), .double(1e-2), .double(1e-3)], distributions: []))
         #expect(lr.scale == .log(low: 1e-4, high: 1e-2, zero: false))
-        #expect(abs(lr.position(.double(1e-3))! - 0.5) < 1e-12 && lr.position(.double(1e-4)) == 0 && lr.position(.double(1e-2)) == 1)
+        #expect(
+            abs(lr.position(.double(1e-3))! - 0.5) < 1e-12 && lr.position(.double(1e-4)) == 0
+                && lr.position(.double(1e-2)) == 1)
         // A weight decay with zeros: 0 at the bottom, the positive values from 0.15 up; 1e-3 halfway: 0.15 + 0.85 / 2.
-        let wd = try #require(ParallelAxis.make(name: "weight_decay", values: [.double(0), .double(1e-4), .double(1e-2)], distributions: []))
+        let wd = try #require(
+            ParallelAxis.make(
+                name: "weight_decay", values: [.double(0), .double(1e-4), .double(1e-2)], distributions: []))
         #expect(wd.position(.double(0)) == 0 && wd.position(.double(1e-4)) == 0.15 && wd.position(.double(1e-2)) == 1)
         #expect(abs(wd.position(.double(1e-3))! - 0.575) < 1e-12)
         // A width on a linear scale: 16, 32, 64 at 0, 1/3, 1; on a log scale when its distribution says so.
-        let width = try #require(ParallelAxis.make(name: "width", values: [.int(16), .int(32), .int(64)], distributions: [.categorical([.int(16)])]))
+        let width = try #require(
+            ParallelAxis.make(
+                name: "width", values: [.int(16), .int(32), .int(64)], distributions: [.categorical([.int(16)])]))
         #expect(width.position(.int(32)) == 1.0 / 3)
-        let logWidth = try #require(ParallelAxis.make(name: "width", values: [.int(16), .int(64)], distributions: [.int(low: 16, high: 64, step: 1, log: true)]))
+        let logWidth = try #require(
+            ParallelAxis.make(
+                name: "width", values: [.int(16), .int(64)],
+                distributions: [.int(low: 16, high: 64, step: 1, log: true)]))
         #expect(abs(logWidth.position(.int(32))! - 0.5) < 1e-12)
         // Categories evenly spaced: strings alphabetically, false before true, choices of numbers in numeric order.
-        let schedule = try #require(ParallelAxis.make(name: "schedule", values: [.string("step"), .string("constant"), .string("cosine")], distributions: []))
+        let schedule = try #require(
+            ParallelAxis.make(
+                name: "schedule", values: [.string("step"), .string("constant"), .string("cosine")], distributions: []))
         #expect(schedule.scale == .categories([.string("constant"), .string("cosine"), .string("step")]))
         #expect(schedule.position(.string("cosine")) == 0.5 && schedule.position(.string("step")) == 1)
-        let bn = try #require(ParallelAxis.make(name: "batchnorm", values: [.bool(true), .bool(false)], distributions: []))
+        let bn = try #require(
+            ParallelAxis.make(name: "batchnorm", values: [.bool(true), .bool(false)], distributions: []))
         #expect(bn.position(.bool(false)) == 0 && bn.position(.bool(true)) == 1)
-        let depth = try #require(ParallelAxis.make(name: "depth", values: [.int(3), .int(1), .int(2), .int(1)], distributions: [.categorical([.int(1), .int(2), .int(3)])]))
+        let depth = try #require(
+            ParallelAxis.make(
+                name: "depth", values: [.int(3), .int(1), .int(2), .int(1)],
+                distributions: [.categorical([.int(1), .int(2), .int(3)])]))
         #expect(depth.scale == .categories([.int(1), .int(2), .int(3)]))
         // One value: no axis.
         #expect(ParallelAxis.make(name: "dropout", values: [.double(0), .double(0)], distributions: []) == nil)
     }
 
     @Test func parallelCoordinatesDrawEachCompleteTrialThroughItsAxes() {
-        func trial(_ n: Int, _ lr: Double, _ act: String, _ value: Double?, _ state: TrialState = .complete) -> FrozenTrial {
+        func trial(_ n: Int, _ lr: Double, _ act: String, _ value: Double?, _ state: TrialState = .complete)
+            -> FrozenTrial
+        {
             var t = FrozenTrial(number: n, state: state)
             t.parameters = ["lr": .double(lr), "activation": .string(act), "depth": .int(2)]
             t.value = value
             return t
         }
-        let trials = [trial(0, 1e-3, "relu", 0.8), trial(1, 1e-1, "swish", 0.9), trial(2, 1e-2, "relu", 0.7), trial(3, 1e-2, "relu", nil, .pruned)]
+        let trials = [
+            trial(0, 1e-3, "relu", 0.8), trial(1, 1e-1, "swish", 0.9), trial(2, 1e-2, "relu", 0.7),
+            trial(3, 1e-2, "relu", nil, .pruned)
+        ]
         let html = HTMLReport.parallelCoordinates(trials, monitor: "auc", higherIsBetter: true)
         let found = charts(html)
         // Three complete trials; axes activation, lr (depth does not vary), auc.

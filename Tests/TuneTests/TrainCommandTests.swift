@@ -29,10 +29,13 @@ struct TrainCommandTests {
         let moons = try writeMoonsCSV(dir)
         let cases: [([String], String)] = [
             (["--data", ragged, "--target", "y"], "ragged.csv:3: expected 3 columns (as in the header), found 2"),
-            (["--data", moons, "--target", "label"], "unknown target column 'label'; the columns are: id, a, b, shade, y"),
+            (
+                ["--data", moons, "--target", "label"],
+                "unknown target column 'label'; the columns are: id, a, b, shade, y"
+            ),
             (["--data", dir.appendingPathComponent("none.csv").path, "--target", "y"], "cannot read the file"),
             (["--data", moons, "--target", "y", "--metric", "rmse"], "'rmse' does not apply to binary tasks"),
-            (["--data", moons, "--target", "y", "--hidden", "64,x"], "--hidden"),
+            (["--data", moons, "--target", "y", "--hidden", "64,x"], "--hidden")
         ]
         for (arguments, message) in cases {
             let r = try runTune(["train"] + arguments + ["--out", out, "--epochs", "2"])
@@ -55,7 +58,9 @@ struct TrainCommandTests {
         let table = try CSVReader.read(path: s.data!)
         let predictor = try Predictor.load(s.out!)
         let expected = outcome.model(try outcome.preprocessor.transform(table))
-        #expect(try predictor.outputs(table).scalars == expected.scalars, "the saved model computes bit for bit what the trained one did")
+        #expect(
+            try predictor.outputs(table).scalars == expected.scalars,
+            "the saved model computes bit for bit what the trained one did")
         // Through the command line: labels and probabilities, one row per input row.
         let predictions = dir.appendingPathComponent("predictions.csv").path
         let r = try runTune(["predict", "--model", s.out!, "--data", s.data!, "--out", predictions])
@@ -82,11 +87,14 @@ struct TrainCommandTests {
         let data = try writeMoonsCSV(dir)
         func history(_ name: String) throws -> String {
             let out = dir.appendingPathComponent(name).path
-            let r = try runTune(["train", "--data", data, "--target", "y", "--epochs", "4", "--seed", "7", "--out", out, "--quiet"])
+            let r = try runTune([
+                "train", "--data", data, "--target", "y", "--epochs", "4", "--seed", "7", "--out", out, "--quiet"
+            ])
             #expect(r.status == 0, "\(r.error)")
             // Drop the wall-clock columns (the last two).
             return try String(contentsOfFile: out + "/history.csv", encoding: .utf8).split(separator: "\n")
-                .map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast(2).joined(separator: ",") }.joined(separator: "\n")
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast(2).joined(separator: ",") }
+                .joined(separator: "\n")
         }
         #expect(try history("a") == history("b"))
     }
@@ -104,9 +112,13 @@ struct TrainCommandTests {
         early-stop: 2
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let s = try TrainSettings.load(path: config)
-        #expect(s.hidden == [16, 8] && s.activation == .swish && s.lr == 0.005 && s.batchSize == .fixed(64) && s.earlyStop == 2)
+        #expect(
+            s.hidden == [16, 8] && s.activation == .swish && s.lr == 0.005 && s.batchSize == .fixed(64)
+                && s.earlyStop == 2)
         let out = dir.appendingPathComponent("run").path
-        let r = try runTune(["train", "--config", config, "--data", try writeMoonsCSV(dir), "--epochs", "2", "--out", out, "--json"])
+        let r = try runTune([
+            "train", "--config", config, "--data", try writeMoonsCSV(dir), "--epochs", "2", "--out", out, "--json"
+        ])
         #expect(r.status == 0, "\(r.error)")
         let epochs = r.output.split(separator: "\n").filter { $0.contains("\"epoch\"") }
         #expect(epochs.count == 2, "the flag's 2 epochs override the file's 3")
@@ -146,12 +158,21 @@ struct RefusalTests {
 
     @Test func flagsOutOfRangeAreRefused() throws {
         let dir = scratchDirectory()
-        let g = try runTune(["generate", "classification", "--rows", "2", "--classes", "3", "--out", dir.appendingPathComponent("g.csv").path])
+        let g = try runTune([
+            "generate", "classification", "--rows", "2", "--classes", "3", "--out",
+            dir.appendingPathComponent("g.csv").path
+        ])
         #expect(g.status != 0 && g.error.contains("--rows (2) must be at least --classes (3)"))
         let data = try writeMoonsCSV(dir)
-        let e = try runTune(["train", "--data", data, "--target", "y", "--epochs", "9223372036854775807", "--out", dir.appendingPathComponent("o").path])
+        let e = try runTune([
+            "train", "--data", data, "--target", "y", "--epochs", "9223372036854775807", "--out",
+            dir.appendingPathComponent("o").path
+        ])
         #expect(e.status == 2 && e.error.contains("epochs must be in 1...1000000"))
-        let w = try runTune(["train", "--data", data, "--target", "y", "--weight-decay", "inf", "--out", dir.appendingPathComponent("o").path])
+        let w = try runTune([
+            "train", "--data", data, "--target", "y", "--weight-decay", "inf", "--out",
+            dir.appendingPathComponent("o").path
+        ])
         #expect(w.status == 2 && w.error.contains("weight decay"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o").path))
     }

@@ -5,7 +5,8 @@ import TuneNN
 
 enum MetricFixture {
     static let value: JSONValue = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/metrics.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/metrics.json")
         return try! JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
     }()
 }
@@ -35,12 +36,18 @@ struct MetricsTests {
         let c = MetricFixture.value["binary"].array[index]
         let truth = c["truth"].ints, scores = c["scores"].doubles, predicted = c["predicted"].ints
         #expect(close(Metrics.rocAUC(truth, scores), c["roc_auc"].double), "\(c["name"].string) roc auc")
-        #expect(close(Metrics.averagePrecision(truth, scores), c["average_precision"].double), "\(c["name"].string) average precision")
-        #expect(close(Metrics.logLoss(truth, scores.map { [1 - $0, $0] }), c["log_loss"].double, 1e-7), "\(c["name"].string) log loss")
+        #expect(
+            close(Metrics.averagePrecision(truth, scores), c["average_precision"].double),
+            "\(c["name"].string) average precision")
+        #expect(
+            close(Metrics.logLoss(truth, scores.map { [1 - $0, $0] }), c["log_loss"].double, 1e-7),
+            "\(c["name"].string) log loss")
         #expect(close(Metrics.accuracy(truth, predicted), c["accuracy"].double))
         #expect(close(Metrics.balancedAccuracy(truth, predicted, classes: 2), c["balanced_accuracy"].double))
         let prf = Metrics.precisionRecallF1(truth, predicted, positive: 1)
-        #expect(close(prf.precision, c["precision"].double) && close(prf.recall, c["recall"].double) && close(prf.f1, c["f1"].double))
+        #expect(
+            close(prf.precision, c["precision"].double) && close(prf.recall, c["recall"].double)
+                && close(prf.f1, c["f1"].double))
         #expect(Metrics.confusionMatrix(truth, predicted, classes: 2) == c["confusion"].array.map(\.ints))
     }
 
@@ -49,7 +56,9 @@ struct MetricsTests {
         let c = MetricFixture.value["multiclass"].array[index]
         let truth = c["truth"].ints, predicted = c["predicted"].ints, k = c["classes"].int
         let probabilities = c["probabilities"].array.map(\.doubles)
-        #expect(close(Metrics.macroRocAUC(truth, probabilities, classes: k), c["roc_auc_ovr_macro"].double), "\(c["name"].string) auc")
+        #expect(
+            close(Metrics.macroRocAUC(truth, probabilities, classes: k), c["roc_auc_ovr_macro"].double),
+            "\(c["name"].string) auc")
         #expect(close(Metrics.logLoss(truth, probabilities), c["log_loss"].double, 1e-7))
         #expect(close(Metrics.accuracy(truth, predicted), c["accuracy"].double))
         #expect(close(Metrics.balancedAccuracy(truth, predicted, classes: k), c["balanced_accuracy"].double))

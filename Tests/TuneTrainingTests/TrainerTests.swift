@@ -6,13 +6,17 @@ import TuneTensor
 @testable import TuneTraining
 
 /// Two moons prepared as a binary task: 600 rows for training, 200 for validation.
-func moons(seed: UInt64 = 1, noise: Float = 0.25) -> (train: LabeledData, validation: LabeledData, target: Preprocessor.Target) {
+func moons(seed: UInt64 = 1, noise: Float = 0.25) -> (
+    train: LabeledData, validation: LabeledData, target: Preprocessor.Target
+) {
     var rng = PhiloxRandom(seed: seed)
     let (x, y) = Synthetic.twoMoons(count: 800, noise: noise, using: &rng)
     let data = LabeledData(x: x, classes: y)
     let order = (0..<800).shuffled(using: &rng)
-    return (data.rows(Array(order[..<600])), data.rows(Array(order[600...])),
-            Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"]))
+    return (
+        data.rows(Array(order[..<600])), data.rows(Array(order[600...])),
+        Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"])
+    )
 }
 
 /// A history with its wall-clock figures zeroed, for comparing runs.
@@ -32,9 +36,9 @@ func model(seed: UInt64 = 3) -> MLP {
 @Suite("The trainer")
 struct TrainerTests {
     @Test func autoBatchSizeIsThePowerOfTwoNearestTheRoot() {
-        #expect(BatchSize.auto.resolve(trainingRows: 600).size == 32)   // sqrt = 24.5 -> 2^4.6 -> 32
-        #expect(BatchSize.auto.resolve(trainingRows: 10_000).size == 128) // sqrt = 100 -> 2^6.6 -> 128
-        #expect(BatchSize.auto.resolve(trainingRows: 20).size == 8)      // clamped
+        #expect(BatchSize.auto.resolve(trainingRows: 600).size == 32)  // sqrt = 24.5 -> 2^4.6 -> 32
+        #expect(BatchSize.auto.resolve(trainingRows: 10_000).size == 128)  // sqrt = 100 -> 2^6.6 -> 128
+        #expect(BatchSize.auto.resolve(trainingRows: 20).size == 8)  // clamped
         #expect(BatchSize.auto.resolve(trainingRows: 10_000_000).size == 1024)
         #expect(BatchSize.auto.resolve(trainingRows: 600).reason?.contains("sqrt(600)") == true)
         #expect(BatchSize.fixed(64).resolve(trainingRows: 10).size == 10)
@@ -105,7 +109,8 @@ struct TrainerTests {
         c.epochs = 20
         c.optimizer = .sgd
         c.learningRate = 1e6
-        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target).history
+        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target)
+            .history
         #expect(h.status == .diverged)
         #expect(h.reason.contains("lower the learning rate"))
         #expect(h.epochs.count < 20)
@@ -118,7 +123,8 @@ struct TrainerTests {
         c.learningRate = 0.05
         c.reduceOnPlateauPatience = 0
         c.metric = .accuracy
-        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target).history
+        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target)
+            .history
         #expect(h.epochs.contains { $0.learningRate < 0.05 * 0.5 })
     }
 
@@ -132,29 +138,36 @@ struct TrainerTests {
         c.epochs = 5
         c.batchSize = .fixed(10)  // 4 steps per epoch, 20 in all
         c.schedule = .cosine
-        c.warmupEpochs = 1        // 4 steps
+        c.warmupEpochs = 1  // 4 steps
         c.learningRate = 0.01
         c.seed = 4
         let h = Trainer(configuration: c).fit(model(), train: train, validation: d.validation, target: d.target).history
         @Sendable func byHand(_ t: Int) -> Double {
-            t < 4 ? 0.01 * (1.0 / 3 + (1 - 1.0 / 3) * Double(t) / 4) : 0.01 * (1 + cos(Double.pi * Double(t - 4) / 16)) / 2
+            t < 4
+                ? 0.01 * (1.0 / 3 + (1 - 1.0 / 3) * Double(t) / 4)
+                : 0.01 * (1 + cos(Double.pi * Double(t - 4) / 16)) / 2
         }
         let expected = (0..<20).map { Double(Float(byHand($0))) }
         #expect(h.stepLearningRates == expected)
-        #expect(expected[0] == Double(Float(0.01 / 3)) && expected[4] == Double(Float(0.01)) && expected[12] == Double(Float(0.005)))
+        #expect(
+            expected[0] == Double(Float(0.01 / 3)) && expected[4] == Double(Float(0.01))
+                && expected[12] == Double(Float(0.005)))
         // Each epoch's rate is that of its last step.
         #expect(h.epochs.map(\.learningRate) == [3, 7, 11, 15, 19].map { expected[$0] })
 
         // The same training as a plain loop: the trainer's shuffling, batches and optimizer, the rates by hand.
         let net = model()
-        let optimizer = Optimizer(for: net, rule: Adam(), schedule: LearningRateSchedule(description: "by hand") { byHand($0) })
+        let optimizer = Optimizer(
+            for: net, rule: Adam(), schedule: LearningRateSchedule(description: "by hand") { byHand($0) })
         var rng = PhiloxRandom(seed: 4, stream: 0x5EED_0001)
         var losses: [Double] = []
         for _ in 0..<5 {
             let order = (0..<40).shuffled(using: &rng)
             for step in 0..<4 {
                 let part = train.rows(Array(order[(step * 10)..<((step + 1) * 10)]))
-                let (loss, gradients) = optimizer.valueAndGradients { Evaluation.loss(outputs: net(part.x), data: part, task: .binary) }
+                let (loss, gradients) = optimizer.valueAndGradients {
+                    Evaluation.loss(outputs: net(part.x), data: part, task: .binary)
+                }
                 losses.append(Double(loss.scalar))
                 optimizer.step(gradients)
             }
@@ -173,7 +186,8 @@ struct TrainerTests {
         let d = moons()
         var c = TrainingConfiguration()
         c.epochs = 1
-        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target).history
+        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target)
+            .history
         var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(h)) as? [String: Any])
         #expect(object.removeValue(forKey: "stepLearningRates") != nil)
         let old = try JSONDecoder().decode(History.self, from: JSONSerialization.data(withJSONObject: object))
@@ -197,7 +211,8 @@ struct TrainerTests {
         let d = moons()
         var c = TrainingConfiguration()
         c.epochs = 2
-        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target).history
+        let h = Trainer(configuration: c).fit(model(), train: d.train, validation: d.validation, target: d.target)
+            .history
         let lines = h.csv().split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("epoch,train_loss,val_loss,accuracy,auc,"))
@@ -214,7 +229,8 @@ struct BatchNormTrainingTests {
         var c = TrainingConfiguration()
         c.epochs = 2
         c.batchSize = .fixed(32)
-        let net = MLP(MLPSpecification(inputSize: 2, hiddenSizes: [8], outputSize: 1, batchNorm: .beforeActivation), seed: 1)
+        let net = MLP(
+            MLPSpecification(inputSize: 2, hiddenSizes: [8], outputSize: 1, batchNorm: .beforeActivation), seed: 1)
         let h = Trainer(configuration: c).fit(net, train: train, validation: d.validation, target: d.target).history
         #expect(h.stepsPerEpoch == 1)
         #expect(h.status == .completed)

@@ -42,19 +42,30 @@ public struct LearningRateTooHigh: DiagnosisRule {
 
     public func examine(_ c: Curves, _ t: Thresholds) -> Finding? {
         let rate = c.hyperparameters.learningRate ?? c.learningRate.compactMap { $0 }.first
-        let next = "Lower the learning rate 10x\(rate.map { " (to \(fmt($0 / 10)))" } ?? ""), add a warmup of a few epochs, and clip gradients (for example at their 90th percentile norm)."
+        let next =
+            "Lower the learning rate 10x\(rate.map { " (to \(fmt($0 / 10)))" } ?? ""), add a warmup of a few epochs, and clip gradients (for example at their 90th percentile norm)."
         func finding(_ s: Sign) -> Finding {
-            Finding(id: id, severity: s.severity, confidence: Finding.confidence(margin: s.margin), epochs: s.epochs, evidence: s.evidence,
-                    explanation: s.explanation, nextStep: next)
+            Finding(
+                id: id, severity: s.severity, confidence: Finding.confidence(margin: s.margin), epochs: s.epochs,
+                evidence: s.evidence,
+                explanation: s.explanation, nextStep: next)
         }
         // Non-finite values anywhere; the first of equal epochs is kept, so a training loss is named first.
-        if let bad = (points(c.trainLoss) + points(c.validationLoss)).filter({ !$0.value.isFinite }).min(by: { $0.epoch < $1.epoch }) {
-            return finding(Sign(severity: .critical, margin: .infinity, epochs: [bad.epoch], evidence: ["first_non_finite_epoch": Double(bad.epoch)],
-                                explanation: "The loss became \(bad.value) at epoch \(bad.epoch): training diverged."))
+        if let bad = (points(c.trainLoss) + points(c.validationLoss)).filter({ !$0.value.isFinite }).min(by: {
+            $0.epoch < $1.epoch
+        }) {
+            return finding(
+                Sign(
+                    severity: .critical, margin: .infinity, epochs: [bad.epoch],
+                    evidence: ["first_non_finite_epoch": Double(bad.epoch)],
+                    explanation: "The loss became \(bad.value) at epoch \(bad.epoch): training diverged."))
         }
         if let bad = c.stepLoss.firstIndex(where: { !$0.isFinite }) {
-            return finding(Sign(severity: .critical, margin: .infinity, epochs: [], evidence: ["first_non_finite_step": Double(bad + 1)],
-                                explanation: "The loss became \(c.stepLoss[bad]) at step \(bad + 1): training diverged."))
+            return finding(
+                Sign(
+                    severity: .critical, margin: .infinity, epochs: [],
+                    evidence: ["first_non_finite_step": Double(bad + 1)],
+                    explanation: "The loss became \(c.stepLoss[bad]) at step \(bad + 1): training diverged."))
         }
         let signs = self.signs(c, t)
         guard let strongest = signs.max(by: { ($0.severity, $0.margin) < ($1.severity, $1.margin) }) else { return nil }
@@ -64,7 +75,9 @@ public struct LearningRateTooHigh: DiagnosisRule {
             best.margin = max(best.margin, other.margin)
         }
         if signs.count > 1 {
-            best.explanation += " Also: " + signs.filter { $0.explanation != strongest.explanation }.map(\.explanation).joined(separator: " ")
+            best.explanation +=
+                " Also: "
+                + signs.filter { $0.explanation != strongest.explanation }.map(\.explanation).joined(separator: " ")
         }
         return finding(best)
     }
@@ -81,15 +94,20 @@ public struct LearningRateTooHigh: DiagnosisRule {
 
         // A blow-up of the step losses.
         if c.stepLoss.count >= 4 {
-            let window = c.batchSize.map { max(1, Int((32.0 / Double($0)).rounded(.up))) } ?? max(3, c.stepLoss.count / 200)
+            let window =
+                c.batchSize.map { max(1, Int((32.0 / Double($0)).rounded(.up))) } ?? max(3, c.stepLoss.count / 200)
             let means = movingMeans(c.stepLoss, window: window)
             if !means.isEmpty {
                 // Above where the logged steps started (a log that starts late, mid-blow-up, misses it).
                 let floor = max(means[0], constant ?? 0)
                 if let peak = means.dropFirst().max(), floor > 0, peak > t.blowupFactor * floor {
-                    signs.append(Sign(severity: .critical, margin: Finding.ratioAbove(peak / floor, t.blowupFactor), epochs: [],
-                                      evidence: ["peak_step_loss": peak, "start_step_loss": floor],
-                                      explanation: "The step losses blew up to \(fmt(peak)) (averaged over \(window) step\(window == 1 ? "" : "s")), \(fmt(peak / floor))x \(floor == means[0] ? "where they started" : "the constant predictor's loss")."))
+                    signs.append(
+                        Sign(
+                            severity: .critical, margin: Finding.ratioAbove(peak / floor, t.blowupFactor), epochs: [],
+                            evidence: ["peak_step_loss": peak, "start_step_loss": floor],
+                            explanation:
+                                "The step losses blew up to \(fmt(peak)) (averaged over \(window) step\(window == 1 ? "" : "s")), \(fmt(peak / floor))x \(floor == means[0] ? "where they started" : "the constant predictor's loss")."
+                        ))
                 }
             }
         }
@@ -99,18 +117,31 @@ public struct LearningRateTooHigh: DiagnosisRule {
             let scale = values[..<e].max()! - lowest
             let rise = values[e] - lowest
             if values[e] > lowest + (t.explosionFactor - 1) * abs(lowest), scale > 0, rise >= t.explosionUndo * scale {
-                let margin = min(Finding.above(values[e] / max(abs(lowest), 1e-12), t.explosionFactor), Finding.above(rise / scale, t.explosionUndo))
-                signs.append(Sign(severity: .critical, margin: margin, epochs: [train[e].epoch],
-                                  evidence: ["lowest_loss_before": lowest, "peak_loss": values[e], "undone_fraction": rise / scale],
-                                  explanation: "The training loss climbed from \(fmt(lowest)) back to \(fmt(values[e])) at epoch \(train[e].epoch), undoing \(fmt(100 * rise / scale))% of its fall."))
+                let margin = min(
+                    Finding.above(values[e] / max(abs(lowest), 1e-12), t.explosionFactor),
+                    Finding.above(rise / scale, t.explosionUndo))
+                signs.append(
+                    Sign(
+                        severity: .critical, margin: margin, epochs: [train[e].epoch],
+                        evidence: [
+                            "lowest_loss_before": lowest, "peak_loss": values[e], "undone_fraction": rise / scale
+                        ],
+                        explanation:
+                            "The training loss climbed from \(fmt(lowest)) back to \(fmt(values[e])) at epoch \(train[e].epoch), undoing \(fmt(100 * rise / scale))% of its fall."
+                    ))
                 break
             }
         }
         // Worse off than after the first epoch.
         if first > 0, last > first * (1 + t.notLearningRange) {
-            signs.append(Sign(severity: .critical, margin: Finding.above(last / first - 1, t.notLearningRange), epochs: [train[train.count - 1].epoch],
-                              evidence: ["first_loss": first, "last_loss": last],
-                              explanation: "The training loss ended at \(fmt(last)), above its first epoch's \(fmt(first)): training made the model worse."))
+            signs.append(
+                Sign(
+                    severity: .critical, margin: Finding.above(last / first - 1, t.notLearningRange),
+                    epochs: [train[train.count - 1].epoch],
+                    evidence: ["first_loss": first, "last_loss": last],
+                    explanation:
+                        "The training loss ended at \(fmt(last)), above its first epoch's \(fmt(first)): training made the model worse."
+                ))
         }
         let third = Array(validation.suffix(max(validation.count / 3, 2))).filter(\.isFinite)
         if let constant, !third.isEmpty {
@@ -123,13 +154,28 @@ public struct LearningRateTooHigh: DiagnosisRule {
             // Dead: the validation loss settles at the constant predictor's loss, and neither loss moves any more.
             let trainThird = Array(values.suffix(max(values.count / 3, 2)))
             func flat(_ v: [Double]) -> Bool { abs(v[0] - v[v.count - 1]) <= t.flatFraction * abs(v[v.count - 1]) }
-            let dead = third.count >= 2 && third.allSatisfy { abs($0 / constant - 1) <= t.deadBand } && flat(trainThird) && flat(third)
-            let wasBelow = (validation.dropLast(third.count).filter(\.isFinite).min() ?? .infinity) < constant * (1 - 4 * t.deadBand)
+            let dead =
+                third.count >= 2 && third.allSatisfy { abs($0 / constant - 1) <= t.deadBand } && flat(trainThird)
+                && flat(third)
+            let wasBelow =
+                (validation.dropLast(third.count).filter(\.isFinite).min() ?? .infinity) < constant
+                * (1 - 4 * t.deadBand)
             if dead && (above || wasBelow) {
-                signs.append(Sign(severity: .critical, margin: Finding.below(third.map { abs($0 / constant - 1) }.max()!, t.deadBand),
-                                  epochs: [validationPoints[validation.count - third.count].epoch, validationPoints[validation.count - 1].epoch],
-                                  evidence: ["constant_predictor_loss": constant, "late_validation_loss": third.last!, "first_epoch_loss": first],
-                                  explanation: "The \(above ? "first epoch's mean training loss (\(fmt(first))) was above the constant predictor's \(fmt(constant))" : "validation loss had been below \(fmt(constant)), the constant predictor's loss,") and the validation loss then settled at that loss (\(fmt(third.last!))): the network died (its units dead or saturated), predicting the same for every row."))
+                signs.append(
+                    Sign(
+                        severity: .critical,
+                        margin: Finding.below(third.map { abs($0 / constant - 1) }.max()!, t.deadBand),
+                        epochs: [
+                            validationPoints[validation.count - third.count].epoch,
+                            validationPoints[validation.count - 1].epoch
+                        ],
+                        evidence: [
+                            "constant_predictor_loss": constant, "late_validation_loss": third.last!,
+                            "first_epoch_loss": first
+                        ],
+                        explanation:
+                            "The \(above ? "first epoch's mean training loss (\(fmt(first))) was above the constant predictor's \(fmt(constant))" : "validation loss had been below \(fmt(constant)), the constant predictor's loss,") and the validation loss then settled at that loss (\(fmt(third.last!))): the network died (its units dead or saturated), predicting the same for every row."
+                    ))
             }
             if blowup {
                 var after: String?
@@ -141,9 +187,14 @@ public struct LearningRateTooHigh: DiagnosisRule {
                     after = "the validation loss later jumped up"
                 }
                 if let after {
-                    signs.append(Sign(severity: .critical, margin: Finding.ratioAbove(first / constant, t.firstEpochBlowup), epochs: [1],
-                                      evidence: ["first_epoch_loss": first, "constant_predictor_loss": constant],
-                                      explanation: "The first epoch's mean training loss was \(fmt(first)), \(fmt(first / constant))x the constant predictor's \(fmt(constant)), and \(after): the first steps blew the weights up."))
+                    signs.append(
+                        Sign(
+                            severity: .critical, margin: Finding.ratioAbove(first / constant, t.firstEpochBlowup),
+                            epochs: [1],
+                            evidence: ["first_epoch_loss": first, "constant_predictor_loss": constant],
+                            explanation:
+                                "The first epoch's mean training loss was \(fmt(first)), \(fmt(first / constant))x the constant predictor's \(fmt(constant)), and \(after): the first steps blew the weights up."
+                        ))
                 }
             }
         }
@@ -161,20 +212,31 @@ public struct LearningRateTooHigh: DiagnosisRule {
                 after = "the validation loss later jumped up"
             }
             if let after {
-                signs.append(Sign(severity: .critical, margin: Finding.ratioAbove(first / lowest, 1000), epochs: [1],
-                                  evidence: ["first_epoch_loss": first, "second_epoch_loss": lowest],
-                                  explanation: "The first epoch's mean training loss was \(fmt(first)), \(fmt(first / lowest))x the second epoch's, and \(after): the first steps blew the weights up."))
+                signs.append(
+                    Sign(
+                        severity: .critical, margin: Finding.ratioAbove(first / lowest, 1000), epochs: [1],
+                        evidence: ["first_epoch_loss": first, "second_epoch_loss": lowest],
+                        explanation:
+                            "The first epoch's mean training loss was \(fmt(first)), \(fmt(first / lowest))x the second epoch's, and \(after): the first steps blew the weights up."
+                    ))
             }
         }
         // A spike of the validation loss.
         if let s = spike(validation, constant: constant, t) {
-            signs.append(Sign(severity: .warning, margin: Finding.ratioAbove(s.ratio, 5), epochs: [validationPoints[s.index].epoch],
-                              evidence: ["spike_from": validation[s.index - 1], "spike_to": validation[s.index]],
-                              explanation: "At epoch \(validationPoints[s.index].epoch) the validation loss jumped from \(fmt(validation[s.index - 1])) to \(fmt(validation[s.index])) (\(fmt(s.ratio))x) in one epoch."))
+            signs.append(
+                Sign(
+                    severity: .warning, margin: Finding.ratioAbove(s.ratio, 5),
+                    epochs: [validationPoints[s.index].epoch],
+                    evidence: ["spike_from": validation[s.index - 1], "spike_to": validation[s.index]],
+                    explanation:
+                        "At epoch \(validationPoints[s.index].epoch) the validation loss jumped from \(fmt(validation[s.index - 1])) to \(fmt(validation[s.index])) (\(fmt(s.ratio))x) in one epoch."
+                ))
         }
         // The validation loss bouncing far from the reference (not small batches: their noise is `noisy`).
         let smallBatch = (c.batchSize ?? Int.max) <= t.noisyBatch
-        if !smallBatch, validation.count >= 8, let b = bounce(validation), b.relative > t.bounceRelative, b.upward * 3 >= b.moves {
+        if !smallBatch, validation.count >= 8, let b = bounce(validation), b.relative > t.bounceRelative,
+            b.upward * 3 >= b.moves
+        {
             let late = Array(validation.suffix(validation.count - validation.count / 2)).filter(\.isFinite)
             let median = CurveMath.median(late)
             var high: Double?
@@ -186,10 +248,17 @@ public struct LearningRateTooHigh: DiagnosisRule {
                 high = Finding.above(b.relative, 3 * t.bounceRelative)  // nothing to judge the level by: violent only
             }
             if let high, high > 0 {
-                signs.append(Sign(severity: .warning, margin: min(high, Finding.above(b.relative, t.bounceRelative)),
-                                  epochs: [validationPoints[validation.count - late.count].epoch, validationPoints[validation.count - 1].epoch],
-                                  evidence: ["mean_relative_move": b.relative, "late_median_validation_loss": median],
-                                  explanation: "Over the second half the validation loss moves by \(fmt(100 * b.relative))% from epoch to epoch (up in \(b.upward) of \(b.moves)) around \(fmt(median))\(level.describe(median).isEmpty ? "" : " (\(level.describe(median)))"): the steps are too large to settle into the valley."))
+                signs.append(
+                    Sign(
+                        severity: .warning, margin: min(high, Finding.above(b.relative, t.bounceRelative)),
+                        epochs: [
+                            validationPoints[validation.count - late.count].epoch,
+                            validationPoints[validation.count - 1].epoch
+                        ],
+                        evidence: ["mean_relative_move": b.relative, "late_median_validation_loss": median],
+                        explanation:
+                            "Over the second half the validation loss moves by \(fmt(100 * b.relative))% from epoch to epoch (up in \(b.upward) of \(b.moves)) around \(fmt(median))\(level.describe(median).isEmpty ? "" : " (\(level.describe(median)))"): the steps are too large to settle into the valley."
+                    ))
             }
         }
         // (Classification) bouncing without ever getting below chance.
@@ -197,21 +266,36 @@ public struct LearningRateTooHigh: DiagnosisRule {
             let late = Array(values.suffix(values.count - values.count / 2))
             let jump = CurveMath.mean(zip(late.dropFirst(), late).map { abs($0 - $1) / max(abs($1), 1e-12) })
             if late.min()! > chance, jump > t.chanceBounce {
-                signs.append(Sign(severity: .warning, margin: Finding.above(jump, t.chanceBounce), epochs: [train[train.count - late.count].epoch, train[train.count - 1].epoch],
-                                  evidence: ["mean_relative_jump": jump, "lowest_late_loss": late.min()!, "chance_loss": chance],
-                                  explanation: "Over the second half the training loss bounces (\(fmt(100 * jump))% from epoch to epoch) and never gets below \(fmt(chance)), the loss of guessing."))
+                signs.append(
+                    Sign(
+                        severity: .warning, margin: Finding.above(jump, t.chanceBounce),
+                        epochs: [train[train.count - late.count].epoch, train[train.count - 1].epoch],
+                        evidence: ["mean_relative_jump": jump, "lowest_late_loss": late.min()!, "chance_loss": chance],
+                        explanation:
+                            "Over the second half the training loss bounces (\(fmt(100 * jump))% from epoch to epoch) and never gets below \(fmt(chance)), the loss of guessing."
+                    ))
             }
         }
         // A rate far above its optimizer's usual range, on a run stuck or bouncing far from the reference.
-        if let lr = c.hyperparameters.learningRate, let usual = Self.usualMaximum(c.hyperparameters), lr >= t.highRateFactor * usual,
-           level.isFar(t) == true || (level.referenceLoss == nil && (constant.map { (level.bestValidationLoss ?? 0) >= t.underfitLevel * $0 } ?? false)) {
+        if let lr = c.hyperparameters.learningRate, let usual = Self.usualMaximum(c.hyperparameters),
+            lr >= t.highRateFactor * usual,
+            level.isFar(t) == true
+                || (level.referenceLoss == nil
+                    && (constant.map { (level.bestValidationLoss ?? 0) >= t.underfitLevel * $0 } ?? false))
+        {
             let trainThird = Array(values.suffix(max(values.count / 3, 2)))
-            let stuck = abs(trainThird[0] - trainThird[trainThird.count - 1]) <= t.flatFraction * abs(trainThird[trainThird.count - 1])
+            let stuck =
+                abs(trainThird[0] - trainThird[trainThird.count - 1]) <= t.flatFraction
+                * abs(trainThird[trainThird.count - 1])
             let bouncing = (bounce(validation)?.relative ?? 0) > t.bounceRelative / 3
             if stuck || bouncing {
-                signs.append(Sign(severity: .warning, margin: Finding.ratioAbove(lr / usual, t.highRateFactor), epochs: [],
-                                  evidence: ["learning_rate": lr, "usual_maximum": usual],
-                                  explanation: "The learning rate \(fmt(lr)) (\(c.hyperparameters.source ?? "the settings")) is \(fmt(lr / usual))x the top of the usual range for \(c.hyperparameters.optimizer ?? "this optimizer") (\(fmt(usual))), and the run is \(stuck ? "stuck" : "bouncing") far above what other runs reach."))
+                signs.append(
+                    Sign(
+                        severity: .warning, margin: Finding.ratioAbove(lr / usual, t.highRateFactor), epochs: [],
+                        evidence: ["learning_rate": lr, "usual_maximum": usual],
+                        explanation:
+                            "The learning rate \(fmt(lr)) (\(c.hyperparameters.source ?? "the settings")) is \(fmt(lr / usual))x the top of the usual range for \(c.hyperparameters.optimizer ?? "this optimizer") (\(fmt(usual))), and the run is \(stuck ? "stuck" : "bouncing") far above what other runs reach."
+                    ))
             }
         }
         return signs

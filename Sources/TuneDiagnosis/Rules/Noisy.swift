@@ -9,21 +9,27 @@ public struct Noisy: DiagnosisRule {
         let batchAdvice: String
         if let n = c.estimatedTrainingRows, let b = c.batchSize {
             let root = Double(n).squareRoot()
-            batchAdvice = "a batch size 2-4x larger (now \(b); sqrt of the \(n) training rows is \(Int(root.rounded())), try \(min(4 * b, max(2 * b, Int(root.rounded()))))"
+            batchAdvice =
+                "a batch size 2-4x larger (now \(b); sqrt of the \(n) training rows is \(Int(root.rounded())), try \(min(4 * b, max(2 * b, Int(root.rounded()))))"
         } else if let b = c.batchSize {
             batchAdvice = "a batch size 2-4x larger (now \(b), try \(4 * b); toward sqrt(N) for N training rows)"
         } else {
             batchAdvice = "a batch size 2-4x larger (toward or above sqrt(N) for N training rows)"
         }
-        let next = "Use \(batchAdvice)), or a lower or decaying learning rate (cosine), or average the weights of the last epochs."
+        let next =
+            "Use \(batchAdvice)), or a lower or decaying learning rate (cosine), or average the weights of the last epochs."
         // The settings name the batch size: a few rows per step is noise by construction; the curves show how much.
         if let b = c.batchSize {
             guard b <= t.noisyBatch else { return nil }
             let jitter = epochJitter(c)
-            return Finding(id: id, severity: .warning, confidence: Finding.confidence(margin: Finding.below(Double(b), Double(t.noisyBatch) + 1) + 10 * jitter),
-                           epochs: [], evidence: ["batch_size": Double(b), "validation_jitter": jitter],
-                           explanation: "Each step averages the gradient over \(b) row\(b == 1 ? "" : "s") only (\(c.hyperparameters.source ?? "the settings")): a noisy estimate, and the validation loss jitters by \(fmt(100 * jitter))% from epoch to epoch around its trend.",
-                           nextStep: next)
+            return Finding(
+                id: id, severity: .warning,
+                confidence: Finding.confidence(
+                    margin: Finding.below(Double(b), Double(t.noisyBatch) + 1) + 10 * jitter),
+                epochs: [], evidence: ["batch_size": Double(b), "validation_jitter": jitter],
+                explanation:
+                    "Each step averages the gradient over \(b) row\(b == 1 ? "" : "s") only (\(c.hyperparameters.source ?? "the settings")): a noisy estimate, and the validation loss jitters by \(fmt(100 * jitter))% from epoch to epoch around its trend.",
+                nextStep: next)
         }
         let steps = c.stepLoss.filter(\.isFinite)
         if steps.count >= 50 {
@@ -37,10 +43,13 @@ public struct Noisy: DiagnosisRule {
             let early = CurveMath.mean(Array(steps.prefix(max(steps.count / 20, 1))))
             let spread = CurveMath.mean(residuals.map { abs($0) }) / max(abs(level), 0.1 * abs(early), 1e-12)
             if spread > t.stepNoiseRelative {
-                return Finding(id: id, severity: .warning, confidence: Finding.confidence(margin: Finding.above(spread, t.stepNoiseRelative)),
-                               epochs: [], evidence: ["step_noise_relative": spread, "smoothed_level": level],
-                               explanation: "In the second half of training the step losses scatter by \(fmt(100 * spread))% of their mean (\(fmt(level))) around their trend: each step's gradient is a noisy estimate.",
-                               nextStep: next)
+                return Finding(
+                    id: id, severity: .warning,
+                    confidence: Finding.confidence(margin: Finding.above(spread, t.stepNoiseRelative)),
+                    epochs: [], evidence: ["step_noise_relative": spread, "smoothed_level": level],
+                    explanation:
+                        "In the second half of training the step losses scatter by \(fmt(100 * spread))% of their mean (\(fmt(level))) around their trend: each step's gradient is a noisy estimate.",
+                    nextStep: next)
             }
         }
         let metric = points(c.metric).map(\.value).filter(\.isFinite)
@@ -50,11 +59,14 @@ public struct Noisy: DiagnosisRule {
             let spread = CurveMath.standardDeviation(changes)
             if spread > t.metricNoise {
                 let name = c.metricName ?? "metric"
-                return Finding(id: id, severity: .warning, confidence: Finding.confidence(margin: Finding.above(spread, t.metricNoise)),
-                               epochs: [metric.count - late.count + 1, metric.count],
-                               evidence: ["late_metric_noise": spread],
-                               explanation: "Over the last \(late.count) epochs the validation \(name) jumps by about \(fmt(spread)) from epoch to epoch: which epoch looks best is partly luck.",
-                               nextStep: next)
+                return Finding(
+                    id: id, severity: .warning,
+                    confidence: Finding.confidence(margin: Finding.above(spread, t.metricNoise)),
+                    epochs: [metric.count - late.count + 1, metric.count],
+                    evidence: ["late_metric_noise": spread],
+                    explanation:
+                        "Over the last \(late.count) epochs the validation \(name) jumps by about \(fmt(spread)) from epoch to epoch: which epoch looks best is partly luck.",
+                    nextStep: next)
             }
         }
         return nil

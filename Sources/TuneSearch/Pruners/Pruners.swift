@@ -41,13 +41,16 @@ public struct PercentilePruner: Pruner {
     }
 
     public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool {
-        guard let step = trial.lastStep, step >= warmupSteps, (step - warmupSteps) % intervalSteps == 0 else { return false }
+        guard let step = trial.lastStep, step >= warmupSteps, (step - warmupSteps) % intervalSteps == 0 else {
+            return false
+        }
         let complete = try study.trials.filter { $0.state == .complete && $0.number != trial.number }
         guard complete.count >= startupTrials else { return false }
         let others = complete.compactMap { $0.intermediate[step] }.filter(\.isFinite)
         guard !others.isEmpty else { return false }
         let values = trial.intermediate.filter { $0.key <= step }.map(\.value).filter(\.isFinite)
-        guard let best = study.direction == .minimize ? values.min() : values.max() else { return true }  // only NaN: prune
+        // Only NaN: prune.
+        guard let best = study.direction == .minimize ? values.min() : values.max() else { return true }
         // For maximisation the p-th percentile from the top.
         let q = study.direction == .minimize ? percentile : 100 - percentile
         let threshold = Self.percentile(others, q)
@@ -65,7 +68,8 @@ public struct PercentilePruner: Pruner {
 
 /// The median pruner: PercentilePruner at 50 (Optuna's defaults: 5 startup trials, no warmup).
 public func MedianPruner(startupTrials: Int = 5, warmupSteps: Int = 0, intervalSteps: Int = 1) -> PercentilePruner {
-    PercentilePruner(percentile: 50, startupTrials: startupTrials, warmupSteps: warmupSteps, intervalSteps: intervalSteps)
+    PercentilePruner(
+        percentile: 50, startupTrials: startupTrials, warmupSteps: warmupSteps, intervalSteps: intervalSteps)
 }
 
 /// Asynchronous successive halving (ASHA, Li et al. 2018; Optuna's SuccessiveHalvingPruner): rung r sits at step
@@ -78,7 +82,9 @@ public struct SuccessiveHalvingPruner: Pruner {
     public var minEarlyStoppingRate: Int
 
     public init(minResource: Int = 1, reductionFactor: Int = 4, minEarlyStoppingRate: Int = 0) {
-        precondition(minResource >= 1 && reductionFactor >= 2 && minEarlyStoppingRate >= 0, "SuccessiveHalvingPruner: bad settings")
+        precondition(
+            minResource >= 1 && reductionFactor >= 2 && minEarlyStoppingRate >= 0,
+            "SuccessiveHalvingPruner: bad settings")
         self.minResource = minResource
         self.reductionFactor = reductionFactor
         self.minEarlyStoppingRate = minEarlyStoppingRate
@@ -123,7 +129,8 @@ public struct HyperbandPruner: Pruner {
     public var reductionFactor: Int
 
     public init(minResource: Int = 1, maxResource: Int, reductionFactor: Int = 3) {
-        precondition(minResource >= 1 && maxResource >= minResource && reductionFactor >= 2, "HyperbandPruner: bad settings")
+        precondition(
+            minResource >= 1 && maxResource >= minResource && reductionFactor >= 2, "HyperbandPruner: bad settings")
         self.minResource = minResource
         self.maxResource = maxResource
         self.reductionFactor = reductionFactor
@@ -165,7 +172,9 @@ public struct HyperbandPruner: Pruner {
     public func shouldPrune(study: Study, trial: FrozenTrial) throws -> Bool {
         let budgets = bracketBudgets
         let b = Self.bracket(ofTrial: trial.number, budgets: budgets)
-        let halving = SuccessiveHalvingPruner(minResource: minResource, reductionFactor: reductionFactor, minEarlyStoppingRate: b)
-        return try halving.shouldPrune(study: study, trial: trial, among: { Self.bracket(ofTrial: $0.number, budgets: budgets) == b })
+        let halving = SuccessiveHalvingPruner(
+            minResource: minResource, reductionFactor: reductionFactor, minEarlyStoppingRate: b)
+        return try halving.shouldPrune(
+            study: study, trial: trial, among: { Self.bracket(ofTrial: $0.number, budgets: budgets) == b })
     }
 }

@@ -31,7 +31,9 @@ public struct RandomSampler: Sampler {
     public let seed: UInt64
     public init(seed: UInt64) { self.seed = seed }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws
+        -> ParameterValue
+    {
         var rng = generator(seed: seed, trial: trial.number, name: name)
         return distribution.value(atUnit: uniformDouble(&rng))
     }
@@ -63,7 +65,9 @@ public struct GridSampler: Sampler {
         return values
     }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws
+        -> ParameterValue
+    {
         guard let axis = space.firstIndex(where: { $0.name == name }), !order.isEmpty else {
             var rng = generator(seed: 0, trial: trial.number, name: name)
             return distribution.value(atUnit: uniformDouble(&rng))
@@ -95,7 +99,9 @@ public final class QuasiRandomSampler: Sampler, @unchecked Sendable {
         return r
     }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws
+        -> ParameterValue
+    {
         lock.lock()
         let dimension = dimensions[name] ?? dimensions.count
         dimensions[name] = dimension

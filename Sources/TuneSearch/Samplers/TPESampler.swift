@@ -35,8 +35,10 @@ public struct TPESampler: Sampler {
         let goodCount = max(gamma(complete.count + pruned.count), 1)
         let goodComplete = min(goodCount, complete.count)
         let goodPruned = min(goodCount - goodComplete, pruned.count)
-        return (Array(complete.prefix(goodComplete) + pruned.prefix(goodPruned)),
-                Array(complete.dropFirst(goodComplete) + pruned.dropFirst(goodPruned)))
+        return (
+            Array(complete.prefix(goodComplete) + pruned.prefix(goodPruned)),
+            Array(complete.dropFirst(goodComplete) + pruned.dropFirst(goodPruned))
+        )
     }
 
     /// A pruned trial's rank (smaller is better): further steps first, then the better last value; NaN last.
@@ -54,9 +56,13 @@ public struct TPESampler: Sampler {
     /// How many of `n` observations count as good.
     public static func gamma(_ n: Int) -> Int { min(Int((0.1 * Double(n)).rounded(.up)), 25) }
 
-    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws -> ParameterValue {
+    public func sample(study: Study, trial: FrozenTrial, name: String, distribution: Distribution) throws
+        -> ParameterValue
+    {
         var rng = generator(seed: seed, trial: trial.number, name: name, salt: 0x7BE)
-        let all = try study.trials.filter { $0.number != trial.number && $0.distributions[name] == distribution && $0.parameters[name] != nil }
+        let all = try study.trials.filter {
+            $0.number != trial.number && $0.distributions[name] == distribution && $0.parameters[name] != nil
+        }
         // As Optuna: complete and pruned trials are observations (startup counts both). The good group is the best
         // gamma(n) complete trials, topped up with the pruned trials that got furthest (then best at their last step)
         // when too few are complete; everything else, pruned trials included, is the bad group.
@@ -126,7 +132,9 @@ struct ParzenEstimator {
         for k in mus.indices {
             let z = (x - mus[k]) / sigmas[k]
             let mass = Self.normalCDF((1 - mus[k]) / sigmas[k]) - Self.normalCDF(-mus[k] / sigmas[k])
-            p += weights[k] * Foundation.exp(-0.5 * z * z) / (sigmas[k] * (2 * Double.pi).squareRoot() * max(mass, 1e-12))
+            p +=
+                weights[k] * Foundation.exp(-0.5 * z * z)
+                / (sigmas[k] * (2 * Double.pi).squareRoot() * max(mass, 1e-12))
         }
         return Foundation.log(max(p, 1e-300))
     }

@@ -27,13 +27,15 @@ struct Options {
                 i += 1
             case "--threads" where i + 1 < arguments.count:
                 guard let n = Int(arguments[i + 1]), n >= 1 else {
-                    FileHandle.standardError.write(Data("tune-bench: --threads needs a positive integer, got \(arguments[i + 1])\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("tune-bench: --threads needs a positive integer, got \(arguments[i + 1])\n".utf8))
                     exit(2)
                 }
                 threads = n
                 i += 1
             default:
-                FileHandle.standardError.write(Data("usage: tune-bench [--threads N] [--quick] [--only NAME-PREFIX]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("usage: tune-bench [--threads N] [--quick] [--only NAME-PREFIX]\n".utf8))
                 exit(2)
             }
             i += 1
@@ -90,15 +92,18 @@ func selected(_ name: String) -> Bool { options.only.map { name.hasPrefix($0) } 
 // sgemm into a preallocated output, as torch.mm(a, b, out=c).
 @MainActor func sgemm(_ m: Int, _ k: Int, _ n: Int, name: String) {
     guard selected(name) else { return }
-    let a = Tensor.uniform([m, k], low: -1, high: 1, using: &rng), b = Tensor.uniform([k, n], low: -1, high: 1, using: &rng)
+    let a = Tensor.uniform([m, k], low: -1, high: 1, using: &rng),
+        b = Tensor.uniform([k, n], low: -1, high: 1, using: &rng)
     var c = Tensor.zeros([m, n])
     let timing = a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
                 measure { reps in
                     for _ in 0..<reps {
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
-                                   b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!,
+                            lda: k,
+                            b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
                     }
                 }
             }
@@ -118,7 +123,8 @@ for (m, k, n) in [(32, 784, 256), (128, 784, 512), (256, 512, 512), (1024, 256, 
 // operands watched by a tape, so every call also records a node (a fresh tape per batch, as PyTorch frees its graph).
 @MainActor func opBenchmark(_ name: String, size: Int, _ op: @escaping (Tensor, Tensor) -> Tensor) {
     guard selected("op \(name) \(size)x\(size)") else { return }
-    let a = Tensor.uniform([size, size], low: -1, high: 1, using: &rng), b = Tensor.uniform([size, size], low: -1, high: 1, using: &rng)
+    let a = Tensor.uniform([size, size], low: -1, high: 1, using: &rng),
+        b = Tensor.uniform([size, size], low: -1, high: 1, using: &rng)
     var sink: Float = 0
     let plain = measure { reps in
         for _ in 0..<reps { sink += op(a, b).withUnsafeBufferPointer { $0[0] } }
@@ -144,7 +150,7 @@ for (m, k, n) in [(32, 784, 256), (128, 784, 512), (256, 512, 512), (1024, 256, 
 
 let ops: [(String, (Tensor, Tensor) -> Tensor)] = [
     ("add", { $0 + $1 }), ("mul", { $0 * $1 }), ("relu", { x, _ in relu(x) }), ("sigmoid", { x, _ in sigmoid(x) }),
-    ("exp", { x, _ in exp(x) }), ("matmul", { $0.matmul($1) }), ("sum", { x, _ in x.sum() }),
+    ("exp", { x, _ in exp(x) }), ("matmul", { $0.matmul($1) }), ("sum", { x, _ in x.sum() })
 ]
 for (name, op) in ops { opBenchmark(name, size: 64, op) }
 opBenchmark("add", size: 8) { $0 + $1 }
@@ -152,15 +158,19 @@ opBenchmark("matmul", size: 8) { $0.matmul($1) }
 
 // A two-layer MLP training step: forward, mean softmax cross-entropy, backward.
 for (batch, inputs, hidden, outputs) in [(32, 784, 256, 10), (128, 784, 512, 10), (256, 64, 64, 2)]
-    where selected("mlp step \(batch)x\(inputs)x\(hidden)x\(outputs)") {
+where selected("mlp step \(batch)x\(inputs)x\(hidden)x\(outputs)") {
     let x = Tensor.uniform([batch, inputs], low: -1, high: 1, using: &rng)
     let labels = (0..<batch).map { _ in Int(rng.next32() % UInt32(outputs)) }
     var oneHot = [Float](repeating: 0, count: batch * outputs)
     for (i, c) in labels.enumerated() { oneHot[i * outputs + c] = 1 }
     let target = Tensor(shape: [batch, outputs], scalars: oneHot)
     let b1 = 1 / Float(inputs).squareRoot(), b2 = 1 / Float(hidden).squareRoot()
-    let parameters = [Tensor.uniform([inputs, hidden], low: -b1, high: b1, using: &rng), Tensor.uniform([hidden], low: -b1, high: b1, using: &rng),
-                      Tensor.uniform([hidden, outputs], low: -b2, high: b2, using: &rng), Tensor.uniform([outputs], low: -b2, high: b2, using: &rng)]
+    let parameters = [
+        Tensor.uniform([inputs, hidden], low: -b1, high: b1, using: &rng),
+        Tensor.uniform([hidden], low: -b1, high: b1, using: &rng),
+        Tensor.uniform([hidden, outputs], low: -b2, high: b2, using: &rng),
+        Tensor.uniform([outputs], low: -b2, high: b2, using: &rng)
+    ]
     var sink: Float = 0
     let timing = measure { reps in
         for _ in 0..<reps {
@@ -182,11 +192,21 @@ for (batch, inputs, hidden, outputs) in [(32, 784, 256, 10), (128, 784, 512, 10)
 let trainConfigurations: [(name: String, spec: MLPSpecification, batch: Int)] = [
     ("A", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1), 32),
     ("A", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1), 128),
-    ("B", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1, activation: .swish, dropout: 0.2, batchNorm: .beforeActivation), 32),
-    ("B", MLPSpecification(inputSize: 30, hiddenSizes: [64, 64], outputSize: 1, activation: .swish, dropout: 0.2, batchNorm: .beforeActivation), 128),
+    (
+        "B",
+        MLPSpecification(
+            inputSize: 30, hiddenSizes: [64, 64], outputSize: 1, activation: .swish, dropout: 0.2,
+            batchNorm: .beforeActivation), 32
+    ),
+    (
+        "B",
+        MLPSpecification(
+            inputSize: 30, hiddenSizes: [64, 64], outputSize: 1, activation: .swish, dropout: 0.2,
+            batchNorm: .beforeActivation), 128
+    ),
     ("C", MLPSpecification(inputSize: 784, hiddenSizes: [512, 256], outputSize: 10), 64),
     ("C", MLPSpecification(inputSize: 784, hiddenSizes: [512, 256], outputSize: 10), 256),
-    ("D", MLPSpecification(inputSize: 1024, hiddenSizes: [2048, 2048], outputSize: 10), 512),
+    ("D", MLPSpecification(inputSize: 1024, hiddenSizes: [2048, 2048], outputSize: 10), 512)
 ]
 for (name, spec, batch) in trainConfigurations where selected("train \(name) b\(batch)") {
     let model = MLP(spec, seed: 1)
@@ -199,7 +219,8 @@ for (name, spec, batch) in trainConfigurations where selected("train \(name) b\(
         for _ in 0..<reps {
             let (loss, grads) = optimizer.valueAndGradients {
                 let out = model(x)
-                return spec.outputSize == 1 ? binaryCrossEntropyWithLogits(out, binaryTargets) : crossEntropy(out, labels: labels)
+                return spec.outputSize == 1
+                    ? binaryCrossEntropyWithLogits(out, binaryTargets) : crossEntropy(out, labels: labels)
             }
             optimizer.step(grads)
             sink += loss.scalar
@@ -214,16 +235,21 @@ for (name, spec, batch) in trainConfigurations where selected("train \(name) b\(
 for (name, spec, batch) in trainConfigurations where selected("epoch \(name) b\(batch)") {
     let rows = spec.inputSize >= 1024 ? 4096 : (spec.inputSize >= 784 ? 8192 : 16384)
     func labeled(_ n: Int) -> LabeledData {
-        LabeledData(x: Tensor.normal([n, spec.inputSize], using: &rng),
-                    classes: (0..<n).map { _ in Int(rng.next32() % UInt32(max(spec.outputSize, 2))) })
+        LabeledData(
+            x: Tensor.normal([n, spec.inputSize], using: &rng),
+            classes: (0..<n).map { _ in Int(rng.next32() % UInt32(max(spec.outputSize, 2))) })
     }
     let train = labeled(rows), validation = labeled(256)
-    let target = spec.outputSize == 1 ? Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"])
-                                      : Preprocessor.Target(name: "y", task: .multiclass, classes: (0..<spec.outputSize).map(String.init))
+    let target =
+        spec.outputSize == 1
+        ? Preprocessor.Target(name: "y", task: .binary, classes: ["0", "1"])
+        : Preprocessor.Target(name: "y", task: .multiclass, classes: (0..<spec.outputSize).map(String.init))
     var configuration = TrainingConfiguration()
     configuration.epochs = 4
     configuration.batchSize = .fixed(batch)
-    let history = Trainer(configuration: configuration).fit(MLP(spec, seed: 1), train: train, validation: validation, target: target).history
+    let history = Trainer(configuration: configuration).fit(
+        MLP(spec, seed: 1), train: train, validation: validation, target: target
+    ).history
     let rates = history.epochs.dropFirst().map(\.samplesPerSecond).sorted()
     record("epoch \(name) b\(batch)", "samples/s", rates[rates.count / 2])
 }
@@ -251,8 +277,9 @@ struct Report: Encodable {
     let best: [String: Double]
 }
 let info = BLAS.info
-let report = Report(version: "0.1.0", threads: BLAS.threadCount,
-                    blas: "\(info.library) \(info.kernel ?? "") (\(info.reason))", results: results, best: best)
+let report = Report(
+    version: "0.1.0", threads: BLAS.threadCount,
+    blas: "\(info.library) \(info.kernel ?? "") (\(info.reason))", results: results, best: best)
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
 print(String(decoding: try! encoder.encode(report), as: UTF8.self))
