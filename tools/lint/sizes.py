@@ -60,7 +60,7 @@ def functions(lines):
             if opened and depth <= 0:
                 yield match.group(1).split("(")[0].strip(), start + 1, end - start + 1
                 break
-            if not opened and end > start + 3:
+            if not opened and end > start and (DECLARATION.match(stripped[end]) or stripped[end].strip() in ("", "}")):
                 break  # a requirement in a protocol: no body
 
 
