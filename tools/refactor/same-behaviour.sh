@@ -2,9 +2,11 @@
 # Does a refactor keep behaviour? Builds BASE (a git revision, in a worktree) and the working tree in release mode,
 # runs the same three searches with each (the recipe and TPE on digits with a 300-epoch budget at one BLAS thread, and
 # a --jobs 2 recipe on generated moons), and compares trials, decisions and the best model bit for bit
-# (tools/refactor/compare.py). Needs ../shared/data/digits.csv and python3.
+# (tools/refactor/compare.py). Needs ../shared/data/digits.csv and python3. With AFTER=REVISION in the environment,
+# that revision (in a second worktree) is compared instead of the working tree, which can then be edited meanwhile.
 #
 #     sh tools/refactor/same-behaviour.sh BASE [WORKDIR]
+#     AFTER=HEAD sh tools/refactor/same-behaviour.sh BASE [WORKDIR]
 set -eu
 base=${1:?usage: same-behaviour.sh BASE_REVISION [WORKDIR]}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,7 +31,13 @@ runs() {  # runs() TREE NAME: build TREE and run the three searches into $work/N
 }
 
 runs "$work/base" before
-runs "$root" after
+if [ -n "${AFTER:-}" ]; then
+    [ -d "$work/head" ] || git -C "$root" worktree add --detach "$work/head" "$AFTER" >/dev/null
+    git -C "$work/head" checkout --detach -q "$(git -C "$root" rev-parse "$AFTER")"
+    runs "$work/head" after
+else
+    runs "$root" after
+fi
 status=0
 for name in recipe tpe jobs2; do
     python3 "$root/tools/refactor/compare.py" "$work/before/$name" "$work/after/$name" || status=1
