@@ -116,37 +116,8 @@ public final class SearchRun {
         let study = Study(
             direction: direction, sampler: strategy.sampler(seed: settings.seed, space: space, parallel: jobs > 1),
             pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
-        if !isWorker {
-            let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
-            if !requeued.isEmpty {
-                onNote(
-                    "trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again"
-                )
-            }
-        }
-        if let directory = settings.tensorboard, !isWorker {
-            var intervals: [String: ClosedRange<Double>] = [:]
-            for e in space.entries {
-                if case let .float(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = low...high }
-                if case let .int(low, high, _, _) = e.distribution {
-                    intervals[e.setting.rawValue] = Double(low)...Double(high)
-                }
-            }
-            try TensorBoardLog.experiment(
-                directory: URL(fileURLWithPath: directory),
-                parameters: space.entries.map { e in
-                    if case .categorical(let c) = e.distribution { return (e.setting.rawValue, c) }
-                    return (e.setting.rawValue, nil)
-                }, monitor: monitor.rawValue, intervals: intervals)
-        }
-        // The study's MLflow parent run: started by the leader, its id left for the workers.
-        if !isWorker, MLflowLog.server(settings) != nil {
-            mlflowParent = MLflowLog.start(
-                settings, name: "search \(URL(fileURLWithPath: out).lastPathComponent)",
-                parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description],
-                tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
-            try MLflowLog.writeParent(mlflowParent, out: out)
-        }
+        if !isWorker { try requeueStale(storage) }
+        if !isWorker { try startTrackers(out: out, monitor: monitor) }
         let parentRun = isWorker ? MLflowLog.readParent(out: out) : mlflowParent?.run
         onStudyReady()
         // A trial queued again after its process died is counted once, by its retry.
@@ -157,27 +128,9 @@ public final class SearchRun {
             onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished")
         }
         let started = Date()
-        // A resumed study counts the wall-clock time its finished trials took against a minutes budget (trials that
-        // ran at once counted once).
-        let earlierSeconds = wallSeconds(
-            existing.filter { $0.state.isFinished }.compactMap { t in
-                guard let start = t.attributes["started_at"].flatMap(Double.init),
-                    let seconds = t.attributes["seconds"].flatMap(Double.init)
-                else { return nil }
-                return (start, start + seconds)
-            })
-        /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
-        /// once) against --trials, or what they spent against the budget.
+        let earlierSeconds = Self.finishedSeconds(existing)
         func another() throws -> Bool {
-            let all = try study.trials
-            let retried = Self.retried(all)
-            let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }
-            guard let budget else { return counted.count < trials }
-            switch budget.unit {
-            case .trials: return Double(counted.count) < budget.amount
-            case .epochs: return Double(all.map { $0.intermediate.count }.reduce(0, +)) < budget.amount
-            case .minutes: return (Date().timeIntervalSince(started) + earlierSeconds) / 60 < budget.amount
-            }
+            try budgetAllowsAnother(study, started: started, earlierSeconds: earlierSeconds)
         }
         let lock = FileLock(path: URL(fileURLWithPath: out).appendingPathComponent(".search.lock").path)
         while let trial = try lock.holding({ try another() ? try study.ask() : nil }) {
@@ -195,23 +148,17 @@ public final class SearchRun {
             }
             trialLog?.finish(recorded.state == .complete ? "FINISHED" : recorded.state == .pruned ? "KILLED" : "FAILED")
             trialLog = nil
-            // The best complete trial's model is kept in out/best; the check and the write hold the lock, so that
-            // processes sharing the study never leave a worse model there.
-            if recorded.state == .complete, let candidate = pendingBest {
-                try lock.holding {
-                    if try study.bestTrial?.number == recorded.number {
-                        try replaceDirectory(URL(fileURLWithPath: out).appendingPathComponent("best")) {
-                            try candidate.run.write(
-                                candidate.outcome, model: candidate.outcome.model, to: $0, name: "best")
-                        }
-                    }
-                }
-            }
+            try keepIfBest(recorded, study: study, lock: lock, out: out)
             pendingBest = nil
             onTrial(recorded)
         }
         guard !isWorker else { return try summary(study, monitor: monitor, direction: direction) }
         onFinishedOwnTrials()
+        return try finish(study, monitor: monitor, direction: direction, out: out)
+    }
+
+    /// The leader's end: the summary to summary.json and the MLflow parent run, and report.html.
+    func finish(_ study: Study, monitor: MetricName, direction: Direction, out: String) throws -> SearchSummary {
         defer { mlflowParent?.finish("FINISHED") }
         let result = try summary(study, monitor: monitor, direction: direction)
         if let parent = mlflowParent {
@@ -221,6 +168,84 @@ public final class SearchRun {
         try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
         try HTMLReport.write(URL(fileURLWithPath: out))
         return result
+    }
+
+    /// Trials left running by a process that stopped: marked failed, their configurations queued again.
+    func requeueStale(_ storage: any StudyStorage) throws {
+        let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
+        if !requeued.isEmpty {
+            onNote(
+                "trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again"
+            )
+        }
+    }
+
+    /// The TensorBoard experiment's records and the study's MLflow parent run (started by the leader, its id left in
+    /// the output directory for the workers).
+    func startTrackers(out: String, monitor: MetricName) throws {
+        if let directory = settings.tensorboard {
+            var intervals: [String: ClosedRange<Double>] = [:]
+            for e in space.entries {
+                if case let .float(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = low...high }
+                if case let .int(low, high, _, _) = e.distribution {
+                    intervals[e.setting.rawValue] = Double(low)...Double(high)
+                }
+            }
+            try TensorBoardLog.experiment(
+                directory: URL(fileURLWithPath: directory),
+                parameters: space.entries.map { e in
+                    if case .categorical(let c) = e.distribution { return (e.setting.rawValue, c) }
+                    return (e.setting.rawValue, nil)
+                }, monitor: monitor.rawValue, intervals: intervals)
+        }
+        if MLflowLog.server(settings) != nil {
+            mlflowParent = MLflowLog.start(
+                settings, name: "search \(URL(fileURLWithPath: out).lastPathComponent)",
+                parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description],
+                tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
+            try MLflowLog.writeParent(mlflowParent, out: out)
+        }
+    }
+
+    /// The wall-clock seconds the finished trials of a resumed study took (trials that ran at once counted once),
+    /// which a minutes budget counts.
+    static func finishedSeconds(_ existing: [FrozenTrial]) -> Double {
+        wallSeconds(
+            existing.filter { $0.state.isFinished }.compactMap { t in
+                guard let start = t.attributes["started_at"].flatMap(Double.init),
+                    let seconds = t.attributes["seconds"].flatMap(Double.init)
+                else { return nil }
+                return (start, start + seconds)
+            })
+    }
+
+    /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
+    /// once) against --trials, or what they spent against the budget.
+    func budgetAllowsAnother(_ study: Study, started: Date, earlierSeconds: Double) throws -> Bool {
+        let all = try study.trials
+        let retried = Self.retried(all)
+        let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }
+        guard let budget else { return counted.count < trials }
+        switch budget.unit {
+        case .trials: return Double(counted.count) < budget.amount
+        case .epochs: return Double(all.map { $0.intermediate.count }.reduce(0, +)) < budget.amount
+        case .minutes: return (Date().timeIntervalSince(started) + earlierSeconds) / 60 < budget.amount
+        }
+    }
+
+    /// The best complete trial's model is kept in out/best; the check and the write hold the lock, so that processes
+    /// sharing the study never leave a worse model there.
+    func keepIfBest(_ recorded: FrozenTrial, study: Study, lock: FileLock, out: String) throws {
+        if recorded.state == .complete, let candidate = pendingBest {
+            try lock.holding {
+                if try study.bestTrial?.number == recorded.number {
+                    try replaceDirectory(URL(fileURLWithPath: out).appendingPathComponent("best")) {
+                        try candidate.run.write(
+                            candidate.outcome, model: candidate.outcome.model, to: $0, name: "best")
+                    }
+                }
+            }
+        }
     }
 
     /// The trials that a requeued trial repeats.
