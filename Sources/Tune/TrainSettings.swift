@@ -32,9 +32,9 @@ public struct TrainSettings: Codable, Sendable, Equatable {
     public var split = "0.6,0.2,0.2"
     public var ignore: [String] = []
     /// Columns kept as features although the data check takes them for identifiers.
-    public var keep: [String] = []
+    public var keep: [String]? = nil
     /// Columns the data check may find leaking without stopping training.
-    public var allowLeak: [String] = []
+    public var allowLeak: [String]? = nil
     /// A regression target's transform (`log`): trained on, undone in predictions and metrics.
     public var targetTransform: TargetTransform?
     public var missing: MissingPolicy = .impute
@@ -85,8 +85,8 @@ public struct TrainSettings: Codable, Sendable, Equatable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         split = try c.decodeIfPresent(String.self, forKey: .split) ?? d.split
         ignore = try c.decodeIfPresent([String].self, forKey: .ignore) ?? d.ignore
-        keep = try c.decodeIfPresent([String].self, forKey: .keep) ?? d.keep
-        allowLeak = try c.decodeIfPresent([String].self, forKey: .allowLeak) ?? d.allowLeak
+        keep = try c.decodeIfPresent([String].self, forKey: .keep)
+        allowLeak = try c.decodeIfPresent([String].self, forKey: .allowLeak)
         targetTransform = try c.decodeIfPresent(TargetTransform.self, forKey: .targetTransform)
         missing = try c.decodeIfPresent(MissingPolicy.self, forKey: .missing) ?? d.missing
         categoryLimit = try c.decodeIfPresent(Int.self, forKey: .categoryLimit) ?? d.categoryLimit
@@ -186,7 +186,7 @@ public struct TrainSettings: Codable, Sendable, Equatable {
     }
 
     /// What the data check is told.
-    public var dataCheckOptions: DataCheckOptions { DataCheckOptions(keep: keep, allowLeak: allowLeak) }
+    public var dataCheckOptions: DataCheckOptions { DataCheckOptions(keep: keep ?? [], allowLeak: allowLeak ?? []) }
 
     public var preprocessingOptions: PreprocessingOptions {
         var o = PreprocessingOptions()

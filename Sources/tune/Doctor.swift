@@ -97,17 +97,7 @@ extension TuneCommand {
             let doctor: TuneDiagnosis.Doctor
             var baseline: (loss: Double, source: String, regression: Bool)?
             do {
-                if let thresholds {
-                    let data: Data
-                    do { data = try Data(contentsOf: URL(fileURLWithPath: thresholds)) } catch {
-                        throw DataError(path: thresholds, "cannot read: \(error.localizedDescription)")
-                    }
-                    do { doctor = TuneDiagnosis.Doctor(thresholds: try Thresholds.overriding(data)) } catch {
-                        throw DataError(path: thresholds, "\(error)")
-                    }
-                } else {
-                    doctor = TuneDiagnosis.Doctor()
-                }
+                doctor = try loadDoctor()
                 if let data, let target {
                     let found = try Baseline.ofFile(
                         path: data, target: target, task: classes.map { $0 == 2 ? .binary : .multiclass })
@@ -116,48 +106,84 @@ extension TuneCommand {
                     baseline = (baselineLoss, "given with --baseline-loss", false)
                 }
                 if runID != nil || experiment != nil {
-                    guard let server = mlflow ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"],
-                        let url = URL(string: server),
-                        url.scheme == "http" || url.scheme == "https"
-                    else {
-                        throw DataError(
-                            path: "--mlflow",
-                            "give the tracking server's http(s) URL with --mlflow or MLFLOW_TRACKING_URI")
-                    }
-                    let client = MLflowClient(url: url)
-                    if let runID {
-                        runs = [DoctorRun(name: runID, curves: try client.curves(run: runID, columns: columns))]
-                    } else {
-                        // Every run of the experiment that logged a loss (a search's parent run logs none).
-                        runs = try client.runs(experiment: experiment!).compactMap { run in
-                            do {
-                                return DoctorRun(
-                                    name: run.name, curves: try client.curves(run: run.id, columns: columns))
-                            } catch let e as DataError
-                                where e.message.hasPrefix("the run has no metrics")
-                                || e.message.hasPrefix("no loss series")
-                            {
-                                return nil
-                            }
-                        }
-                        guard !runs.isEmpty else {
-                            throw DataError(
-                                path: "\(MLflowClient.withoutCredentials(server)) experiment \(experiment!)",
-                                "no run of the experiment logged a training or validation loss")
-                        }
-                    }
-                    if let classes {
-                        for i in runs.indices {
-                            runs[i].curves.classes = classes
-                            runs[i].curves.task = classes == 2 ? .binary : .multiclass
-                        }
-                    }
+                    runs = try mlflowRuns(columns: columns)
                 } else {
                     runs = try DoctorInput.runs(path!, columns: columns, classes: classes)
                 }
             } catch {
                 throw failWithDataError(error)
             }
+            applyLevels(&runs, baseline: baseline)
+            let colour = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            if runs.count == 1 {
+                let curves = runs[0].curves
+                let findings = doctor.diagnose(curves)
+                print(
+                    json ? try DoctorReport.json(curves, findings) : DoctorReport.text(curves, findings, colour: colour)
+                )
+            } else {
+                let comparison = Comparison(runs.map { ($0.name, $0.curves) }, doctor: doctor, reference: referenceLoss)
+                let source = path ?? "MLflow experiment \(experiment ?? "")"
+                print(
+                    json
+                        ? try DoctorReport.json(source: source, comparison)
+                        : DoctorReport.text(source: source, comparison, colour: colour))
+            }
+        }
+
+        /// The doctor, with the thresholds of --thresholds when given.
+        func loadDoctor() throws -> TuneDiagnosis.Doctor {
+            guard let thresholds else { return TuneDiagnosis.Doctor() }
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: thresholds)) } catch {
+                throw DataError(path: thresholds, "cannot read: \(error.localizedDescription)")
+            }
+            do { return TuneDiagnosis.Doctor(thresholds: try Thresholds.overriding(data)) } catch {
+                throw DataError(path: thresholds, "\(error)")
+            }
+        }
+
+        /// The MLflow run of --run, or every run of --experiment that logged a loss (a search's parent run logs none).
+        func mlflowRuns(columns: CurveColumns) throws -> [DoctorRun] {
+            guard let server = mlflow ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"],
+                let url = URL(string: server),
+                url.scheme == "http" || url.scheme == "https"
+            else {
+                throw DataError(
+                    path: "--mlflow", "give the tracking server's http(s) URL with --mlflow or MLFLOW_TRACKING_URI")
+            }
+            let client = MLflowClient(url: url)
+            var runs: [DoctorRun]
+            if let runID {
+                runs = [DoctorRun(name: runID, curves: try client.curves(run: runID, columns: columns))]
+            } else {
+                runs = try client.runs(experiment: experiment!).compactMap { run in
+                    do {
+                        return DoctorRun(name: run.name, curves: try client.curves(run: run.id, columns: columns))
+                    } catch let e as DataError
+                        where e.message.hasPrefix("the run has no metrics") || e.message.hasPrefix("no loss series")
+                    {
+                        return nil
+                    }
+                }
+                guard !runs.isEmpty else {
+                    throw DataError(
+                        path: "\(MLflowClient.withoutCredentials(server)) experiment \(experiment!)",
+                        "no run of the experiment logged a training or validation loss")
+                }
+            }
+            if let classes {
+                for i in runs.indices {
+                    runs[i].curves.classes = classes
+                    runs[i].curves.task = classes == 2 ? .binary : .multiclass
+                }
+            }
+            return runs
+        }
+
+        /// The constant predictor's loss and the reference given on the command line, on every run; a regression's
+        /// variance is not applied to runs whose losses start far below it (a rescaled target), which is said.
+        func applyLevels(_ runs: inout [DoctorRun], baseline: (loss: Double, source: String, regression: Bool)?) {
             var rescaled: [String] = []
             for i in runs.indices {
                 if let baseline {
@@ -182,21 +208,6 @@ extension TuneCommand {
                     Data(
                         "note: \(which) far below the variance of \(target ?? "the target") in \(data ?? "the data") (\(String(format: "%.4g", baseline!.loss))): the program trains on a rescaled target, so that variance is not their constant predictor's loss; pass --baseline-loss (1 for a standardised target)\n"
                             .utf8))
-            }
-            let colour = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            if runs.count == 1 {
-                let curves = runs[0].curves
-                let findings = doctor.diagnose(curves)
-                print(
-                    json ? try DoctorReport.json(curves, findings) : DoctorReport.text(curves, findings, colour: colour)
-                )
-            } else {
-                let comparison = Comparison(runs.map { ($0.name, $0.curves) }, doctor: doctor, reference: referenceLoss)
-                let source = path ?? "MLflow experiment \(experiment ?? "")"
-                print(
-                    json
-                        ? try DoctorReport.json(source: source, comparison)
-                        : DoctorReport.text(source: source, comparison, colour: colour))
             }
         }
 

@@ -134,6 +134,19 @@ extension TuneCommand {
                 search.space = searched
                 return search
             }
+            configure(search, strategy: classic, pruner: prunerKind)
+            let summary: SearchSummary
+            do {
+                summary = try search.run()
+            } catch {
+                throw failWithDataError(error)
+            }
+            if worker { return }
+            printSummary(summary, out: search.settings.out ?? "")
+        }
+
+        /// The classic search's settings from the flags, its worker processes and what it prints as it goes.
+        func configure(_ search: SearchRun, strategy classic: SearchStrategy, pruner prunerKind: PrunerKind) {
             search.strategy = classic
             search.pruner = prunerKind
             search.trials = trials ?? (classic == .grid ? GridSampler(search.space.gridValues).count : 20)
@@ -167,13 +180,10 @@ extension TuneCommand {
                     "trial \(t.number) \(t.state.rawValue) \(value)  \(parameters)\(t.failure.map { "  (\($0))" } ?? "")"
                 )
             }
-            let summary: SearchSummary
-            do {
-                summary = try search.run()
-            } catch {
-                throw failWithDataError(error)
-            }
-            if worker { return }
+        }
+
+        /// The classic search's end: the trials, the best one with its test metric, its loss chart, the files.
+        func printSummary(_ summary: SearchSummary, out: String) {
             let counts = summary.counts.keys.sorted().map { "\(summary.counts[$0]!) \($0)" }.joined(separator: ", ")
             print("searched: \(summary.space)")
             print(
@@ -189,9 +199,9 @@ extension TuneCommand {
             } else {
                 print("no trial finished")
             }
-            printBestChart(search.settings.out ?? "")
+            printBestChart(out)
             print(
-                "written to \(search.settings.out ?? ""): summary.json, study.sqlite, best/ (the best complete trial's model)"
+                "written to \(out): summary.json, study.sqlite, best/ (the best complete trial's model)"
             )
         }
 

@@ -100,6 +100,18 @@ struct TrainOptions: ParsableArguments {
     /// (`tune-train-cancer` for cancer.csv), when given.
     func settings(defaultOut: String? = nil) throws -> TrainSettings {
         var s = try config.map { try TrainSettings.load(path: $0) } ?? TrainSettings()
+        try applyDataAndModel(&s)
+        try applyTraining(&s)
+        try applySplitColumnsAndLogs(&s)
+        if let out { s.out = out }
+        if s.out == nil, let prefix = defaultOut, let data = s.data {
+            s.out = prefix + URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent
+        }
+        return s
+    }
+
+    /// The data, the task and the network's shape, over the settings file's.
+    func applyDataAndModel(_ s: inout TrainSettings) throws {
         if let data { s.data = data }
         if let target { s.target = target }
         if let task {
@@ -123,6 +135,10 @@ struct TrainOptions: ParsableArguments {
         if let a = try parseChoice(activation, "--activation", Activation.self) { s.activation = a }
         if let dropout { s.dropout = dropout }
         if batchnorm { s.batchnorm = true }
+    }
+
+    /// The optimizer, the schedule, the epochs and the seed, over the settings file's.
+    func applyTraining(_ s: inout TrainSettings) throws {
         if let o = try parseChoice(optimizer, "--optimizer", OptimizerKind.self) { s.optimizer = o }
         if let lr { s.lr = lr }
         if let weightDecay { s.weightDecay = weightDecay }
@@ -141,6 +157,10 @@ struct TrainOptions: ParsableArguments {
         if let reduceOnPlateau { s.reduceOnPlateau = reduceOnPlateau }
         if let clip { s.clip = clip }
         if let seed { s.seed = seed }
+    }
+
+    /// The split, the columns to leave out or keep, missing values and the trackers, over the settings file's.
+    func applySplitColumnsAndLogs(_ s: inout TrainSettings) throws {
         if let split { s.split = split }
         if let tensorboard { s.tensorboard = tensorboard }
         if let mlflow { s.mlflow = mlflow }
@@ -162,11 +182,6 @@ struct TrainOptions: ParsableArguments {
             }
             s.categoryLimit = categoryLimit
         }
-        if let out { s.out = out }
-        if s.out == nil, let prefix = defaultOut, let data = s.data {
-            s.out = prefix + URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent
-        }
-        return s
     }
 }
 

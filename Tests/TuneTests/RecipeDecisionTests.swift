@@ -84,3 +84,23 @@ struct RecipeDecisionTests {
                 == "validation auc 0.9000 against 0.9000, a tie broken by the lower validation loss (0.25 against 0.3)")
     }
 }
+
+@Suite("The best model's tune train command")
+struct TrainCommandLineTests {
+    @Test func theDataCheckFlagsAreRepeatedAndAbsentOnesLeaveTheSettingsAsBefore() throws {
+        var s = TrainSettings()
+        s.data = "prices.csv"
+        s.target = "price"
+        #expect(
+            !RecipeTable.trainCommand(s).contains("--keep") && !RecipeTable.trainCommand(s).contains("--allow-leak"))
+        // Unset, the new settings are not written, so a study's resume key is the one earlier versions computed.
+        let json = String(decoding: try jsonData(s), as: UTF8.self)
+        #expect(!json.contains("keep") && !json.contains("allow-leak") && !json.contains("target-transform"))
+        s.keep = ["row"]
+        s.allowLeak = ["price_eur"]
+        s.targetTransform = .log
+        let command = RecipeTable.trainCommand(s)
+        #expect(command.contains("--keep row") && command.contains("--allow-leak price_eur"))
+        #expect(command.contains("--target-transform log"))
+    }
+}

@@ -31,6 +31,11 @@ public enum RecipeTable {
         parts += ["--seed", String(s.seed)]
         if s.split != d.split { parts += ["--split", shellQuoted(s.split)] }
         if !s.ignore.isEmpty { parts += ["--ignore", shellQuoted(s.ignore.joined(separator: ","))] }
+        if let keep = s.keep, !keep.isEmpty { parts += ["--keep", shellQuoted(keep.joined(separator: ","))] }
+        if let allowed = s.allowLeak, !allowed.isEmpty {
+            parts += ["--allow-leak", shellQuoted(allowed.joined(separator: ","))]
+        }
+        if let transform = s.targetTransform { parts += ["--target-transform", transform.rawValue] }
         return parts.joined(separator: " ")
     }
 
