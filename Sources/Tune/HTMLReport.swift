@@ -250,23 +250,20 @@ public enum HTMLReport {
                     String(format: "%.1f%%", 100 * $0.missingShare), "\($0.distinct)"
                 ]
             })
-        let found =
-            report.findings.isEmpty
-            ? "<p class=\"note\">The data check has no findings.</p>"
-            : "<ul>"
-                + report.findings.map {
-                    "<li><b>\(escape($0.id.rawValue))</b> (\($0.severity.rawValue)): \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>"
-                }.joined() + "</ul>"
+        let found = findings(report.findings, severity: true, none: "The data check has no findings.")
         return
             "<p>\(escape(report.path)): \(report.rows) rows, target '\(escape(report.target))' (\(report.task.rawValue)).</p>"
             + found + columns
     }
 
-    static func findings(_ found: [Finding]) -> String {
-        guard !found.isEmpty else { return "<p class=\"note\">The doctor has no findings.</p>" }
+    /// Findings as a list: id (and severity), explanation, next step; `none` when there are none.
+    static func findings(_ found: [Finding], severity: Bool = false, none: String = "The doctor has no findings.")
+        -> String
+    {
+        guard !found.isEmpty else { return "<p class=\"note\">\(none)</p>" }
         return "<ul>"
             + found.map {
-                "<li><b>\(escape($0.id.rawValue))</b>: \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>"
+                "<li><b>\(escape($0.id.rawValue))</b>\(severity ? " (\($0.severity.rawValue))" : ""): \(escape($0.explanation)) <i>Next:</i> \(escape($0.nextStep))</li>"
             }.joined() + "</ul>"
     }
 

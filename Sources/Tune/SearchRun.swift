@@ -107,8 +107,7 @@ public final class SearchRun {
             throw DataError(path: "tune search", "no output directory: pass --out DIR (the study lives there)")
         }
         let (data, base, configuration) = try TrainRun(settings: settings).prepare()
-        for note in data.notes { onNote(note) }
-        for line in data.dataCheck?.lines ?? [] { onNote("data check " + line) }
+        for note in data.messages { onNote(note) }
         let monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
         let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
         try createOutputDirectory(out)

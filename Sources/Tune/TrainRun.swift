@@ -81,8 +81,7 @@ public final class TrainRun {
     @discardableResult
     public func run() throws -> TrainOutcome {
         let (data, specification, configuration) = try prepare()
-        for note in data.notes { onNote(note) }
-        for line in data.dataCheck?.lines ?? [] { onNote("data check " + line) }
+        for note in data.messages { onNote(note) }
         let model = MLP(specification, seed: settings.seed)
         let trainer = Trainer(configuration: configuration)
         let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }

@@ -15,7 +15,7 @@ extension DataCheck {
         let t = input.table, n = input.rows.count
         var scan = ColumnScan()
         for c in features {
-            let cells = codes(t, column: c, rows: input.rows).filter { $0 != missingCode }
+            let cells = input.cells.of(c, input).filter { $0 != missingCode }
             let missingShare = 1 - Double(cells.count) / Double(n)
             if missingShare >= Rule.mostlyMissing { scan.mostlyMissing.append((t.header[c], missingShare)) }
             var counts: [UInt32: Int] = [:]

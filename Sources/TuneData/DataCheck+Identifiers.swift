@@ -7,7 +7,7 @@ extension DataCheck {
     static func identifierReason(_ input: Input, column c: Int) -> String? {
         let t = input.table, rows = input.rows
         guard rows.count >= Rule.identifierRows, !rows.contains(where: { t.missing[c][$0] }) else { return nil }
-        guard Set(codes(t, column: c, rows: rows)).count == rows.count else { return nil }
+        guard Set(input.cells.of(c, input)).count == rows.count else { return nil }
         let name = t.header[c].trimmingCharacters(in: .whitespaces)
         let lower = name.lowercased()
         if lower.isEmpty || lower.hasPrefix("unnamed") {

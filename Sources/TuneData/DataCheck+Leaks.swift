@@ -26,9 +26,10 @@ extension DataCheck {
         }
     }
 
-    /// How much of the target one column leaves unexplained alone (the least of its estimates), and how.
+    /// How much of the target one column leaves unexplained alone (the least of its estimates), how, and whether the
+    /// column follows the row order (a time, perhaps).
     static func singleColumn(_ c: Int, _ context: LeakContext, targetFollowsOrder: Bool) -> (
-        unexplained: Double, how: String
+        unexplained: Double, how: String, ordered: Bool
     ) {
         let x = values(context.table, column: c, rows: context.rows), y = context.y
         var u = unexplained(x, y, classification: context.classification)
@@ -40,13 +41,16 @@ extension DataCheck {
                     "alone, it classifies the training rows with %.2f%% of the errors of predicting the commonest class",
                 100 * u)
             : String(format: "alone, it explains %.2f%% of the target's variance %@", 100 * (1 - u), trainingRows)
-        guard !context.classification, case .numbers(let v) = x, !v.contains(where: \.isNaN) else { return (u, how) }
+        guard case .numbers(let v) = x, !v.contains(where: \.isNaN) else { return (u, how, false) }
+        // (For a class, the order matters only to the message of a leak.)
+        guard !context.classification else { return (u, how, u <= Rule.leakUnexplained && context.followsOrder(v)) }
+        let ordered = context.followsOrder(v)
         if let rho = rankCorrelation(v, y), abs(rho) >= Rule.leakRankCorrelation, 1 - rho * rho < u {
             u = 1 - rho * rho
             how = String(format: "its rank correlation with the target %@ is %.4f", trainingRows, rho)
         }
         // The target as a smooth function of the column, curves and tails included.
-        let smooth = context.followsOrder(v) ? 1 : neighbourUnexplained(v, y)
+        let smooth = ordered ? 1 : neighbourUnexplained(v, y)
         if smooth < u {
             u = smooth
             how = String(
@@ -62,7 +66,7 @@ extension DataCheck {
                 format: "it is a near-exact function of the target: the target alone explains %.2f%% of its variance",
                 100 * (1 - reverse))
         }
-        return (u, how)
+        return (u, how, ordered)
     }
 
     /// Columns that predict the target almost perfectly alone (or are a near-exact function of it) while the other
@@ -74,11 +78,11 @@ extension DataCheck {
         guard context.rows.count >= 8 else { return ([], []) }
         let targetFollowsOrder = !context.classification && context.followsOrder(context.y)
         var singles: [Int: Double] = [:]
-        var candidates: [(column: Int, unexplained: Double, how: String)] = []
+        var candidates: [(column: Int, unexplained: Double, how: String, ordered: Bool)] = []
         for c in features {
-            let (u, how) = singleColumn(c, context, targetFollowsOrder: targetFollowsOrder)
+            let (u, how, ordered) = singleColumn(c, context, targetFollowsOrder: targetFollowsOrder)
             singles[c] = u
-            if u <= Rule.leakUnexplained { candidates.append((c, u, how)) }
+            if u <= Rule.leakUnexplained { candidates.append((c, u, how, ordered)) }
         }
         guard !candidates.isEmpty else { return ([], []) }
         let others = features.filter { c in !candidates.contains { $0.column == c } }
@@ -86,7 +90,7 @@ extension DataCheck {
             input, columns: others, trainRows: context.rows, y: context.y,
             singles: others.compactMap { singles[$0] })
         var findings: [Finding] = [], leaks: [String] = []
-        for (c, u, how) in candidates {
+        for (c, u, how, ordered) in candidates {
             let name = context.table.header[c]
             let evidence = ["unexplained": u, "rest_unexplained": rest]
             if others.isEmpty && candidates.count == 1 {
@@ -101,7 +105,8 @@ extension DataCheck {
             } else if rest >= Rule.leakAgainstRest * u {
                 let allowed = options.allowLeak.contains(name)
                 if !allowed { leaks.append(name) }
-                findings.append(leakFinding(c, context, how: how, rest: rest, allowed: allowed, evidence: evidence))
+                findings.append(
+                    leakFinding(name, how: how, ordered: ordered, rest: rest, allowed: allowed, evidence: evidence))
             } else {
                 findings.append(
                     Finding(
@@ -118,17 +123,12 @@ extension DataCheck {
 
     /// The finding of a leaking column: critical, or a warning when `--allow-leak` names it.
     static func leakFinding(
-        _ c: Int, _ context: LeakContext, how: String, rest: Double, allowed: Bool,
-        evidence: [String: Double]
+        _ name: String, how: String, ordered: Bool, rest: Double, allowed: Bool, evidence: [String: Double]
     ) -> Finding {
-        let name = context.table.header[c]
-        var timeLike = ""
-        if case .numbers(let v) = values(context.table, column: c, rows: context.rows), !v.contains(where: \.isNaN),
-            context.followsOrder(v)
-        {
-            timeLike =
-                " It also follows the row order: if it is a time, the target may simply trend with it; then split by time (--split column:NAME) and pass --allow-leak."
-        }
+        let timeLike =
+            ordered
+            ? " It also follows the row order: if it is a time, the target may simply trend with it; then split by time (--split column:NAME) and pass --allow-leak."
+            : ""
         return Finding(
             id: .leak, severity: allowed ? .warning : .critical, epochs: [], evidence: evidence,
             explanation: String(

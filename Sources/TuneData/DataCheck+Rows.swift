@@ -51,8 +51,7 @@ extension DataCheck {
     // MARK: - Duplicates
 
     static func duplicates(_ input: Input, features: [Int]) -> [Finding] {
-        let t = input.table
-        let columns = features.map { codes(t, column: $0, rows: input.rows) }
+        let columns = features.map { input.cells.of($0, input) }
         let keys = input.rows.indices.map { i in columns.map { $0[i] } }
         var firstTarget: [[UInt32]: Float] = [:], identical = 0, conflicting = Set<[UInt32]>(), rowsInConflict = 0
         var groupSize: [[UInt32]: Int] = [:]

@@ -120,6 +120,20 @@ public enum DataCheck {
         public var splitGiven: Bool
         public var categoryLimit: Int
         public var targetTransformed: Bool
+        /// Each column's cell codes over `rows`, computed once and shared by the checks.
+        let cells = CellCodes()
+    }
+
+    /// The cell codes of each column (``codes(_:column:rows:)``) over the used rows, computed at first use.
+    final class CellCodes {
+        private var byColumn: [Int: [UInt32]] = [:]
+
+        func of(_ column: Int, _ input: Input) -> [UInt32] {
+            if let known = byColumn[column] { return known }
+            let found = DataCheck.codes(input.table, column: column, rows: input.rows)
+            byColumn[column] = found
+            return found
+        }
     }
 
     public static func run(_ input: Input, options: DataCheckOptions = DataCheckOptions()) -> DataCheckReport {
@@ -205,7 +219,7 @@ public enum DataCheck {
                 ColumnProfile(
                     name: t.header[c], kind: inferKind(t, column: c), role: role,
                     missingShare: n == 0 ? 0 : Double(missing) / Double(n),
-                    distinct: Set(codes(t, column: c, rows: input.rows)).subtracting([missingCode]).count))
+                    distinct: Set(input.cells.of(c, input)).subtracting([missingCode]).count))
         }
         return profiles
     }

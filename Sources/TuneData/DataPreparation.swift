@@ -34,6 +34,11 @@ public struct PreparedData: Sendable {
     public let notes: [String]
     /// What the data check found (nil when it was not asked for).
     public var dataCheck: DataCheckReport? = nil
+
+    /// The data check's findings, one line each, as notes to print.
+    public var checkMessages: [String] { (dataCheck?.lines ?? []).map { "data check " + $0 } }
+    /// Everything to tell the user before training: the notes, then the data check's findings.
+    public var messages: [String] { notes + checkMessages }
 }
 
 /// Turns a CSV table into model-ready splits, and fitted preprocessors into features for new tables.

@@ -34,7 +34,4 @@ public enum FindingID: String, Codable, Sendable, CaseIterable {
     case highCardinality = "high_cardinality"
     case numericAsText = "numeric_as_text"
     case skewedTarget = "skewed_target"
-
-    /// The verdicts: what the doctor says when no rule fires.
-    public var isVerdict: Bool { [.healthy, .noProblemVisible, .possibleUnderfitting, .tooFewEpochs].contains(self) }
 }

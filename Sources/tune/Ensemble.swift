@@ -33,8 +33,7 @@ extension TuneCommand {
             let report: EnsembleReport = try withDataErrors {
                 let settings = try train.settings(defaultOut: "tune-ensemble-")
                 let (data, specification, configuration) = try TrainRun(settings: settings).prepare()
-                for note in data.notes { printNow("note: \(note)") }
-                for line in data.dataCheck?.lines ?? [] { printNow("note: data check \(line)") }
+                for note in data.messages { printNow("note: \(note)") }
                 let seeds = (0..<UInt64(members)).map { settings.seed &+ $0 }
                 let ensemble = SeedEnsemble(
                     data: data, specification: specification, configuration: configuration, seeds: seeds)

@@ -41,7 +41,7 @@ extension TuneCommand {
             } catch {
                 throw failWithDataError(error)
             }
-            for line in prepared.data.dataCheck?.lines ?? [] { print("note: data check \(line)") }
+            for note in prepared.data.checkMessages { print("note: \(note)") }
             var test = LRRangeTest()
             test.seeds = (0..<seeds).map { settings.seed + UInt64($0) }
             let result = test.run(

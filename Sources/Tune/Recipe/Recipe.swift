@@ -104,8 +104,7 @@ public final class RecipeRun {
         defer { mlflowParent?.finish(finishedWell ? "FINISHED" : "FAILED") }
         try startTrackers(out: out)
         onStudyReady()
-        for note in data.notes + dataChoices { onNote(note) }
-        for line in data.dataCheck?.lines ?? [] { onNote("data check " + line) }
+        for note in data.messages + dataChoices { onNote(note) }
         let stale = try storage.failStaleTrials(olderThan: staleAfter)
         if !stale.isEmpty {
             onNote(
