@@ -66,9 +66,11 @@ extension DataCheck {
                 Finding(
                     id: .constantColumn, severity: .info, epochs: [], evidence: ["columns": Double(constant.count)],
                     explanation:
-                        "\(list(constant)) hold\(constant.count == 1 ? "s" : "") a single value on every row: nothing to learn from.",
+                        "\(list(constant)) hold\(constant.count == 1 ? "s" : "") a single value on every row: "
+                        + "nothing to learn from.",
                     nextStep:
-                        "Nothing to do (standardised to zero); drop \(constant.count == 1 ? "it" : "them") with --ignore to keep the model smaller.",
+                        "Nothing to do (standardised to zero); drop \(constant.count == 1 ? "it" : "them") with "
+                        + "--ignore to keep the model smaller.",
                     columns: constant))
         }
         if !nearConstant.isEmpty {
@@ -78,9 +80,12 @@ extension DataCheck {
                     id: .nearConstantColumn, severity: .info, epochs: [],
                     evidence: ["columns": Double(names.count), "largest_share": nearConstant.map(\.1).max()!],
                     explanation:
-                        "\(list(names)) hold\(names.count == 1 ? "s" : "") one value on \(String(format: "%.1f", 100 * Rule.nearConstant))% of the rows or more: the rest is a handful of rows, which the validation split may barely see.",
+                        "\(list(names)) hold\(names.count == 1 ? "s" : "") one value on "
+                        + "\(String(format: "%.1f", 100 * Rule.nearConstant))% of the rows or more: the rest is "
+                        + "a handful of rows, which the validation split may barely see.",
                     nextStep:
-                        "Keep \(names.count == 1 ? "it" : "them") if the rare values matter; otherwise drop with --ignore.",
+                        "Keep \(names.count == 1 ? "it" : "them") if the rare values matter; otherwise drop with "
+                        + "--ignore.",
                     columns: names))
         }
         return findings
@@ -95,7 +100,8 @@ extension DataCheck {
                     id: .mostlyMissing, severity: .info, epochs: [], evidence: ["missing_share": share],
                     explanation: String(
                         format:
-                            "'%@' is missing on %.1f%% of the rows: imputed with the training median or mode and a missing-indicator column, it mostly says whether it was recorded.",
+                            "'%@' is missing on %.1f%% of the rows: imputed with the training median or mode and a "
+                            + "missing-indicator column, it mostly says whether it was recorded.",
                         name, 100 * share),
                     nextStep: "Keep it if being missing means something; otherwise drop it with --ignore \(name).",
                     columns: [name]))
@@ -105,9 +111,11 @@ extension DataCheck {
                 Finding(
                     id: .highCardinality, severity: .info, epochs: [], evidence: ["levels": Double(levels)],
                     explanation:
-                        "'\(name)' has \(levels) distinct values: one-hot encoding would cost \(levels) input columns, so swift-tune keeps the \(categoryLimit) commonest and an 'other' column.",
+                        "'\(name)' has \(levels) distinct values: one-hot encoding would cost \(levels) input "
+                        + "columns, so swift-tune keeps the \(categoryLimit) commonest and an 'other' column.",
                     nextStep:
-                        "Group rare values into meaningful ones, or replace the column by a number it stands for (a count, a rate).",
+                        "Group rare values into meaningful ones, or replace the column by a number it stands for (a "
+                        + "count, a rate).",
                     columns: [name]))
         }
         for (name, others) in scan.numericText {
@@ -115,9 +123,11 @@ extension DataCheck {
                 Finding(
                     id: .numericAsText, severity: .warning, epochs: [], evidence: [:],
                     explanation:
-                        "'\(name)' holds numbers written as text (with symbols or words among them\(others.isEmpty ? "" : ", such as " + others.map { "'\($0)'" }.joined(separator: ", "))): it is read as categories, so its order and distances are lost.",
+                        "'\(name)' holds numbers written as text (with symbols or words among "
+                        + "them\(others.isEmpty ? "" : ", such as " + others.map { "'\($0)'" }.joined(separator: ", "))): it is read as categories, so its order and distances are lost.",
                     nextStep:
-                        "Write plain numbers (no currency, thousands separators or %), and leave a missing value empty.",
+                        "Write plain numbers (no currency, thousands separators or %), and leave a missing value "
+                        + "empty.",
                     columns: [name]))
         }
         return findings
@@ -150,7 +160,8 @@ extension DataCheck {
             evidence: ["skewness": s, "log_skewness": logSkew, "min": lo, "max": hi],
             explanation: String(
                 format:
-                    "The target is positive and skewed (skewness %.2f; from %.4g to %.4g): a squared error is dominated by its largest values. Its logarithm has a skewness of %.2f.",
+                    "The target is positive and skewed (skewness %.2f; from %.4g to %.4g): a squared error is "
+                    + "dominated by its largest values. Its logarithm has a skewness of %.2f.",
                 s, lo, hi, logSkew),
             nextStep: "Train on its logarithm with --target-transform log (metrics stay in the original units).",
             columns: [input.table.header[input.targetColumn]])

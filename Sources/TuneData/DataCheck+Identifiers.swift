@@ -42,7 +42,8 @@ extension DataCheck {
         if texts.allSatisfy(isUUID) { return "UUIDs" }
         if texts.allSatisfy(isDate) {
             return
-                "dates (read as text, one per row: turn them into numbers such as the year, month, day of week or days since a start to use them)"
+                "dates (read as text, one per row: turn them into numbers such as the year, month, day of week or "
+                + "days since a start to use them)"
         }
         let length = texts[0].count
         if length >= 8, texts.allSatisfy({ $0.count == length && $0.allSatisfy(\.isHexDigit) }) {

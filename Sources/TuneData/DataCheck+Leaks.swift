@@ -38,7 +38,8 @@ extension DataCheck {
             context.classification
             ? String(
                 format:
-                    "alone, it classifies the training rows with %.2f%% of the errors of predicting the commonest class",
+                    "alone, it classifies the training rows with %.2f%% of the errors of predicting the commonest "
+                    + "class",
                 100 * u)
             : String(format: "alone, it explains %.2f%% of the target's variance %@", 100 * (1 - u), trainingRows)
         guard case .numbers(let v) = x, !v.contains(where: \.isNaN) else { return (u, how, false) }
@@ -99,7 +100,8 @@ extension DataCheck {
                     Finding(
                         id: .strongSingleColumn, severity: .warning, epochs: [], evidence: evidence,
                         explanation:
-                            "'\(name)' predicts the target almost perfectly (\(how)), and it is the only feature, so nothing tells a leak from a clean curve.",
+                            "'\(name)' predicts the target almost perfectly (\(how)), and it is the only feature, so "
+                            + "nothing tells a leak from a clean curve.",
                         nextStep: "Make sure '\(name)' is known when predicting and is not the target in another form.",
                         columns: [name]))
             } else if rest >= Rule.leakAgainstRest * u {
@@ -113,7 +115,8 @@ extension DataCheck {
                         id: .strongSingleColumn, severity: .info, epochs: [], evidence: evidence,
                         explanation: String(
                             format:
-                                "'%@' predicts the target almost perfectly (%@), but the other columns together come close too (%.1f%% unexplained): the task looks easy rather than leaked.",
+                                "'%@' predicts the target almost perfectly (%@), but the other columns together come "
+                                + "close too (%.1f%% unexplained): the task looks easy rather than leaked.",
                             name, how, 100 * rest),
                         nextStep: "Check that '\(name)' is known when predicting.", columns: [name]))
             }
@@ -127,13 +130,16 @@ extension DataCheck {
     ) -> Finding {
         let timeLike =
             ordered
-            ? " It also follows the row order: if it is a time, the target may simply trend with it; then split by time (--split column:NAME) and pass --allow-leak."
+            ? " It also follows the row order: if it is a time, the target may simply trend with it; then split by "
+                + "time (--split column:NAME) and pass --allow-leak."
             : ""
         return Finding(
             id: .leak, severity: allowed ? .warning : .critical, epochs: [], evidence: evidence,
             explanation: String(
                 format:
-                    "'%@' gives the target away: %@, while every other column together leaves %.1f%% unexplained. A column that is the target in another unit, or known only after the fact, makes every later number meaningless.%@%@",
+                    "'%@' gives the target away: %@, while every other column together leaves %.1f%% unexplained. A "
+                    + "column that is the target in another unit, or known only after the fact, makes every "
+                    + "later number meaningless.%@%@",
                 name, how, 100 * rest, timeLike, allowed ? " Allowed with --allow-leak." : ""),
             nextStep: allowed
                 ? "Check once more that '\(name)' is known when predicting."

@@ -26,7 +26,9 @@ extension DataCheck {
             evidence = ["class_changes": Double(changes), "expected_changes": expected, "sigmas": z]
             explanation = String(
                 format:
-                    "The classes come in runs: the class changes %d times between neighbouring rows, where a shuffled file would change about %.0f times (%.0f standard errors fewer): the file is sorted or grouped by class.",
+                    "The classes come in runs: the class changes %d times between neighbouring rows, where a "
+                    + "shuffled file would change about %.0f times (%.0f standard errors fewer): the file is "
+                    + "sorted or grouped by class.",
                 changes, expected, z)
         } else {
             guard let rho = rankCorrelation((0..<n).map(Double.init), y) else { return nil }
@@ -35,13 +37,16 @@ extension DataCheck {
             evidence = ["rank_correlation": rho, "sigmas": z]
             explanation = String(
                 format:
-                    "The target %@ with the row order: its rank correlation with the row's position is %.3f (%.0f standard errors from a shuffled file's 0): the file is sorted by it, or by something that drives it.",
+                    "The target %@ with the row order: its rank correlation with the row's position is %.3f (%.0f "
+                    + "standard errors from a shuffled file's 0): the file is sorted by it, or by something that "
+                    + "drives it.",
                 rho > 0 ? "rises" : "falls", rho, z)
         }
         let next =
             input.splitGiven
             ? "The split column decides the parts, so the order does not bias it; a split by position elsewhere would."
-            : "The default split shuffles (seeded), so this split is safe; never take the first or last rows as the validation or test set without shuffling."
+            : "The default split shuffles (seeded), so this split is safe; never take the first or last rows as the "
+                + "validation or test set without shuffling."
         return Finding(
             id: .sortedTarget, severity: .info, epochs: [], evidence: evidence, explanation: explanation,
             nextStep: next,
@@ -79,10 +84,13 @@ extension DataCheck {
                     ],
                     explanation: String(
                         format:
-                            "%d row%@ an earlier row exactly (features and target); %d of the %d validation and test rows (%.1f%%) have an identical copy among the training rows, where the network can remember rather than predict.",
+                            "%d row%@ an earlier row exactly (features and target); %d of the %d validation and test "
+                            + "rows (%.1f%%) have an identical copy among the training rows, where the network "
+                            + "can remember rather than predict.",
                         identical, identical == 1 ? " repeats" : "s repeat", across, held.count, 100 * share),
                     nextStep: share >= Rule.crossSplitWarning
-                        ? "Drop the repeats before splitting (or split by a group column with --split column:NAME), so that the validation metric measures prediction."
+                        ? "Drop the repeats before splitting (or split by a group column with --split column:NAME), "
+                            + "so that the validation metric measures prediction."
                         : "Few cross the split; drop the repeats if they are not real repeated observations.",
                     columns: []))
         }
@@ -94,10 +102,13 @@ extension DataCheck {
                     evidence: ["groups": Double(conflicting.count), "rows": Double(rowsInConflict), "share": rowShare],
                     explanation: String(
                         format:
-                            "%d groups of rows (%d rows, %.1f%%) have identical features but different targets: label noise, or a feature that is missing from the file. No model can get all of them right.",
+                            "%d groups of rows (%d rows, %.1f%%) have identical features but different targets: "
+                            + "label noise, or a feature that is missing from the file. No model can get all of "
+                            + "them right.",
                         conflicting.count, rowsInConflict, 100 * rowShare),
                     nextStep:
-                        "Look at a few of them: fix the labels if they are wrong, or add the column that tells them apart.",
+                        "Look at a few of them: fix the labels if they are wrong, or add the column that tells them "
+                        + "apart.",
                     columns: [input.table.header[input.targetColumn]]))
         }
         return findings
@@ -121,12 +132,15 @@ extension DataCheck {
             ],
             explanation: String(
                 format:
-                    "Class '%@' is %.2f%% of the rows (%d of %d): accuracy is near %.1f%% for a model that never predicts it, and the validation rows hold only %d of them.",
+                    "Class '%@' is %.2f%% of the rows (%d of %d): accuracy is near %.1f%% for a model that never "
+                    + "predicts it, and the validation rows hold only %d of them.",
                 classes[k], 100 * share, counts[k], input.rows.count, 100 * (1 - share),
                 input.validation.filter { Int(input.encoded[$0]) == k }.count),
             nextStep: binary
-                ? "Judge by average precision beside ROC AUC (--metric average_precision), keep the stratified split (the default), and weight the rare class or collect more of it."
-                : "Judge by balanced accuracy (--metric balanced_accuracy), keep the stratified split (the default), and weight the rare class or collect more of it.",
+                ? "Judge by average precision beside ROC AUC (--metric average_precision), keep the stratified split "
+                    + "(the default), and weight the rare class or collect more of it."
+                : "Judge by balanced accuracy (--metric balanced_accuracy), keep the stratified split (the default), "
+                    + "and weight the rare class or collect more of it.",
             columns: [input.table.header[input.targetColumn]])
     }
 }

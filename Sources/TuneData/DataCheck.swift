@@ -56,7 +56,11 @@ public struct DataLeakError: Error, CustomStringConvertible {
     public var description: String {
         let leaks = report.leaks.map { "'\($0)'" }.joined(separator: ", ")
         return
-            "\(report.path): the data check stopped here: \(leaks) predict\(report.leaks.count == 1 ? "s" : "") the target '\(report.target)' far better than every other column together; every later number would be meaningless. Drop \(report.leaks.count == 1 ? "it" : "them") (--ignore), or pass --allow-leak \(report.leaks.joined(separator: ",")) if \(report.leaks.count == 1 ? "it is" : "they are") known when predicting.\n"
+            "\(report.path): the data check stopped here: \(leaks) predict\(report.leaks.count == 1 ? "s" : "") the "
+            + "target '\(report.target)' far better than every other column together; every later number would "
+            + "be meaningless. Drop \(report.leaks.count == 1 ? "it" : "them") (--ignore), or pass "
+            + "--allow-leak \(report.leaks.joined(separator: ",")) if "
+            + "\(report.leaks.count == 1 ? "it is" : "they are") known when predicting.\n"
             + report.lines.map { "  " + $0 }.joined(separator: "\n")
     }
 }
@@ -188,7 +192,9 @@ public enum DataCheck {
                     id: .identifier, severity: kept ? .info : .warning, epochs: [],
                     evidence: ["rows": Double(n), "distinct": Double(n)],
                     explanation:
-                        "'\(name)' holds \(why), a different value on each of the \(n) rows: it identifies rows rather than describing them, and a network would learn the row order or nothing. \(only ? "Kept, since no other feature is left." : kept ? "Kept, as --keep asks." : "Left out of the features.")",
+                        "'\(name)' holds \(why), a different value on each of the \(n) rows: it identifies rows "
+                        + "rather than describing them, and a network would learn the row order or nothing. "
+                        + "\(only ? "Kept, since no other feature is left." : kept ? "Kept, as --keep asks." : "Left out of the features.")",
                     nextStep: kept
                         ? "Make sure '\(name)' means something at prediction time; otherwise drop --keep \(name)."
                         : "Nothing to do; \(keepIt) if it is a real feature.",
