@@ -1,4 +1,5 @@
 import TuneTensor
+import TuneRandom
 
 /// The fractions of rows for training, validation and test.
 public struct SplitFractions: Codable, Sendable, Equatable {

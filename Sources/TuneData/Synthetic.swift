@@ -1,5 +1,6 @@
 import Foundation
 import TuneTensor
+import TuneRandom
 
 /// Generated classification problems, seeded: the same generator state gives the same data.
 public enum Synthetic {

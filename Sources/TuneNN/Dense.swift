@@ -1,4 +1,5 @@
 import TuneTensor
+import TuneRandom
 
 /// A fully connected layer, `y = x W^T + b`, with PyTorch's layout (`weight` is `[out, in]`) and default initialisation.
 public final class Dense: Module, UnaryLayer {

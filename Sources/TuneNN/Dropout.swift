@@ -1,5 +1,6 @@
 import CTuneKernels
 import TuneTensor
+import TuneRandom
 
 /// Inverted dropout: in training each element is zeroed with probability `p` and the rest scaled by 1/(1-p); in
 /// evaluation the layer is the identity. The mask comes from the layer's own seeded generator.

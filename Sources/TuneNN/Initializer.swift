@@ -1,5 +1,6 @@
 import Foundation
 import TuneTensor
+import TuneRandom
 
 /// Which fan a variance-scaling initialiser divides by.
 public enum FanMode: String, Codable, Sendable {

@@ -1,4 +1,5 @@
 import TuneTensor
+import TuneRandom
 
 /// Where batch normalisation goes in each hidden block of an MLP.
 public enum BatchNormPlacement: String, Codable, Sendable, CaseIterable {

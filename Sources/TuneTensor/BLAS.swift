@@ -9,6 +9,7 @@
     import Darwin
 #endif
 import Foundation
+import TuneRandom
 
 /// What the BLAS binding loaded, which kernel it runs and why.
 public struct BLASInfo: Sendable {

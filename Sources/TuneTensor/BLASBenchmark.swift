@@ -1,4 +1,5 @@
 import Foundation
+import TuneRandom
 
 /// Measures BLAS speed in this process.
 public enum BLASBenchmark {

@@ -2,6 +2,7 @@ import Foundation
 import TuneData
 import TuneNN
 import TuneTensor
+import TuneRandom
 
 /// Something that watches a run: called after every epoch, it may stop the run (a tuner's pruner does).
 public protocol TrainingCallback: AnyObject {

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneTensor
-import TuneTraining
 
 extension TuneCommand {
     struct Demo: ParsableCommand {
@@ -27,15 +24,15 @@ extension TuneCommand {
             let studyDirectory = URL(fileURLWithPath: out).appendingPathComponent("search").path
             try withDataErrors {
                 try createOutputDirectory(out)
-                try Tune.Demo.writeData(to: data, seed: seed)
+                try TuneEngine.Demo.writeData(to: data, seed: seed)
             }
-            let settings = Tune.Demo.settings(data: data, out: studyDirectory, seed: seed, epochs: epochs)
+            let settings = TuneEngine.Demo.settings(data: data, out: studyDirectory, seed: seed, epochs: epochs)
             let info = BLAS.info
             print(
-                "swift-tune \(SwiftTune.version) demo: \(Tune.Demo.rows) rows of three classes, 12 features, 10% of labels random, written to \(data)"
+                "swift-tune \(SwiftTune.version) demo: \(TuneEngine.Demo.rows) rows of three classes, 12 features, 10% of labels random, written to \(data)"
             )
             print("BLAS: \(info.library)\(info.kernel.map { " kernel \($0)" } ?? ""): \(info.reason)")
-            print("$ \(Tune.Demo.command(settings))")
+            print("$ \(TuneEngine.Demo.command(settings))")
             print("")
             try runAndPrint(RecipeRun(settings: settings))
             // runAndPrint has drawn the best model's loss.

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneDiagnosis
-import TuneExport
 
 extension TuneCommand {
     struct Doctor: ParsableCommand {

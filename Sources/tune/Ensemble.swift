@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneTraining
 
 extension TuneCommand {
     struct Ensemble: ParsableCommand {

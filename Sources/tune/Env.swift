@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneTensor
 
 extension TuneCommand {
     struct Env: ParsableCommand {

@@ -1,6 +1,5 @@
 import Foundation
 import Tune
-import TuneTraining
 
 /// Prints a run as it goes: a table row per epoch (with a progress bar inside long epochs on a terminal), JSON lines,
 /// or nothing.

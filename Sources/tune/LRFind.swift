@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneNN
-import TuneTraining
 
 extension TuneCommand {
     struct LRFind: ParsableCommand {

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneExport
 
 extension TuneCommand {
     struct MLflowSync: ParsableCommand {

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneNN
 
 extension TuneCommand {
     struct Predict: ParsableCommand {

@@ -21,7 +21,7 @@ extension TuneCommand {
 
         func run() throws {
             let url = URL(fileURLWithPath: directory)
-            try withDataErrors { try HTMLReport.write(url) }
+            _ = try withDataErrors { try ReportFiles.write(url) }
             print("written to \(url.appendingPathComponent("report.html").path)")
         }
     }

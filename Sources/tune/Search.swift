@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneSearch
-import TuneTensor
-import TuneTraining
 
 /// Writes a line at once (unbuffered), so that a log shows every finished trial even if the process is killed.
 func printNow(_ line: String) {

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import Tune
-import TuneData
-import TuneNN
-import TuneTraining
 
 /// Prints a data or settings error and exits with status 2.
 /// The case of `T` named by a flag's text, or an error naming the flag and the choices.

@@ -3,6 +3,7 @@ import Testing
 import TuneDiagnosis
 import TuneTensor
 @testable import TuneData
+import TuneRandom
 
 /// Hand-made tables, each with one thing wrong (or one thing that looks wrong and is not); the expected findings
 /// follow from how each table was built, not from the check's code.

@@ -1,6 +1,7 @@
 import Testing
 import TuneTensor
 @testable import TuneData
+import TuneRandom
 
 @Suite("Synthetic data sets")
 struct SyntheticGeneratorTests {

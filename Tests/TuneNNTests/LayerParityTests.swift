@@ -1,6 +1,7 @@
 import Testing
 @testable import TuneNN
 import TuneTensor
+import TuneRandom
 
 @Suite("Layers match PyTorch")
 struct LayerParityTests {

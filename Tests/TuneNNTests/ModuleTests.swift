@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import TuneNN
 import TuneTensor
+import TuneRandom
 
 @Suite("Modules, parameters and the MLP builder")
 struct ModuleTests {

@@ -2,6 +2,7 @@ import Testing
 import TuneData
 import TuneNN
 import TuneTensor
+import TuneRandom
 
 /// A network built from the MLP specification learns the generated problems.
 @Suite("MLPs learn two moons and two spirals")

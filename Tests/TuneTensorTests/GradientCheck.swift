@@ -1,4 +1,5 @@
 import TuneTensor
+import TuneRandom
 
 /// The largest disagreement between the tape's gradient and central finite differences for `f` at `inputs`.
 ///

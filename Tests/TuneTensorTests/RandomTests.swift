@@ -1,5 +1,6 @@
 import Testing
 @testable import TuneTensor
+import TuneRandom
 
 @Suite("Seeded random numbers")
 struct RandomTests {

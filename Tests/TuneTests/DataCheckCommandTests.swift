@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 import TuneData
 import TuneTensor
+import TuneRandom
 
 /// A regression table as R writes a sorted data frame: an unnamed first column holding the row number, rows sorted
 /// by the target, and (optionally) a copy of the target in another unit with 2% noise. price = 300 * exp(a + 0.5 b)

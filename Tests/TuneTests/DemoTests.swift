@@ -1,11 +1,15 @@
 import Foundation
 import Testing
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 import TuneData
 import TuneTensor
 import TuneTraining
 
 import TestSupport
+import TuneRandom
 
 @Suite("The demo")
 struct DemoTests {

@@ -1,10 +1,14 @@
 import Foundation
 import Testing
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 import TuneData
 import TuneNN
 import TuneTensor
 import TuneTraining
+import TuneRandom
 
 @Suite("The learning-rate range test")
 struct LRRangeTestTests {

@@ -3,6 +3,9 @@ import TuneDiagnosis
 import TuneNN
 import TuneTraining
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 
 /// The recipe's decisions on hand-made inputs: what each stage proposes and how stage 4 reads findings, worked out
 /// by hand from the recipe as the README states it, with nothing trained.

@@ -2,11 +2,15 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 import TuneData
 import TuneNN
 import TuneSearch
 import TuneTensor
 import TuneTraining
+import TuneRandom
 
 /// 300 rows of two moons (noise 0.2) written to moons.csv in a new scratch directory.
 func moons(seed: UInt64 = 4) throws -> (dir: URL, data: String) {

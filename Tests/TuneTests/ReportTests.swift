@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 import TuneData
 import TuneDiagnosis
 import TuneSearch
@@ -188,13 +191,14 @@ struct ReportTests {
             2,1,1e-05,inf,inf
 
             """
-        let sweeps = HTMLReport.rangeTestSweeps(csv)
+        let sweeps = HTMLReport.rangeTestSweeps(csv, divergenceFactor: LRRangeTest().divergenceFactor)
         // Seed 0 stopped at 2.5 > 4 x 0.5: left out. Seed 1 ran out of steps (1.1 < 4 x 0.6): drawn up to its lowest,
         // 0.6, as after it 0.72 is above where it started (0.7). Seed 2 stopped at inf.
         #expect(sweeps.map(\.seed) == ["0", "1", "2"])
         #expect(sweeps.map { $0.points.map(\.x) } == [[1e-7, 1e-5, 1e-3], [1e-7, 1e-5, 1e-3], [1e-7]])
         #expect(sweeps[1].points.map(\.y) == [0.7, 0.65, 0.6])
-        let section = HTMLReport.rangeTest(csv, values: ["suggestion": 1e-4, "spread": 2])
+        let section = HTMLReport.rangeTest(
+            LRRangeTest().reportSection(csv: csv, values: ["suggestion": 1e-4, "spread": 2]))
         // 1e-4 is 3/4 of the way from 1e-7 to 1e-3: 56 + 429.
         #expect(section.contains("<line class=\"mark\" x1=\"485.0\"") && section.contains("suggestion 0.0001"))
         #expect(section.contains("differ 2.00x"))

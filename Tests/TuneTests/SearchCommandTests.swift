@@ -3,6 +3,9 @@ import TestSupport
 import Testing
 import TuneSearch
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 @testable import TuneTraining
 
 @Suite("tune search", .serialized)

@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 import TuneData
 import TuneSearch
 

@@ -2,9 +2,13 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Tune
+@testable import TuneEngine
+@testable import TuneReport
+@testable import TuneRun
 import TuneData
 import TuneTensor
 import TuneTraining
+import TuneRandom
 
 /// A small binary CSV (moons) with an id column and a categorical column.
 func writeMoonsCSV(_ dir: URL, rows: Int = 300) throws -> String {

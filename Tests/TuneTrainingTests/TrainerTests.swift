@@ -4,6 +4,7 @@ import TuneData
 import TuneNN
 import TuneTensor
 @testable import TuneTraining
+import TuneRandom
 
 /// Two moons prepared as a binary task: 600 rows for training, 200 for validation.
 func moons(seed: UInt64 = 1, noise: Float = 0.25) -> (

@@ -4,6 +4,7 @@
 # a --jobs 2 recipe on generated moons), and compares trials, decisions and the best model bit for bit
 # (tools/refactor/compare.py). Needs ../shared/data/digits.csv and python3. With AFTER=REVISION in the environment,
 # that revision (in a second worktree) is compared instead of the working tree, which can then be edited meanwhile.
+# The base's outputs are run once per base revision and kept in WORKDIR/before (AFTER=none: only record them).
 #
 #     sh tools/refactor/same-behaviour.sh BASE [WORKDIR]
 #     AFTER=HEAD sh tools/refactor/same-behaviour.sh BASE [WORKDIR]
@@ -30,7 +31,13 @@ runs() {  # runs() TREE NAME: build TREE and run the three searches into $work/N
     "$tune" search --data "$work/moons.csv" --target label --jobs 2 --epochs 12 --members 2 --out "$out/jobs2" >"$out/jobs2.log"
 }
 
-runs "$work/base" before
+# The base's outputs are kept with the revision they came from and reused while it stays the same.
+base_rev=$(git -C "$root" rev-parse "$base")
+if [ "$(cat "$work/before/.revision" 2>/dev/null)" != "$base_rev" ]; then
+    runs "$work/base" before
+    echo "$base_rev" >"$work/before/.revision"
+fi
+[ "${AFTER:-}" = "none" ] && exit 0
 if [ -n "${AFTER:-}" ]; then
     [ -d "$work/head" ] || git -C "$root" worktree add --detach "$work/head" "$AFTER" >/dev/null
     git -C "$work/head" checkout --detach -q "$(git -C "$root" rev-parse "$AFTER")"

@@ -1,5 +1,5 @@
 import Foundation
-import TuneTensor
+import TuneRandom
 
 /// Proposes a value for a parameter of a trial. One method is required; the study asks it for every parameter as
 /// the objective suggests it (define-by-run).

@@ -1,5 +1,5 @@
 import Foundation
-import TuneTensor
+import TuneRandom
 
 /// The Tree-structured Parzen Estimator (Bergstra et al., 2011) with Optuna's defaults: the first 10 trials drawn at
 /// random, then, per parameter, the complete and pruned trials split into the best gamma(n) = min(ceil(0.1 n), 25) and

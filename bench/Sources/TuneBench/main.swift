@@ -11,6 +11,7 @@ import TuneData
 import TuneNN
 import TuneTensor
 import TuneTraining
+import TuneRandom
 
 struct Options {
     var threads = 2

@@ -1,0 +1,294 @@
+import Foundation
+import TuneData
+import TuneDiagnosis
+import TuneNN
+import TuneReport
+import TuneRun
+import TuneSearch
+import TuneTensor
+import TuneTraining
+
+/// The staged recipe, `tune search`'s default strategy: the folk procedure for tuning a network, run and explained.
+///
+/// 0. Sanity: the untrained network's loss against chance, overfitting one small batch, an input-free baseline. A
+///    failure stops the search: tuning a broken pipeline is wasted work.
+/// 1. Learning rate and epochs: the LR range test's suggestion (the median over 3 seeds), then a 10x grid around it (widened while the best
+///    point sits on its edge), then a 3x refinement around the best; early stopping decides the epochs, and the best
+///    run's peak sets the epoch limit of the later stages.
+/// 2. Batch size: powers of two around sqrt(N), from half to 4x, each with the learning rate rescaled by the square
+///    root of the batch ratio; a new size gets its rate rechecked 3x either way. Throughput is recorded.
+/// 3. Decay: cosine, step and one-cycle schedules against the constant rate, then a warmup of about 5% of the epochs.
+/// 4. Regularisation and architecture, steered by the doctor's findings on the best run so far: overfitting tries
+///    dropout, weight decay (AdamW, log grid) and batch norm; underfitting tries width, depth and Swish; a healthy
+///    run tries a little of each. A change is kept only when it improves the validation metric.
+/// 5. Seed ensemble: the best configuration retrained with `members` seeds on the same split, probabilities
+///    averaged; single models' mean and spread against the ensemble on the test rows.
+///
+/// Every trial is recorded in `out/study.sqlite` with its stage; running the recipe again on the same directory
+/// reads finished trials back instead of training them again, so a stopped search resumes where it was. Each trial
+/// trains from the same seed (the comparison is between configurations, not initialisations).
+public final class RecipeRun {
+    /// The settings; the data check may choose the metric (average precision for a rare positive class).
+    public private(set) var settings: TrainSettings
+    public var budget: RecipeBudget?
+    /// Seeds in the final ensemble (0 or 1: no ensemble; the best model is still trained and saved).
+    public var members = 5
+    public var staleAfter: Double = 120
+    /// Processes training at once: this one and `jobs - 1` workers (`work()`) started by the caller on the same
+    /// output directory. A stage's independent candidates (the learning-rate grid, the batch sizes, the schedules)
+    /// are queued in the study and trained by whichever process is free; every trial trains from the same seed
+    /// whoever runs it, so the results and the decisions are those of a sequential run at one BLAS thread (with an
+    /// epochs or minutes budget, a stage's last batch may hold a trial or two more).
+    public var jobs = 1
+    public var onNote: (String) -> Void = { _ in }
+    /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
+    /// and the trial's epoch limit.
+    public var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void = {
+        _, _, _, _ in
+    }
+    public var onTrial: (RecipeTrial) -> Void = { _ in }
+    public var onStage: (RecipeStage) -> Void = { _ in }
+    /// Called once the study's file exists (the caller may start workers on it).
+    public var onStudyReady: () -> Void = {}
+
+    public init(settings: TrainSettings) {
+        self.settings = settings
+    }
+
+    // The run's state.
+    var data: PreparedData!
+    /// What the recipe chose because of the data check's findings, one sentence each.
+    var dataChoices: [String] = []
+    var base: MLPSpecification!
+    var configuration = TrainingConfiguration()
+    var monitor = MetricName.auc
+    var study: Study!
+    var storage: (any StudyStorage)!
+    var trials: [RecipeTrial] = []
+    var spentTrials = 0, spentEpochs = 0
+    /// When the trials read back from the study ran: a resumed search counts the wall-clock time they took (trials
+    /// that ran at once counted once) against a minutes budget, as it counts their epochs against an epochs budget.
+    var readBackIntervals: [(start: Double, end: Double)] = []
+    /// Read-back trials recorded without a start time (older versions): their seconds are added.
+    var readBackUntimed = 0.0
+    var readBackSeconds: Double { wallSeconds(readBackIntervals) + readBackUntimed }
+    var started = Date()
+    var patience = 10
+
+    var direction: Direction { monitor.higherIsBetter ? .maximize : .minimize }
+    var mlflowParent: MLflowLog?
+    /// The MLflow run the trials nest under (the leader's parent run; read from the output directory by workers).
+    var parentRun: String?
+    /// The epochs stage 5 spent on the ensemble.
+    var ensembleEpochs = 0
+    /// The digest of the settings that shape training, computed once (`settings` does not change).
+    var shapingDigest: UInt64?
+
+    func better(_ a: Double?, than b: Double?) -> Bool {
+        guard let a else { return false }
+        guard let b else { return true }
+        return direction.isBetter(a, than: b)
+    }
+
+    /// Whether trial `a` beats `b`: a better validation metric, or the same with a lower validation loss.
+    func better(_ a: RecipeTrial, than b: RecipeTrial) -> Bool {
+        if better(a.value, than: b.value) { return true }
+        guard a.value != nil, a.value == b.value else { return false }
+        return (a.validationLoss ?? .infinity) < (b.validationLoss ?? .infinity)
+    }
+
+    @discardableResult
+    public func run() throws -> RecipeSummary {
+        // Last of all: what is queued for MLflow is sent (or kept on disk).
+        defer { MLflowLog.finish(onNote: onNote) }
+        let out = try setUp()
+        var finishedWell = false
+        defer { mlflowParent?.finish(finishedWell ? "FINISHED" : "FAILED") }
+        try startTrackers(out: out)
+        onStudyReady()
+        for note in data.messages + dataChoices { onNote(note) }
+        let stale = try storage.failStaleTrials(olderThan: staleAfter)
+        if !stale.isEmpty {
+            onNote(
+                "trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, to be trained again"
+            )
+        }
+        let (sanity, stage0) = try stageZero()
+        var stages = [stage0]
+        let (stage1, found, epochLimit, rangeTest) = try stageOne(sanity: sanity, out: out)
+        stages.append(stage1)
+        var bestTrial = found
+        for stageNumber in 2...4 {
+            var stage: RecipeStage
+            (stage, bestTrial) = try searchStage(stageNumber, from: bestTrial, epochLimit: epochLimit)
+            stages.append(stage)
+            onStage(stage)
+        }
+        // Stage 5: the best model, and the ensemble.
+        let incumbent = bestTrial.candidate
+        let (ensemble, test, stage5) = try ensembleStage(
+            incumbent, epochLimit: epochLimit, out: URL(fileURLWithPath: out))
+        stages.append(stage5)
+        onStage(stage5)
+        let summary = RecipeSummary(
+            monitor: monitor.rawValue, direction: direction.rawValue, task: data.preprocessor.target.task.rawValue,
+            rows: ["train": data.train.count, "validation": data.validation.count, "test": data.test.count],
+            budget: budget?.description, data: data.dataCheck, sanity: sanity, rangeTest: rangeTest,
+            stages: stages, trials: trials,
+            best: bestTrial, bestSettings: settings(for: incumbent, epochLimit: epochLimit).redacted, test: test,
+            ensemble: ensemble,
+            spent: [
+                "trials": Double(spentTrials), "epochs": Double(spentEpochs),
+                "trained_trials": Double(trials.filter { !$0.reused }.count),
+                "ensemble_epochs": Double(ensembleEpochs), "seconds": Date().timeIntervalSince(started)
+            ])
+        try write(summary, out: out)
+        finishedWell = true
+        return summary
+    }
+
+    /// The MLflow parent run and the TensorBoard experiment's records, when asked for.
+    func startTrackers(out: String) throws {
+        if MLflowLog.server(settings) != nil {
+            mlflowParent = MLflowLog.start(
+                settings, name: "recipe \(URL(fileURLWithPath: out).lastPathComponent)",
+                parameters: ["strategy": "recipe", "budget": budget?.description ?? "none", "members": String(members)],
+                tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
+            try MLflowLog.writeParent(mlflowParent, out: out)
+        }
+        if let directory = settings.tensorboard {
+            let names = RecipeCandidate.parameterNames + ["stage", "epoch_limit"]
+            try TensorBoardLog.experiment(
+                directory: URL(fileURLWithPath: directory), parameters: names.map { ($0, nil) },
+                monitor: monitor.rawValue)
+        }
+    }
+
+    /// Stage 0: the sanity checks and the data check's summary; a failed check stops the recipe.
+    func stageZero() throws -> (SanityReport, RecipeStage) {
+        let sanity = self.sanity()
+        var stage0 = RecipeStage(number: 0, name: "sanity")
+        stage0.decision = sanity.passed ? "passed" : "failed"
+        stage0.reason = sanity.messages.joined(separator: "; ")
+        if let check = data.dataCheck {
+            let counted = Dictionary(grouping: check.findings, by: \.id).map { "\($0.key.rawValue) \($0.value.count)" }
+                .sorted()
+            stage0.notes.append(
+                "data check: " + (counted.isEmpty ? "no findings" : counted.joined(separator: ", "))
+                    + (check.excluded.isEmpty
+                        ? "" : "; identifiers left out: " + check.excluded.joined(separator: ", ")))
+        }
+        stage0.notes += dataChoices
+        onStage(stage0)
+        guard sanity.passed else {
+            throw RecipeStopped(
+                stage: "stage 0 (sanity)",
+                message: sanity.messages.filter { $0.hasPrefix("FAIL: ") }.map { String($0.dropFirst(6)) }.joined(
+                    separator: "; "))
+        }
+        return (sanity, stage0)
+    }
+
+    /// Stage 1 from the settings' network: the LR range test (its sweeps written to lr_range_test.csv), the rate
+    /// grid and the epochs; stops the recipe when no rate trains or the best does no better than the input-free
+    /// baseline. Returns the stage, its best trial, the epoch limit of the later stages and the range test's values.
+    func stageOne(sanity: SanityReport, out: String) throws -> (RecipeStage, RecipeTrial, Int, [String: Double]) {
+        let width = base.hiddenSizes.max() ?? 64
+        let incumbent = RecipeCandidate(
+            lr: settings.lr, batchSize: configuration.batchSize.resolve(trainingRows: data.train.count).size,
+            schedule: .constant, warmup: 0, dropout: 0, batchnorm: false, activation: settings.activation,
+            width: width, depth: base.hiddenSizes.count, weightDecay: 0,
+            optimizer: settings.optimizer == .adamw ? .adam : settings.optimizer)
+        let rangeTest = rangeTestSuggestion(incumbent)
+        try writeAtomically(
+            Data(rangeTest.sweeps.csv().utf8), to: URL(fileURLWithPath: out).appendingPathComponent("lr_range_test.csv")
+        )
+        var (stage1, best, epochLimit) = try learningRateStage(incumbent, suggestion: rangeTest.suggestion)
+        stage1.notes.insert(rangeTest.note, at: 0)
+        onStage(stage1)
+        guard let found = best else {
+            throw RecipeStopped(
+                stage: "stage 1 (learning rate)",
+                message:
+                    "no learning rate trained without diverging: check the data's scale and the pipeline (tune doctor on a run)"
+            )
+        }
+        if let b = sanity.baseline[monitor.rawValue], !better(found.value, than: b) {
+            throw RecipeStopped(
+                stage: "stage 1 (learning rate)",
+                message: String(
+                    format:
+                        "the best network (validation %@ %.4f) does no better than a model that ignores the inputs (%.4f): the inputs may not predict the target, or the target column is wrong",
+                    monitor.rawValue, found.value ?? .nan, b))
+        }
+        return (stage1, found, epochLimit, rangeTest.values)
+    }
+
+    /// Writes summary.json and report.html, and gives the trackers the summary, the table and the report.
+    func write(_ summary: RecipeSummary, out: String) throws {
+        let summaryJSON = try jsonData(summary), table = RecipeTable.render(summary)
+        try writeAtomically(summaryJSON, to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
+        let report = try ReportFiles.write(URL(fileURLWithPath: out))
+        if let parent = mlflowParent {
+            parent.artifact("report.html", report)
+            if let best = summary.best?.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
+            parent.metrics(Dictionary(uniqueKeysWithValues: summary.test.map { ("test_\($0.key)", $0.value) }))
+            parent.artifact("summary.json", summaryJSON)
+            parent.artifact("recipe.txt", Data(table.utf8))
+        }
+        if let directory = settings.tensorboard {
+            let log = try TensorBoardLog(directory: URL(fileURLWithPath: directory))
+            log.text("recipe", "```\n" + table + "\n```")
+            if let problem = log.problem { onNote("TensorBoard: \(problem)") }
+        }
+    }
+
+    /// Reads the data and opens the study; returns the output directory.
+    func setUp() throws -> String {
+        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
+        started = Date()
+        var prepared = try TrainRun(settings: settings).prepare()
+        dataChoices = []
+        // A rare positive class: selected and compared by average precision, unless --metric says otherwise.
+        if let imbalance = prepared.data.dataCheck?.findings.first(where: { $0.id == .imbalance }),
+            prepared.data.preprocessor.target.task == .binary, settings.metric == nil
+        {
+            settings.metric = .averagePrecision
+            prepared.configuration.metric = .averagePrecision
+            dataChoices.append(
+                String(
+                    format:
+                        "the rarer class is %.2f%% of the rows: the recipe selects and compares models by average precision (ROC AUC hides a rare class's errors), keeps the stratified split, and weights no class (--metric auc to choose otherwise)",
+                    100 * (imbalance.evidence["minority_share"] ?? 0)))
+        }
+        data = prepared.data
+        base = prepared.specification
+        configuration = prepared.configuration
+        monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
+        patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
+        try createOutputDirectory(out)
+        storage = try SQLiteStorage(path: SearchRun.studyPath(out), direction: direction)
+        study = Study(
+            direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), storage: storage)
+        return out
+    }
+
+    /// A worker: trains the trials the leading process queues in the study, until `shouldStop` says so.
+    public func work(shouldStop: () -> Bool) throws {
+        defer { MLflowLog.finish(onNote: onNote) }
+        let out = try setUp()
+        parentRun = MLflowLog.readParent(out: out)
+        while !shouldStop() {
+            if try !trainQueued() { Thread.sleep(forTimeInterval: 0.02) }
+        }
+    }
+
+}
+
+extension MLPSpecification {
+    func with(dropout: Float) -> MLPSpecification {
+        var s = self
+        s.dropout = dropout
+        return s
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import TuneData
+import TuneNN
+import TuneReport
+import TuneRun
+import TuneSearch
+import TuneTraining
+
+/// What the recipe may spend on its search stages (1 to 4): a number of trials, of training epochs, or of minutes.
+/// The seed ensemble (stage 5) comes on top, as `members` more runs.
+public struct RecipeBudget: Codable, Sendable, Equatable, CustomStringConvertible {
+    public enum Unit: String, Codable, Sendable { case trials, epochs, minutes }
+    public var amount: Double
+    public var unit: Unit
+
+    public init(amount: Double, unit: Unit) {
+        self.amount = amount
+        self.unit = unit
+    }
+
+    /// Parses "40" or "40trials", "600epochs" (or "600e"), "10minutes" (or "10min", "10m").
+    public init?(_ text: String) {
+        let t = text.lowercased().trimmingCharacters(in: .whitespaces)
+        let digits = t.prefix { $0.isNumber || $0 == "." }
+        guard let amount = Double(digits), amount > 0, amount.isFinite else { return nil }
+        switch t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
+        case "", "t", "trial", "trials": unit = .trials
+        case "e", "epoch", "epochs": unit = .epochs
+        case "m", "min", "mins", "minute", "minutes": unit = .minutes
+        default: return nil
+        }
+        self.amount = amount
+    }
+
+    public var description: String {
+        let n = amount == amount.rounded() ? String(Int(amount)) : String(amount)
+        return "\(n) \(unit.rawValue)"
+    }
+
+    /// The share of the budget each search stage may use, cumulatively (what a stage leaves passes to the next):
+    /// learning rate and epochs 40%, batch size 20%, decay 15%, regularisation and architecture 25%. What the last
+    /// stage's planned moves leave goes to a local search around the best configuration.
+    public static let stageShares: [Double] = [0.40, 0.20, 0.15, 0.25]
+}
+
+/// One configuration the recipe trains: every hyperparameter it tunes.
+public struct RecipeCandidate: Codable, Sendable, Hashable {
+    public var lr: Double
+    public var batchSize: Int
+    public var schedule: ScheduleKind
+    public var warmup: Int
+    public var dropout: Float
+    public var batchnorm: Bool
+    public var activation: Activation
+    public var width: Int
+    public var depth: Int
+    public var weightDecay: Double
+    public var optimizer: OptimizerKind
+
+    /// The names of `parameters`, sorted.
+    public static let parameterNames = [
+        "activation", "batch_size", "batchnorm", "depth", "dropout", "lr", "optimizer", "schedule", "warmup",
+        "weight_decay", "width"
+    ]
+
+    /// The candidate's values by name, as recorded in the study.
+    public var parameters: [String: ParameterValue] {
+        [
+            "lr": .double(lr), "batch_size": .int(batchSize), "schedule": .string(schedule.rawValue),
+            "warmup": .int(warmup),
+            "dropout": .double(Double("\(dropout)") ?? Double(dropout)), "batchnorm": .bool(batchnorm),
+            "activation": .string(activation.rawValue),
+            "width": .int(width), "depth": .int(depth), "weight_decay": .double(weightDecay),
+            "optimizer": .string(optimizer.rawValue)
+        ]
+    }
+
+    /// The parameters that differ from `other`, as "name=value" (all of them when `other` is nil).
+    public func changes(from other: RecipeCandidate?) -> String {
+        let mine = parameters, theirs = other?.parameters ?? [:]
+        let changed = mine.keys.sorted().filter { theirs[$0] != mine[$0] }
+        if changed.isEmpty { return "as before" }
+        return changed.map { "\($0)=\(Self.format(mine[$0]!))" }.joined(separator: " ")
+    }
+
+    static func format(_ v: ParameterValue) -> String { v.compactDescription }
+}
+
+/// One trained configuration: what it scored and what its curves said.
+public struct RecipeTrial: Codable, Sendable {
+    public var number: Int
+    public var stage: Int
+    public var candidate: RecipeCandidate
+    /// The best validation value of the monitored metric, nil when the run failed.
+    public var value: Double?
+    /// The validation loss at the best epoch: breaks ties on the metric (an AUC of 1 reached by several runs).
+    public var validationLoss: Double?
+    public var bestEpoch: Int?
+    public var epochsRun: Int
+    /// The epoch limit the trial ran under.
+    public var epochLimit: Int
+    public var status: String
+    public var reason: String
+    public var samplesPerSecond: Double
+    public var seconds: Double
+    /// When the trial started (seconds since 1970; absent in records of older versions).
+    public var startedAt: Double?
+    /// The doctor's findings on the trial's curves (their ids).
+    public var findings: [String]
+    public var failure: String?
+    /// Whether the trial was read back from the study instead of trained (a resumed search).
+    public var reused = false
+}
+
+/// A stage's account: what was tried, what won and why.
+public struct RecipeStage: Codable, Sendable {
+    public var number: Int
+    public var name: String
+    public var trials: [Int] = []
+    public var winner: Int?
+    public var decision: String = ""
+    public var reason: String = ""
+    public var notes: [String] = []
+}
+
+/// Stage 0's measurements.
+public struct SanityReport: Codable, Sendable {
+    /// The training loss of the untrained network, and a chance-level model's loss.
+    public var initialLoss: Double
+    public var chanceLoss: Double
+    /// Overfitting one small batch: its rows, the loss before and after, the steps and learning rate it took.
+    public var batchRows: Int
+    public var batchLossBefore: Double
+    public var batchLossAfter: Double
+    public var batchSteps: Int
+    public var batchLearningRate: Double
+    /// The validation metrics of an input-free model (class frequencies, or the training mean).
+    public var baseline: [String: Double]
+    public var passed: Bool
+    public var messages: [String]
+}
+
+/// What the recipe's `summary.json` holds.
+public struct RecipeSummary: Codable, Sendable {
+    public var strategy = "recipe"
+    public var monitor: String
+    public var direction: String
+    public var task: String
+    public var rows: [String: Int]
+    public var budget: String?
+    /// The data check's report: each column's kind, role and missing share, and the findings.
+    public var data: DataCheckReport?
+    public var sanity: SanityReport
+    public var rangeTest: [String: Double]
+    public var stages: [RecipeStage]
+    public var trials: [RecipeTrial]
+    public var best: RecipeTrial?
+    /// The best configuration as `tune train` settings.
+    public var bestSettings: TrainSettings?
+    public var test: [String: Double]
+    public var ensemble: EnsembleReport?
+    /// What the search stages spent, and the ensemble on top.
+    public var spent: [String: Double]
+}
+
+/// The recipe stopped: a sanity check failed, or nothing trained.
+public struct RecipeStopped: Error, CustomStringConvertible {
+    public let stage: String
+    public let message: String
+    public var description: String { "the recipe stopped at \(stage): \(message)" }
+}
