@@ -123,9 +123,9 @@ public final class TrainRun {
         // Last of all: what is queued for MLflow is sent (or kept on disk).
         defer { if mlflow != nil { MLflowLog.finish(onNote: onNote) } }
         let userOnEpoch = onEpoch
+        let observers = [board as (any RunObserver)?, mlflow].compactMap { $0 }
         trainer.onEpoch = { record, history in
-            board?.epoch(record, history: history)
-            mlflow?.epoch(record)
+            for observer in observers { observer.epoch(record, history: history) }
             userOnEpoch?(record, history)
         }
         trainer.onStep = onStep
@@ -133,6 +133,7 @@ public final class TrainRun {
         if let reason = configuration.batchSize.resolve(trainingRows: data.train.count).reason { onNote(reason) }
         let result = trainer.fit(
             model, train: data.train, validation: data.validation, target: data.preprocessor.target)
+        let end: RunEnd = result.history.status == .diverged ? .failed : .finished
         let testMetrics =
             data.test.count > 0
             ? Evaluation.metrics(
@@ -149,7 +150,7 @@ public final class TrainRun {
                 TensorBoardLog.findingsText(
                     Doctor().diagnose(Curves(result: result, data: data, settings: parameters.mapValues(\.description)))
                         .map { ($0.id.rawValue, $0.explanation, $0.nextStep) }))
-            board.sessionEnd(success: result.history.status != .diverged)
+            board.ended(end)
             if let problem = board.problem { onNote("TensorBoard: \(problem)") }
         }
         if let out = settings.out { try write(outcome, model: model, to: URL(fileURLWithPath: out)) }
@@ -157,7 +158,7 @@ public final class TrainRun {
             mlflow.metrics(Dictionary(uniqueKeysWithValues: testMetrics.map { ("test_\($0.key)", $0.value) }))
             mlflow.artifact("history.csv", Data(result.history.csv().utf8))
             mlflow.artifact("history.json", try jsonData(result.history))
-            mlflow.finish(result.history.status == .diverged ? "FAILED" : "FINISHED")
+            mlflow.ended(end)
         }
         return outcome
     }

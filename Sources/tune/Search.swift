@@ -156,7 +156,7 @@ extension TuneCommand {
                 BLAS.setThreadCount(1)
                 // Started once the study exists (the leader creates it), so that workers never race to create it.
                 search.onStudyReady = { workers = Workers.start(count: jobs - 1) }
-                search.onFinishedOwnTrials = { workers?.wait() }
+                search.onFinishedOwnTrials = { workers?.stop() }
             }
             search.budget = budget.flatMap(RecipeBudget.init)
             search.staleAfter = staleAfter
@@ -210,8 +210,7 @@ extension TuneCommand {
             if worker {
                 Workers.watchLeader()
                 BLAS.setThreadCount(1)
-                do { try recipe.work { false } } catch { throw failWithDataError(error) }
-                return
+                do { try recipe.work() } catch { throw failWithDataError(error) }
             }
             var workers: Workers?
             if jobs > 1 {

@@ -42,12 +42,6 @@ final class Workers {
         }
     }
 
-    /// Waits for the workers to finish on their own (a classic search: they stop when the study has its trials).
-    func wait() {
-        for p in processes { p.waitUntilExit() }
-        report()
-    }
-
     /// Tells the workers to stop (closes their input) and waits for them.
     func stop() {
         for pipe in pipes { try? pipe.fileHandleForWriting.close() }

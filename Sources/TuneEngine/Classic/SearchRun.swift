@@ -97,115 +97,108 @@ public final class SearchRun {
     }
 
     /// The study's file in the output directory.
-    public static func studyPath(_ out: String) -> String {
-        URL(fileURLWithPath: out).appendingPathComponent("study.sqlite").path
-    }
+    public static func studyPath(_ out: String) -> String { StudySession.studyPath(out) }
 
     @discardableResult
     public func run() throws -> SearchSummary {
         // Last of all: what is queued for MLflow is sent (or kept on disk).
         defer { MLflowLog.finish(onNote: onNote) }
-        guard let out = settings.out else {
+        guard settings.out != nil else {
             throw DataError(path: "tune search", "no output directory: pass --out DIR (the study lives there)")
         }
         let (data, base, configuration) = try TrainRun(settings: settings).prepare()
         for note in data.messages { onNote(note) }
         let monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
         let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
-        try createOutputDirectory(out)
-        let storage = try SQLiteStorage(path: Self.studyPath(out), direction: direction)
-        let study = Study(
-            direction: direction, sampler: strategy.sampler(seed: settings.seed, space: space, parallel: jobs > 1),
-            pruner: pruner.pruner(epochs: configuration.epochs), storage: storage)
-        if !isWorker { try requeueStale(storage) }
-        if !isWorker { try startTrackers(out: out, monitor: monitor) }
-        let parentRun = isWorker ? MLflowLog.readParent(out: out) : mlflowParent?.run
+        let session = try StudySession(
+            settings: settings, direction: direction,
+            sampler: strategy.sampler(seed: settings.seed, space: space, parallel: jobs > 1),
+            pruner: pruner.pruner(epochs: configuration.epochs), isWorker: isWorker, staleAfter: staleAfter,
+            onNote: onNote)
+        if !isWorker {
+            try session.failStale(requeue: true, then: "marked failed, their configurations queued again")
+            try startTensorBoard(monitor: monitor)
+            try session.startParent(
+                "search",
+                parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description])
+        }
         onStudyReady()
+        let runner = TrialRunner(session: session, data: data, monitor: monitor, onEpoch: onEpoch)
+        let lock = FileLock(path: URL(fileURLWithPath: session.out).appendingPathComponent(".search.lock").path)
+        func train(_ trial: Trial) throws {
+            let recorded = try session.study.run(trial) { trial in
+                try session.timed(trial) {
+                    try self.objective(trial, runner: runner, base: base, configuration: configuration)
+                }
+            }
+            try keepIfBest(recorded, study: session.study, lock: lock, out: session.out)
+            pendingBest = nil
+            onTrial(recorded)
+        }
+        if isWorker { try session.work(train) }
+        try trainAll(session, lock: lock, train: train)
+        onFinishedOwnTrials()
+        return try finish(session, monitor: monitor, direction: direction)
+    }
+
+    /// The leader's trials: asked and trained one after the other, or, with `jobs > 1`, queued for every process
+    /// (each claims one and samples it) while the budget allows another, until none waits or runs.
+    func trainAll(_ session: StudySession, lock: FileLock, train: (Trial) throws -> Void) throws {
+        let study = session.study
         // A trial queued again after its process died is counted once, by its retry.
         let existing = try study.trials
         let retriedBefore = Self.retried(existing)
         let finished = existing.filter { $0.state.isFinished && !retriedBefore.contains($0.number) }.count
-        if finished > 0 && !isWorker {
-            onNote("resuming the study in \(Self.studyPath(out)): \(finished) trials already finished")
+        if finished > 0 {
+            onNote("resuming the study in \(Self.studyPath(session.out)): \(finished) trials already finished")
         }
         let started = Date()
         let earlierSeconds = Self.finishedSeconds(existing)
-        func another() throws -> Bool {
-            try budgetAllowsAnother(study, started: started, earlierSeconds: earlierSeconds)
-        }
-        let lock = FileLock(path: URL(fileURLWithPath: out).appendingPathComponent(".search.lock").path)
-        while let trial = try lock.holding({ try another() ? try study.ask() : nil }) {
-            let recorded = try study.run(trial) { trial in
-                let began = Date()
-                defer {
-                    try? storage.setAttribute(
-                        trial.number, key: "started_at", value: String(began.timeIntervalSince1970))
-                    try? storage.setAttribute(
-                        trial.number, key: "seconds", value: String(Date().timeIntervalSince(began)))
-                }
-                return try self.objective(
-                    trial, data: data, base: base, configuration: configuration, monitor: monitor,
-                    mlflowParent: parentRun)
+        guard jobs > 1 else {
+            func another() throws -> Trial? {
+                try budgetAllowsAnother(try study.trials, started: started, earlierSeconds: earlierSeconds)
+                    ? try study.ask() : nil
             }
-            trialLog?.finish(recorded.state == .complete ? "FINISHED" : recorded.state == .pruned ? "KILLED" : "FAILED")
-            trialLog = nil
-            try keepIfBest(recorded, study: study, lock: lock, out: out)
-            pendingBest = nil
-            onTrial(recorded)
+            while let trial = try lock.holding(another) { try train(trial) }
+            return
         }
-        guard !isWorker else { return try summary(study, monitor: monitor, direction: direction) }
-        onFinishedOwnTrials()
-        return try finish(study, monitor: monitor, direction: direction, out: out)
+        try session.serve(
+            until: { trials in
+                try !trials.contains { $0.state == .waiting || $0.state == .running }
+                    && !budgetAllowsAnother(trials, started: started, earlierSeconds: earlierSeconds)
+            }, requeue: true, then: "marked failed, their configurations queued again",
+            refill: { trials in
+                guard !trials.contains(where: { $0.state == .waiting }),
+                    try budgetAllowsAnother(trials, started: started, earlierSeconds: earlierSeconds)
+                else { return }
+                try study.enqueue([:])
+            }, train: train)
     }
 
     /// The leader's end: the summary to summary.json and the MLflow parent run, and report.html.
-    func finish(_ study: Study, monitor: MetricName, direction: Direction, out: String) throws -> SearchSummary {
-        defer { mlflowParent?.finish("FINISHED") }
-        let result = try summary(study, monitor: monitor, direction: direction)
-        if let parent = mlflowParent {
-            if let best = result.best?.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
-            parent.artifact("summary.json", try jsonData(result))
-        }
-        try writeAtomically(try jsonData(result), to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
-        try ReportFiles.write(URL(fileURLWithPath: out))
+    func finish(_ session: StudySession, monitor: MetricName, direction: Direction) throws -> SearchSummary {
+        defer { session.parent?.ended(.finished) }
+        let result = try summary(session.study, monitor: monitor, direction: direction)
+        try session.finish(summary: try jsonData(result), monitor: monitor, best: result.best?.value)
         return result
     }
 
-    /// Trials left running by a process that stopped: marked failed, their configurations queued again.
-    func requeueStale(_ storage: any StudyStorage) throws {
-        let requeued = try storage.failStaleTrials(olderThan: staleAfter, requeue: true)
-        if !requeued.isEmpty {
-            onNote(
-                "trials \(requeued.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, their configurations queued again"
-            )
-        }
-    }
-
-    /// The TensorBoard experiment's records and the study's MLflow parent run (started by the leader, its id left in
-    /// the output directory for the workers).
-    func startTrackers(out: String, monitor: MetricName) throws {
-        if let directory = settings.tensorboard {
-            var intervals: [String: ClosedRange<Double>] = [:]
-            for e in space.entries {
-                if case let .float(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = low...high }
-                if case let .int(low, high, _, _) = e.distribution {
-                    intervals[e.setting.rawValue] = Double(low)...Double(high)
-                }
+    /// The TensorBoard experiment's records: each searched setting, its interval or choices, and the monitor.
+    func startTensorBoard(monitor: MetricName) throws {
+        guard let directory = settings.tensorboard else { return }
+        var intervals: [String: ClosedRange<Double>] = [:]
+        for e in space.entries {
+            if case let .float(low, high, _, _) = e.distribution { intervals[e.setting.rawValue] = low...high }
+            if case let .int(low, high, _, _) = e.distribution {
+                intervals[e.setting.rawValue] = Double(low)...Double(high)
             }
-            try TensorBoardLog.experiment(
-                directory: URL(fileURLWithPath: directory),
-                parameters: space.entries.map { e in
-                    if case .categorical(let c) = e.distribution { return (e.setting.rawValue, c) }
-                    return (e.setting.rawValue, nil)
-                }, monitor: monitor.rawValue, intervals: intervals)
         }
-        if MLflowLog.server(settings) != nil {
-            mlflowParent = MLflowLog.start(
-                settings, name: "search \(URL(fileURLWithPath: out).lastPathComponent)",
-                parameters: ["strategy": strategy.rawValue, "pruner": pruner.rawValue, "space": space.description],
-                tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
-            try MLflowLog.writeParent(mlflowParent, out: out)
-        }
+        try TensorBoardLog.experiment(
+            directory: URL(fileURLWithPath: directory),
+            parameters: space.entries.map { e in
+                if case .categorical(let c) = e.distribution { return (e.setting.rawValue, c) }
+                return (e.setting.rawValue, nil)
+            }, monitor: monitor.rawValue, intervals: intervals)
     }
 
     /// The wall-clock seconds the finished trials of a resumed study took (trials that ran at once counted once),
@@ -222,13 +215,12 @@ public final class SearchRun {
 
     /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
     /// once) against --trials, or what they spent against the budget.
-    func budgetAllowsAnother(_ study: Study, started: Date, earlierSeconds: Double) throws -> Bool {
-        let all = try study.trials
+    func budgetAllowsAnother(_ all: [FrozenTrial], started: Date, earlierSeconds: Double) throws -> Bool {
         let retried = Self.retried(all)
-        let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }
-        guard let budget else { return counted.count < trials }
+        let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }.count
+        guard let budget else { return counted < trials }
         switch budget.unit {
-        case .trials: return Double(counted.count) < budget.amount
+        case .trials: return Double(counted) < budget.amount
         case .epochs: return Double(all.map { $0.intermediate.count }.reduce(0, +)) < budget.amount
         case .minutes: return (Date().timeIntervalSince(started) + earlierSeconds) / 60 < budget.amount
         }
@@ -272,61 +264,32 @@ public final class SearchRun {
             trials: all.map(summary))
     }
 
-    private var mlflowParent: MLflowLog?
-    /// The running trial's MLflow run.
-    private var trialLog: MLflowLog?
-
     /// The last trained trial's model and run, written to out/best if it turns out the best.
     private var pendingBest: (run: TrainRun, outcome: TrainOutcome)?
 
-    /// Called when this process has no more trials to start, before the summary: the caller waits for its workers.
+    /// Called when every trial of the study has ended, before the summary: the caller stops its workers.
     public var onFinishedOwnTrials: () -> Void = {}
     /// Called once the study's file exists (the caller may start workers on it).
     public var onStudyReady: () -> Void = {}
 
     /// Trains the trial's configuration and returns its best validation value of the monitored metric.
-    func objective(
-        _ trial: Trial, data: PreparedData, base: MLPSpecification, configuration: TrainingConfiguration,
-        monitor: MetricName, mlflowParent: String? = nil
-    ) throws -> Double {
+    func objective(_ trial: Trial, runner: TrialRunner, base: MLPSpecification, configuration: TrainingConfiguration)
+        throws -> Double
+    {
         var specification = base
         var c = configuration
         try space.suggest(trial, specification: &specification, configuration: &c)
         if let problem = c.validationError() ?? specification.validationError() { throw InvalidTrial(reason: problem) }
-        let reporter = TrialReporter(trial: trial, monitor: monitor)
-        let trainer = Trainer(configuration: c)
-        trainer.callbacks = [reporter]
-        // The trial's parameters, read back once and only for a log that shows them.
-        let parameters = settings.tensorboard != nil || mlflowParent != nil ? try trial.frozen.parameters : [:]
-        let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
-        if let parent = mlflowParent {
-            trialLog = MLflowLog.start(
-                settings, name: "trial \(trial.number)", parent: parent,
-                parameters: MLflowLog.parameters(parameters), onNote: onNote)
-        }
-        let mlflow = trialLog
-        let staleAfter = self.staleAfter
-        trainer.onStep = { _, _, _, _ in trial.keepAlive(staleAfter: staleAfter) }
-        let onEpoch = self.onEpoch, number = trial.number, limit = c.epochs
-        trainer.onEpoch = {
-            board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, limit)
-        }
-        let model = MLP(specification, seed: settings.seed)
-        let result = trainer.fit(
-            model, train: data.train, validation: data.validation, target: data.preprocessor.target)
-        try StudyCurves.store(
-            Curves(result: result, data: data, settings: try trial.frozen.parameters.mapValues(\.description)),
-            trial: trial.number, in: trial.study.storage)
-        board?.sessionEnd(success: !reporter.pruned && result.history.status != .diverged)
-        if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
-        if let error = reporter.error { throw error }
-        if reporter.pruned { throw SearchError.pruned }
-        let history = result.history
+        let trained = try runner.train(
+            trial, specification: specification, configuration: c, parameters: try trial.frozen.parameters)
+        if trained.pruned { throw SearchError.pruned }
+        let history = trained.result.history
         guard history.status != .diverged else { throw TrialDiverged(reason: history.reason) }
-        guard let best = history.bestEpoch, let value = reporter.value(history.epochs[best - 1]) else {
-            throw TrialDiverged(reason: "no epoch had a finite \(monitor.rawValue)")
+        guard let value = trained.value else {
+            throw TrialDiverged(reason: "no epoch had a finite \(runner.monitor.rawValue)")
         }
         // The test metrics are recorded; the model is kept in case it is the best (see `run`).
+        let data = runner.data, model = trained.model
         let testMetrics =
             data.test.count > 0
             ? Evaluation.metrics(
@@ -337,7 +300,7 @@ public final class SearchRun {
         pendingBest = (
             TrainRun(settings: settings.applying(specification, c), command: "tune search: trial \(trial.number)"),
             TrainOutcome(
-                model: model, result: result, preprocessor: data.preprocessor, specification: specification,
+                model: model, result: trained.result, preprocessor: data.preprocessor, specification: specification,
                 testMetrics: testMetrics, baselineLoss: Baseline.validationLoss(data),
                 rows: (data.train.count, data.validation.count, data.test.count), notes: data.notes)
         )
@@ -355,32 +318,4 @@ struct InvalidTrial: Error, CustomStringConvertible {
 struct TrialDiverged: Error, CustomStringConvertible {
     let reason: String
     var description: String { "diverged: \(reason)" }
-}
-
-/// Reports the monitored validation value after each epoch and stops the training when the pruner says so.
-final class TrialReporter: TrainingCallback {
-    let trial: Trial
-    let monitor: MetricName
-    var pruned = false
-    var error: (any Error)?
-
-    init(trial: Trial, monitor: MetricName) {
-        self.trial = trial
-        self.monitor = monitor
-    }
-
-    func value(_ record: EpochRecord) -> Double? {
-        record.metrics[monitor.rawValue].flatMap { $0.isFinite ? $0 : nil }
-    }
-
-    func epochEnded(_ record: EpochRecord, history: History) -> Bool {
-        do {
-            try trial.report(value(record) ?? .nan, step: record.epoch)
-            pruned = try trial.shouldPrune()
-        } catch {
-            self.error = error
-            return false
-        }
-        return !pruned
-    }
 }

@@ -120,9 +120,8 @@ extension RecipeRun {
         return t
     }
 
-    /// Claims one queued trial and trains it; false when none waits.
-    func trainQueued() throws -> Bool {
-        guard let trial = try study.claimWaiting() else { return false }
+    /// Trains a trial claimed from the queue, with the candidate, the stage and the epoch limit it was queued with.
+    func trainClaimed(_ trial: Trial) throws {
         let frozen = try trial.frozen
         guard let json = frozen.attributes["recipe_candidate"],
             let c = try? JSONDecoder().decode(RecipeCandidate.self, from: Data(json.utf8)),
@@ -130,10 +129,9 @@ extension RecipeRun {
             let limit = frozen.attributes["recipe_epochs"].flatMap(Int.init)
         else {
             try study.tell(trial, state: .failed, failure: "a queued trial without its recipe configuration")
-            return true
+            return
         }
         _ = try train(c, trial: trial, stage: stage, epochLimit: limit)
-        return true
     }
 
     /// Trains `c` (or reads its finished trial back from the study) and records it under `stage`. Returns nil when
@@ -156,27 +154,16 @@ extension RecipeRun {
 
     /// Works on the queue with the workers until every trial of `queued` is recorded. A trial whose process died
     /// (no heartbeat) is marked failed, and any candidate with neither a record nor a waiting or running trial is
-    /// queued again.
+    /// queued again (one still running is not queued a second time).
     func waitFor(_ queued: [String: RecipeCandidate], stage: Int, epochLimit: Int) throws {
-        while true {
-            let all = try study.trials
-            let missing = try queued.filter { try recorded($0.key, in: all) == nil }
-            if missing.isEmpty { break }
-            if try trainQueued() { continue }
-            let stale = try storage.failStaleTrials(olderThan: staleAfter)
-            if !stale.isEmpty {
-                onNote(
-                    "trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: queued again"
-                )
-            }
-            // Read again only when stale trials changed the study; a trial that finished since is recorded then, not
-            // to be queued a second time (and one still running in `all` is not queued again either).
-            let now = stale.isEmpty ? all : try study.trials
-            for (key, c) in missing.sorted(by: { $0.key < $1.key }) where try recorded(key, in: now) == nil {
-                try enqueue(c, key, stage: stage, epochLimit: epochLimit, in: now)
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        try session.serve(
+            until: { all in try queued.keys.allSatisfy { try recorded($0, in: all) != nil } }, requeue: false,
+            then: "queued again",
+            refill: { now in
+                for (key, c) in queued.sorted(by: { $0.key < $1.key }) where try recorded(key, in: now) == nil {
+                    try enqueue(c, key, stage: stage, epochLimit: epochLimit, in: now)
+                }
+            }, train: trainClaimed)
     }
 
     func evaluate(_ c: RecipeCandidate, stage: inout RecipeStage, epochLimit: Int, force: Bool = false) throws
@@ -200,37 +187,21 @@ extension RecipeRun {
             _ = try trial.suggest(name, .categorical([value]))
         }
         try storage.setAttribute(trial.number, key: "process", value: String(ProcessInfo.processInfo.processIdentifier))
-        let reporter = TrialReporter(trial: trial, monitor: monitor)
-        let trainer = Trainer(configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed))
-        trainer.callbacks = [reporter]
         var parameters = c.parameters
         parameters["stage"] = .int(stage)
         parameters["epoch_limit"] = .int(epochLimit)
-        let board = try TensorBoardLog.trial(settings.tensorboard, number: trial.number, parameters: parameters)
-        let mlflow = (parentRun ?? mlflowParent?.run).flatMap {
-            MLflowLog.start(
-                settings, name: "trial \(trial.number)", parent: $0, parameters: MLflowLog.parameters(parameters),
-                onNote: onNote)
-        }
-        let staleAfter = self.staleAfter
-        trainer.onStep = { _, _, _, _ in trial.keepAlive(staleAfter: staleAfter) }
-        let onEpoch = self.onEpoch, number = trial.number
-        trainer.onEpoch = {
-            board?.epoch($0, history: $1); mlflow?.epoch($0); onEpoch(number, $0, $1, epochLimit)
-        }
+        let runner = TrialRunner(session: session, data: data, monitor: monitor, onEpoch: onEpoch)
         let startedTrial = Date()
-        let result = trainer.fit(
-            MLP(specification(c), seed: settings.seed), train: data.train, validation: data.validation,
-            target: data.preprocessor.target)
-        board?.sessionEnd(success: result.history.status != .diverged)
-        mlflow?.finish(result.history.status == .diverged ? "FAILED" : "FINISHED")
-        if let problem = board?.problem { onNote("TensorBoard: \(problem)") }
-        if let error = reporter.error { throw error }
+        let trained = try session.timed(trial) {
+            try runner.train(
+                trial, specification: specification(c),
+                configuration: trainingConfiguration(c, epochLimit: epochLimit, seed: settings.seed),
+                parameters: parameters)
+        }
+        let result = trained.result
         let history = result.history
-        let curves = Curves(result: result, data: data, settings: parameters.mapValues(\.description))
-        try StudyCurves.store(curves, trial: trial.number, in: storage)
-        let findings = Doctor().diagnose(curves).map(\.id.rawValue)
-        let value = history.bestEpoch.flatMap { reporter.value(history.epochs[$0 - 1]) }
+        let findings = Doctor().diagnose(trained.curves).map(\.id.rawValue)
+        let value = trained.value
         let failure: String? =
             history.status == .diverged
             ? "diverged: \(history.reason)" : (value == nil ? "no epoch had a finite \(monitor.rawValue)" : nil)

@@ -62,8 +62,10 @@ public final class RecipeRun {
     var base: MLPSpecification!
     var configuration = TrainingConfiguration()
     var monitor = MetricName.auc
-    var study: Study!
-    var storage: (any StudyStorage)!
+    /// The study in the output directory, opened by `setUp`.
+    var session: StudySession!
+    var study: Study { session.study }
+    var storage: any StudyStorage { session.storage }
     var trials: [RecipeTrial] = []
     var spentTrials = 0, spentEpochs = 0
     /// When the trials read back from the study ran: a resumed search counts the wall-clock time they took (trials
@@ -76,9 +78,6 @@ public final class RecipeRun {
     var patience = 10
 
     var direction: Direction { monitor.higherIsBetter ? .maximize : .minimize }
-    var mlflowParent: MLflowLog?
-    /// The MLflow run the trials nest under (the leader's parent run; read from the output directory by workers).
-    var parentRun: String?
     /// The epochs stage 5 spent on the ensemble.
     var ensembleEpochs = 0
     /// The digest of the settings that shape training, computed once (`settings` does not change).
@@ -101,18 +100,13 @@ public final class RecipeRun {
     public func run() throws -> RecipeSummary {
         // Last of all: what is queued for MLflow is sent (or kept on disk).
         defer { MLflowLog.finish(onNote: onNote) }
-        let out = try setUp()
+        let out = try setUp(isWorker: false)
         var finishedWell = false
-        defer { mlflowParent?.finish(finishedWell ? "FINISHED" : "FAILED") }
-        try startTrackers(out: out)
+        defer { session.parent?.ended(finishedWell ? .finished : .failed) }
+        try startTrackers()
         onStudyReady()
         for note in data.messages + dataChoices { onNote(note) }
-        let stale = try storage.failStaleTrials(olderThan: staleAfter)
-        if !stale.isEmpty {
-            onNote(
-                "trials \(stale.map(String.init).joined(separator: ", ")) were left running by a process that stopped: marked failed, to be trained again"
-            )
-        }
+        try session.failStale(requeue: false, then: "marked failed, to be trained again")
         let (sanity, stage0) = try stageZero()
         var stages = [stage0]
         let (stage1, found, epochLimit, rangeTest) = try stageOne(sanity: sanity, out: out)
@@ -148,14 +142,10 @@ public final class RecipeRun {
     }
 
     /// The MLflow parent run and the TensorBoard experiment's records, when asked for.
-    func startTrackers(out: String) throws {
-        if MLflowLog.server(settings) != nil {
-            mlflowParent = MLflowLog.start(
-                settings, name: "recipe \(URL(fileURLWithPath: out).lastPathComponent)",
-                parameters: ["strategy": "recipe", "budget": budget?.description ?? "none", "members": String(members)],
-                tags: ["data": settings.data ?? "", "target": settings.target ?? ""], onNote: onNote)
-            try MLflowLog.writeParent(mlflowParent, out: out)
-        }
+    func startTrackers() throws {
+        try session.startParent(
+            "recipe",
+            parameters: ["strategy": "recipe", "budget": budget?.description ?? "none", "members": String(members)])
         if let directory = settings.tensorboard {
             let names = RecipeCandidate.parameterNames + ["stage", "epoch_limit"]
             try TensorBoardLog.experiment(
@@ -226,16 +216,10 @@ public final class RecipeRun {
 
     /// Writes summary.json and report.html, and gives the trackers the summary, the table and the report.
     func write(_ summary: RecipeSummary, out: String) throws {
-        let summaryJSON = try jsonData(summary), table = RecipeTable.render(summary)
-        try writeAtomically(summaryJSON, to: URL(fileURLWithPath: out).appendingPathComponent("summary.json"))
-        let report = try ReportFiles.write(URL(fileURLWithPath: out))
-        if let parent = mlflowParent {
-            parent.artifact("report.html", report)
-            if let best = summary.best?.value { parent.metrics(["best_\(monitor.rawValue)": best]) }
-            parent.metrics(Dictionary(uniqueKeysWithValues: summary.test.map { ("test_\($0.key)", $0.value) }))
-            parent.artifact("summary.json", summaryJSON)
-            parent.artifact("recipe.txt", Data(table.utf8))
-        }
+        let table = RecipeTable.render(summary)
+        try session.finish(
+            summary: try jsonData(summary), monitor: monitor, best: summary.best?.value, test: summary.test,
+            artifacts: [("recipe.txt", Data(table.utf8))])
         if let directory = settings.tensorboard {
             let log = try TensorBoardLog(directory: URL(fileURLWithPath: directory))
             log.text("recipe", "```\n" + table + "\n```")
@@ -244,7 +228,7 @@ public final class RecipeRun {
     }
 
     /// Reads the data and opens the study; returns the output directory.
-    func setUp() throws -> String {
+    func setUp(isWorker: Bool) throws -> String {
         guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
         started = Date()
         var prepared = try TrainRun(settings: settings).prepare()
@@ -266,21 +250,18 @@ public final class RecipeRun {
         configuration = prepared.configuration
         monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
         patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
-        try createOutputDirectory(out)
-        storage = try SQLiteStorage(path: SearchRun.studyPath(out), direction: direction)
-        study = Study(
-            direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), storage: storage)
+        session = try StudySession(
+            settings: settings, direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(),
+            isWorker: isWorker, staleAfter: staleAfter, onNote: onNote)
         return out
     }
 
-    /// A worker: trains the trials the leading process queues in the study, until `shouldStop` says so.
-    public func work(shouldStop: () -> Bool) throws {
+    /// A worker: trains the trials the leading process queues in the study until the process is stopped (`Workers`
+    /// closes its input).
+    public func work() throws -> Never {
         defer { MLflowLog.finish(onNote: onNote) }
-        let out = try setUp()
-        parentRun = MLflowLog.readParent(out: out)
-        while !shouldStop() {
-            if try !trainQueued() { Thread.sleep(forTimeInterval: 0.02) }
-        }
+        _ = try setUp(isWorker: true)
+        try session.work(trainClaimed)
     }
 
 }
