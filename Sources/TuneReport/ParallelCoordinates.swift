@@ -22,7 +22,7 @@ struct ParallelAxis: Equatable {
 
     /// Parameters searched on a log scale by convention: a learning rate and a weight decay (the recipe records its
     /// trials' values as fixed choices, so their distributions do not say).
-    static let logNames: Set<String> = ["lr", "weight_decay", "weight-decay"]
+    static let logNames: Set<String> = ["lr", "weight-decay", "weight_decay"]  // the last: studies of earlier versions
 
     /// The axis of parameter `name` over `values` (one per trial), or nil when it takes fewer than two values.
     /// Strings and booleans, and numbers drawn from a list of choices, are categories (numbers in numeric order,

@@ -195,18 +195,9 @@ public final class TrainRun {
 }
 
 extension TrainRun {
-    /// The settings a TensorBoard HParams session shows for a run.
+    /// The settings a TensorBoard HParams session and an MLflow run show for a run.
     static func hyperparameters(_ s: TrainSettings) -> [String: ParameterValue] {
-        [
-            "lr": .double(s.lr), "hidden": .string(s.hidden.map(String.init).joined(separator: ",")),
-            "activation": .string(s.activation.rawValue),
-            "dropout": .double(Double("\(s.dropout)") ?? Double(s.dropout)), "batchnorm": .bool(s.batchnorm),
-            "optimizer": .string(s.optimizer.rawValue),
-            "weight_decay": .double(s.weightDecay), "batch_size": .string(s.batchSize.description),
-            "epochs": .int(s.epochs),
-            "schedule": .string(s.schedule.rawValue), "warmup": .int(s.warmup),
-            "seed": .int(Int(truncatingIfNeeded: s.seed))
-        ]
+        Dictionary(uniqueKeysWithValues: Hyperparameter.recorded.map { ($0.rawValue, $0.value(in: s)) })
     }
 }
 

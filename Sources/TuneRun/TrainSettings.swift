@@ -50,54 +50,6 @@ public struct TrainSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case data, target, task, hidden, activation, dropout, batchnorm, optimizer, lr, momentum, epochs, warmup,
-            schedule, metric, seed,
-            split, ignore, missing, delimiter, out, clip, tensorboard, mlflow
-        case weightDecay = "weight-decay", batchSize = "batch-size", earlyStop = "early-stop",
-            reduceOnPlateau = "reduce-on-plateau", labelSmoothing = "label-smoothing", categoryLimit = "category-limit",
-            mlflowExperiment = "mlflow-experiment", allowLeak = "allow-leak", targetTransform = "target-transform"
-        case keep
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainSettings()
-        data = try c.decodeIfPresent(String.self, forKey: .data)
-        target = try c.decodeIfPresent(String.self, forKey: .target)
-        task = try c.decodeIfPresent(TaskKind.self, forKey: .task)
-        hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? d.hidden
-        activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? d.activation
-        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout
-        batchnorm = try c.decodeIfPresent(Bool.self, forKey: .batchnorm) ?? d.batchnorm
-        optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? d.optimizer
-        lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? d.lr
-        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? d.weightDecay
-        momentum = try c.decodeIfPresent(Double.self, forKey: .momentum) ?? d.momentum
-        batchSize = try c.decodeIfPresent(BatchSize.self, forKey: .batchSize) ?? d.batchSize
-        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
-        warmup = try c.decodeIfPresent(Int.self, forKey: .warmup) ?? d.warmup
-        schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? d.schedule
-        metric = try c.decodeIfPresent(MetricName.self, forKey: .metric)
-        earlyStop = try c.decodeIfPresent(Int.self, forKey: .earlyStop)
-        reduceOnPlateau = try c.decodeIfPresent(Int.self, forKey: .reduceOnPlateau)
-        clip = try c.decodeIfPresent(Double.self, forKey: .clip)
-        labelSmoothing = try c.decodeIfPresent(Double.self, forKey: .labelSmoothing) ?? d.labelSmoothing
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        split = try c.decodeIfPresent(String.self, forKey: .split) ?? d.split
-        ignore = try c.decodeIfPresent([String].self, forKey: .ignore) ?? d.ignore
-        keep = try c.decodeIfPresent([String].self, forKey: .keep)
-        allowLeak = try c.decodeIfPresent([String].self, forKey: .allowLeak)
-        targetTransform = try c.decodeIfPresent(TargetTransform.self, forKey: .targetTransform)
-        missing = try c.decodeIfPresent(MissingPolicy.self, forKey: .missing) ?? d.missing
-        categoryLimit = try c.decodeIfPresent(Int.self, forKey: .categoryLimit) ?? d.categoryLimit
-        delimiter = try c.decodeIfPresent(String.self, forKey: .delimiter)
-        out = try c.decodeIfPresent(String.self, forKey: .out)
-        tensorboard = try c.decodeIfPresent(String.self, forKey: .tensorboard)
-        mlflow = try c.decodeIfPresent(String.self, forKey: .mlflow)
-        mlflowExperiment = try c.decodeIfPresent(String.self, forKey: .mlflowExperiment)
-    }
-
     /// Reads a YAML (or JSON, which is YAML) settings file; unknown keys and wrong types are errors naming the key.
     public static func load(path: String) throws -> TrainSettings {
         let text: String

@@ -18,6 +18,10 @@ NOTE = re.compile(r"throughput [^;]*|\d+(\.\d+)? ?rows/s")
 
 OUT = []  # the directory being read, replaced by <out>
 
+# Parameter names that a deliberate change respelled: the recipe recorded batch_size and weight_decay until the one
+# settings schema (issue 14) gave every setting its flag's name. Read under the new names on both sides.
+RENAMED = {"batch_size": "batch-size", "weight_decay": "weight-decay"}
+
 
 def normalise(value, key=""):
     if isinstance(value, dict):
@@ -43,7 +47,7 @@ def study(path):
     for number, state, value, failure in db.execute("SELECT number, state, value, failure FROM trials ORDER BY number"):
         trials[number] = {"state": state, "value": value, "failure": failure}
     for trial, name, value, distribution in db.execute("SELECT trial, name, value, distribution FROM parameters"):
-        trials[trial].setdefault("parameters", {})[name] = (value, distribution)
+        trials[trial].setdefault("parameters", {})[RENAMED.get(name, name)] = (value, distribution)
     for trial, step, value in db.execute("SELECT trial, step, value FROM intermediate"):
         trials[trial].setdefault("intermediate", {})[step] = value
     for trial, key, value in db.execute("SELECT trial, key, value FROM attributes"):
@@ -52,6 +56,8 @@ def study(path):
                 value = normalise(json.loads(value), key)
             except ValueError:
                 pass
+            if key == "fixed_parameters" and isinstance(value, dict):
+                value = {RENAMED.get(k, k): v for k, v in value.items()}
             trials[trial].setdefault("attributes", {})[key] = value
     return trials
 

@@ -21,67 +21,8 @@ import Yams
 /// A flag is `--param NAME=LOW..HIGH`, `--param NAME=LOW..HIGH:log`, `--param NAME=LOW..HIGH:step=S` or
 /// `--param NAME=A|B|C`. Integer settings (width, depth, batch-size, warmup) take integer ranges.
 public struct SearchSpace: Sendable, Equatable {
-    /// The settings a space may search.
-    public enum Setting: String, CaseIterable, Sendable {
-        case lr, width, depth, dropout, activation, batchnorm, optimizer, schedule, warmup, momentum
-        case batchSize = "batch-size", weightDecay = "weight-decay", labelSmoothing = "label-smoothing"
-
-        var isInteger: Bool { [.width, .depth, .batchSize, .warmup].contains(self) }
-
-        /// What is wrong with `value` for this setting, if anything.
-        func problem(_ value: ParameterValue) -> String? {
-            switch self {
-            case .lr:
-                guard let v = value.double, v > 0, v.isFinite else {
-                    return "a learning rate must be a positive number"
-                }
-            case .width, .depth, .batchSize:
-                guard let v = value.int, v >= 1 else { return "\(rawValue) must be a whole number of at least 1" }
-            case .warmup:
-                guard let v = value.int, v >= 0 else { return "warmup must be a whole number of epochs, at least 0" }
-            case .dropout, .momentum, .labelSmoothing:
-                guard let v = value.double, v >= 0, v < 1 else { return "\(rawValue) must be in [0, 1)" }
-            case .weightDecay:
-                guard let v = value.double, v >= 0, v.isFinite else {
-                    return "weight decay must be a number of at least 0"
-                }
-            case .activation:
-                guard let s = value.string, Activation(rawValue: s) != nil else {
-                    return
-                        "unknown activation; expected one of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))"
-                }
-            case .optimizer:
-                guard let s = value.string, OptimizerKind(rawValue: s) != nil else {
-                    return
-                        "unknown optimizer; expected one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))"
-                }
-            case .schedule:
-                guard let s = value.string, ScheduleKind(rawValue: s) != nil else {
-                    return
-                        "unknown schedule; expected one of \(ScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))"
-                }
-            case .batchnorm:
-                guard value.bool != nil else { return "batchnorm takes true or false" }
-            }
-            return nil
-        }
-
-        /// A choice written as text, typed for this setting.
-        func value(_ text: String) -> ParameterValue {
-            let t = text.trimmingCharacters(in: .whitespaces)
-            switch self {
-            case .activation, .optimizer, .schedule: return .string(t)
-            case .batchnorm:
-                return ["true", "yes", "on", "1"].contains(t.lowercased())
-                    ? .bool(true)
-                    : ["false", "no", "off", "0"].contains(t.lowercased()) ? .bool(false) : .string(t)
-            default:
-                if isInteger, let i = Int(t) { return .int(i) }
-                if !isInteger, let d = Double(t) { return .double(d) }
-                return .string(t)
-            }
-        }
-    }
+    /// The settings a space may search: the searchable hyperparameters.
+    public typealias Setting = Hyperparameter
 
     /// The searched settings, in a fixed order (the order they are suggested in).
     public private(set) var entries: [(setting: Setting, distribution: Distribution)] = []
@@ -149,7 +90,7 @@ public struct SearchSpace: Sendable, Equatable {
     static func range(_ setting: Setting, low: String, high: String, log: Bool, step: String?) -> Result<
         Distribution, SpaceProblem
     > {
-        if [.activation, .optimizer, .schedule, .batchnorm].contains(setting) {
+        if setting.takesChoices {
             return .failure("\(setting.rawValue) takes a list of choices, not a range")
         }
         let lo = setting.value(low), hi = setting.value(high)
@@ -172,11 +113,12 @@ public struct SearchSpace: Sendable, Equatable {
     public mutating func apply(flags: [String]) throws {
         for flag in flags {
             let pieces = flag.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pieces.count == 2, let setting = Setting(rawValue: pieces[0].trimmingCharacters(in: .whitespaces))
+            guard pieces.count == 2, let setting = Setting(rawValue: pieces[0].trimmingCharacters(in: .whitespaces)),
+                setting.isSearchable
             else {
                 throw DataError(
                     path: "--param",
-                    "expected NAME=LOW..HIGH[:log] or NAME=A|B|C with NAME one of \(Setting.allCases.map(\.rawValue).joined(separator: ", ")), got '\(flag)'"
+                    "expected NAME=LOW..HIGH[:log] or NAME=A|B|C with NAME one of \(Setting.searchable.map(\.rawValue).joined(separator: ", ")), got '\(flag)'"
                 )
             }
             switch Self.distribution(setting, pieces[1]) {
@@ -202,10 +144,10 @@ public struct SearchSpace: Sendable, Equatable {
         var space = SearchSpace()
         for (key, node) in mapping {
             let line = key.mark.map { $0.line }
-            guard let name = key.string, let setting = Setting(rawValue: name) else {
+            guard let name = key.string, let setting = Setting(rawValue: name), setting.isSearchable else {
                 throw DataError(
                     path: path, line: line,
-                    "unknown setting '\(key.string ?? "?")'; the searchable settings are: \(Setting.allCases.map(\.rawValue).joined(separator: ", "))"
+                    "unknown setting '\(key.string ?? "?")'; the searchable settings are: \(Setting.searchable.map(\.rawValue).joined(separator: ", "))"
                 )
             }
             let result: Result<Distribution, SpaceProblem>
@@ -284,19 +226,9 @@ public struct SearchSpace: Sendable, Equatable {
         for (setting, distribution) in entries {
             let v = try trial.suggest(setting.rawValue, distribution)
             switch setting {
-            case .lr: configuration.learningRate = v.double!
             case .width: width = v.int
             case .depth: depth = v.int
-            case .dropout: specification.dropout = Float(v.double!)
-            case .activation: specification.activation = Activation(rawValue: v.string!)!
-            case .batchnorm: specification.batchNorm = v.bool! ? .beforeActivation : .none
-            case .optimizer: configuration.optimizer = OptimizerKind(rawValue: v.string!)!
-            case .schedule: configuration.schedule = ScheduleKind(rawValue: v.string!)!
-            case .warmup: configuration.warmupEpochs = v.int!
-            case .momentum: configuration.momentum = v.double!
-            case .batchSize: configuration.batchSize = .fixed(v.int!)
-            case .weightDecay: configuration.weightDecay = v.double!
-            case .labelSmoothing: configuration.labelSmoothing = v.double!
+            default: setting.apply(v, to: &specification, &configuration)
             }
         }
         if width != nil || depth != nil {

@@ -51,21 +51,12 @@ extension RecipeRun {
     }
 
     /// The key under which a trial is recorded, so that a resumed search finds it.
-    /// Includes a digest of every setting that shapes training (data, target, split, metric, patience, seed, ...),
-    /// so that a rerun with other settings in the same directory never reads back trials trained under the old ones.
+    /// Includes a digest of every setting that shapes training (`TrainSettings.CodingKeys.shapesTraining`: data,
+    /// target, split, metric, patience, seed, ...), so that a rerun with other settings in the same directory never
+    /// reads back trials trained under the old ones, and a rerun with other output or tracker options does.
     func key(_ c: RecipeCandidate, stage: Int, epochLimit: Int) throws -> String {
-        let digest =
-            try shapingDigest
-            ?? {
-                var shaping = settings
-                shaping.out = nil
-                shaping.tensorboard = nil
-                shaping.mlflow = nil
-                shaping.mlflowExperiment = nil
-                let d = fnv1a(try jsonData(shaping))
-                shapingDigest = d
-                return d
-            }()
+        let digest = try shapingDigest ?? fnv1a(try settings.shapingJSON())
+        shapingDigest = digest
         return String(
             decoding: try jsonData([
                 "stage": String(stage), "epochs": String(epochLimit), "settings": String(digest, radix: 16)

@@ -57,22 +57,24 @@ public struct RecipeCandidate: Codable, Sendable, Hashable {
     public var weightDecay: Double
     public var optimizer: OptimizerKind
 
-    /// The names of `parameters`, sorted.
-    public static let parameterNames = [
-        "activation", "batch_size", "batchnorm", "depth", "dropout", "lr", "optimizer", "schedule", "warmup",
-        "weight_decay", "width"
+    /// The hyperparameters a candidate sets, sorted by name.
+    public static let hyperparameters: [Hyperparameter] = [
+        .activation, .batchSize, .batchnorm, .depth, .dropout, .lr, .optimizer, .schedule, .warmup, .weightDecay,
+        .width
     ]
+
+    /// The names of `parameters`, sorted.
+    public static let parameterNames = hyperparameters.map(\.rawValue)
 
     /// The candidate's values by name, as recorded in the study.
     public var parameters: [String: ParameterValue] {
-        [
-            "lr": .double(lr), "batch_size": .int(batchSize), "schedule": .string(schedule.rawValue),
-            "warmup": .int(warmup),
-            "dropout": .double(Double("\(dropout)") ?? Double(dropout)), "batchnorm": .bool(batchnorm),
-            "activation": .string(activation.rawValue),
-            "width": .int(width), "depth": .int(depth), "weight_decay": .double(weightDecay),
-            "optimizer": .string(optimizer.rawValue)
+        let values: [Hyperparameter: ParameterValue] = [
+            .lr: .double(lr), .batchSize: .int(batchSize), .schedule: .string(schedule.rawValue), .warmup: .int(warmup),
+            .dropout: Hyperparameter.float(dropout), .batchnorm: .bool(batchnorm),
+            .activation: .string(activation.rawValue), .width: .int(width), .depth: .int(depth),
+            .weightDecay: .double(weightDecay), .optimizer: .string(optimizer.rawValue)
         ]
+        return Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, $0.value) })
     }
 
     /// The parameters that differ from `other`, as "name=value" (all of them when `other` is nil).
