@@ -21,6 +21,7 @@ OUT = []  # the directory being read, replaced by <out>
 # Parameter names that a deliberate change respelled: the recipe recorded batch_size and weight_decay until the one
 # settings schema (issue 14) gave every setting its flag's name. Read under the new names on both sides.
 RENAMED = {"batch_size": "batch-size", "weight_decay": "weight-decay"}
+RENAMED_IN_TEXT = re.compile(r"\b(" + "|".join(RENAMED) + r")=")
 
 
 def normalise(value, key=""):
@@ -31,6 +32,7 @@ def normalise(value, key=""):
     if isinstance(value, str):
         for d in OUT:
             value = value.replace(d, "<out>")
+        value = RENAMED_IN_TEXT.sub(lambda m: RENAMED[m.group(1)] + "=", value)
         return NOTE.sub("<timing>", value)
     return value
 

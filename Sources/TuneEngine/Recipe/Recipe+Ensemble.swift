@@ -24,13 +24,9 @@ extension RecipeRun {
         ensembleEpochs = result.epochs
         // With no test rows the members are scored on the validation rows: not reported as test metrics.
         let test = data.test.count > 0 ? result.memberTestMetrics.first ?? [:] : [:]
-        guard members > 1, let report = result.report else {
-            stage.decision = "best model saved in \(out.appendingPathComponent("best").path)"
-            stage.reason = "no ensemble asked (--members \(members))"
-            return (nil, test, stage)
-        }
-        stage.decision = report.gainExceedsNoise ? "use the ensemble of \(seeds.count)" : "a single model is enough"
-        stage.reason = report.sentence
+        let report = members > 1 ? result.report : nil
+        (stage.decision, stage.reason) = RecipeDecisions.ensembleOutcome(
+            report, members: members, seeds: seeds.count, bestDirectory: out.appendingPathComponent("best").path)
         return (report, test, stage)
     }
 }

@@ -65,40 +65,29 @@ extension RecipeRun {
                 b.map { better(t, than: $0) ? t : $0 } ?? t
             }
         }
-        try rates([suggestion, suggestion / 10, suggestion * 10])
+        try rates(RecipeDecisions.firstRates(suggestion))
         // Widen the grid while the best rate is at its edge (at most two decades more each way).
         for _ in 0..<2 {
-            guard let b = best(), let lo = tried.keys.min(), let hi = tried.keys.max() else { break }
-            if b.candidate.lr == lo, lo > 1e-6 {
-                stage.notes.append(String(format: "the best rate %g is the grid's lowest: widened to %g", lo, lo / 10))
-                guard try rate(lo / 10) != nil else { break }
-            } else if b.candidate.lr == hi, hi < 1 {
-                stage.notes.append(String(format: "the best rate %g is the grid's highest: widened to %g", hi, hi * 10))
-                guard try rate(hi * 10) != nil else { break }
-            } else {
-                break
-            }
+            guard let b = best(),
+                let (r, note) = RecipeDecisions.widening(best: b.candidate.lr, tried: Array(tried.keys))
+            else { break }
+            stage.notes.append(note)
+            guard try rate(r) != nil else { break }
         }
         if let b = best() {
-            try rates([b.candidate.lr / 3, b.candidate.lr * 3])
+            try rates(RecipeDecisions.refinement(b.candidate.lr))
         }
         guard let winner = best() else {
             stage.decision = "none"
             stage.reason = "every rate failed"
             return (stage, nil, limit)
         }
-        let peak = winner.bestEpoch ?? winner.epochsRun
-        let epochLimit = min(limit, max(2 * peak, peak + patience))
         stage.winner = winner.number
-        stage.decision = String(format: "lr %.3g; epochs up to %d", winner.candidate.lr, epochLimit)
-        let grid = tried.keys.sorted().map { String(format: "%.3g", $0) }.joined(separator: ", ")
-        stage.reason = String(
-            format:
-                "best validation %@ %.4f (loss %.4g) of rates {%@}; its best epoch was %d of %d (early stopping after %d without improvement)",
-            monitor.rawValue, winner.value!, winner.validationLoss ?? .nan, grid, peak, winner.epochsRun, patience)
-        if winner.status == RunStatus.completed.rawValue && peak >= winner.epochsRun - 1 {
-            stage.notes.append("the best run was still improving at --epochs \(limit): a larger --epochs may help")
-        }
+        let outcome = RecipeDecisions.rateOutcome(
+            winner: winner, rates: Array(tried.keys), monitor: monitor.rawValue, patience: patience, limit: limit)
+        (stage.decision, stage.reason) = (outcome.decision, outcome.reason)
+        stage.notes += outcome.notes
+        let epochLimit = outcome.epochLimit
         return (stage, winner, epochLimit)
     }
 }

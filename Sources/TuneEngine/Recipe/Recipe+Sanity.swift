@@ -14,50 +14,20 @@ extension RecipeRun {
         let target = data.preprocessor.target
         let task = target.task
         var messages: [String] = []
-        var passed = true
         // The untrained network's loss against chance.
         let model = MLP(base.with(dropout: 0), seed: settings.seed)
         model.eval()
         let initial = Double(
             withoutGradient { Evaluation.loss(outputs: model(data.train.x), data: data.train, task: task) }.scalar)
-        let chance: Double
-        switch task {
-        case .binary: chance = log(2.0)
-        case .multiclass: chance = log(Double(target.classes?.count ?? 2))
-        case .regression: chance = 1  // the variance of the standardised target
-        }
-        if !initial.isFinite || initial > 10 * chance {
-            passed = false
-            messages.append(
-                String(
-                    format:
-                        "FAIL: the untrained network's loss is %.3g, over 10x chance (%.3g): inputs far from unit scale or a broken output layer",
-                    initial, chance))
-        } else if initial > 2 * chance {
-            messages.append(
-                String(
-                    format:
-                        "warning: the untrained network's loss %.3g is over 2x chance (%.3g): the initial predictions are confidently wrong",
-                    initial, chance))
-        } else {
-            messages.append(String(format: "initial loss %.3f against chance %.3f", initial, chance))
-        }
+        let chance = RecipeDecisions.chanceLoss(task, classes: target.classes?.count)
+        let (initialPassed, initialMessage) = RecipeDecisions.initialLoss(initial, chance: chance)
+        messages.append(initialMessage)
         // Overfit one small batch: a working pipeline drives its loss to near zero.
         let rows = Array(0..<min(16, data.train.count))
         let (before, after, steps, rate) = overfitOneBatch(rows, task: task)
-        if after <= Self.overfitTarget(before) {
-            messages.append(
-                String(
-                    format: "one batch of %d rows overfitted: loss %.3g to %.3g in %d steps at lr %g", rows.count,
-                    before, after, steps, rate))
-        } else {
-            passed = false
-            messages.append(
-                String(
-                    format:
-                        "FAIL: the network cannot overfit one batch of %d rows (loss %.3g to %.3g at best): identical inputs with different targets, or a bug between data and loss",
-                    rows.count, before, after))
-        }
+        let (overfitted, overfitMessage) = RecipeDecisions.overfitBatch(
+            rows: rows.count, before: before, after: after, steps: steps, rate: rate)
+        messages.append(overfitMessage)
         let baseline = Self.baselineMetrics(train: data.train, validation: data.validation, target: target)
         if let b = baseline[monitor.rawValue] {
             messages.append(String(format: "input-free baseline: validation %@ %.4f", monitor.rawValue, b))
@@ -65,7 +35,8 @@ extension RecipeRun {
         return SanityReport(
             initialLoss: initial, chanceLoss: chance, batchRows: rows.count, batchLossBefore: before,
             batchLossAfter: after,
-            batchSteps: steps, batchLearningRate: rate, baseline: baseline, passed: passed, messages: messages)
+            batchSteps: steps, batchLearningRate: rate, baseline: baseline, passed: initialPassed && overfitted,
+            messages: messages)
     }
 
     /// Trains a fresh network (no dropout) on the first `rows` of the training data with Adam at 1e-2 for up to 300
@@ -90,17 +61,14 @@ extension RecipeRun {
                     after = Double(
                         withoutGradient { Evaluation.loss(outputs: net(batch.x), data: batch, task: task) }.scalar)
                     net.train()
-                    if after <= Self.overfitTarget(before) { break }
+                    if after <= RecipeDecisions.overfitTarget(before) { break }
                 }
             }
             rate = learningRate
-            if after <= Self.overfitTarget(before) { break }
+            if after <= RecipeDecisions.overfitTarget(before) { break }
         }
         return (before, after, steps, rate)
     }
-
-    /// Near zero: a twentieth of the starting loss, or 0.02.
-    static func overfitTarget(_ before: Double) -> Double { max(0.02, before / 20) }
 
     /// The validation metrics of a model that ignores its inputs: the training class frequencies for every row, or
     /// the training mean.

@@ -157,24 +157,10 @@ public final class RecipeRun {
     /// Stage 0: the sanity checks and the data check's summary; a failed check stops the recipe.
     func stageZero() throws -> (SanityReport, RecipeStage) {
         let sanity = self.sanity()
-        var stage0 = RecipeStage(number: 0, name: "sanity")
-        stage0.decision = sanity.passed ? "passed" : "failed"
-        stage0.reason = sanity.messages.joined(separator: "; ")
-        if let check = data.dataCheck {
-            let counted = Dictionary(grouping: check.findings, by: \.id).map { "\($0.key.rawValue) \($0.value.count)" }
-                .sorted()
-            stage0.notes.append(
-                "data check: " + (counted.isEmpty ? "no findings" : counted.joined(separator: ", "))
-                    + (check.excluded.isEmpty
-                        ? "" : "; identifiers left out: " + check.excluded.joined(separator: ", ")))
-        }
-        stage0.notes += dataChoices
+        let stage0 = RecipeDecisions.sanityStage(sanity, dataCheck: data.dataCheck, choices: dataChoices)
         onStage(stage0)
         guard sanity.passed else {
-            throw RecipeStopped(
-                stage: "stage 0 (sanity)",
-                message: sanity.messages.filter { $0.hasPrefix("FAIL: ") }.map { String($0.dropFirst(6)) }.joined(
-                    separator: "; "))
+            throw RecipeStopped(stage: "stage 0 (sanity)", message: RecipeDecisions.sanityStop(sanity))
         }
         return (sanity, stage0)
     }
@@ -206,10 +192,7 @@ public final class RecipeRun {
         if let b = sanity.baseline[monitor.rawValue], !better(found.value, than: b) {
             throw RecipeStopped(
                 stage: "stage 1 (learning rate)",
-                message: String(
-                    format:
-                        "the best network (validation %@ %.4f) does no better than a model that ignores the inputs (%.4f): the inputs may not predict the target, or the target column is wrong",
-                    monitor.rawValue, found.value ?? .nan, b))
+                message: RecipeDecisions.baselineStop(best: found.value, baseline: b, monitor: monitor.rawValue))
         }
         return (stage1, found, epochLimit, rangeTest.values)
     }
