@@ -9,7 +9,7 @@ import TuneTensor
 import TuneTraining
 
 /// Stage 5: the seed ensemble of the best configuration.
-extension RecipeRun {
+extension RecipeStudy {
     func ensembleStage(_ c: RecipeCandidate, epochLimit: Int, out: URL) throws -> (
         EnsembleReport?, [String: Double], RecipeStage
     ) {

@@ -9,7 +9,7 @@ import TuneTensor
 import TuneTraining
 
 /// Stage 1: the LR range test, a 10x grid around its suggestion, a 3x refinement; early stopping sets the epochs.
-extension RecipeRun {
+extension RecipeStudy {
     /// The LR range test over 3 seeds: the recipe's starting rate (their median, clamped and rounded), the stage's note,
     /// the values for the summary and the sweeps themselves (written to `lr_range_test.csv` for the report).
     func rangeTestSuggestion(_ c: RecipeCandidate) -> (
@@ -28,7 +28,7 @@ extension RecipeRun {
                 result
             )
         }
-        let snapped = Self.clampRate(s)
+        let snapped = RecipeRun.clampRate(s)
         return (
             snapped,
             String(
@@ -38,9 +38,6 @@ extension RecipeRun {
         )
     }
 
-    /// A rate within 1e-6...1, rounded to 3 significant digits (so that commands and tables stay readable).
-    static func clampRate(_ r: Double) -> Double { Double(String(format: "%.3g", min(max(r, 1e-6), 1)))! }
-
     func learningRateStage(_ start: RecipeCandidate, suggestion: Double) throws -> (RecipeStage, RecipeTrial?, Int) {
         var stage = RecipeStage(number: 1, name: "learning rate and epochs")
         let limit = configuration.epochs
@@ -48,7 +45,7 @@ extension RecipeRun {
         /// Trains the rates not tried yet, as one batch; the first of the stage is trained whatever the budget.
         func rates(_ rs: [Double]) throws {
             var fresh: [Double] = []
-            for r in rs.map(Self.clampRate) where tried[r] == nil && !fresh.contains(r) { fresh.append(r) }
+            for r in rs.map(RecipeRun.clampRate) where tried[r] == nil && !fresh.contains(r) { fresh.append(r) }
             let candidates = fresh.map { r -> RecipeCandidate in
                 var c = start; c.lr = r; return c
             }
@@ -58,7 +55,7 @@ extension RecipeRun {
         }
         func rate(_ r: Double) throws -> RecipeTrial? {
             try rates([r])
-            return tried[Self.clampRate(r)]
+            return tried[RecipeRun.clampRate(r)]
         }
         func best() -> RecipeTrial? {
             tried.values.filter { $0.value != nil }.sorted { $0.number < $1.number }.reduce(nil) { b, t in
@@ -90,4 +87,9 @@ extension RecipeRun {
         let epochLimit = outcome.epochLimit
         return (stage, winner, epochLimit)
     }
+}
+
+extension RecipeRun {
+    /// A rate within 1e-6...1, rounded to 3 significant digits (so that commands and tables stay readable).
+    static func clampRate(_ r: Double) -> Double { Double(String(format: "%.3g", min(max(r, 1e-6), 1)))! }
 }

@@ -9,7 +9,7 @@ import TuneTensor
 import TuneTraining
 
 /// Stage 0: the untrained loss against chance, overfitting one batch, the input-free baseline.
-extension RecipeRun {
+extension RecipeStudy {
     func sanity() -> SanityReport {
         let target = data.preprocessor.target
         let task = target.task
@@ -28,7 +28,7 @@ extension RecipeRun {
         let (overfitted, overfitMessage) = RecipeDecisions.overfitBatch(
             rows: rows.count, before: before, after: after, steps: steps, rate: rate)
         messages.append(overfitMessage)
-        let baseline = Self.baselineMetrics(train: data.train, validation: data.validation, target: target)
+        let baseline = RecipeRun.baselineMetrics(train: data.train, validation: data.validation, target: target)
         if let b = baseline[monitor.rawValue] {
             messages.append(String(format: "input-free baseline: validation %@ %.4f", monitor.rawValue, b))
         }
@@ -69,7 +69,9 @@ extension RecipeRun {
         }
         return (before, after, steps, rate)
     }
+}
 
+extension RecipeRun {
     /// The validation metrics of a model that ignores its inputs: the training class frequencies for every row, or
     /// the training mean.
     public static func baselineMetrics(train: LabeledData, validation: LabeledData, target: Preprocessor.Target)

@@ -10,7 +10,7 @@ import TuneTensor
 import TuneTraining
 
 /// Stages 2 to 4: batch size, decay and warmup, regularisation and architecture.
-extension RecipeRun {
+extension RecipeStudy {
     func searchStage(_ number: Int, from start: RecipeTrial, epochLimit: Int) throws -> (RecipeStage, RecipeTrial) {
         var stage = RecipeStage(
             number: number, name: ["", "", "batch size", "decay and warmup", "regularisation and architecture"][number])
@@ -108,7 +108,7 @@ extension RecipeRun {
     static func perturb(_ c: RecipeCandidate, using rng: inout PhiloxRandom) -> RecipeCandidate {
         func u() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
         var n = c
-        n.lr = clampRate(c.lr * Foundation.pow(3, 2 * u() - 1))
+        n.lr = RecipeRun.clampRate(c.lr * Foundation.pow(3, 2 * u() - 1))
         if u() < 1.0 / 3 { n.width = max(4, min(1024, u() < 0.5 ? c.width / 2 : c.width * 2)) }
         if u() < 1.0 / 3 { n.depth = max(1, min(4, c.depth + (u() < 0.5 ? -1 : 1))) }
         if u() < 1.0 / 3 { n.dropout = [0, 0.1, 0.2, 0.3, 0.5][Int(u() * 5) % 5] }

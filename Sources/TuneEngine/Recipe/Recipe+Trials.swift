@@ -9,7 +9,7 @@ import TuneTensor
 import TuneTraining
 
 /// Trials: the budget, each candidate's settings and resume key, training (here or by a worker) and recording.
-extension RecipeRun {
+extension RecipeStudy {
     /// Whether the search stages up to `stage` have spent their cumulative share of the budget.
     func budgetExhausted(stage: Int, pending: Int = 0) -> Bool {
         guard let budget else { return false }
@@ -23,7 +23,7 @@ extension RecipeRun {
     }
 
     func specification(_ c: RecipeCandidate) -> MLPSpecification {
-        var s = base!
+        var s = base
         s.hiddenSizes = Array(repeating: c.width, count: c.depth)
         s.activation = c.activation
         s.dropout = c.dropout

@@ -55,15 +55,48 @@ public final class RecipeRun {
         self.settings = settings
     }
 
-    // The run's state.
-    var data: PreparedData!
+    /// The last run's state, kept to be looked at (what it read back, what it spent).
+    private(set) var last: RecipeStudy?
+
+    @discardableResult
+    public func run() throws -> RecipeSummary {
+        // Last of all: what is queued for MLflow is sent (or kept on disk).
+        defer { MLflowLog.finish(onNote: onNote) }
+        let recipe = try RecipeStudy(self, isWorker: false)
+        settings = recipe.settings
+        last = recipe
+        return try recipe.run()
+    }
+
+    /// A worker: trains the trials the leading process queues in the study until the process is stopped (`Workers`
+    /// closes its input).
+    public func work() throws -> Never {
+        defer { MLflowLog.finish(onNote: onNote) }
+        let recipe = try RecipeStudy(self, isWorker: true)
+        try recipe.session.work(recipe.trainClaimed)
+    }
+}
+
+/// One run of the recipe on its study: what it read and chose at the start, and what it has spent since. The
+/// stages are its methods (`Recipe+*.swift`); what they decide is in `RecipeDecisions`.
+final class RecipeStudy {
+    /// What the caller asked for: the budget, the ensemble's size, the jobs and the callbacks.
+    let options: RecipeRun
+    /// The settings, with the metric the data check may have chosen.
+    let settings: TrainSettings
+    /// The output directory.
+    let out: String
+    let data: PreparedData
     /// What the recipe chose because of the data check's findings, one sentence each.
-    var dataChoices: [String] = []
-    var base: MLPSpecification!
-    var configuration = TrainingConfiguration()
-    var monitor = MetricName.auc
-    /// The study in the output directory, opened by `setUp`.
-    var session: StudySession!
+    let dataChoices: [String]
+    /// The network and the training configuration of the settings, which the candidates change.
+    let base: MLPSpecification
+    let configuration: TrainingConfiguration
+    let monitor: MetricName
+    /// Early stopping's patience in every trial.
+    let patience: Int
+    /// The study in the output directory.
+    let session: StudySession
     var study: Study { session.study }
     var storage: any StudyStorage { session.storage }
     var trials: [RecipeTrial] = []
@@ -74,8 +107,7 @@ public final class RecipeRun {
     /// Read-back trials recorded without a start time (older versions): their seconds are added.
     var readBackUntimed = 0.0
     var readBackSeconds: Double { wallSeconds(readBackIntervals) + readBackUntimed }
-    var started = Date()
-    var patience = 10
+    let started = Date()
 
     var direction: Direction { monitor.higherIsBetter ? .maximize : .minimize }
     /// The epochs stage 5 spent on the ensemble.
@@ -96,15 +128,55 @@ public final class RecipeRun {
         return (a.validationLoss ?? .infinity) < (b.validationLoss ?? .infinity)
     }
 
-    @discardableResult
-    public func run() throws -> RecipeSummary {
-        // Last of all: what is queued for MLflow is sent (or kept on disk).
-        defer { MLflowLog.finish(onNote: onNote) }
-        let out = try setUp(isWorker: false)
+    var budget: RecipeBudget? { options.budget }
+    var members: Int { options.members }
+    var jobs: Int { options.jobs }
+    var onNote: (String) -> Void { options.onNote }
+    var onEpoch: (_ trial: Int, _ record: EpochRecord, _ history: History, _ limit: Int) -> Void { options.onEpoch }
+    var onTrial: (RecipeTrial) -> Void { options.onTrial }
+    var onStage: (RecipeStage) -> Void { options.onStage }
+
+    /// Reads the data, makes the choices the data check calls for, and opens the study.
+    init(_ options: RecipeRun, isWorker: Bool) throws {
+        var settings = options.settings
+        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
+        var prepared = try TrainRun(settings: settings).prepare()
+        var dataChoices: [String] = []
+        // A rare positive class: selected and compared by average precision, unless --metric says otherwise.
+        if let imbalance = prepared.data.dataCheck?.findings.first(where: { $0.id == .imbalance }),
+            prepared.data.preprocessor.target.task == .binary, settings.metric == nil
+        {
+            settings.metric = .averagePrecision
+            prepared.configuration.metric = .averagePrecision
+            dataChoices.append(
+                String(
+                    format: "the rarer class is %.2f%% of the rows: the recipe selects and compares models by average "
+                        + "precision (ROC AUC hides a rare class's errors), keeps the stratified split, and weights no "
+                        + "class (--metric auc to choose otherwise)",
+                    100 * (imbalance.evidence["minority_share"] ?? 0)))
+        }
+        self.options = options
+        self.settings = settings
+        self.out = out
+        self.dataChoices = dataChoices
+        data = prepared.data
+        base = prepared.specification
+        configuration = prepared.configuration
+        let monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
+        self.monitor = monitor
+        patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
+        session = try StudySession(
+            settings: settings, direction: monitor.higherIsBetter ? .maximize : .minimize,
+            sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), isWorker: isWorker,
+            staleAfter: options.staleAfter, onNote: options.onNote)
+    }
+
+    /// The stages in order, then summary.json and report.html.
+    func run() throws -> RecipeSummary {
         var finishedWell = false
         defer { session.parent?.ended(finishedWell ? .finished : .failed) }
         try startTrackers()
-        onStudyReady()
+        options.onStudyReady()
         for note in data.messages + dataChoices { onNote(note) }
         try session.failStale(requeue: false, then: "marked failed, to be trained again")
         let (sanity, stage0) = try stageZero()
@@ -209,44 +281,6 @@ public final class RecipeRun {
             if let problem = log.problem { onNote("TensorBoard: \(problem)") }
         }
     }
-
-    /// Reads the data and opens the study; returns the output directory.
-    func setUp(isWorker: Bool) throws -> String {
-        guard let out = settings.out else { throw DataError(path: "tune search", "no output directory") }
-        started = Date()
-        var prepared = try TrainRun(settings: settings).prepare()
-        dataChoices = []
-        // A rare positive class: selected and compared by average precision, unless --metric says otherwise.
-        if let imbalance = prepared.data.dataCheck?.findings.first(where: { $0.id == .imbalance }),
-            prepared.data.preprocessor.target.task == .binary, settings.metric == nil
-        {
-            settings.metric = .averagePrecision
-            prepared.configuration.metric = .averagePrecision
-            dataChoices.append(
-                String(
-                    format:
-                        "the rarer class is %.2f%% of the rows: the recipe selects and compares models by average precision (ROC AUC hides a rare class's errors), keeps the stratified split, and weights no class (--metric auc to choose otherwise)",
-                    100 * (imbalance.evidence["minority_share"] ?? 0)))
-        }
-        data = prepared.data
-        base = prepared.specification
-        configuration = prepared.configuration
-        monitor = configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)
-        patience = settings.earlyStop ?? max(5, configuration.epochs / 5)
-        session = try StudySession(
-            settings: settings, direction: direction, sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(),
-            isWorker: isWorker, staleAfter: staleAfter, onNote: onNote)
-        return out
-    }
-
-    /// A worker: trains the trials the leading process queues in the study until the process is stopped (`Workers`
-    /// closes its input).
-    public func work() throws -> Never {
-        defer { MLflowLog.finish(onNote: onNote) }
-        _ = try setUp(isWorker: true)
-        try session.work(trainClaimed)
-    }
-
 }
 
 extension MLPSpecification {
