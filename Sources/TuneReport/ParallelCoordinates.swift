@@ -103,6 +103,16 @@ struct ParallelAxis: Equatable {
     }
 }
 
+/// The geometry of a parallel-coordinates chart of `count` axes.
+struct ParallelFrame {
+    let count: Int
+    let gap = 110.0, left = 40.0, right = 90.0, top = 40.0, bottom = 14.0, height = 300.0
+    var width: Double { left + gap * Double(count - 1) + right }
+    func x(_ i: Int) -> Double { left + gap * Double(i) }
+    func y(_ u: Double) -> Double { top + (1 - u) * (height - top - bottom) }
+    func f(_ v: Double) -> String { String(format: "%.1f", v) }
+}
+
 extension HTMLReport {
     /// The parallel-coordinates chart of a study's complete trials: one axis per parameter that varies, then the
     /// objective; each trial a polyline through its values, its opacity the share of the other trials it beats or
@@ -126,24 +136,47 @@ extension HTMLReport {
         }
         let objective = ParallelAxis(name: monitor, scale: .linear(low: low, high: high))
         let all = axes + [objective]
-        let gap = 110.0, left = 40.0, right = 90.0, top = 40.0, bottom = 14.0, height = 300.0
-        let width = left + gap * Double(all.count - 1) + right
-        func x(_ i: Int) -> Double { left + gap * Double(i) }
-        func y(_ u: Double) -> Double { top + (1 - u) * (height - top - bottom) }
-        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        let frame = ParallelFrame(count: all.count)
         var svg =
-            "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" style=\"min-width:\(all.count * 72)px; max-width:\(Int(width * 1.25))px\" role=\"img\" aria-label=\"\(escape(title))\">"
+            "<svg viewBox=\"0 0 \(Int(frame.width)) \(Int(frame.height))\" style=\"min-width:\(all.count * 72)px; max-width:\(Int(frame.width * 1.25))px\" role=\"img\" aria-label=\"\(escape(title))\">"
+        svg += parallelAxes(all, frame: frame, higherIsBetter: higherIsBetter)
+        let (lines, drawn) = parallelLines(
+            complete, axes: axes, objective: objective, frame: frame, monitor: monitor,
+            higherIsBetter: higherIsBetter, best: best)
+        svg += lines + "</svg>"
+        let leftOut = complete.count - drawn
+        let caption =
+            "\(escape(title)) (\(drawn) trials\(leftOut > 0 ? ", \(leftOut) without a value on some axis left out" : ""))"
+        return "<figure class=\"chart\"><figcaption>\(caption)</figcaption><div class=\"scroll\">\(svg)</div>"
+            + "<p class=\"note\">One axis per parameter that varies, then the objective. Each line is a trial: the better its \(escape(monitor)), "
+            + "the stronger the line; the best in orange.\(parallelScaleNote(axes))</p></figure>"
+    }
+
+    /// Each axis with its name (the objective's saying which way is better) and its ticks.
+    static func parallelAxes(_ all: [ParallelAxis], frame: ParallelFrame, higherIsBetter: Bool) -> String {
+        var svg = ""
         for (i, axis) in all.enumerated() {
-            svg += "<line class=\"axis\" x1=\"\(f(x(i)))\" y1=\"\(f(y(1)))\" x2=\"\(f(x(i)))\" y2=\"\(f(y(0)))\"/>"
+            let x = frame.f(frame.x(i))
+            svg +=
+                "<line class=\"axis\" x1=\"\(x)\" y1=\"\(frame.f(frame.y(1)))\" x2=\"\(x)\" y2=\"\(frame.f(frame.y(0)))\"/>"
             let label =
                 i == all.count - 1 ? "\(axis.name) (\(higherIsBetter ? "higher" : "lower") is better)" : axis.name
             svg +=
-                "<text class=\"axisname\" x=\"\(f(x(i)))\" y=\"\(i % 2 == 0 ? 12 : 25)\" text-anchor=\"middle\">\(escape(label))</text>"
+                "<text class=\"axisname\" x=\"\(x)\" y=\"\(i % 2 == 0 ? 12 : 25)\" text-anchor=\"middle\">\(escape(label))</text>"
             for t in axis.ticks {
                 svg +=
-                    "<text class=\"tick\" x=\"\(f(x(i) + 4))\" y=\"\(f(y(t.position) + 4))\">\(escape(t.label))</text>"
+                    "<text class=\"tick\" x=\"\(frame.f(frame.x(i) + 4))\" y=\"\(frame.f(frame.y(t.position) + 4))\">\(escape(t.label))</text>"
             }
         }
+        return svg
+    }
+
+    /// One polyline per trial with a value on every axis, worst first and the best last (on top); how many were drawn.
+    static func parallelLines(
+        _ complete: [FrozenTrial], axes: [ParallelAxis], objective: ParallelAxis, frame: ParallelFrame,
+        monitor: String, higherIsBetter: Bool, best: Int?
+    ) -> (svg: String, drawn: Int) {
+        let values = complete.map { $0.value! }
         func better(_ a: Double, _ b: Double) -> Bool { higherIsBetter ? a > b : a < b }
         let bestValue = values.reduce(values[0]) { better($1, $0) ? $1 : $0 }
         let bestNumber =
@@ -154,7 +187,7 @@ extension HTMLReport {
             if (a.number == bestNumber) != (b.number == bestNumber) { return b.number == bestNumber }
             return a.value! != b.value! ? better(b.value!, a.value!) : a.number < b.number
         }
-        var drawn = 0
+        var svg = "", drawn = 0
         for t in ordered {
             let positions =
                 axes.map { a in t.parameters[a.name].flatMap { a.position($0) } } + [
@@ -166,18 +199,22 @@ extension HTMLReport {
             let beatenOrTied = values.filter { !better($0, t.value!) }.count - 1
             let strength = complete.count > 1 ? Double(beatenOrTied) / Double(complete.count - 1) : 1.0
             let opacity: Double = isBest ? 1 : 0.12 + 0.7 * strength
-            let points = positions.enumerated().map { "\(f(x($0.offset))),\(f(y($0.element!)))" }.joined(separator: " ")
+            let points = positions.enumerated().map {
+                "\(frame.f(frame.x($0.offset))),\(frame.f(frame.y($0.element!)))"
+            }
+            .joined(separator: " ")
             let settings = axes.compactMap { a in t.parameters[a.name].map { "\(a.name)=\($0.compactDescription)" }
             }.joined(separator: " ")
             svg +=
                 "<polyline fill=\"none\" stroke=\"\(isBest ? palette[1] : palette[0])\" stroke-width=\"\(isBest ? "3" : "1.5")\""
-                + " stroke-opacity=\"\(String(format: "%.2f", opacity))\" data-points=\"\(all.count)\" points=\"\(points)\">"
+                + " stroke-opacity=\"\(String(format: "%.2f", opacity))\" data-points=\"\(axes.count + 1)\" points=\"\(points)\">"
                 + "<title>trial \(t.number): \(escape(monitor)) \(number(t.value!))\(isBest ? " (best)" : "")\n\(escape(settings))</title></polyline>"
         }
-        svg += "</svg>"
-        let leftOut = complete.count - drawn
-        let caption =
-            "\(escape(title)) (\(drawn) trials\(leftOut > 0 ? ", \(leftOut) without a value on some axis left out" : ""))"
+        return (svg, drawn)
+    }
+
+    /// The note on the axes' scales: evenly spaced categories, and which axes are on a log scale.
+    static func parallelScaleNote(_ axes: [ParallelAxis]) -> String {
         var scales: [String] = []
         if axes.contains(where: {
             if case .categories = $0.scale { return true }; return false
@@ -189,10 +226,6 @@ extension HTMLReport {
         }
         if !logs.isEmpty { scales.append("on a log scale: " + logs.joined(separator: ", ")) }
         let sentence = scales.joined(separator: "; ")
-        let scaleNote =
-            sentence.isEmpty ? "" : " " + escape(sentence.prefix(1).uppercased() + sentence.dropFirst()) + "."
-        return "<figure class=\"chart\"><figcaption>\(caption)</figcaption><div class=\"scroll\">\(svg)</div>"
-            + "<p class=\"note\">One axis per parameter that varies, then the objective. Each line is a trial: the better its \(escape(monitor)), "
-            + "the stronger the line; the best in orange.\(scaleNote)</p></figure>"
+        return sentence.isEmpty ? "" : " " + escape(sentence.prefix(1).uppercased() + sentence.dropFirst()) + "."
     }
 }

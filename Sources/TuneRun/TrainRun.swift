@@ -100,26 +100,9 @@ public final class TrainRun {
         for note in data.messages { onNote(note) }
         let model = MLP(specification, seed: settings.seed)
         let trainer = Trainer(configuration: configuration)
-        let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
         let parameters = Self.hyperparameters(settings)
-        if let board {
-            board.text(
-                "configuration",
-                "```json\n" + String(decoding: try jsonData(settings.redacted), as: UTF8.self) + "\n```")
-            try TensorBoardLog.experiment(
-                board.writer, parameters: parameters.keys.sorted().map { ($0, nil) },
-                monitor: (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task))
-                    .rawValue)
-            board.sessionStart(parameters)
-        }
-        let mlflow = MLflowLog.start(
-            settings, name: settings.out.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "tune train",
-            parameters: MLflowLog.parameters(parameters),
-            tags: [
-                "data": settings.data ?? "", "target": settings.target ?? "",
-                "task": data.preprocessor.target.task.rawValue
-            ],
-            onNote: onNote)
+        let (board, mlflow) = try startTrackers(
+            parameters: parameters, task: data.preprocessor.target.task, metric: configuration.metric)
         // Last of all: what is queued for MLflow is sent (or kept on disk).
         defer { if mlflow != nil { MLflowLog.finish(onNote: onNote) } }
         let userOnEpoch = onEpoch
@@ -161,6 +144,29 @@ public final class TrainRun {
             mlflow.ended(end)
         }
         return outcome
+    }
+
+    /// The run's TensorBoard log (its configuration, the HParams experiment and session started) and MLflow run,
+    /// where the settings ask for them.
+    func startTrackers(parameters: [String: ParameterValue], task: TaskKind, metric: MetricName?) throws -> (
+        TensorBoardLog?, MLflowLog?
+    ) {
+        let board = try settings.tensorboard.map { try TensorBoardLog(directory: URL(fileURLWithPath: $0)) }
+        if let board {
+            board.text(
+                "configuration",
+                "```json\n" + String(decoding: try jsonData(settings.redacted), as: UTF8.self) + "\n```")
+            try TensorBoardLog.experiment(
+                board.writer, parameters: parameters.keys.sorted().map { ($0, nil) },
+                monitor: (metric ?? MetricName.defaultMonitor(for: task)).rawValue)
+            board.sessionStart(parameters)
+        }
+        let mlflow = MLflowLog.start(
+            settings, name: settings.out.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "tune train",
+            parameters: MLflowLog.parameters(parameters),
+            tags: ["data": settings.data ?? "", "target": settings.target ?? "", "task": task.rawValue],
+            onNote: onNote)
+        return (board, mlflow)
     }
 
     /// Writes the run directory; `name` titles its report (the directory's own name by default: a directory filled
