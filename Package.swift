@@ -85,8 +85,12 @@ let package = Package(
         .testTarget(
             name: "TuneSearchTests",
             dependencies: ["TestSupport", "TuneSearch", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TuneDiagnosisTests", dependencies: ["TestSupport", "TuneDiagnosis"]),
         .testTarget(
-            name: "TuneDiagnosisTests", dependencies: ["TestSupport", "TuneDiagnosis", "TuneExport", "TuneData"],
+            name: "TuneReportTests",
+            dependencies: ["TestSupport", "TuneReport", "TuneDiagnosis", "TuneSearch", "TuneTraining"]),
+        .testTarget(
+            name: "TuneExportTests", dependencies: ["TestSupport", "TuneExport", "TuneDiagnosis", "TuneData"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "TuneTests",

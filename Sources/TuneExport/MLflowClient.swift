@@ -31,6 +31,21 @@ public struct MLflowClient: Sendable {
     /// The server's address as messages name it: without a user name or password.
     var shownURL: String { Self.withoutCredentials(baseURL.absoluteString) }
 
+    /// The tracking server to use: `flag` (`--mlflow`), else `MLFLOW_TRACKING_URI` when it is an http(s) address,
+    /// else `recorded` (the one a run was logging to); nil when the one chosen is not an http(s) URL or there is none.
+    /// Every command finds its server here.
+    public static func trackingServer(
+        flag: String?, recorded: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> URL? {
+        func http(_ text: String?) -> URL? {
+            guard let text, let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? "")
+            else { return nil }
+            return url
+        }
+        let fromEnvironment = http(environment["MLFLOW_TRACKING_URI"]) != nil ? environment["MLFLOW_TRACKING_URI"] : nil
+        return http(flag ?? fromEnvironment ?? recorded)
+    }
+
     /// An address without any user name or password in it, as it may be shown or saved.
     public static func withoutCredentials(_ address: String) -> String {
         guard var c = URLComponents(string: address), c.user != nil || c.password != nil else { return address }

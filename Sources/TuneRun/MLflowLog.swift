@@ -29,14 +29,8 @@ public final class MLflowLog {
     /// The tracking server of `settings` (`--mlflow`, else `MLFLOW_TRACKING_URI` when it is an http(s) address).
     package static func server(
         _ settings: TrainSettings, environment: [String: String] = ProcessInfo.processInfo.environment
-    )
-        -> URL?
-    {
-        let text = settings.mlflow ?? environment["MLFLOW_TRACKING_URI"]
-        guard let text, let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
-            return nil
-        }
-        return url
+    ) -> URL? {
+        MLflowClient.trackingServer(flag: settings.mlflow, environment: environment)
     }
 
     /// Where what could not be sent is kept: `mlflow-unsent/` in the output directory, or in the working directory

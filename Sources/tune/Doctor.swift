@@ -142,10 +142,7 @@ extension TuneCommand {
 
         /// The MLflow run of --run, or every run of --experiment that logged a loss (a search's parent run logs none).
         func mlflowRuns(columns: CurveColumns) throws -> [DoctorRun] {
-            guard let server = mlflow ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"],
-                let url = URL(string: server),
-                url.scheme == "http" || url.scheme == "https"
-            else {
+            guard let url = MLflowClient.trackingServer(flag: mlflow) else {
                 throw DataError(
                     path: "--mlflow", "give the tracking server's http(s) URL with --mlflow or MLFLOW_TRACKING_URI")
             }
@@ -165,7 +162,7 @@ extension TuneCommand {
                 }
                 guard !runs.isEmpty else {
                     throw DataError(
-                        path: "\(MLflowClient.withoutCredentials(server)) experiment \(experiment!)",
+                        path: "\(MLflowClient.withoutCredentials(url.absoluteString)) experiment \(experiment!)",
                         "no run of the experiment logged a training or validation loss")
                 }
             }

@@ -39,11 +39,7 @@ extension TuneCommand {
             }
             let outcome = try withDataErrors { () -> MLflowSpool.Outcome in
                 let recorded = try MLflowSpool.server(of: spool)
-                let environment = ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"].flatMap { text in
-                    URL(string: text).flatMap { ["http", "https"].contains($0.scheme?.lowercased() ?? "") ? text : nil }
-                }
-                guard let text = mlflow ?? environment ?? recorded, let server = URL(string: text),
-                    ["http", "https"].contains(server.scheme?.lowercased() ?? "")
+                guard let server = MLflowClient.trackingServer(flag: mlflow, recorded: recorded)
                 else {
                     throw DataError(
                         path: "--mlflow",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the small training-log fixtures that `tune doctor`'s readers are tested on, with the real loggers:
 
-    python3 tools/logs/make_log_fixtures.py       # rewrites Tests/TuneDiagnosisTests/Fixtures/*
+    python3 tools/logs/make_log_fixtures.py       # rewrites Tests/TuneExportTests/Fixtures/*
 
 - lightning_metrics.csv: PyTorch Lightning's CSVLogger (train_loss logged per step and per epoch, val_loss and
   val_acc per epoch), a tiny classifier that overfits 64 random rows for 8 epochs.
@@ -26,7 +26,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "TuneDiagnosisTests", "Fixtures")
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "TuneExportTests", "Fixtures")
 rng = np.random.default_rng(0)
 X = rng.normal(size=(96, 10)).astype(np.float32)
 Y = (rng.random(96) < 0.5).astype(np.int64)  # random labels: the network can only memorise

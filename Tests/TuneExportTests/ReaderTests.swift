@@ -215,3 +215,24 @@ struct OddLogTests {
         #expect(Doctor().diagnose(short).map(\.id.rawValue) == ["too_few_epochs"])
     }
 }
+
+@Suite("The MLflow tracking server")
+struct TrackingServerTests {
+    @Test func theFlagThenAnHTTPEnvironmentThenTheRecordedServer() {
+        let env = ["MLFLOW_TRACKING_URI": "http://127.0.0.1:5000"]
+        #expect(
+            MLflowClient.trackingServer(flag: "http://host:1", recorded: "http://old:2", environment: env)?
+                .absoluteString == "http://host:1")
+        #expect(
+            MLflowClient.trackingServer(flag: nil, recorded: "http://old:2", environment: env)?.absoluteString
+                == "http://127.0.0.1:5000")
+        // MLFLOW_TRACKING_URI may name a local store (file:, databricks): not a server to send to.
+        let local = ["MLFLOW_TRACKING_URI": "file:///tmp/mlruns"]
+        #expect(
+            MLflowClient.trackingServer(flag: nil, recorded: "http://old:2", environment: local)?.absoluteString
+                == "http://old:2")
+        #expect(MLflowClient.trackingServer(flag: nil, environment: local) == nil)
+        #expect(MLflowClient.trackingServer(flag: "ftp://host", environment: env) == nil, "a flag that is not http(s)")
+        #expect(MLflowClient.trackingServer(flag: nil, environment: [:]) == nil)
+    }
+}
