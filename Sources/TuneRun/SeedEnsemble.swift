@@ -109,3 +109,32 @@ public struct SeedEnsemble {
         return Result(report: report, memberTestMetrics: metrics, epochs: epochs)
     }
 }
+
+extension SeedEnsemble {
+    /// `tune ensemble` as a library call: the settings' data and network trained with `members` seeds (`settings.seed`
+    /// and the next ones), each member written to `out/member-<seed>`, the comparison to `out/ensemble.json`.
+    /// `onMember` hears each member's seed and its value of the monitored metric as it ends.
+    public static func train(
+        settings: TrainSettings, members: Int, onNote: (String) -> Void = { _ in },
+        onMember: (_ seed: UInt64, _ monitor: String, _ value: Double?) -> Void = { _, _, _ in }
+    ) throws -> EnsembleReport {
+        guard let outPath = settings.out else {
+            throw DataError(path: "tune ensemble", "no output directory: pass --out DIR")
+        }
+        let (data, specification, configuration) = try TrainRun(settings: settings).prepare()
+        for note in data.messages { onNote(note) }
+        let seeds = (0..<UInt64(max(members, 0))).map { settings.seed &+ $0 }
+        let ensemble = SeedEnsemble(
+            data: data, specification: specification, configuration: configuration, seeds: seeds)
+        let monitor = (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task)).rawValue
+        let out = URL(fileURLWithPath: outPath)
+        let result = try ensemble.run(settings: settings, out: out, bestDirectory: nil, membersDirectory: ".") {
+            seed, metrics in onMember(seed, monitor, metrics[monitor])
+        }
+        guard let report = result.report else {
+            throw DataError(path: "--members", "an ensemble needs at least two members")
+        }
+        try writeAtomically(try jsonData(report), to: out.appendingPathComponent("ensemble.json"))
+        return report
+    }
+}

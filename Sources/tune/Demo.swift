@@ -22,10 +22,8 @@ extension TuneCommand {
         func run() throws {
             let data = URL(fileURLWithPath: out).appendingPathComponent("classes.csv").path
             let studyDirectory = URL(fileURLWithPath: out).appendingPathComponent("search").path
-            try withDataErrors {
-                try createOutputDirectory(out)
-                try TuneEngine.Demo.writeData(to: data, seed: seed)
-            }
+            try createOutputDirectory(out)
+            try TuneEngine.Demo.writeData(to: data, seed: seed)
             let settings = TuneEngine.Demo.settings(data: data, out: studyDirectory, seed: seed, epochs: epochs)
             let info = BLAS.info
             print(
@@ -117,7 +115,7 @@ extension TuneCommand {
                 throw ValidationError(
                     "unknown kind '\(kind)': expected moons, spirals, checkerboard, classification or regression")
             }
-            try withDataErrors { try writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out)) }
+            try writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out))
         }
     }
 }

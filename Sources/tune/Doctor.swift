@@ -93,22 +93,18 @@ extension TuneCommand {
             var runs: [DoctorRun]
             let doctor: TuneDiagnosis.Doctor
             var baseline: (loss: Double, source: String, regression: Bool)?
-            do {
-                doctor = try loadDoctor()
-                if let data, let target {
-                    let found = try Baseline.ofFile(
-                        path: data, target: target, task: classes.map { $0 == 2 ? .binary : .multiclass })
-                    baseline = (found.loss, found.description, found.regression)
-                } else if let baselineLoss {
-                    baseline = (baselineLoss, "given with --baseline-loss", false)
-                }
-                if runID != nil || experiment != nil {
-                    runs = try mlflowRuns(columns: columns)
-                } else {
-                    runs = try DoctorInput.runs(path!, columns: columns, classes: classes)
-                }
-            } catch {
-                throw failWithDataError(error)
+            doctor = try loadDoctor()
+            if let data, let target {
+                let found = try Baseline.ofFile(
+                    path: data, target: target, task: classes.map { $0 == 2 ? .binary : .multiclass })
+                baseline = (found.loss, found.description, found.regression)
+            } else if let baselineLoss {
+                baseline = (baselineLoss, "given with --baseline-loss", false)
+            }
+            if runID != nil || experiment != nil {
+                runs = try mlflowRuns(columns: columns)
+            } else {
+                runs = try DoctorInput.runs(path!, columns: columns, classes: classes)
             }
             applyLevels(&runs, baseline: baseline)
             let colour = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
@@ -208,15 +204,11 @@ extension TuneCommand {
         /// `tune doctor --data FILE --target COL` alone: the data check, on the split `tune train` would take.
         func checkData(_ data: String, target: String) throws {
             let report: DataCheckReport
-            do {
-                let table = try CSVReader.read(path: data)
-                let prepared = try DataPreparation.prepare(
-                    table, target: target, task: classes.map { $0 == 2 ? .binary : .multiclass },
-                    check: DataCheckOptions(stopOnLeak: false))
-                report = prepared.dataCheck!
-            } catch {
-                throw failWithDataError(error)
-            }
+            let table = try CSVReader.read(path: data)
+            let prepared = try DataPreparation.prepare(
+                table, target: target, task: classes.map { $0 == 2 ? .binary : .multiclass },
+                check: DataCheckOptions(stopOnLeak: false))
+            report = prepared.dataCheck!
             if json {
                 print(String(decoding: try jsonData(report), as: UTF8.self))
             } else {

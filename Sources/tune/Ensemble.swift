@@ -28,26 +28,12 @@ extension TuneCommand {
             if train.tensorboard != nil || train.mlflow != nil {
                 throw train.notLogging("tune ensemble")
             }
-            let report: EnsembleReport = try withDataErrors {
-                let settings = try train.settings(defaultOut: "tune-ensemble-")
-                let (data, specification, configuration) = try TrainRun(settings: settings).prepare()
-                for note in data.messages { printNow("note: \(note)") }
-                let seeds = (0..<UInt64(members)).map { settings.seed &+ $0 }
-                let ensemble = SeedEnsemble(
-                    data: data, specification: specification, configuration: configuration, seeds: seeds)
-                let monitor = (configuration.metric ?? MetricName.defaultMonitor(for: data.preprocessor.target.task))
-                    .rawValue
-                let out = URL(fileURLWithPath: settings.out!)
-                let result = try ensemble.run(settings: settings, out: out, bestDirectory: nil, membersDirectory: ".") {
-                    seed, metrics in
-                    printNow(String(format: "member seed %llu: %@ %.4f", seed, monitor, metrics[monitor] ?? .nan))
-                }
-                guard let report = result.report else {
-                    throw DataError(path: "--members", "an ensemble needs at least two members")
-                }
-                try writeAtomically(try jsonData(report), to: out.appendingPathComponent("ensemble.json"))
-                return report
-            }
+            let report = try SeedEnsemble.train(
+                settings: try train.settings(defaultOut: "tune-ensemble-"), members: members,
+                onNote: { printNow("note: \($0)") },
+                onMember: { seed, monitor, value in
+                    printNow(String(format: "member seed %llu: %@ %.4f", seed, monitor, value ?? .nan))
+                })
             print(report.sentence)
             print("written to \(train.out ?? ""): member-<seed>/ and ensemble.json")
         }

@@ -26,18 +26,9 @@ extension TuneCommand {
             if train.tensorboard != nil || train.mlflow != nil {
                 throw train.notLogging("tune lr-find")
             }
-            var settings: TrainSettings
-            do {
-                settings = try train.settings()
-            } catch {
-                throw failWithDataError(error)
-            }
-            let prepared: (data: PreparedData, specification: MLPSpecification, configuration: TrainingConfiguration)
-            do {
-                prepared = try TrainRun(settings: settings).prepare()
-            } catch {
-                throw failWithDataError(error)
-            }
+            let settings: TrainSettings = try train.settings()
+            let prepared: (data: PreparedData, specification: MLPSpecification, configuration: TrainingConfiguration) =
+                try TrainRun(settings: settings).prepare()
             for note in prepared.data.checkMessages { print("note: \(note)") }
             var test = LRRangeTest()
             test.seeds = (0..<seeds).map { settings.seed + UInt64($0) }
@@ -69,11 +60,9 @@ extension TuneCommand {
                 print("no suggestion: the loss never fell (check the data and the model)")
             }
             if let out = settings.out {
-                try withDataErrors {
-                    try createOutputDirectory(out)
-                    try writeAtomically(
-                        Data(result.csv().utf8), to: URL(fileURLWithPath: out).appendingPathComponent("lr_find.csv"))
-                }
+                try createOutputDirectory(out)
+                try writeAtomically(
+                    Data(result.csv().utf8), to: URL(fileURLWithPath: out).appendingPathComponent("lr_find.csv"))
                 print("written to \(out)/lr_find.csv")
             }
         }

@@ -31,34 +31,13 @@ extension TuneCommand {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue
             else {
-                throw failWithDataError(DataError(path: directory, "no such directory"))
+                throw DataError(path: directory, "no such directory")
             }
             guard let spool = MLflowSpool.find(in: url) else {
                 print("\(directory): nothing to send (no \(MLflowSpool.directoryName)/ with kept operations in it)")
                 return
             }
-            let outcome = try withDataErrors { () -> MLflowSpool.Outcome in
-                let recorded = try MLflowSpool.server(of: spool)
-                guard let server = MLflowClient.trackingServer(flag: mlflow, recorded: recorded)
-                else {
-                    throw DataError(
-                        path: "--mlflow",
-                        "no MLflow server to send to: pass --mlflow http://HOST:PORT (MLFLOW_TRACKING_URI is not an http(s) address and the kept files do not name one server)"
-                    )
-                }
-                let client = MLflowClient(url: server)
-                let shown = MLflowClient.withoutCredentials(server.absoluteString)
-                print("sending \(spool.path) to \(shown)")
-                do {
-                    func bare(_ s: String?) -> String? { s.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
-                    return try MLflowSpool.send(spool, client: client, sameServer: bare(recorded) == bare(shown))
-                } catch let stopped as MLflowSpool.Interrupted {
-                    throw DataError(
-                        path: shown,
-                        "\(stopped); what was sent is recorded in \(spool.path)/sent.json: run tune mlflow-sync again to send the rest"
-                    )
-                }
-            }
+            let outcome = try send(spool)
             for note in outcome.notes { print("note: \(note)") }
             for refused in outcome.refused { print("refused by the server: \(refused)") }
             print("sent \(outcome.runs) runs and \(outcome.operations) more operations")
@@ -67,6 +46,30 @@ extension TuneCommand {
                 print("\(outcome.left) files still being written are left in \(spool.path) for a later sync")
             }
             if !FileManager.default.fileExists(atPath: spool.path) { print("\(spool.path) removed") }
+        }
+
+        /// Sends the kept operations to the server the flags, the environment or the kept files name.
+        func send(_ spool: URL) throws -> MLflowSpool.Outcome {
+            let recorded = try MLflowSpool.server(of: spool)
+            guard let server = MLflowClient.trackingServer(flag: mlflow, recorded: recorded)
+            else {
+                throw DataError(
+                    path: "--mlflow",
+                    "no MLflow server to send to: pass --mlflow http://HOST:PORT (MLFLOW_TRACKING_URI is not an http(s) address and the kept files do not name one server)"
+                )
+            }
+            let client = MLflowClient(url: server)
+            let shown = MLflowClient.withoutCredentials(server.absoluteString)
+            print("sending \(spool.path) to \(shown)")
+            do {
+                func bare(_ s: String?) -> String? { s.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
+                return try MLflowSpool.send(spool, client: client, sameServer: bare(recorded) == bare(shown))
+            } catch let stopped as MLflowSpool.Interrupted {
+                throw DataError(
+                    path: shown,
+                    "\(stopped); what was sent is recorded in \(spool.path)/sent.json: run tune mlflow-sync again to send the rest"
+                )
+            }
         }
     }
 }

@@ -15,14 +15,12 @@ extension TuneCommand {
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
 
         func run() throws {
-            try withDataErrors {
-                let (predictor, table) = try loadModelAndData(model: model, data: data, delimiter: delimiter)
-                let text = try predictor.predictionsCSV(table)
-                if let out {
-                    try writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out))
-                } else {
-                    print(text, terminator: "")
-                }
+            let (predictor, table) = try loadModelAndData(model: model, data: data, delimiter: delimiter)
+            let text = try predictor.predictionsCSV(table)
+            if let out {
+                try writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out))
+            } else {
+                print(text, terminator: "")
             }
         }
     }
@@ -37,13 +35,11 @@ extension TuneCommand {
         @Option(help: "The CSV delimiter: a character or 'tab' (default: detected).") var delimiter: String?
 
         func run() throws {
-            try withDataErrors {
-                let (predictor, table) = try loadModelAndData(model: model, data: data, delimiter: delimiter)
-                let metrics = try predictor.evaluate(table)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
-            }
+            let (predictor, table) = try loadModelAndData(model: model, data: data, delimiter: delimiter)
+            let metrics = try predictor.evaluate(table)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
         }
     }
 }
@@ -54,17 +50,4 @@ func loadModelAndData(model: String, data: String, delimiter: String?) throws ->
     var settings = TrainSettings()
     settings.delimiter = delimiter
     return (predictor, try CSVReader.read(path: data, delimiter: try settings.delimiterByte()))
-}
-
-/// Runs `body`, turning data and checkpoint errors into a message and exit status 2.
-func withDataErrors<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as DataError {
-        throw failWithDataError(error)
-    } catch let error as CheckpointError {
-        throw failWithDataError(error)
-    } catch let error as DataLeakError {
-        throw failWithDataError(error)
-    }
 }

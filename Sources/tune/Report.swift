@@ -21,7 +21,7 @@ extension TuneCommand {
 
         func run() throws {
             let url = URL(fileURLWithPath: directory)
-            _ = try withDataErrors { try ReportFiles.write(url) }
+            try ReportFiles.write(url)
             print("written to \(url.appendingPathComponent("report.html").path)")
         }
     }

@@ -101,42 +101,30 @@ extension TuneCommand {
         }
 
         func run() throws {
-            let (classic, prunerKind) = try withDataErrors {
-                (
-                    strategy == "recipe"
-                        ? nil : try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"]),
-                    try parseChoice(pruner ?? "median", "--pruner", PrunerKind.self)!
-                )
-            }
+            let classic =
+                strategy == "recipe"
+                ? nil : try parseChoice(strategy, "--strategy", SearchStrategy.self, extra: ["recipe"])
+            let prunerKind = try parseChoice(pruner ?? "median", "--pruner", PrunerKind.self)!
             guard let classic else {
                 let classicOnly = [
                     ("--space", space != nil), ("--param", !param.isEmpty), ("--pruner", pruner != nil),
                     ("--trials", trials != nil)
                 ]
                 if let flag = classicOnly.first(where: { $0.1 })?.0 {
-                    throw failWithDataError(
-                        DataError(
-                            path: flag,
-                            "the recipe chooses what to search stage by stage, with early stopping and --budget; --space, --param, --pruner and --trials are for --strategy tpe, random, quasirandom or grid"
-                        ))
+                    throw DataError(
+                        path: flag,
+                        "the recipe chooses what to search stage by stage, with early stopping and --budget; --space, "
+                            + "--param, --pruner and --trials are for --strategy tpe, random, quasirandom or grid")
                 }
                 return try runRecipe()
             }
-            let search = try withDataErrors {
-                let search = SearchRun(settings: try settings())
-                var searched =
-                    try space.map { try SearchSpace.load(path: $0) } ?? (param.isEmpty ? .standard : SearchSpace())
-                try searched.apply(flags: param)
-                search.space = searched
-                return search
-            }
+            let search = SearchRun(settings: try settings())
+            var searched =
+                try space.map { try SearchSpace.load(path: $0) } ?? (param.isEmpty ? .standard : SearchSpace())
+            try searched.apply(flags: param)
+            search.space = searched
             configure(search, strategy: classic, pruner: prunerKind)
-            let summary: SearchSummary
-            do {
-                summary = try search.run()
-            } catch {
-                throw failWithDataError(error)
-            }
+            let summary = try search.run()
             if worker { return }
             printSummary(summary, out: search.settings.out ?? "")
         }
@@ -202,7 +190,7 @@ extension TuneCommand {
         }
 
         func runRecipe() throws {
-            let recipe = try withDataErrors { RecipeRun(settings: try settings()) }
+            let recipe = RecipeRun(settings: try settings())
             recipe.budget = budget.flatMap(RecipeBudget.init)
             recipe.members = members
             recipe.staleAfter = staleAfter
@@ -210,7 +198,7 @@ extension TuneCommand {
             if worker {
                 Workers.watchLeader()
                 BLAS.setThreadCount(1)
-                do { try recipe.work() } catch { throw failWithDataError(error) }
+                try recipe.work()
             }
             var workers: Workers?
             if jobs > 1 {
@@ -258,8 +246,6 @@ func runAndPrint(_ recipe: RecipeRun) throws {
         StatusLine.shared.clear()
         FileHandle.standardError.write(Data("error: \(stopped)\n".utf8))
         throw ExitCode(1)
-    } catch {
-        throw failWithDataError(error)
     }
     print("")
     print(RecipeTable.render(summary))

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Tune
 
-/// Prints a data or settings error and exits with status 2.
 /// The case of `T` named by a flag's text, or an error naming the flag and the choices.
 func parseChoice<T: RawRepresentable & CaseIterable>(
     _ text: String?, _ flag: String, _ type: T.Type, extra: [String] = []
@@ -16,19 +15,12 @@ func parseChoice<T: RawRepresentable & CaseIterable>(
     return value
 }
 
-func failWithDataError(_ error: Error) -> ExitCode {
-    StatusLine.shared.clear()
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    return ExitCode(2)
-}
-
 extension TrainOptions {
     /// The error of `command`, which takes the training flags but does not log, given --tensorboard or --mlflow.
-    func notLogging(_ command: String) -> ExitCode {
-        failWithDataError(
-            DataError(
-                path: tensorboard != nil ? "--tensorboard" : "--mlflow",
-                "\(command) does not log to TensorBoard or MLflow; tune train and tune search do"))
+    func notLogging(_ command: String) -> DataError {
+        DataError(
+            path: tensorboard != nil ? "--tensorboard" : "--mlflow",
+            "\(command) does not log to TensorBoard or MLflow; tune train and tune search do")
     }
 }
 
@@ -203,19 +195,14 @@ extension TuneCommand {
         @OptionGroup var options: TrainOptions
 
         func run() throws {
-            let run: TrainRun
-            do {
-                run = TrainRun(
-                    settings: try options.settings(defaultOut: "tune-train-"),
-                    command: CommandLine.arguments.map(shellQuoted).joined(separator: " "))
-            } catch {
-                throw failWithDataError(error)
-            }
+            let run = TrainRun(
+                settings: try options.settings(defaultOut: "tune-train-"),
+                command: CommandLine.arguments.map(shellQuoted).joined(separator: " "))
             let printer = EpochPrinter(mode: options.quiet ? .quiet : (options.json ? .json : .table))
             run.onNote = { printer.note($0) }
             run.onEpoch = { printer.epoch($0, history: $1) }
             run.onStep = { printer.progress(epoch: $0, step: $1, steps: $2, elapsed: $3) }
-            let outcome = try withDataErrors { try run.run() }
+            let outcome = try run.run()
             printer.summary(outcome, out: run.settings.out ?? "")
             if outcome.result.history.status == .diverged { throw ExitCode(1) }
         }
