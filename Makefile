@@ -1,7 +1,7 @@
 # swift-tune: the two commands a newcomer needs are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: demo test build deps bench bench-quick report-check lint clean
+.PHONY: demo test build deps bench bench-quick report-check lint docs clean
 
 ## Install what is missing, build in release mode and run the demo: generated three-class data, then the staged recipe (tune search) on it.
 demo: build
@@ -19,6 +19,10 @@ deps:
 ## rewrites it so.
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests bench
+
+## The DocC documentation of every library module, failing on any warning (a broken link, a missing article).
+docs: deps
+	sh scripts/docs.sh
 
 build: deps
 	$(SWIFT) build -c release --product tune
