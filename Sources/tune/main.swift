@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// One table of exit statuses for every command (the README's "Exit status"): 0 done; 1 the run diverged or a check
+/// One table of exit statuses for every command (as the README states it): 0 done; 1 the run diverged or a check
 /// failed; 2 bad input, an unusable path or a refused flag (never ArgumentParser's 64, never a bare 1 for an error).
 do {
     var command = try TuneCommand.parseAsRoot()

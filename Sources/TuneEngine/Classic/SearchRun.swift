@@ -62,11 +62,11 @@ public struct SearchSummary: Codable, Sendable {
     public var trials: [SearchTrialSummary]
 }
 
-/// `tune search` with a classic strategy: a study in `out/study.sqlite` over `space` (by default learning rate on a log
-/// scale, width, depth, dropout and activation), each trial trained with the other settings of `tune train` and judged by its best
-/// validation metric. Running it again on the same directory resumes the study: finished trials count towards
-/// `trials` (a trial queued again counts once, by its retry), and trials left running by a process that stopped (no heartbeat for `staleAfter` seconds) are marked
-/// failed and their configurations queued again.
+/// `tune search` with a classic strategy: a study in `out/study.sqlite` over `space` (by default learning rate on a
+/// log scale, width, depth, dropout and activation), each trial trained with the other settings of `tune train` and
+/// judged by its best validation metric. Running it again on the same directory resumes the study: finished trials
+/// count towards `trials` (a trial queued again counts once, by its retry), and trials left running by a process
+/// that stopped (no heartbeat for `staleAfter` seconds) are marked failed and their configurations queued again.
 public final class SearchRun {
     public let settings: TrainSettings
     public var strategy: SearchStrategy = .tpe
@@ -80,9 +80,10 @@ public final class SearchRun {
     public var budget: RecipeBudget?
     public var staleAfter: Double = 120
     /// Processes running trials at once (this one and `jobs - 1` workers started by the caller on the same study):
-    /// the sampler then counts running trials as bad ones (TPE's constant liar), so that they spread out.
+    /// this process queues trials in the study while the budget allows, every process claims and samples them, and
+    /// the sampler counts running trials as bad ones (TPE's constant liar), so that they spread out.
     public var jobs = 1
-    /// A worker runs trials on a study another process leads: it writes no summary.
+    /// A worker trains the trials another process queues, until that process stops it: `run()` never returns.
     public var isWorker = false
     public var onTrial: (FrozenTrial) -> Void = { _ in }
     public var onNote: (String) -> Void = { _ in }
