@@ -84,9 +84,9 @@ extension TuneCommand {
             guard staleAfter >= 0, staleAfter.isFinite else {
                 throw ValidationError("--stale-after must be a number of seconds >= 0")
             }
-            if let budget, RecipeBudget(budget) == nil {
+            if let budget, Budget(budget) == nil {
                 throw ValidationError(
-                    "--budget: expected a positive number of trials, epochs or minutes (30, 30trials, 800epochs, 5min), got '\(budget)'"
+                    "--budget: expected a whole number of trials, or a number of epochs or minutes, above 0 (30, 30trials, 800epochs, 5min), got '\(budget)'"
                 )
             }
         }
@@ -146,7 +146,7 @@ extension TuneCommand {
                 search.onStudyReady = { workers = Workers.start(count: jobs - 1) }
                 search.onFinishedOwnTrials = { workers?.stop() }
             }
-            search.budget = budget.flatMap(RecipeBudget.init)
+            search.budget = budget.flatMap(Budget.init)
             search.staleAfter = staleAfter
             if !worker { search.onNote = { printNow("note: \($0)") } }
             var status = SearchStatus()
@@ -191,7 +191,7 @@ extension TuneCommand {
 
         func runRecipe() throws {
             let recipe = RecipeRun(settings: try settings())
-            recipe.budget = budget.flatMap(RecipeBudget.init)
+            recipe.budget = budget.flatMap(Budget.init)
             recipe.members = members
             recipe.staleAfter = staleAfter
             recipe.jobs = jobs

@@ -152,7 +152,7 @@ struct RecipeTests {
         // Half the time the first run's trials took: read back, they spend it, and the rerun stops halfway.
         let second = RecipeRun(settings: settings(data, out: out))
         second.members = 1
-        second.budget = RecipeBudget(amount: trained / 2 / 60, unit: .minutes)
+        second.budget = Budget(amount: trained / 2 / 60, unit: .minutes)
         let b = try second.run()
         #expect(b.trials.allSatisfy { $0.reused })
         // One after another, the trials' wall-clock time is the sum of their times.
@@ -184,7 +184,7 @@ struct RecipeTests {
         let (dir, data) = try moons()
         let recipe = RecipeRun(settings: settings(data, out: dir.appendingPathComponent("search")))
         recipe.members = 1
-        recipe.budget = RecipeBudget("6trials")
+        recipe.budget = Budget("6trials")
         let s = try recipe.run()
         #expect(s.trials.count == 6, "the budget is spent, the last stage's local search using what the plan leaves")
         // Stage 1 may use 40% of 6 trials (2, rounded), stages 1 and 2 together 60% (4), and so on.
@@ -224,12 +224,24 @@ struct RecipeTests {
         #expect(abs(rm["rmse"]! - 2 * ((1 + 1 + 0.25) / 3.0).squareRoot()) < 1e-6)
     }
 
-    @Test func budgetsParseTrialsEpochsAndMinutes() {
-        #expect(RecipeBudget("30") == RecipeBudget(amount: 30, unit: .trials))
-        #expect(RecipeBudget("800epochs") == RecipeBudget(amount: 800, unit: .epochs))
-        #expect(RecipeBudget("800 e") == RecipeBudget(amount: 800, unit: .epochs))
-        #expect(RecipeBudget("2.5min") == RecipeBudget(amount: 2.5, unit: .minutes))
-        for bad in ["", "-3", "0", "five", "3 parsecs", "nan"] { #expect(RecipeBudget(bad) == nil, "\(bad)") }
-        #expect(abs(RecipeBudget.stageShares.reduce(0, +) - 1) < 1e-12)
+    @Test func budgetsParseTrialsEpochsAndMinutes() throws {
+        #expect(Budget("30") == Budget(amount: 30, unit: .trials))
+        #expect(Budget("800epochs") == Budget(amount: 800, unit: .epochs))
+        #expect(Budget("800 e") == Budget(amount: 800, unit: .epochs))
+        #expect(Budget("2.5min") == Budget(amount: 2.5, unit: .minutes))
+        for bad in ["", "-3", "0", "five", "3 parsecs", "nan"] { #expect(Budget(bad) == nil, "\(bad)") }
+        #expect(abs(Budget.stageShares.reduce(0, +) - 1) < 1e-12)
+        // Trials are whole; a share of them rounds to whole trials (40% of 7 is 3, of 6 is 2).
+        #expect(Budget("2.5") == nil && Budget("2.5trials") == nil)
+        let seven = try #require(Budget("7"))
+        #expect(seven.isSpent(share: 0.4, trials: 3, epochs: 0, seconds: 0))
+        #expect(!seven.isSpent(share: 0.4, trials: 2, epochs: 0, seconds: 0))
+        #expect(try #require(Budget("6")).isSpent(share: 0.4, trials: 2, epochs: 0, seconds: 0))
+        // Epochs and minutes are not rounded: 40% of 25 epochs is 10; of 2.5 minutes, 60 seconds.
+        let epochs = try #require(Budget("25epochs")), minutes = try #require(Budget("2.5min"))
+        #expect(!epochs.isSpent(share: 0.4, trials: 0, epochs: 9, seconds: 0))
+        #expect(epochs.isSpent(share: 0.4, trials: 0, epochs: 10, seconds: 0))
+        #expect(minutes.isSpent(share: 0.4, trials: 0, epochs: 0, seconds: 60))
+        #expect(!minutes.isSpent(share: 0.4, trials: 0, epochs: 0, seconds: 59))
     }
 }

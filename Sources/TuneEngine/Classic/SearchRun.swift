@@ -77,7 +77,7 @@ public final class SearchRun {
     /// When set, replaces `trials`: trials run until the study has spent this many trials, training epochs (every
     /// epoch of every trial, pruned ones included) or minutes (this run's, plus the wall-clock time that the trials
     /// finished before a resume took, from each trial's `started_at` and `seconds` attributes).
-    public var budget: RecipeBudget?
+    public var budget: Budget?
     public var staleAfter: Double = 120
     /// Processes running trials at once (this one and `jobs - 1` workers started by the caller on the same study):
     /// this process queues trials in the study while the budget allows, every process claims and samples them, and
@@ -220,11 +220,9 @@ public final class SearchRun {
         let retried = Self.retried(all)
         let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }.count
         guard let budget else { return counted < trials }
-        switch budget.unit {
-        case .trials: return Double(counted) < budget.amount
-        case .epochs: return Double(all.map { $0.intermediate.count }.reduce(0, +)) < budget.amount
-        case .minutes: return (Date().timeIntervalSince(started) + earlierSeconds) / 60 < budget.amount
-        }
+        return !budget.isSpent(
+            trials: counted, epochs: all.map { $0.intermediate.count }.reduce(0, +),
+            seconds: Date().timeIntervalSince(started) + earlierSeconds)
     }
 
     /// The best complete trial's model is kept in out/best; the check and the write hold the lock, so that processes

@@ -13,13 +13,9 @@ extension RecipeStudy {
     /// Whether the search stages up to `stage` have spent their cumulative share of the budget.
     func budgetExhausted(stage: Int, pending: Int = 0) -> Bool {
         guard let budget else { return false }
-        let share = RecipeBudget.stageShares.prefix(max(0, min(stage, 4))).reduce(0, +)
-        let allowed = share * budget.amount
-        switch budget.unit {
-        case .trials: return Double(spentTrials + pending) >= allowed.rounded()
-        case .epochs: return Double(spentEpochs) >= allowed
-        case .minutes: return (Date().timeIntervalSince(started) + readBackSeconds) / 60 >= allowed
-        }
+        return budget.isSpent(
+            share: Budget.stageShares.prefix(max(0, min(stage, 4))).reduce(0, +), trials: spentTrials + pending,
+            epochs: spentEpochs, seconds: Date().timeIntervalSince(started) + readBackSeconds)
     }
 
     func specification(_ c: RecipeCandidate) -> MLPSpecification {

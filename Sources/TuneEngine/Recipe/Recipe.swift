@@ -30,7 +30,7 @@ import TuneTraining
 public final class RecipeRun {
     /// The settings; the data check may choose the metric (average precision for a rare positive class).
     public private(set) var settings: TrainSettings
-    public var budget: RecipeBudget?
+    public var budget: Budget?
     /// Seeds in the final ensemble (0 or 1: no ensemble; the best model is still trained and saved).
     public var members = 5
     public var staleAfter: Double = 120
@@ -128,7 +128,7 @@ final class RecipeStudy {
         return (a.validationLoss ?? .infinity) < (b.validationLoss ?? .infinity)
     }
 
-    var budget: RecipeBudget? { options.budget }
+    var budget: Budget? { options.budget }
     var members: Int { options.members }
     var jobs: Int { options.jobs }
     var onNote: (String) -> Void { options.onNote }

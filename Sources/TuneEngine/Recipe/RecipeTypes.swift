@@ -6,43 +6,6 @@ import TuneRun
 import TuneSearch
 import TuneTraining
 
-/// What the recipe may spend on its search stages (1 to 4): a number of trials, of training epochs, or of minutes.
-/// The seed ensemble (stage 5) comes on top, as `members` more runs.
-public struct RecipeBudget: Codable, Sendable, Equatable, CustomStringConvertible {
-    public enum Unit: String, Codable, Sendable { case trials, epochs, minutes }
-    public var amount: Double
-    public var unit: Unit
-
-    public init(amount: Double, unit: Unit) {
-        self.amount = amount
-        self.unit = unit
-    }
-
-    /// Parses "40" or "40trials", "600epochs" (or "600e"), "10minutes" (or "10min", "10m").
-    public init?(_ text: String) {
-        let t = text.lowercased().trimmingCharacters(in: .whitespaces)
-        let digits = t.prefix { $0.isNumber || $0 == "." }
-        guard let amount = Double(digits), amount > 0, amount.isFinite else { return nil }
-        switch t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
-        case "", "t", "trial", "trials": unit = .trials
-        case "e", "epoch", "epochs": unit = .epochs
-        case "m", "min", "mins", "minute", "minutes": unit = .minutes
-        default: return nil
-        }
-        self.amount = amount
-    }
-
-    public var description: String {
-        let n = amount == amount.rounded() ? String(Int(amount)) : String(amount)
-        return "\(n) \(unit.rawValue)"
-    }
-
-    /// The share of the budget each search stage may use, cumulatively (what a stage leaves passes to the next):
-    /// learning rate and epochs 40%, batch size 20%, decay 15%, regularisation and architecture 25%. What the last
-    /// stage's planned moves leave goes to a local search around the best configuration.
-    public static let stageShares: [Double] = [0.40, 0.20, 0.15, 0.25]
-}
-
 /// One configuration the recipe trains: every hyperparameter it tunes.
 public struct RecipeCandidate: Codable, Sendable, Hashable {
     public var lr: Double
