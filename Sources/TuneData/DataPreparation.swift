@@ -83,6 +83,64 @@ public enum DataPreparation {
         splitColumn: String? = nil, targetTransform: TargetTransform? = nil,
         check: DataCheckOptions? = nil
     ) throws -> PreparedData {
+        let (targetColumn, splitIndex, chosenFeatures) = try resolveColumns(
+            table, target: target, options: options, splitColumn: splitColumn, check: check)
+        var featureColumns = chosenFeatures
+        var notes: [String] = []
+
+        // Rows: those with a target, and under the drop policy those with every feature.
+        let rows = try usableRows(
+            table, target: target, targetColumn: targetColumn, featureColumns: featureColumns, options: options,
+            notes: &notes)
+
+        // The target: task and encoding.
+        let (targetEncoding, rawTargets, taskNote) = try encodeTarget(
+            table, column: targetColumn, rows: rows, requested: requested)
+        if let taskNote { notes.append(taskNote) }
+
+        // The split, stratified for classification.
+        let parts = try splitRows(
+            table, rows: rows, splitIndex: splitIndex, target: target, encoding: targetEncoding, encoded: rawTargets,
+            fractions: fractions, seed: seed)
+
+        // The data check, before anything is fitted: identifiers leave the features, a leak stops here.
+        var report: DataCheckReport?
+        if let check {
+            let input = DataCheck.Input(
+                table: table, targetColumn: targetColumn, featureColumns: featureColumns,
+                ignored: options.ignore.compactMap { table.columnIndex($0) }, splitColumn: splitIndex,
+                rows: rows, encoded: rawTargets, task: targetEncoding.task, classes: targetEncoding.classes,
+                train: parts.train, validation: parts.validation, test: parts.test,
+                splitGiven: splitIndex != nil, categoryLimit: options.categoryLimit,
+                targetTransformed: targetTransform != nil)
+            let found = DataCheck.run(input, options: check)
+            if check.stopOnLeak && !found.leaks.isEmpty { throw DataLeakError(report: found) }
+            featureColumns.removeAll { found.excluded.contains(table.header[$0]) }
+            report = found
+        }
+
+        // Fit on the training rows only, then encode every part.
+        let (target, encoded) = try fitTarget(
+            targetEncoding, encoded: rawTargets, table: table, rows: rows, train: parts.train,
+            transform: targetTransform)
+        let trainRows = parts.train.map { rows[$0] }
+        let features = featureColumns.map { fitFeature(table, column: $0, rows: trainRows, options: options) }
+        let preprocessor = Preprocessor(features: features, target: target, options: options)
+        func encode(_ part: [Int]) throws -> LabeledData {
+            try labeled(part, table: table, rows: rows, encoded: encoded, target: target, preprocessor: preprocessor)
+        }
+        return PreparedData(
+            preprocessor: preprocessor, train: try encode(parts.train), validation: try encode(parts.validation),
+            test: try encode(parts.test), notes: notes, dataCheck: report)
+    }
+
+    /// The columns `prepare` works on: the target's, the split column's (if named) and the features (every other
+    /// column not ignored). An unknown column name, a split column that is the target, or no feature left is a
+    /// `DataError`.
+    private static func resolveColumns(
+        _ table: CSVTable, target: String, options: PreprocessingOptions, splitColumn: String?,
+        check: DataCheckOptions?
+    ) throws -> (target: Int, split: Int?, features: [Int]) {
         let path = table.path
         guard let targetColumn = table.columnIndex(target) else {
             throw DataError(
@@ -112,15 +170,23 @@ public enum DataPreparation {
                 "unknown column '\(name)' (--keep or --allow-leak); the columns are: \(table.header.joined(separator: ", "))"
             )
         }
-        var featureColumns = (0..<table.header.count).filter {
+        let featureColumns = (0..<table.header.count).filter {
             $0 != targetColumn && $0 != splitIndex && !options.ignore.contains(table.header[$0])
         }
         guard !featureColumns.isEmpty else {
             throw DataError(path: path, "no feature columns are left besides the target '\(target)'")
         }
-        var notes: [String] = []
+        return (targetColumn, splitIndex, featureColumns)
+    }
 
-        // Rows: those with a target, and under the drop policy those with every feature.
+    /// The rows to use: those with a target and, under the drop policy, with every feature; what was left out goes
+    /// to `notes`. A missing value under the fail policy, a number beyond Float's range or fewer than 3 rows is a
+    /// `DataError`.
+    private static func usableRows(
+        _ table: CSVTable, target: String, targetColumn: Int, featureColumns: [Int], options: PreprocessingOptions,
+        notes: inout [String]
+    ) throws -> [Int] {
+        let path = table.path
         var rows: [Int] = []
         var missingTargets = 0, droppedForFeatures = 0
         for row in 0..<table.rowCount {
@@ -160,24 +226,18 @@ public enum DataPreparation {
         guard rows.count >= 3 else {
             throw DataError(path: path, "only \(rows.count) usable rows; training, validation and test need at least 3")
         }
+        return rows
+    }
 
-        // The target: task and encoding.
-        let (targetEncoding, rawTargets, taskNote) = try encodeTarget(
-            table, column: targetColumn, rows: rows, requested: requested)
-        if let taskNote { notes.append(taskNote) }
-
-        // The split, stratified for classification.
+    /// The parts of `rows` (indices into it): as the split column at `splitIndex` names them, or else a seeded split,
+    /// stratified for classification (every class must then have a row for each part).
+    private static func splitRows(
+        _ table: CSVTable, rows: [Int], splitIndex: Int?, target: String, encoding targetEncoding: Preprocessor.Target,
+        encoded rawTargets: [Float], fractions: SplitFractions, seed: UInt64
+    ) throws -> (train: [Int], validation: [Int], test: [Int]) {
         let strata: [Int]? = targetEncoding.task.isClassification ? rawTargets.map { Int($0) } : nil
-        if splitColumn == nil, let strata, let classes = targetEncoding.classes {
-            let needed = 1 + (fractions.validation > 0 ? 1 : 0) + (fractions.test > 0 ? 1 : 0)
-            var counts = [Int](repeating: 0, count: classes.count)
-            for c in strata { counts[c] += 1 }
-            if let rare = counts.indices.first(where: { counts[$0] < needed }) {
-                throw DataError(
-                    path: path, column: target,
-                    "class '\(classes[rare])' has only \(counts[rare]) row\(counts[rare] == 1 ? "" : "s"); a stratified split into training, validation and test needs at least \(needed) of each class"
-                )
-            }
+        if splitIndex == nil, let strata, let classes = targetEncoding.classes {
+            try checkStrata(strata, classes: classes, fractions: fractions, path: table.path, target: target)
         }
         let parts: (train: [Int], validation: [Int], test: [Int])
         if let splitIndex {
@@ -185,165 +245,21 @@ public enum DataPreparation {
         } else {
             parts = Splitter.split(count: rows.count, fractions: fractions, seed: seed, strata: strata)
         }
-
-        // The data check, before anything is fitted: identifiers leave the features, a leak stops here.
-        var report: DataCheckReport?
-        if let check {
-            let input = DataCheck.Input(
-                table: table, targetColumn: targetColumn, featureColumns: featureColumns,
-                ignored: options.ignore.compactMap { table.columnIndex($0) }, splitColumn: splitIndex,
-                rows: rows, encoded: rawTargets, task: targetEncoding.task, classes: targetEncoding.classes,
-                train: parts.train, validation: parts.validation, test: parts.test,
-                splitGiven: splitIndex != nil, categoryLimit: options.categoryLimit,
-                targetTransformed: targetTransform != nil)
-            let found = DataCheck.run(input, options: check)
-            if check.stopOnLeak && !found.leaks.isEmpty { throw DataLeakError(report: found) }
-            featureColumns.removeAll { found.excluded.contains(table.header[$0]) }
-            report = found
-        }
-
-        // Fit on the training rows only, then encode every part.
-        var target = targetEncoding
-        var encoded = rawTargets
-        if target.task == .regression, let transform = targetTransform {
-            target.transform = transform
-            for (i, row) in rows.enumerated() {
-                guard let v = target.transformed(encoded[i]) else {
-                    throw DataError(
-                        path: path, line: Int(table.rowLines[row]), column: target.name,
-                        "\(encoded[i]) is not positive, and --target-transform \(transform.rawValue) needs positive targets"
-                    )
-                }
-                encoded[i] = v
-            }
-        } else if let transform = targetTransform {
-            throw DataError(
-                path: "--target-transform",
-                "\(transform.rawValue) applies to a regression target, and '\(target.name)' is \(target.task.rawValue)")
-        }
-        if target.task == .regression {
-            let values = parts.train.map { Double(encoded[$0]) }
-            let mean = values.reduce(0, +) / Double(values.count)
-            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(values.count, 1))
-            target.mean = Float(mean)
-            target.standardDeviation = Float(variance > 0 ? variance.squareRoot() : 1)
-        }
-        let trainRows = parts.train.map { rows[$0] }
-        let features = featureColumns.map { fitFeature(table, column: $0, rows: trainRows, options: options) }
-        let preprocessor = Preprocessor(features: features, target: target, options: options)
-        func encode(_ part: [Int]) throws -> LabeledData {
-            let tableRows = part.map { rows[$0] }
-            let x = try preprocessor.transform(table, rows: tableRows)
-            if target.task.isClassification { return LabeledData(x: x, classes: part.map { Int(encoded[$0]) }) }
-            let mean = target.mean!, sd = target.standardDeviation!
-            return LabeledData(x: x, values: part.map { (encoded[$0] - mean) / sd })
-        }
-        return PreparedData(
-            preprocessor: preprocessor, train: try encode(parts.train), validation: try encode(parts.validation),
-            test: try encode(parts.test), notes: notes, dataCheck: report)
+        return parts
     }
 
-    /// The target's task and encoding, and each row's encoded target (class number, or raw value for regression).
-    static func encodeTarget(_ table: CSVTable, column: Int, rows: [Int], requested: TaskKind?) throws
-        -> (Preprocessor.Target, [Float], String?)
-    {
-        let name = table.header[column]
-        let isText = table.texts[column] != nil
-        var note: String?
-        var task: TaskKind
-        if let requested {
-            task = requested
-        } else if isText {
-            task = .multiclass
-        } else {
-            let values = rows.map { table.numbers[column][$0] }
-            let integral = values.allSatisfy { $0 == $0.rounded() }
-            let distinct = Set(values).count
-            task = integral && distinct <= maximumDetectedClasses ? .multiclass : .regression
-            note =
-                task == .regression
-                ? "task: regression (the target '\(name)' has \(distinct) distinct values; pass --task to choose)"
-                : nil
-        }
-        if task == .regression {
-            if isText, let row = rows.first(where: { table.texts[column]![$0] != nil }) {
-                throw DataError(
-                    path: table.path, line: Int(table.rowLines[row]), column: name,
-                    "'\(table.texts[column]![row]!)' is not a number, and regression needs numeric targets")
-            }
-            return (Preprocessor.Target(name: name, task: .regression), rows.map { table.numbers[column][$0] }, note)
-        }
-        // Classification: labels as text, numbers written back as integers.
-        if !isText, let row = rows.first(where: { table.numbers[column][$0] != table.numbers[column][$0].rounded() }) {
+    /// Checks that every class (`strata` holds each row's) has a row for each part of a stratified split.
+    private static func checkStrata(
+        _ strata: [Int], classes: [String], fractions: SplitFractions, path: String, target: String
+    ) throws {
+        let needed = 1 + (fractions.validation > 0 ? 1 : 0) + (fractions.test > 0 ? 1 : 0)
+        var counts = [Int](repeating: 0, count: classes.count)
+        for c in strata { counts[c] += 1 }
+        if let rare = counts.indices.first(where: { counts[$0] < needed }) {
             throw DataError(
-                path: table.path, line: Int(table.rowLines[row]), column: name,
-                "\(table.numbers[column][row]) is not a whole number, and class labels must be (use --task regression)")
+                path: path, column: target,
+                "class '\(classes[rare])' has only \(counts[rare]) row\(counts[rare] == 1 ? "" : "s"); a stratified split into training, validation and test needs at least \(needed) of each class"
+            )
         }
-        let labels = rows.map { cellText(table, column: column, row: $0)! }
-        let distinct = Set(labels)
-        let classes: [String]
-        if !isText {
-            classes = distinct.sorted { Double($0)! < Double($1)! }
-        } else {
-            classes = distinct.sorted()
-        }
-        guard classes.count >= 2 else {
-            throw DataError(
-                path: table.path, column: name,
-                "the target has only one class ('\(classes.first ?? "")'); classification needs at least two")
-        }
-        if requested == nil {
-            task = classes.count == 2 ? .binary : .multiclass
-            note = "task: \(task.rawValue) classification of '\(name)' (\(classes.count) classes)"
-        } else if task == .binary && classes.count != 2 {
-            throw DataError(
-                path: table.path, column: name,
-                "--task binary needs exactly two classes, the target has \(classes.count)")
-        }
-        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        return (Preprocessor.Target(name: name, task: task, classes: classes), labels.map { Float(index[$0]!) }, note)
-    }
-
-    /// Fits one feature column on the training rows.
-    static func fitFeature(_ table: CSVTable, column: Int, rows: [Int], options: PreprocessingOptions)
-        -> Preprocessor.Feature
-    {
-        let name = table.header[column]
-        let kind = inferKind(table, column: column)
-        let hasMissing = rows.contains { table.missing[column][$0] }
-        var feature = Preprocessor.Feature(name: name, kind: kind, indicator: hasMissing && options.missing == .impute)
-        switch kind {
-        case .numeric:
-            let values = rows.compactMap { table.missing[column][$0] ? nil : Double(table.numbers[column][$0]) }
-                .sorted()
-            let median =
-                values.isEmpty
-                ? 0
-                : (values.count % 2 == 1
-                    ? values[values.count / 2]
-                    : (values[values.count / 2 - 1] + values[values.count / 2]) / 2)
-            // Mean and deviation of the imputed column, as the model will see it.
-            let filled = rows.map { table.missing[column][$0] ? median : Double(table.numbers[column][$0]) }
-            let mean = filled.reduce(0, +) / Double(max(filled.count, 1))
-            let variance = filled.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(filled.count, 1))
-            feature.median = Float(median)
-            feature.mean = options.standardize ? Float(mean) : 0
-            feature.standardDeviation = options.standardize && variance > 0 ? Float(variance.squareRoot()) : 1
-        case .boolean, .categorical:
-            var counts: [String: Int] = [:]
-            for row in rows {
-                guard let text = cellText(table, column: column, row: row) else { continue }
-                let key = kind == .boolean ? (trueWords.contains(text.lowercased()) ? "true" : "false") : text
-                counts[key, default: 0] += 1
-            }
-            let ranked = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            feature.mode = ranked.first?.key ?? (kind == .boolean ? "false" : "")
-            if kind == .categorical {
-                let limit = max(options.categoryLimit, 1)
-                feature.categories = ranked.prefix(limit).map(\.key).sorted()
-                feature.hasOther = ranked.count > limit
-            }
-        }
-        return feature
     }
 }

@@ -28,47 +28,58 @@ extension Preprocessor {
                         path: table.path, line: Int(table.rowLines[row]), column: feature.name,
                         "a missing value, and the missing-value policy is 'fail'")
                 }
-                switch feature.kind {
-                case .numeric:
-                    var v: Float
-                    if isMissing {
-                        v = feature.median ?? 0
-                    } else if let text = table.texts[column]?[row] {
-                        throw DataError(
-                            path: table.path, line: Int(table.rowLines[row]), column: feature.name,
-                            "'\(text)' is not a number")
-                    } else {
-                        v = table.numbers[column][row]
-                    }
-                    guard v.isFinite else {
-                        throw DataError(
-                            path: table.path, line: Int(table.rowLines[row]), column: feature.name,
-                            "\(v) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")
-                    }
-                    values[base] = (v - (feature.mean ?? 0)) / (feature.standardDeviation ?? 1)
-                case .boolean:
-                    let text = (cellText(table, column: column, row: row) ?? feature.mode ?? "false").lowercased()
-                    if trueWords.contains(text) {
-                        values[base] = 1
-                    } else if !falseWords.contains(text) {
-                        throw DataError(
-                            path: table.path, line: Int(table.rowLines[row]), column: feature.name,
-                            "'\(text)' is not a boolean (true/false, yes/no, t/f, y/n)")
-                    }
-                case .categorical:
-                    let text = cellText(table, column: column, row: row) ?? feature.mode ?? ""
-                    let categories = feature.categories ?? []
-                    if let k = categories.firstIndex(of: text) {
-                        values[base + k] = 1
-                    } else if feature.hasOther ?? false {
-                        values[base + categories.count] = 1
-                    }
-                }
+                try encode(
+                    feature, table: table, column: column, row: row, isMissing: isMissing, into: &values, at: base)
                 if feature.indicator && isMissing { values[base + span - 1] = 1 }
             }
             offset += span
         }
         return Tensor(shape: [rows.count, width], scalars: values)
+    }
+
+    /// Writes the model inputs of one cell (`row` of `column`) of `feature` into `values` from `base` on: the scaled
+    /// number, 1 for true, or 1 at the category's place. A number that is not one, or a boolean that is not
+    /// true/false, is a `DataError`.
+    private func encode(
+        _ feature: Feature, table: CSVTable, column: Int, row: Int, isMissing: Bool, into values: inout [Float],
+        at base: Int
+    ) throws {
+        switch feature.kind {
+        case .numeric:
+            var v: Float
+            if isMissing {
+                v = feature.median ?? 0
+            } else if let text = table.texts[column]?[row] {
+                throw DataError(
+                    path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                    "'\(text)' is not a number")
+            } else {
+                v = table.numbers[column][row]
+            }
+            guard v.isFinite else {
+                throw DataError(
+                    path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                    "\(v) is out of range: swift-tune computes in 32-bit floats (up to about 3.4e38)")
+            }
+            values[base] = (v - (feature.mean ?? 0)) / (feature.standardDeviation ?? 1)
+        case .boolean:
+            let text = (cellText(table, column: column, row: row) ?? feature.mode ?? "false").lowercased()
+            if trueWords.contains(text) {
+                values[base] = 1
+            } else if !falseWords.contains(text) {
+                throw DataError(
+                    path: table.path, line: Int(table.rowLines[row]), column: feature.name,
+                    "'\(text)' is not a boolean (true/false, yes/no, t/f, y/n)")
+            }
+        case .categorical:
+            let text = cellText(table, column: column, row: row) ?? feature.mode ?? ""
+            let categories = feature.categories ?? []
+            if let k = categories.firstIndex(of: text) {
+                values[base + k] = 1
+            } else if feature.hasOther ?? false {
+                values[base + categories.count] = 1
+            }
+        }
     }
 
     /// The encoded targets of `rows` of `table` (for evaluation): class numbers or standardised values. A class the
