@@ -70,6 +70,36 @@ public enum Safetensors {
         } catch {
             throw CheckpointError(path: path, "cannot read: \(error.localizedDescription)")
         }
+        let (header, dataStart) = try readHeader(data, path: path)
+        let dataLength = data.count - dataStart
+        var tensors: [String: Tensor] = [:]
+        var ranges: [(name: String, begin: Int, end: Int)] = []
+        var metadata: [String: String] = [:]
+        for (name, value) in header {
+            if name == "__metadata__" {
+                try readMetadata(value, into: &metadata, path: path)
+                continue
+            }
+            let (shape, offsets) = try checkedEntry(name, value, dataLength: dataLength, path: path)
+            let count = try elementCount(name, shape: shape, offsets: offsets, dataLength: dataLength, path: path)
+            ranges.append((name, offsets[0], offsets[1]))
+            var scalars = [Float](repeating: 0, count: count)
+            let start = dataStart + offsets[0]
+            data.withUnsafeBytes { raw in
+                for i in 0..<count {
+                    let bits = raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)
+                    scalars[i] = Float(bitPattern: UInt32(littleEndian: bits))
+                }
+            }
+            tensors[name] = Tensor(shape: Shape(shape), scalars: scalars)
+        }
+        try checkTiling(ranges, dataLength: dataLength, path: path)
+        return (tensors, metadata)
+    }
+
+    /// The JSON header of a safetensors file in `data`, and where its data section starts. A file too short for its
+    /// header, or a header that is not a JSON object with unique keys and integer numbers, is a `CheckpointError`.
+    private static func readHeader(_ data: Data, path: String) throws -> (header: [String: JSONValue], dataStart: Int) {
         guard data.count >= 8 else {
             throw CheckpointError(
                 path: path,
@@ -93,90 +123,99 @@ public enum Safetensors {
         } catch {
             throw CheckpointError(path: path, "the header is not a JSON object: corrupt or not a safetensors file")
         }
-        let dataStart = 8 + Int(headerLength), dataLength = data.count - dataStart
-        var tensors: [String: Tensor] = [:]
-        var ranges: [(name: String, begin: Int, end: Int)] = []
-        var metadata: [String: String] = [:]
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard case .object(let entries) = value else {
-                    throw CheckpointError(path: path, "'__metadata__' is not an object of strings")
-                }
-                for (k, v) in entries {
-                    guard case .string(let s) = v else {
-                        throw CheckpointError(path: path, "metadata '\(k)' is not a string")
-                    }
-                    metadata[k] = s
-                }
-                continue
-            }
-            guard case .object(let fields) = value,
-                case .string(let dtype)? = fields["dtype"],
-                case .array(let shapeValues)? = fields["shape"],
-                case .array(let offsetValues)? = fields["data_offsets"]
-            else {
-                throw CheckpointError(
-                    path: path, "tensor '\(name)': the header entry lacks dtype, shape or data_offsets")
-            }
-            let shape = try shapeValues.map { v -> Int in
-                guard case .number(let n) = v, n >= 0, n == n.rounded(), n < 1e12 else {
-                    throw CheckpointError(
-                        path: path, "tensor '\(name)': shape \(shapeValues) is not a list of non-negative integers")
-                }
-                return Int(n)
-            }
-            let offsets = try offsetValues.map { v -> Int in
-                guard case .number(let n) = v, n >= 0, n == n.rounded(), n < 1e15 else {
-                    throw CheckpointError(
-                        path: path, "tensor '\(name)': data_offsets are not two non-negative integers")
-                }
-                return Int(n)
-            }
-            guard dtype == "F32" else {
-                throw CheckpointError(
-                    path: path, "tensor '\(name)': dtype \(dtype) is not supported (swift-tune reads F32)")
-            }
-            guard shape.count <= Shape.maxRank else {
-                throw CheckpointError(
-                    path: path, "tensor '\(name)': rank \(shape.count) is above the supported \(Shape.maxRank)")
-            }
-            guard offsets.count == 2, offsets[0] <= offsets[1] else {
-                throw CheckpointError(
-                    path: path, "tensor '\(name)': data_offsets \(offsets) are not a [begin, end] pair")
-            }
-            guard offsets[1] <= dataLength else {
-                throw CheckpointError(
-                    path: path,
-                    "tensor '\(name)': bytes \(offsets[0])..<\(offsets[1]) lie beyond the \(dataLength)-byte data section: the file is truncated"
-                )
-            }
-            var count = 1
-            for extent in shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-                guard !overflow, product <= dataLength else {
-                    throw CheckpointError(
-                        path: path, "tensor '\(name)': shape \(shape) holds more elements than the file has bytes")
-                }
-                count = product
-            }
-            guard offsets[1] - offsets[0] == count * 4 else {
-                throw CheckpointError(
-                    path: path,
-                    "tensor '\(name)': shape \(shape) needs \(count * 4) bytes but data_offsets span \(offsets[1] - offsets[0])"
-                )
-            }
-            ranges.append((name, offsets[0], offsets[1]))
-            var scalars = [Float](repeating: 0, count: count)
-            let start = dataStart + offsets[0]
-            data.withUnsafeBytes { raw in
-                for i in 0..<count {
-                    let bits = raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)
-                    scalars[i] = Float(bitPattern: UInt32(littleEndian: bits))
-                }
-            }
-            tensors[name] = Tensor(shape: Shape(shape), scalars: scalars)
+        return (header, 8 + Int(headerLength))
+    }
+
+    /// Adds the entries of the header's `__metadata__` object to `metadata`; anything but an object of strings is a
+    /// `CheckpointError`.
+    private static func readMetadata(_ value: JSONValue, into metadata: inout [String: String], path: String) throws {
+        guard case .object(let entries) = value else {
+            throw CheckpointError(path: path, "'__metadata__' is not an object of strings")
         }
-        // The tensors must tile the data section exactly: no overlap, no gap, nothing after the last.
+        for (k, v) in entries {
+            guard case .string(let s) = v else {
+                throw CheckpointError(path: path, "metadata '\(k)' is not a string")
+            }
+            metadata[k] = s
+        }
+    }
+
+    /// The shape and data offsets of the header entry of tensor `name`, checked: an F32 tensor of a supported rank
+    /// whose [begin, end] byte range lies within the `dataLength`-byte data section.
+    private static func checkedEntry(_ name: String, _ value: JSONValue, dataLength: Int, path: String) throws
+        -> (shape: [Int], offsets: [Int])
+    {
+        guard case .object(let fields) = value,
+            case .string(let dtype)? = fields["dtype"],
+            case .array(let shapeValues)? = fields["shape"],
+            case .array(let offsetValues)? = fields["data_offsets"]
+        else {
+            throw CheckpointError(
+                path: path, "tensor '\(name)': the header entry lacks dtype, shape or data_offsets")
+        }
+        let shape = try shapeValues.map { v -> Int in
+            guard case .number(let n) = v, n >= 0, n == n.rounded(), n < 1e12 else {
+                throw CheckpointError(
+                    path: path, "tensor '\(name)': shape \(shapeValues) is not a list of non-negative integers")
+            }
+            return Int(n)
+        }
+        let offsets = try offsetValues.map { v -> Int in
+            guard case .number(let n) = v, n >= 0, n == n.rounded(), n < 1e15 else {
+                throw CheckpointError(
+                    path: path, "tensor '\(name)': data_offsets are not two non-negative integers")
+            }
+            return Int(n)
+        }
+        guard dtype == "F32" else {
+            throw CheckpointError(
+                path: path, "tensor '\(name)': dtype \(dtype) is not supported (swift-tune reads F32)")
+        }
+        guard shape.count <= Shape.maxRank else {
+            throw CheckpointError(
+                path: path, "tensor '\(name)': rank \(shape.count) is above the supported \(Shape.maxRank)")
+        }
+        guard offsets.count == 2, offsets[0] <= offsets[1] else {
+            throw CheckpointError(
+                path: path, "tensor '\(name)': data_offsets \(offsets) are not a [begin, end] pair")
+        }
+        guard offsets[1] <= dataLength else {
+            throw CheckpointError(
+                path: path,
+                "tensor '\(name)': bytes \(offsets[0])..<\(offsets[1]) lie beyond the \(dataLength)-byte data section: the file is truncated"
+            )
+        }
+        return (shape, offsets)
+    }
+
+    /// The number of elements of tensor `name`'s `shape`, checked against the bytes its `offsets` span (4 per element)
+    /// and, without overflow, against the `dataLength` bytes of the data section.
+    private static func elementCount(_ name: String, shape: [Int], offsets: [Int], dataLength: Int, path: String)
+        throws -> Int
+    {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow, product <= dataLength else {
+                throw CheckpointError(
+                    path: path, "tensor '\(name)': shape \(shape) holds more elements than the file has bytes")
+            }
+            count = product
+        }
+        guard offsets[1] - offsets[0] == count * 4 else {
+            throw CheckpointError(
+                path: path,
+                "tensor '\(name)': shape \(shape) needs \(count * 4) bytes but data_offsets span \(offsets[1] - offsets[0])"
+            )
+        }
+        return count
+    }
+
+    /// Checks that the tensors' byte `ranges` tile the `dataLength`-byte data section exactly: no overlap, no gap,
+    /// nothing after the last.
+    private static func checkTiling(_ ranges: [(name: String, begin: Int, end: Int)], dataLength: Int, path: String)
+        throws
+    {
         var expectedStart = 0
         for range in ranges.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
             guard range.begin == expectedStart else {
@@ -191,7 +230,6 @@ public enum Safetensors {
             throw CheckpointError(
                 path: path, "the data section has \(dataLength) bytes but the tensors cover \(expectedStart)")
         }
-        return (tensors, metadata)
     }
 
     /// Checks what the JSON decoder would let pass: every top-level key appears once, and every number is a plain
