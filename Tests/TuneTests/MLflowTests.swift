@@ -448,7 +448,7 @@ struct MLflowTests {
 
     @Test func aSlowServerDelaysTheEndOnlyUpToTheLimit() throws {
         let fake = try FakeMLflowServer(["--delay", "0.5"])
-        let (sender, spoolURL) = spoolingSender(MLflowClient(url: fake.url))
+        let (sender, _) = spoolingSender(MLflowClient(url: fake.url))
         let run = UUID().uuidString
         sender.enqueue(MLflowOperation(kind: .createRun, run: run, experiment: "e", name: "r"))
         for _ in 0..<10 { sender.enqueue(MLflowOperation(kind: .finish, run: run, status: "RUNNING")) }
