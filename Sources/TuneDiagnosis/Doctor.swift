@@ -113,20 +113,10 @@ public struct Doctor: Sendable {
             missing =
                 "Whether the level is good cannot be told from one run:\(constant) To judge it, give a reference: tune doctor on a directory of several runs of the same data (Lightning version_* folders, TensorBoard runs, a swift-tune study), or --reference-loss X (the lowest validation loss you have reached), and --data FILE --target COL (or --baseline-loss X) for the constant predictor's loss."
             // A small gap with flat curves: the seed's hypothesis.
-            if let movement = Self.closeAndFlat(c, t) {
-                out.append(
-                    Finding(
-                        id: FindingID.possibleUnderfitting, severity: .info, confidence: 0.5, hypothesis: true,
-                        epochs: [epoch],
-                        evidence: [
-                            "final_train_loss": lastTrain.value, "final_validation_loss": lastValidation.value,
-                            "last_third_change": movement
-                        ],
-                        explanation:
-                            "Hypothesis: training and validation losses are close (\(fmt(lastTrain.value)), \(fmt(lastValidation.value))) and flat, which is what a network too small for the data looks like; without a reference it may as well be as good as the data allow.",
-                        nextStep:
-                            "Try a larger model (twice the width, or one more layer) and compare the validation loss; if it does not improve, the data set the limit."
-                    ))
+            if let hypothesis = possibleUnderfitting(
+                c, lastTrain: lastTrain.value, lastValidation: lastValidation.value, epoch: epoch)
+            {
+                out.append(hypothesis)
             }
         }
         out.insert(
@@ -136,5 +126,23 @@ public struct Doctor: Sendable {
                     "No problem is visible in the curves' shape (training \(fmt(lastTrain.value)), validation \(fmt(lastValidation.value))). \(missing)",
                 nextStep: next), at: 0)
         return out
+    }
+
+    /// The hypothesis of underfitting when the training and validation losses end close together and flat (see
+    /// ``closeAndFlat(_:_:)``); nil otherwise.
+    func possibleUnderfitting(_ c: Curves, lastTrain: Double, lastValidation: Double, epoch: Int) -> Finding? {
+        guard let movement = Self.closeAndFlat(c, thresholds) else { return nil }
+        return Finding(
+            id: FindingID.possibleUnderfitting, severity: .info, confidence: 0.5, hypothesis: true,
+            epochs: [epoch],
+            evidence: [
+                "final_train_loss": lastTrain, "final_validation_loss": lastValidation,
+                "last_third_change": movement
+            ],
+            explanation:
+                "Hypothesis: training and validation losses are close (\(fmt(lastTrain)), \(fmt(lastValidation))) and flat, which is what a network too small for the data looks like; without a reference it may as well be as good as the data allow.",
+            nextStep:
+                "Try a larger model (twice the width, or one more layer) and compare the validation loss; if it does not improve, the data set the limit."
+        )
     }
 }

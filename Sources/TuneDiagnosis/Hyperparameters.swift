@@ -44,58 +44,32 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
     public init(settings: [String: String], source: String? = nil) {
         self.init()
         self.source = source
-        // The last part of each key, normalised ("optim.Learning-Rate" -> "learningrate"); the full key kept for
-        // names that only mean something with their parent ("optimizer.name").
-        func norm(_ s: Substring) -> String { s.lowercased().filter { $0.isLetter || $0.isNumber } }
-        var byName: [String: String] = [:]
-        var byPath: [String: String] = [:]
-        for key in settings.keys.sorted() {
-            let value = settings[key]!.trimmingCharacters(in: .whitespaces)
-            let parts = key.split(separator: ".")
-            guard let last = parts.last else { continue }
-            let name = norm(last)
-            if byName[name] == nil { byName[name] = value }
-            byPath[parts.map(norm).joined(separator: ".")] = value
-        }
-        func number(_ names: [String]) -> Double? {
-            for n in names { if let v = byName[n].flatMap(Self.parseNumber), v.isFinite { return v } }
-            return nil
-        }
-        func word(_ names: [String]) -> String? {
-            for n in names { if let v = byName[n], !v.isEmpty, Self.parseNumber(v) == nil { return v } }
-            return nil
-        }
-        let sklearn = byName["solver"] != nil
-        learningRate = number([
+        let names = SettingNames(settings)
+        let sklearn = names.byName["solver"] != nil
+        learningRate = names.number([
             "lr", "learningrate", "learningrateinit", "baselr", "initlr", "initiallr", "maxlr", "peaklr"
         ])
-        if let b = number(["batchsize", "trainbatchsize", "perdevicetrainbatchsize", "bs"]), b >= 1, b == b.rounded() {
+        if let b = names.number(["batchsize", "trainbatchsize", "perdevicetrainbatchsize", "bs"]), b >= 1,
+            b == b.rounded()
+        {
             batchSize = Int(b)
         }
-        var opt = word(["optimizer", "optim", "opt", "solver", "optimizername", "optimizertype"])
-        if opt == nil {
-            for (path, value) in byPath.sorted(by: { $0.key < $1.key })
-            where (path.hasPrefix("optimizer.") || path.hasPrefix("optim."))
-                && (path.hasSuffix(".name") || path.hasSuffix(".target") || path.hasSuffix(".type")
-                    || path.hasSuffix(".class"))
-            {
-                opt = value
-                break
-            }
-        }
+        let opt =
+            names.word(["optimizer", "optim", "opt", "solver", "optimizername", "optimizertype"])
+            ?? names.optimizerByPath()
         optimizer = opt.flatMap(Self.optimizerFamily)
-        momentum = number(["momentum", "sgdmomentum"]).flatMap { (0...1).contains($0) ? $0 : nil }
-        weightDecay = number(["weightdecay", "wd", "l2"] + (sklearn ? ["alpha"] : []))
-        schedule = word(
+        momentum = names.number(["momentum", "sgdmomentum"]).flatMap { (0...1).contains($0) ? $0 : nil }
+        weightDecay = names.number(["weightdecay", "wd", "l2"] + (sklearn ? ["alpha"] : []))
+        schedule = names.word(
             ["scheduler", "lrscheduler", "schedule", "lrschedule", "sched", "lrpolicy"]
                 + (sklearn ? ["learningrate"] : []))?.lowercased()
-        if let e = number(
+        if let e = names.number(
             ["maxepochs", "epochs", "numepochs", "nepochs", "numtrainepochs"] + (sklearn ? ["maxiter"] : [])), e >= 1,
             e == e.rounded()
         {
             epochs = Int(e)
         }
-        if let n = number([
+        if let n = names.number([
             "ntrain", "trainsize", "numtrain", "trainsamples", "ntrainsamples", "numtrainsamples", "trainingrows",
             "trainrows", "numtrainingsamples", "trainingsamples"
         ]),
@@ -103,10 +77,55 @@ public struct Hyperparameters: Sendable, Equatable, Codable {
         {
             trainingRows = Int(n)
         }
-        baselineLoss = number(["baselineloss", "constantloss", "constantpredictorloss", "nullmodelloss"]).flatMap {
-            $0 > 0 ? $0 : nil
-        }
+        let baseline = names.number(["baselineloss", "constantloss", "constantpredictorloss", "nullmodelloss"])
+        baselineLoss = baseline.flatMap { $0 > 0 ? $0 : nil }
         if isEmpty && baselineLoss == nil { self.source = nil }
+    }
+
+    /// Flat settings by name: the last part of each key, normalised ("optim.Learning-Rate" -> "learningrate"), and
+    /// the full key normalised, for names that only mean something with their parent ("optimizer.name").
+    struct SettingNames {
+        /// By the normalised last part of the key; the first key in sorted order wins.
+        var byName: [String: String] = [:]
+        /// By the normalised full key, parts joined by dots.
+        var byPath: [String: String] = [:]
+
+        init(_ settings: [String: String]) {
+            func norm(_ s: Substring) -> String { s.lowercased().filter { $0.isLetter || $0.isNumber } }
+            for key in settings.keys.sorted() {
+                let value = settings[key]!.trimmingCharacters(in: .whitespaces)
+                let parts = key.split(separator: ".")
+                guard let last = parts.last else { continue }
+                let name = norm(last)
+                if byName[name] == nil { byName[name] = value }
+                byPath[parts.map(norm).joined(separator: ".")] = value
+            }
+        }
+
+        /// The value of the first of `names` that is set to a finite number.
+        func number(_ names: [String]) -> Double? {
+            for n in names { if let v = byName[n].flatMap(Hyperparameters.parseNumber), v.isFinite { return v } }
+            return nil
+        }
+
+        /// The value of the first of `names` that is set to a word (not empty, not a number).
+        func word(_ names: [String]) -> String? {
+            for n in names { if let v = byName[n], !v.isEmpty, Hyperparameters.parseNumber(v) == nil { return v } }
+            return nil
+        }
+
+        /// The optimizer named by a nested key, the first in sorted order: `optimizer.name`, `optim._target_`,
+        /// `optimizer.type`, `optimizer.class`.
+        func optimizerByPath() -> String? {
+            for (path, value) in byPath.sorted(by: { $0.key < $1.key })
+            where (path.hasPrefix("optimizer.") || path.hasPrefix("optim."))
+                && (path.hasSuffix(".name") || path.hasSuffix(".target") || path.hasSuffix(".type")
+                    || path.hasSuffix(".class"))
+            {
+                return value
+            }
+            return nil
+        }
     }
 
     /// The optimizer family of a name or class path: "torch.optim.AdamW" -> "adamw", "SGD" -> "sgd".
