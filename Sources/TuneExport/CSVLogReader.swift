@@ -49,42 +49,72 @@ public enum CSVLogReader {
     /// The curves in the CSV log at `path`. A `DataError` names the columns found when no loss series is.
     public static func read(path: String, columns: CurveColumns = CurveColumns()) throws -> Curves {
         let table = try CSVReader.read(path: path)
-        func column(_ requested: String?, _ usual: [String], _ what: String) throws -> Int? {
-            if let requested {
-                guard let i = table.columnIndex(requested) else {
-                    throw DataError(
-                        path: path,
-                        "no column '\(requested)' for the \(what); the columns are: \(table.header.joined(separator: ", "))"
-                    )
-                }
-                return i
-            }
-            // A column with values, or one whose values are all NaN (a run that diverged at once).
-            return usual.lazy.compactMap { table.columnIndex($0) }.first {
-                table.missing[$0].contains(false) || !table.nanRows[$0].isEmpty
-            }
-        }
-        let trainColumn = try column(columns.trainLoss, trainLossNames, "training loss")
-        let validationColumn = try column(columns.validationLoss, validationLossNames, "validation loss")
+        let trainColumn = try column(table, columns.trainLoss, trainLossNames, "training loss")
+        let validationColumn = try column(table, columns.validationLoss, validationLossNames, "validation loss")
         guard trainColumn != nil || validationColumn != nil else {
             throw DataError(
                 path: path,
                 "no loss column found (looked for \(trainLossNames.joined(separator: ", ")) and \(validationLossNames.joined(separator: ", "))); the columns are: \(table.header.joined(separator: ", ")); name them with --train-loss and --val-loss"
             )
         }
-        let metricColumn = try column(columns.metric, metricNames, "metric")
+        let metricColumn = try column(table, columns.metric, metricNames, "metric")
         let stepColumn = columns.trainLoss == nil ? stepLossNames.lazy.compactMap { table.columnIndex($0) }.first : nil
-        let epochColumn = table.columnIndex("epoch")
+        let epochs = try rowEpochs(table, epochColumn: table.columnIndex("epoch"))
+        let count = epochs.max() ?? 0
+        func series(_ c: Int?) -> [Double?] { perEpochMeans(table, c, epochs: epochs, count: count) }
+        var curves = Curves()
+        curves.source = path
+        curves.trainLoss = series(trainColumn)
+        curves.validationLoss = series(validationColumn)
+        if let m = metricColumn {
+            curves.metricName = table.header[m].replacingOccurrences(of: "val_", with: "").replacingOccurrences(
+                of: "val/", with: "")
+            curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? higherIsBetter(table.header[m])
+            curves.metric = series(m)
+            if let task = Curves.task(ofMetric: curves.metricName ?? "") { curves.task = task }
+        }
+        let globalStep = table.columnIndex("step")
+        if let s = stepColumn, s != trainColumn { readStepLoss(table, s, globalStep: globalStep, into: &curves) }
+        if let g = globalStep, let v = validationColumn ?? trainColumn,
+            let steps = stepsPerEpoch(table, v, globalStep: g, epochs: epochs)
+        {
+            curves.stepsPerEpoch = steps
+        }
+        markNonFinite(table, trainColumn, \.trainLoss, epochs: epochs, in: &curves)
+        markNonFinite(table, validationColumn, \.validationLoss, epochs: epochs, in: &curves)
+        return curves
+    }
 
-        // Epoch of each row: the epoch column (0-based when it starts at 0, as Keras and Lightning write it), or the
-        // row number.
+    /// The column `requested` (a `DataError` when there is none), or the first of the `usual` names that has
+    /// values, or whose values are all NaN (a run that diverged at once).
+    static func column(_ table: CSVTable, _ requested: String?, _ usual: [String], _ what: String) throws -> Int? {
+        if let requested {
+            guard let i = table.columnIndex(requested) else {
+                throw DataError(
+                    path: table.path,
+                    "no column '\(requested)' for the \(what); the columns are: \(table.header.joined(separator: ", "))"
+                )
+            }
+            return i
+        }
+        return usual.lazy.compactMap { table.columnIndex($0) }.first {
+            table.missing[$0].contains(false) || !table.nanRows[$0].isEmpty
+        }
+    }
+
+    /// The epoch of each row, from 1; 0 for the rows before a restart. The epoch column counts from 0 when it starts
+    /// at 0 (as Keras and Lightning write it); without one, each row is an epoch.
+    static func rowEpochs(_ table: CSVTable, epochColumn: Int?) throws -> [Int] {
         var rawEpochs: [Int] = []
         for r in 0..<table.rowCount {
-            guard let e = epochColumn, !table.missing[e][r] else { rawEpochs.append(r); continue }
+            guard let e = epochColumn, !table.missing[e][r] else {
+                rawEpochs.append(r)
+                continue
+            }
             let value = Double(table.numbers[e][r])
             guard let epoch = Int(exactly: value), epoch >= 0, epoch <= 10 * table.rowCount + 1000 else {
                 throw DataError(
-                    path: path, line: Int(table.rowLines[r]), column: "epoch",
+                    path: table.path, line: Int(table.rowLines[r]), column: "epoch",
                     "\(table.numbers[e][r]) is not an epoch number (a whole number from 0 to \(10 * table.rowCount + 1000))"
                 )
             }
@@ -100,60 +130,54 @@ public enum CSVLogReader {
             }
         }
         let base = epochColumn == nil ? 0 : (rawEpochs[start...].min() == 0 ? 0 : 1)
-        let epochs = rawEpochs.enumerated().map { $0.offset < start ? 0 : $0.element - base + 1 }
-        let count = epochs.max() ?? 0
-        /// The per-epoch mean of a column over the rows that logged it.
-        func series(_ c: Int?) -> [Double?] {
-            guard let c else { return [] }
-            var sums = [Double](repeating: 0, count: count), counts = [Int](repeating: 0, count: count)
-            for r in 0..<table.rowCount where !table.missing[c][r] && table.texts[c]?[r] == nil && epochs[r] >= 1 {
-                sums[epochs[r] - 1] += Double(table.numbers[c][r])
-                counts[epochs[r] - 1] += 1
-            }
-            return (0..<count).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
+        return rawEpochs.enumerated().map { $0.offset < start ? 0 : $0.element - base + 1 }
+    }
+
+    /// The per-epoch mean of column `c` over the rows that logged it, for `count` epochs; none without a column.
+    static func perEpochMeans(_ table: CSVTable, _ c: Int?, epochs: [Int], count: Int) -> [Double?] {
+        guard let c else { return [] }
+        var sums = [Double](repeating: 0, count: count), counts = [Int](repeating: 0, count: count)
+        for r in 0..<table.rowCount where !table.missing[c][r] && table.texts[c]?[r] == nil && epochs[r] >= 1 {
+            sums[epochs[r] - 1] += Double(table.numbers[c][r])
+            counts[epochs[r] - 1] += 1
         }
-        var curves = Curves()
-        curves.source = path
-        curves.trainLoss = series(trainColumn)
-        curves.validationLoss = series(validationColumn)
-        if let m = metricColumn {
-            curves.metricName = table.header[m].replacingOccurrences(of: "val_", with: "").replacingOccurrences(
-                of: "val/", with: "")
-            curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? higherIsBetter(table.header[m])
-            curves.metric = series(m)
-            if let task = Curves.task(ofMetric: curves.metricName ?? "") { curves.task = task }
+        return (0..<count).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
+    }
+
+    /// The step losses of column `s` (NaN included), and whether the initial loss is there: the first step row is
+    /// step 0.
+    static func readStepLoss(_ table: CSVTable, _ s: Int, globalStep: Int?, into curves: inout Curves) {
+        let rows = (0..<table.rowCount).filter { !table.missing[s][$0] || table.nanRows[s].contains($0) }
+        curves.stepLoss = rows.map { Double(table.numbers[s][$0]) }
+        if let g = globalStep, let first = rows.first, !table.missing[g][first] {
+            curves.firstStepLogged = table.numbers[g][first] == 0
         }
-        let globalStep = table.columnIndex("step")
-        if let s = stepColumn, s != trainColumn {
-            let rows = (0..<table.rowCount).filter { !table.missing[s][$0] || table.nanRows[s].contains($0) }
-            curves.stepLoss = rows.map { Double(table.numbers[s][$0]) }
-            // The initial loss is there when the first step row is step 0.
-            if let g = globalStep, let first = rows.first, !table.missing[g][first] {
-                curves.firstStepLogged = table.numbers[g][first] == 0
-            }
+    }
+
+    /// Epoch rows carry the global step at the epoch's end (Lightning): the median distance between the epochs' last
+    /// steps (where column `v` logged a value) is the steps of an epoch; nil when it is not above 1.
+    static func stepsPerEpoch(_ table: CSVTable, _ v: Int, globalStep g: Int, epochs: [Int]) -> Int? {
+        var last: [Int: Double] = [:]
+        for r in 0..<table.rowCount where epochs[r] >= 1 && !table.missing[v][r] && !table.missing[g][r] {
+            last[epochs[r]] = max(last[epochs[r]] ?? -.infinity, Double(table.numbers[g][r]))
         }
-        // Epoch rows carry the global step at the epoch's end (Lightning): their distance is the steps of an epoch.
-        if let g = globalStep, let v = validationColumn ?? trainColumn {
-            var last: [Int: Double] = [:]
-            for r in 0..<table.rowCount where epochs[r] >= 1 && !table.missing[v][r] && !table.missing[g][r] {
-                last[epochs[r]] = max(last[epochs[r]] ?? -.infinity, Double(table.numbers[g][r]))
-            }
-            let ends = last.keys.sorted().map { last[$0]! }
-            if ends.count >= 2 {
-                let median = CurveMath.median(zip(ends.dropFirst(), ends).map { $0 - $1 })
-                if median > 1 { curves.stepsPerEpoch = Int(median) }
-            }
+        let ends = last.keys.sorted().map { last[$0]! }
+        guard ends.count >= 2 else { return nil }
+        let median = CurveMath.median(zip(ends.dropFirst(), ends).map { $0 - $1 })
+        return median > 1 ? Int(median) : nil
+    }
+
+    /// A diverged run logs "nan" or "inf": the table keeps "nan" cells as missing (listed in nanRows) with NaN as
+    /// their number; the first such epoch of the kept run of column `c` is marked non-finite in the series.
+    static func markNonFinite(
+        _ table: CSVTable, _ c: Int?, _ keyPath: WritableKeyPath<Curves, [Double?]>, epochs: [Int],
+        in curves: inout Curves
+    ) {
+        guard let c else { return }
+        if let r = (0..<table.rowCount).first(where: {
+            epochs[$0] >= 1 && (table.numbers[c][$0].isInfinite || table.nanRows[c].contains($0))
+        }) {
+            curves[keyPath: keyPath][epochs[r] - 1] = Double(table.numbers[c][r])
         }
-        // A diverged run logs "nan" or "inf": the table keeps "nan" cells as missing (listed in nanRows) with NaN as
-        // their number; mark the first such epoch of the kept run as non-finite.
-        for (c, keyPath) in [(trainColumn, \Curves.trainLoss), (validationColumn, \Curves.validationLoss)] {
-            guard let c else { continue }
-            if let r = (0..<table.rowCount).first(where: {
-                epochs[$0] >= 1 && (table.numbers[c][$0].isInfinite || table.nanRows[c].contains($0))
-            }) {
-                curves[keyPath: keyPath][epochs[r] - 1] = Double(table.numbers[c][r])
-            }
-        }
-        return curves
     }
 }

@@ -152,46 +152,20 @@ public final class MLflowSender: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            var op = queue[0]
             if spooling {
-                keep(op)
+                keep(queue[0])
                 queue.removeFirst()
                 completed += 1
                 condition.broadcast()
                 condition.unlock()
                 continue
             }
-            // Metrics queued one after another for the same run go in one request (at most 1000 values).
-            var taken = 1
-            while op.kind == .log, taken < queue.count, queue[taken].kind == .log, queue[taken].run == op.run,
-                (op.metrics?.count ?? 0) + (queue[taken].metrics?.count ?? 0) <= 1000
-            {
-                let next = queue[taken]
-                op.metrics = (op.metrics ?? []) + (next.metrics ?? [])
-                if let p = next.parameters { op.parameters = (op.parameters ?? [:]).merging(p) { _, b in b } }
-                if let t = next.tags { op.tags = (op.tags ?? [:]).merging(t) { _, b in b } }
-                taken += 1
-            }
+            let (op, taken) = firstBatch()
             var ids = self.ids, experiments = self.experiments
             let refusedRun = refused.contains(op.run)
             condition.unlock()
 
-            var failure: String?
-            var note: String?
-            var refuse = false
-            if !refusedRun {
-                do {
-                    try client.perform(op, ids: &ids, experiments: &experiments)
-                } catch let rejected as MLflowRejected {
-                    note =
-                        "MLflow: the server refused \(op.kind.rawValue) for \(op.name ?? "run \(op.run)") (\(rejected.reason)); the rest is sent"
-                    refuse = op.kind == .createRun
-                } catch let unresolved as MLflowUnresolved where op.kind == .createRun {
-                    failure = "the parent run \(unresolved.run) is not on the server"
-                } catch {
-                    failure = "\(error)"
-                }
-            }
+            let attempt = refusedRun ? Attempt() : send(op, ids: &ids, experiments: &experiments)
 
             condition.lock()
             if closed {
@@ -201,9 +175,9 @@ public final class MLflowSender: @unchecked Sendable {
             }
             self.ids = ids
             self.experiments = experiments
-            if let note { notes.append(note) }
-            if refuse { refused.insert(op.run) }
-            if let failure {
+            if let note = attempt.note { notes.append(note) }
+            if attempt.refuse { refused.insert(op.run) }
+            if let failure = attempt.failure {
                 startSpooling(because: failure)
                 for kept in queue.prefix(taken) { keep(kept) }
             }
@@ -212,5 +186,49 @@ public final class MLflowSender: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
+    }
+
+    /// Under the lock: the first queued operation and how many queued operations it takes. Metrics queued one after
+    /// another for the same run go in one request (at most 1000 values), with their parameters and tags.
+    private func firstBatch() -> (op: MLflowOperation, taken: Int) {
+        var op = queue[0]
+        var taken = 1
+        while op.kind == .log, taken < queue.count, queue[taken].kind == .log, queue[taken].run == op.run,
+            (op.metrics?.count ?? 0) + (queue[taken].metrics?.count ?? 0) <= 1000
+        {
+            let next = queue[taken]
+            op.metrics = (op.metrics ?? []) + (next.metrics ?? [])
+            if let p = next.parameters { op.parameters = (op.parameters ?? [:]).merging(p) { _, b in b } }
+            if let t = next.tags { op.tags = (op.tags ?? [:]).merging(t) { _, b in b } }
+            taken += 1
+        }
+        return (op, taken)
+    }
+
+    /// What sending one operation came to: a failure (the server is down or failing: from then on operations are
+    /// kept), a note of a refusal, and whether the refusal was of a run's creation.
+    private struct Attempt {
+        var failure: String?
+        var note: String?
+        var refuse = false
+    }
+
+    /// Outside the lock: sends `op`, with copies of the runs and experiments known, which it updates.
+    private func send(
+        _ op: MLflowOperation, ids: inout [String: MLflowRunID], experiments: inout [String: String]
+    ) -> Attempt {
+        var attempt = Attempt()
+        do {
+            try client.perform(op, ids: &ids, experiments: &experiments)
+        } catch let rejected as MLflowRejected {
+            attempt.note =
+                "MLflow: the server refused \(op.kind.rawValue) for \(op.name ?? "run \(op.run)") (\(rejected.reason)); the rest is sent"
+            attempt.refuse = op.kind == .createRun
+        } catch let unresolved as MLflowUnresolved where op.kind == .createRun {
+            attempt.failure = "the parent run \(unresolved.run) is not on the server"
+        } catch {
+            attempt.failure = "\(error)"
+        }
+        return attempt
     }
 }

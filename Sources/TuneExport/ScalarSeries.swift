@@ -27,6 +27,9 @@ public enum ScalarSeries {
         (nil, "val/rmse"), (nil, "val_rmse")
     ]
 
+    /// A series found: its tag and its points.
+    typealias Found = (name: String, points: [TensorBoardReader.Point])
+
     /// Curves from scalar series by run and tag (TensorBoard runs and tags, or MLflow metric keys under run ""):
     /// series found by their usual names or named (`tag` or `run:tag`). A training-loss series with far more points
     /// than the validation one is taken as step-level and averaged into epochs.
@@ -44,24 +47,8 @@ public enum ScalarSeries {
             chosenRoot = latest.key
             all = everything.filter { latest.value.contains($0.key) }
         }
-        func lookup(_ named: String?, _ usual: [(String?, String)], _ what: String) throws -> (
-            name: String, points: [TensorBoardReader.Point]
-        )? {
-            if let named {
-                let parts = named.split(separator: ":", maxSplits: 1).map(String.init)
-                let (run, tag) = parts.count == 2 ? (parts[0], parts[1]) : (nil as String?, parts[0])
-                guard let found = all.first(where: { (run == nil || $0.key == run) && $0.value[tag] != nil }) else {
-                    throw DataError(
-                        path: path, "no scalar series '\(named)' for the \(what); the series are: \(catalogue(all))")
-                }
-                return (tag, found.value[tag]!)
-            }
-            for (run, tag) in usual {
-                for key in all.keys.sorted() where run == nil || key == run || key.hasSuffix("/" + (run ?? "")) {
-                    if let points = all[key]?[tag], !points.isEmpty { return (tag, points) }
-                }
-            }
-            return nil
+        func lookup(_ named: String?, _ usual: [(String?, String)], _ what: String) throws -> Found? {
+            try find(named, usual, what, in: all, path: path)
         }
         let train = try lookup(columns.trainLoss, trainLossTags, "training loss")
         let validation = try lookup(columns.validationLoss, validationLossTags, "validation loss")
@@ -72,68 +59,18 @@ public enum ScalarSeries {
             )
         }
         var metric = try lookup(columns.metric, metricTags, "metric")
-        if metric == nil && columns.metric == nil {
-            // Any other spelling of a validation metric: "Accuracy/Val", "val-AUC", "AUROC/validation".
-            for (run, series) in all.sorted(by: { $0.key < $1.key }) {
-                let candidates = series.keys.compactMap { tag in
-                    Self.validationMetricRank(run: run, tag: tag).map { ($0, tag) }
-                }
-                if let best = candidates.min(by: { $0 < $1 }), let points = series[best.1], !points.isEmpty {
-                    metric = (best.1, points)
-                    break
-                }
-            }
-        }
+        if metric == nil && columns.metric == nil { metric = anyValidationMetric(all) }
         var steps = columns.trainLoss == nil ? try lookup(nil, stepLossTags, "step loss") : nil
         var curves = Curves()
         curves.source =
             chosenRoot.map { "\(path) (\($0.isEmpty ? "." : $0), the most recent of \(roots.count) runs)" } ?? path
-        // The training loss is step-level when its tag says so, or when it has more than four points per validation
-        // point (epoch-level logs with validation every few epochs have fewer).
-        let trainName = train?.name.lowercased() ?? ""
-        let stepLevel =
-            train != nil && validation != nil && !trainName.contains("epoch")
-            && (trainName.contains("step") || trainName.contains("batch")
-                || train!.points.count > 4 * max(validation!.points.count, 1))
-        if stepLevel, let train, let validation {
-            // Each step belongs to the first validation point written after it (by wall time, which does not depend
-            // on how the steps were numbered; by step where the times tie); an epoch's loss is the mean of its steps.
+        if isStepLevel(train, validation), let train, let validation {
             if steps == nil { steps = train }
-            var sums = [Double](repeating: 0, count: validation.points.count),
-                counts = [Int](repeating: 0, count: validation.points.count)
-            for p in train.points {
-                guard
-                    let k = validation.points.firstIndex(where: {
-                        $0.wallTime > p.wallTime || ($0.wallTime == p.wallTime && $0.step >= p.step)
-                    })
-                else { continue }
-                sums[k] += p.value
-                counts[k] += 1
-            }
-            curves.trainLoss = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : nil }
-            curves.validationLoss = validation.points.map { $0.value }
-            if let metric { curves.metric = align(metric.points, to: validation.points.map(\.step)) }
+            averageSteps(train, validation: validation, metric: metric, into: &curves)
         } else {
-            // Epoch-level series: one epoch per distinct step of any of them, each value at its step.
-            let axis = Array(
-                Set(
-                    (train?.points ?? []).map(\.step) + (validation?.points ?? []).map(\.step)
-                        + (metric?.points ?? []).map(\.step))
-            ).sorted()
-            curves.trainLoss = train.map { align($0.points, to: axis) } ?? []
-            curves.validationLoss = validation.map { align($0.points, to: axis) } ?? []
-            if let metric { curves.metric = align(metric.points, to: axis) }
+            alignEpochs(train, validation, metric, into: &curves)
         }
-        if let metric {
-            var name = metric.name
-            for prefix in ["val/", "val_", "epoch_", "evaluation_"] where name.hasPrefix(prefix) {
-                name.removeFirst(prefix.count)
-            }
-            if let slash = name.firstIndex(of: "/") { name = String(name[..<slash]) }
-            curves.metricName = name.lowercased()
-            curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? CSVLogReader.higherIsBetter(metric.name)
-            if let task = Curves.task(ofMetric: curves.metricName ?? "") { curves.task = task }
-        }
+        if let metric { nameMetric(metric, columns, in: &curves) }
         curves.stepLoss = steps?.points.map(\.value) ?? []
         // The first step's loss is the initial one when the series starts at step 0 (or 1, for writers counting from 1).
         curves.firstStepLogged = (steps?.points.first?.step).map { $0 <= 1 } ?? false
@@ -144,6 +81,97 @@ public enum ScalarSeries {
             if median > 1 { curves.stepsPerEpoch = Int(median) }
         }
         return curves
+    }
+
+    /// The series `named` (`tag` or `run:tag`; a `DataError` listing the series when there is none), or the first of
+    /// the `usual` (run, tag) pairs that has points, runs in sorted order.
+    static func find(
+        _ named: String?, _ usual: [(String?, String)], _ what: String,
+        in all: [String: [String: [TensorBoardReader.Point]]], path: String
+    ) throws -> Found? {
+        if let named {
+            let parts = named.split(separator: ":", maxSplits: 1).map(String.init)
+            let (run, tag) = parts.count == 2 ? (parts[0], parts[1]) : (nil as String?, parts[0])
+            guard let found = all.first(where: { (run == nil || $0.key == run) && $0.value[tag] != nil }) else {
+                throw DataError(
+                    path: path, "no scalar series '\(named)' for the \(what); the series are: \(catalogue(all))")
+            }
+            return (tag, found.value[tag]!)
+        }
+        for (run, tag) in usual {
+            for key in all.keys.sorted() where run == nil || key == run || key.hasSuffix("/" + (run ?? "")) {
+                if let points = all[key]?[tag], !points.isEmpty { return (tag, points) }
+            }
+        }
+        return nil
+    }
+
+    /// Any other spelling of a validation metric ("Accuracy/Val", "val-AUC", "AUROC/validation"): in the first run
+    /// (in sorted order) that has one, the best ranked.
+    static func anyValidationMetric(_ all: [String: [String: [TensorBoardReader.Point]]]) -> Found? {
+        for (run, series) in all.sorted(by: { $0.key < $1.key }) {
+            let candidates = series.keys.compactMap { tag in
+                Self.validationMetricRank(run: run, tag: tag).map { ($0, tag) }
+            }
+            if let best = candidates.min(by: { $0 < $1 }), let points = series[best.1], !points.isEmpty {
+                return (best.1, points)
+            }
+        }
+        return nil
+    }
+
+    /// Whether the training loss is step-level: when its tag says so, or when it has more than four points per
+    /// validation point (epoch-level logs with validation every few epochs have fewer).
+    static func isStepLevel(_ train: Found?, _ validation: Found?) -> Bool {
+        let trainName = train?.name.lowercased() ?? ""
+        return train != nil && validation != nil && !trainName.contains("epoch")
+            && (trainName.contains("step") || trainName.contains("batch")
+                || train!.points.count > 4 * max(validation!.points.count, 1))
+    }
+
+    /// Step-level training losses: each step belongs to the first validation point written after it (by wall time,
+    /// which does not depend on how the steps were numbered; by step where the times tie); an epoch's loss is the
+    /// mean of its steps.
+    static func averageSteps(_ train: Found, validation: Found, metric: Found?, into curves: inout Curves) {
+        var sums = [Double](repeating: 0, count: validation.points.count),
+            counts = [Int](repeating: 0, count: validation.points.count)
+        for p in train.points {
+            guard
+                let k = validation.points.firstIndex(where: {
+                    $0.wallTime > p.wallTime || ($0.wallTime == p.wallTime && $0.step >= p.step)
+                })
+            else { continue }
+            sums[k] += p.value
+            counts[k] += 1
+        }
+        curves.trainLoss = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : nil }
+        curves.validationLoss = validation.points.map { $0.value }
+        if let metric { curves.metric = align(metric.points, to: validation.points.map(\.step)) }
+    }
+
+    /// Epoch-level series: one epoch per distinct step of any of them, each value at its step.
+    static func alignEpochs(_ train: Found?, _ validation: Found?, _ metric: Found?, into curves: inout Curves) {
+        let axis = Array(
+            Set(
+                (train?.points ?? []).map(\.step) + (validation?.points ?? []).map(\.step)
+                    + (metric?.points ?? []).map(\.step))
+        ).sorted()
+        curves.trainLoss = train.map { align($0.points, to: axis) } ?? []
+        curves.validationLoss = validation.map { align($0.points, to: axis) } ?? []
+        if let metric { curves.metric = align(metric.points, to: axis) }
+    }
+
+    /// The metric's name without its validation prefix or its folder ("val/auc" -> "auc"), whether higher is better,
+    /// and the task it implies.
+    static func nameMetric(_ metric: Found, _ columns: CurveColumns, in curves: inout Curves) {
+        var name = metric.name
+        for prefix in ["val/", "val_", "epoch_", "evaluation_"] where name.hasPrefix(prefix) {
+            name.removeFirst(prefix.count)
+        }
+        if let slash = name.firstIndex(of: "/") { name = String(name[..<slash]) }
+        curves.metricName = name.lowercased()
+        curves.metricHigherIsBetter = columns.metricHigherIsBetter ?? CSVLogReader.higherIsBetter(metric.name)
+        if let task = Curves.task(ofMetric: curves.metricName ?? "") { curves.task = task }
     }
 
     /// The separate runs of a log directory: each experiment root (a run's path without a trailing train/validation

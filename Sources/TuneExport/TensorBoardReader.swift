@@ -31,27 +31,7 @@ public enum TensorBoardReader {
 
     /// The scalar series and HParams settings under `path` (an event file or a log directory).
     public static func read(at path: String) throws -> Log {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DataError(path: path, "no such file or directory")
-        }
-        var files: [(run: String, path: String)] = []
-        if isDirectory.boolValue {
-            let enumerator = FileManager.default.enumerator(atPath: path)
-            while let relative = enumerator?.nextObject() as? String {
-                let name = (relative as NSString).lastPathComponent
-                guard name.contains("tfevents") else { continue }
-                files.append(
-                    (
-                        (relative as NSString).deletingLastPathComponent,
-                        (path as NSString).appendingPathComponent(relative)
-                    ))
-            }
-            files.sort { $0.path < $1.path }
-        } else {
-            files = [("", path)]
-        }
-        guard !files.isEmpty else { throw DataError(path: path, "no TensorBoard event files (*tfevents*) here") }
+        let files = try eventFiles(at: path)
         var series: [String: [String: [Int64: Point]]] = [:]
         var settings: [String: [String: String]] = [:]
         for file in files {
@@ -91,6 +71,33 @@ public enum TensorBoardReader {
         return Log(
             scalars: series.mapValues { $0.mapValues { $0.values.sorted { $0.step < $1.step } } },
             hyperparameters: settings)
+    }
+
+    /// The event files under `path`, sorted by path, each with its run (its directory relative to `path`); `path`
+    /// itself, as run "", when it is a file.
+    static func eventFiles(at path: String) throws -> [(run: String, path: String)] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DataError(path: path, "no such file or directory")
+        }
+        var files: [(run: String, path: String)] = []
+        if isDirectory.boolValue {
+            let enumerator = FileManager.default.enumerator(atPath: path)
+            while let relative = enumerator?.nextObject() as? String {
+                let name = (relative as NSString).lastPathComponent
+                guard name.contains("tfevents") else { continue }
+                files.append(
+                    (
+                        (relative as NSString).deletingLastPathComponent,
+                        (path as NSString).appendingPathComponent(relative)
+                    ))
+            }
+            files.sort { $0.path < $1.path }
+        } else {
+            files = [("", path)]
+        }
+        guard !files.isEmpty else { throw DataError(path: path, "no TensorBoard event files (*tfevents*) here") }
+        return files
     }
 
     /// A protobuf `Value` as text: numbers as Swift prints them, strings as they are, booleans as true/false.
