@@ -16,9 +16,10 @@ deps:
 	@sh scripts/install-deps.sh
 
 ## The code's layout as .swift-format says (line length 120, four spaces); `swift format format -i -r Sources Tests bench`
-## rewrites it so.
+## rewrites it so. Then the size limits: no file in Sources/ over 400 lines, no function over 60 (tools/lint/sizes.py).
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests bench
+	python3 tools/lint/sizes.py
 
 ## The DocC documentation of every library module, failing on any warning (a broken link, a missing article).
 docs: deps
