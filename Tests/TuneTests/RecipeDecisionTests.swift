@@ -15,13 +15,14 @@ struct RecipeDecisionTests {
         lr: 0.01, batchSize: 32, schedule: .constant, warmup: 0, dropout: 0, batchnorm: false, activation: .relu,
         width: 64, depth: 2, weightDecay: 0, optimizer: .adam)
 
-    func trial(_ number: Int, _ candidate: RecipeCandidate, value: Double, loss: Double) -> RecipeTrial {
+    func trial(
+        _ number: Int, _ candidate: RecipeCandidate, value: Double, loss: Double, bestEpoch: Int = 3,
+        epochsRun: Int = 5
+    ) -> RecipeTrial {
         RecipeTrial(
-            number: number, stage: 2, candidate: candidate, value: value, validationLoss: loss, bestEpoch: 3,
-            epochsRun: 5,
-            epochLimit: 10, status: "completed", reason: "", samplesPerSecond: 0, seconds: 0, startedAt: nil,
-            findings: [],
-            failure: nil)
+            number: number, stage: 2, candidate: candidate, value: value, validationLoss: loss, bestEpoch: bestEpoch,
+            epochsRun: epochsRun, epochLimit: 10, status: "completed", reason: "", samplesPerSecond: 0, seconds: 0,
+            startedAt: nil, findings: [], failure: nil)
     }
 
     @Test func stageTwoHalvesDoublesAndQuadruplesTheBatchWithTheRateScaledBySquareRoot() {

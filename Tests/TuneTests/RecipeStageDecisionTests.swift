@@ -5,21 +5,10 @@ import TuneDiagnosis
 @testable import TuneEngine
 import TuneReport
 
-/// Stages 0, 1 and 5 on hand-made measurements: the numbers and sentences worked out by hand from the rules the
-/// README states (chance levels, a decade grid widened at its edges, twice the peak epoch, the seed noise).
-@Suite("The recipe's sanity, learning-rate and ensemble decisions, without training")
-struct RecipeStageDecisionTests {
-    let start = RecipeCandidate(
-        lr: 0.01, batchSize: 32, schedule: .constant, warmup: 0, dropout: 0, batchnorm: false, activation: .relu,
-        width: 64, depth: 2, weightDecay: 0, optimizer: .adam)
-
-    func trial(value: Double, loss: Double, bestEpoch: Int, epochsRun: Int) -> RecipeTrial {
-        RecipeTrial(
-            number: 4, stage: 1, candidate: start, value: value, validationLoss: loss, bestEpoch: bestEpoch,
-            epochsRun: epochsRun, epochLimit: 10, status: "completed", reason: "", samplesPerSecond: 0, seconds: 0,
-            startedAt: nil, findings: [], failure: nil)
-    }
-
+/// Stages 0, 1 and 5 on hand-made measurements (in the suite of the recipe's decisions): the numbers and sentences
+/// worked out by hand from the rules the README states (chance levels, a decade grid widened at its edges, twice the
+/// peak epoch, the seed noise).
+extension RecipeDecisionTests {
     @Test func stageZeroJudgesTheUntrainedLossAgainstChance() {
         #expect(abs(RecipeDecisions.chanceLoss(.binary, classes: 2) - 0.693_147_180_6) < 1e-9)
         #expect(abs(RecipeDecisions.chanceLoss(.multiclass, classes: 3) - 1.098_612_288_7) < 1e-9)
@@ -86,7 +75,7 @@ struct RecipeStageDecisionTests {
         #expect(RecipeDecisions.epochLimit(peak: 3, limit: 50, patience: 10) == 13)
         #expect(RecipeDecisions.epochLimit(peak: 40, limit: 50, patience: 5) == 50)
         let outcome = RecipeDecisions.rateOutcome(
-            winner: trial(value: 0.9, loss: 0.3, bestEpoch: 3, epochsRun: 5), rates: [0.1, 0.001, 0.01],
+            winner: trial(4, start, value: 0.9, loss: 0.3, bestEpoch: 3, epochsRun: 5), rates: [0.1, 0.001, 0.01],
             monitor: "auc", patience: 2, limit: 10)
         #expect(outcome.decision == "lr 0.01; epochs up to 6" && outcome.epochLimit == 6)
         #expect(
@@ -96,7 +85,7 @@ struct RecipeStageDecisionTests {
         #expect(outcome.notes.isEmpty)
         // Its best epoch was its last: still improving.
         let improving = RecipeDecisions.rateOutcome(
-            winner: trial(value: 0.9, loss: 0.3, bestEpoch: 10, epochsRun: 10), rates: [0.01], monitor: "auc",
+            winner: trial(4, start, value: 0.9, loss: 0.3, bestEpoch: 10, epochsRun: 10), rates: [0.01], monitor: "auc",
             patience: 2, limit: 10)
         #expect(improving.notes == ["the best run was still improving at --epochs 10: a larger --epochs may help"])
         #expect(
