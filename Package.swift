@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TuneRun", targets: ["TuneRun"]),
         .library(name: "TuneEngine", targets: ["TuneEngine"]),
         .library(name: "Tune", targets: ["Tune"]),
+        .library(name: "TunePostgres", targets: ["TunePostgres"]),
         .executable(name: "tune", targets: ["tune"]),
         .executable(name: "tune-bench", targets: ["TuneBench"])
     ],
@@ -59,6 +60,8 @@ let package = Package(
                 "TuneRandom", "TuneTensor", "TuneNN", "TuneData", "TuneTraining", "TuneDiagnosis", "TuneExport",
                 "TuneSearch", "TuneReport", "TuneRun", .product(name: "Yams", package: "Yams")
             ]),
+        // Studies on PostgreSQL (issue 15), a product of its own so that the default build stays light.
+        .target(name: "TunePostgres"),
         // The umbrella: `import Tune` gives every library module.
         .target(
             name: "Tune",
@@ -88,6 +91,7 @@ let package = Package(
             name: "TuneSearchTests",
             dependencies: ["TestSupport", "TuneSearch", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TuneDiagnosisTests", dependencies: ["TestSupport", "TuneDiagnosis"]),
+        .testTarget(name: "TunePostgresTests", dependencies: ["TestSupport", "TunePostgres"]),
         .testTarget(
             name: "TuneReportTests",
             dependencies: ["TestSupport", "TuneReport", "TuneDiagnosis", "TuneSearch", "TuneTraining"]),

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 targets=""
 for m in TuneRandom TuneTensor TuneNN TuneData TuneTraining TuneDiagnosis TuneSearch TuneExport TuneReport TuneRun \
-    TuneEngine Tune; do
+    TuneEngine Tune TunePostgres; do
     targets="$targets --target $m"
 done
 # shellcheck disable=SC2086

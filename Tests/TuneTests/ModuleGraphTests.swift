@@ -26,6 +26,7 @@ struct ModuleGraphTests {
         "TuneRun": lower.union(["TuneExport", "TuneReport", "Yams"]),
         "TuneEngine": lower.union(["TuneExport", "TuneReport", "TuneRun", "Yams"]),
         "Tune": lower.union(["TuneExport", "TuneReport", "TuneRun", "TuneEngine"]),
+        "TunePostgres": ["TuneSearch", "PostgresNIO"],
         "tune": ["Tune", "ArgumentParser"]
     ]
 
