@@ -88,9 +88,11 @@ package final class StudySession {
         return try body()
     }
 
-    /// A worker's loop: claims and trains the trials the leader queues, until the leader stops the process.
-    package func work(_ train: (Trial) throws -> Void) throws -> Never {
-        while true {
+    /// A worker's loop: claims and trains the trials the leader queues until `shouldStop` (the leader closed the
+    /// worker's input), which is checked between trials, so that a trial's whole work (its model kept when it is the
+    /// best) is done before the worker goes.
+    package func work(_ train: (Trial) throws -> Void, shouldStop: () -> Bool) throws {
+        while !shouldStop() {
             if let trial = try study.claimWaiting() {
                 try train(trial)
             } else {

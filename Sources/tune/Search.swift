@@ -139,6 +139,7 @@ extension TuneCommand {
             var workers: Workers?
             if worker {
                 Workers.watchLeader()
+                search.shouldStop = Workers.leaderGone
                 BLAS.setThreadCount(1)
             } else if jobs > 1 {
                 BLAS.setThreadCount(1)
@@ -198,7 +199,8 @@ extension TuneCommand {
             if worker {
                 Workers.watchLeader()
                 BLAS.setThreadCount(1)
-                try recipe.work()
+                try recipe.work(shouldStop: Workers.leaderGone)
+                return
             }
             var workers: Workers?
             if jobs > 1 {

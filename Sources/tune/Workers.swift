@@ -8,7 +8,7 @@ import Tune
 
 /// The worker processes of `tune search --jobs N`: this executable run again with the same arguments and `--worker`,
 /// one BLAS thread each. A worker's standard input is a pipe from the leading process; when the leader closes it (or
-/// dies, even by SIGKILL) the worker exits.
+/// dies, even by SIGKILL) the worker finishes the trial in hand (its model kept if it is the best) and exits.
 final class Workers {
     private var processes: [Process] = []
     private var pipes: [Pipe] = []
@@ -57,14 +57,27 @@ final class Workers {
         processes = []
     }
 
-    /// In a worker: exits as soon as the leader's pipe closes.
+    /// Whether the leader closed this worker's input (or died): set by `watchLeader`.
+    private static let gone = StopFlag()
+
+    /// In a worker: whether to stop, checked between trials (the trial in hand is finished first, its model kept
+    /// when it is the best, so the leader's summary sees everything).
+    static func leaderGone() -> Bool { gone.isSet }
+
+    /// In a worker: watches the leader's pipe; when it closes, the worker stops after its trial in hand.
     static func watchLeader() {
         Thread.detachNewThread {
             var byte: UInt8 = 0
             while read(0, &byte, 1) > 0 {}
-            // What this worker queued for MLflow is sent, or kept on disk, before it goes.
-            MLflowLog.finish(final: true) { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }
-            exit(0)
+            gone.set()
         }
     }
+}
+
+/// A flag one thread sets and others read.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

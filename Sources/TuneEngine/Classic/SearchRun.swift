@@ -83,8 +83,9 @@ public final class SearchRun {
     /// this process queues trials in the study while the budget allows, every process claims and samples them, and
     /// the sampler counts running trials as bad ones (TPE's constant liar), so that they spread out.
     public var jobs = 1
-    /// A worker trains the trials another process queues, until that process stops it: `run()` never returns.
+    /// A worker trains the trials another process queues, until `shouldStop` says so (checked between trials).
     public var isWorker = false
+    public var shouldStop: () -> Bool = { false }
     public var onTrial: (FrozenTrial) -> Void = { _ in }
     public var onNote: (String) -> Void = { _ in }
     /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
@@ -136,7 +137,10 @@ public final class SearchRun {
             pendingBest = nil
             onTrial(recorded)
         }
-        if isWorker { try session.work(train) }
+        if isWorker {
+            try session.work(train, shouldStop: shouldStop)
+            return try summary(session.study, monitor: monitor, direction: direction)
+        }
         try trainAll(session, lock: lock, train: train)
         onFinishedOwnTrials()
         return try finish(session, monitor: monitor, direction: direction)

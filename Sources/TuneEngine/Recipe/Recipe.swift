@@ -68,12 +68,12 @@ public final class RecipeRun {
         return try recipe.run()
     }
 
-    /// A worker: trains the trials the leading process queues in the study until the process is stopped (`Workers`
-    /// closes its input).
-    public func work() throws -> Never {
+    /// A worker: trains the trials the leading process queues in the study until `shouldStop` says so (checked
+    /// between trials; `Workers` says so when the leader closes the worker's input).
+    public func work(shouldStop: () -> Bool) throws {
         defer { MLflowLog.finish(onNote: onNote) }
         let recipe = try RecipeStudy(self, isWorker: true)
-        try recipe.session.work(recipe.trainClaimed)
+        try recipe.session.work(recipe.trainClaimed, shouldStop: shouldStop)
     }
 }
 
