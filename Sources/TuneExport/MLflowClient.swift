@@ -42,8 +42,8 @@ public struct MLflowClient: Sendable {
             else { return nil }
             return url
         }
-        let fromEnvironment = http(environment["MLFLOW_TRACKING_URI"]) != nil ? environment["MLFLOW_TRACKING_URI"] : nil
-        return http(flag ?? fromEnvironment ?? recorded)
+        if let flag { return http(flag) }
+        return http(environment["MLFLOW_TRACKING_URI"]) ?? http(recorded)
     }
 
     /// An address without any user name or password in it, as it may be shown or saved.

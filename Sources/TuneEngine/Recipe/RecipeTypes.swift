@@ -45,10 +45,8 @@ public struct RecipeCandidate: Codable, Sendable, Hashable {
         let mine = parameters, theirs = other?.parameters ?? [:]
         let changed = mine.keys.sorted().filter { theirs[$0] != mine[$0] }
         if changed.isEmpty { return "as before" }
-        return changed.map { "\($0)=\(Self.format(mine[$0]!))" }.joined(separator: " ")
+        return changed.map { "\($0)=\(mine[$0]!.compactDescription)" }.joined(separator: " ")
     }
-
-    static func format(_ v: ParameterValue) -> String { v.compactDescription }
 }
 
 /// One trained configuration: what it scored and what its curves said.
