@@ -9,7 +9,8 @@ demo: build
 
 ## Install what is missing and run the test suite. The checkpoint tests cross-check files with Python's reference
 ## safetensors package; scripts/python.sh finds or installs it.
-test: deps
+test:
+	@sh scripts/install-deps.sh --tests
 	TUNE_PYTHON="$$(sh scripts/python.sh)" $(SWIFT) test
 
 deps:

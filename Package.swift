@@ -26,6 +26,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Studies on PostgreSQL (TunePostgres only).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // `swift package generate-documentation`: the DocC catalogs of the library modules.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0")
     ],
@@ -61,7 +66,13 @@ let package = Package(
                 "TuneSearch", "TuneReport", "TuneRun", .product(name: "Yams", package: "Yams")
             ]),
         // Studies on PostgreSQL (issue 15), a product of its own so that the default build stays light.
-        .target(name: "TunePostgres"),
+        .target(
+            name: "TunePostgres",
+            dependencies: [
+                "TuneSearch", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")
+            ]),
         // The umbrella: `import Tune` gives every library module.
         .target(
             name: "Tune",
@@ -89,7 +100,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "TuneSearchTests",
-            dependencies: ["TestSupport", "TuneSearch", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "TestSupport", "TuneSearch", "TunePostgres", .product(name: "GRDB", package: "GRDB.swift")
+            ]),
         .testTarget(name: "TuneDiagnosisTests", dependencies: ["TestSupport", "TuneDiagnosis"]),
         .testTarget(name: "TunePostgresTests", dependencies: ["TestSupport", "TunePostgres"]),
         .testTarget(

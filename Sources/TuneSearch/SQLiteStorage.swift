@@ -277,6 +277,20 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
         return try number.map { try trial($0) }
     }
 
+    /// Study attributes share the study table with the direction, under a prefix of their own.
+    public func studyAttribute(_ key: String) throws -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM study WHERE key = ?", arguments: ["attribute:" + key])
+        }
+    }
+
+    public func setStudyAttribute(_ key: String, value: String) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO study (key, value) VALUES (?, ?)", arguments: ["attribute:" + key, value])
+        }
+    }
+
     /// Refreshes a running trial's heartbeat (a long epoch with nothing to report).
     public func heartbeat(_ number: Int) throws {
         try write { db in try beat(db, number) }

@@ -26,6 +26,10 @@ public protocol StudyStorage: AnyObject {
     /// (attribute `retry_of` names the trial it repeats), so the configuration is still measured.
     @discardableResult
     func failStaleTrials(olderThan seconds: Double, requeue: Bool) throws -> [Int]
+    /// A value kept for the whole study (the settings it was started with, a digest of its data), or nil.
+    func studyAttribute(_ key: String) throws -> String?
+    /// Sets a value kept for the whole study, replacing the one of the same key.
+    func setStudyAttribute(_ key: String, value: String) throws
 }
 
 extension StudyStorage {
@@ -36,7 +40,7 @@ extension StudyStorage {
     }
 
     /// The failure recorded for a trial taken for dead.
-    static func staleFailure(_ seconds: Double) -> String {
+    package static func staleFailure(_ seconds: Double) -> String {
         "no heartbeat for more than \(seconds) s: the process running it stopped"
     }
 }
@@ -45,6 +49,7 @@ extension StudyStorage {
 public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
     private var trials: [FrozenTrial] = []
     private var beats: [Double] = []
+    private var studyAttributes: [String: String] = [:]
     private let lock = NSLock()
     private let clock: @Sendable () -> Double
     public var location: String { "memory" }
@@ -93,6 +98,10 @@ public final class InMemoryStorage: StudyStorage, @unchecked Sendable {
     }
 
     public func trial(_ number: Int) -> FrozenTrial { locked { trials[number] } }
+
+    public func studyAttribute(_ key: String) -> String? { locked { studyAttributes[key] } }
+
+    public func setStudyAttribute(_ key: String, value: String) { locked { studyAttributes[key] = value } }
 
     public func allTrials() -> [FrozenTrial] { locked { trials } }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A value as compact JSON with sorted keys (how the storages keep parameters and distributions).
-func sortedJSON<T: Encodable>(_ value: T) throws -> String {
+package func sortedJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     return String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import TunePostgres
 @testable import TuneSearch
 
 /// What every `StudyStorage` must do, run against each backend: a new backend (PostgreSQL) joins `Backend` and must
@@ -10,7 +11,7 @@ struct StorageConformanceTests {
     final class Clock: @unchecked Sendable { var now = 1000.0 }
 
     enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case memory, sqlite
+        case memory, sqlite, postgres
         var testDescription: String { rawValue }
 
         /// A fresh storage with a clock the test sets, and a second handle on the same trials (another process's
@@ -24,6 +25,15 @@ struct StorageConformanceTests {
                 let path = scratchDirectory("conformance").appendingPathComponent("study.sqlite").path
                 let storage = try SQLiteStorage(path: path, direction: .minimize, clock: { clock.now })
                 return (storage, { try SQLiteStorage(path: path, direction: .minimize, clock: { clock.now }) })
+            case .postgres:
+                // A study of its own on the test run's scratch server; the second handle is a second connection.
+                var address = try PostgresAddress(try ScratchPostgres.shared.get().address())
+                address.password = try ScratchPostgres.shared.get().password
+                let name = "conformance-\(UUID().uuidString)"
+                let open = {
+                    try PostgresStorage(address: address, study: name, direction: .minimize, clock: { clock.now })
+                }
+                return (try open(), open)
             }
         }
     }
