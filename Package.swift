@@ -82,7 +82,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "tune",
-            dependencies: ["Tune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tune", "TunePostgres", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "TuneBench",

@@ -25,14 +25,16 @@ public enum ReportFiles {
             name: directory.lastPathComponent)
     }
 
-    /// What the report of a `tune search` directory shows, read from its files.
-    public static func study(_ directory: URL) throws -> StudyReport {
+    /// What the report of a `tune search` directory shows, read from its files and its study (`study.sqlite`, or
+    /// `storage` when the study is kept elsewhere).
+    public static func study(_ directory: URL, storage given: (any StudyStorage)? = nil) throws -> StudyReport {
         let summaryURL = directory.appendingPathComponent("summary.json")
         let recipe = try? load(RecipeSummary.self, summaryURL)
         let classic = recipe == nil ? try load(SearchSummary.self, summaryURL) : nil
         let higher = (recipe?.direction ?? classic?.direction) != Direction.minimize.rawValue
-        let storage = try SQLiteStorage(
-            path: SearchRun.studyPath(directory.path), direction: higher ? .maximize : .minimize)
+        let storage =
+            try given
+            ?? SQLiteStorage(path: SearchRun.studyPath(directory.path), direction: higher ? .maximize : .minimize)
         return StudyReport(
             name: directory.lastPathComponent, monitor: recipe?.monitor ?? classic?.monitor ?? "metric",
             higherIsBetter: higher, trials: try storage.allTrials().filter { $0.state.isFinished },
@@ -48,17 +50,18 @@ public enum ReportFiles {
             bestHistory: try? load(History.self, directory.appendingPathComponent("best/history.json")))
     }
 
-    /// Writes `report.html` in `directory` (a run or a study), atomically; returns what it wrote.
+    /// Writes `report.html` in `directory` (a run or a study, whose trials are in `storage` when given), atomically;
+    /// returns what it wrote.
     @discardableResult
-    public static func write(_ directory: URL) throws -> Data {
-        let isStudy = FileManager.default.fileExists(atPath: SearchRun.studyPath(directory.path))
+    public static func write(_ directory: URL, storage: (any StudyStorage)? = nil) throws -> Data {
+        let isStudy = storage != nil || FileManager.default.fileExists(atPath: SearchRun.studyPath(directory.path))
         guard isStudy || FileManager.default.fileExists(atPath: directory.appendingPathComponent("history.json").path)
         else {
             throw DataError(
                 path: directory.path,
                 "neither a run directory of tune train (no history.json) nor a study of tune search (no study.sqlite)")
         }
-        let html = isStudy ? HTMLReport.study(try study(directory)) : try run(directory)
+        let html = isStudy ? HTMLReport.study(try study(directory, storage: storage)) : try run(directory)
         let data = Data(html.utf8)
         try writeAtomically(data, to: directory.appendingPathComponent("report.html"))
         return data

@@ -30,15 +30,21 @@ package final class StudySession {
     /// The MLflow run the trials nest under: the leader's parent run, read from the output directory by workers.
     package private(set) var parentRun: String?
 
+    /// Where the study is kept when it is not the output directory's file (a study shared with other machines).
+    package let location: StudyLocation?
+    /// Where the study is, for messages.
+    package var studyDescription: String { location?.description ?? Self.studyPath(out) }
+
     /// The study's file in an output directory.
     package static func studyPath(_ out: String) -> String {
         URL(fileURLWithPath: out).appendingPathComponent("study.sqlite").path
     }
 
-    /// Creates the output directory if needed and opens (or creates) its study.
+    /// Creates the output directory if needed and opens (or creates) the study: its `study.sqlite`, or the study at
+    /// `location`.
     package init(
         settings: TrainSettings, direction: Direction, sampler: any Sampler, pruner: any Pruner, isWorker: Bool,
-        staleAfter: Double, onNote: @escaping (String) -> Void
+        staleAfter: Double, location: StudyLocation? = nil, onNote: @escaping (String) -> Void
     ) throws {
         guard let out = settings.out else {
             throw DataError(path: "tune search", "no output directory: pass --out DIR (the study lives there)")
@@ -48,9 +54,11 @@ package final class StudySession {
         self.isWorker = isWorker
         self.staleAfter = staleAfter
         self.onNote = onNote
+        self.location = location
         try createOutputDirectory(out)
-        storage = try SQLiteStorage(path: Self.studyPath(out), direction: direction)
+        storage = try location?.open(direction) ?? SQLiteStorage(path: Self.studyPath(out), direction: direction)
         study = Study(direction: direction, sampler: sampler, pruner: pruner, storage: storage)
+        if let location { try prepareShared(location) }
         if isWorker { parentRun = MLflowLog.readParent(out: out) }
     }
 
@@ -90,20 +98,35 @@ package final class StudySession {
 
     /// A worker's loop: claims and trains the trials the leader queues until `shouldStop` (the leader closed the
     /// worker's input), which is checked between trials, so that a trial's whole work (its model kept when it is the
-    /// best) is done before the worker goes.
-    package func work(_ train: (Trial) throws -> Void, shouldStop: () -> Bool) throws {
+    /// best) is done before the worker goes. In a shared study the worker also stops when the leader has finished,
+    /// or when no trial came for `idleLimit` seconds.
+    /// When nothing waits, the queue is looked at again after 20 ms, doubling up to a second while it stays empty
+    /// (a study shared by many workers is not polled by all of them fifty times a second).
+    package func work(_ train: (Trial) throws -> Void, shouldStop: () -> Bool, idleLimit: Double? = nil) throws {
+        var pause = 0.02
+        var idleSince = Date()
         while !shouldStop() {
-            if let trial = try study.claimWaiting() {
+            if let trial = try claim() {
                 try train(trial)
-            } else {
-                Thread.sleep(forTimeInterval: 0.02)
+                pause = 0.02
+                idleSince = Date()
+                continue
             }
+            if location != nil && leaderFinished { return }
+            if let idleLimit, Date().timeIntervalSince(idleSince) >= idleLimit {
+                onNote("no trial to train for \(Int(idleLimit)) s: stopping (--exit-when-idle)")
+                return
+            }
+            Thread.sleep(forTimeInterval: pause)
+            pause = min(pause * 2, 1)
         }
     }
 
     /// The leader's loop with workers: until `done` says so of the study's trials, claims and trains queued trials
     /// like any worker; when none waits, fails the trials of processes that died (`requeue`: their configurations
     /// queued again) and lets `refill` queue what is missing (it gets the trials, read again when stale ones changed).
+    /// In a shared study `refill` is asked first at every turn, so that workers on other machines find trials
+    /// queued while this process trains.
     package func serve(
         until done: ([FrozenTrial]) throws -> Bool, requeue: Bool, then: String,
         refill: ([FrozenTrial]) throws -> Void, train: (Trial) throws -> Void
@@ -111,7 +134,8 @@ package final class StudySession {
         while true {
             let trials = try study.trials
             if try done(trials) { return }
-            if let trial = try study.claimWaiting() {
+            if location != nil { try refill(trials) }
+            if let trial = try claim() {
                 try train(trial)
                 continue
             }
@@ -119,6 +143,26 @@ package final class StudySession {
             try refill(stale.isEmpty ? trials : try study.trials)
             Thread.sleep(forTimeInterval: 0.02)
         }
+    }
+
+    /// The oldest waiting trial, claimed, with this process's name on it (attribute `process`, host:pid).
+    private func claim() throws -> Trial? {
+        guard let trial = try study.claimWaiting() else { return nil }
+        try storage.setAttribute(trial.number, key: Self.processKey, value: Self.processName)
+        return trial
+    }
+
+    package static let processKey = "process"
+    package static let processName = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+
+    /// The processes that claimed the trials running now or started within the last `seconds`.
+    package static func recentProcesses(_ trials: [FrozenTrial], within seconds: Double) -> Int {
+        let since = Date().timeIntervalSince1970 - seconds
+        return Set(
+            trials.filter { t in
+                t.state == .running || (t.attributes["started_at"].flatMap(Double.init) ?? 0) >= since
+            }.compactMap { $0.attributes[processKey] }
+        ).count
     }
 
     /// The leader's end: `summary.json` and `report.html` written; the parent run gets the best value, the test
@@ -130,7 +174,8 @@ package final class StudySession {
     ) throws -> Data {
         let directory = URL(fileURLWithPath: out)
         try writeAtomically(summary, to: directory.appendingPathComponent("summary.json"))
-        let report = try ReportFiles.write(directory)
+        if location != nil { try storage.setStudyAttribute(StudyLocation.Key.finished, value: "true") }
+        let report = try ReportFiles.write(directory, storage: storage)
         if let parent {
             parent.artifact("report.html", report)
             if let best { parent.metrics(["best_\(monitor.rawValue)": best]) }

@@ -47,7 +47,7 @@ enum PostgresSchema {
             """
             CREATE TABLE tune_artifacts (
                 study bigint NOT NULL REFERENCES tune_studies(id) ON DELETE CASCADE, name text NOT NULL,
-                trial integer, data bytea NOT NULL, PRIMARY KEY (study, name))
+                trial integer NOT NULL, value float8, data bytea NOT NULL, PRIMARY KEY (study, name))
             """
         ]
     ]

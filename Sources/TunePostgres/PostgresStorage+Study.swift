@@ -20,26 +20,27 @@ extension PostgresStorage {
         }
     }
 
-    /// Keeps a file in the study (the best model's, so that it can be written out on any machine), replacing the
-    /// one of the same name, with the trial it came from.
-    public func setArtifact(_ name: String, trial: Int?, data: Data) throws {
-        let bytes = [UInt8](data)
+    public func keepArtifact(_ name: String, trial: Int, value: Double, data: Data) throws {
+        let better = direction == .maximize ? ">" : "<"
         try run { s in
             try s.query(
                 """
-                INSERT INTO tune_artifacts (study, name, trial, data) VALUES (\(id), \(name), \(trial), \(bytes))
-                ON CONFLICT (study, name) DO UPDATE SET trial = EXCLUDED.trial, data = EXCLUDED.data
+                INSERT INTO tune_artifacts (study, name, trial, value, data)
+                VALUES (\(id), \(name), \(trial), \(value), \(data))
+                ON CONFLICT (study, name) DO UPDATE
+                SET trial = EXCLUDED.trial, value = EXCLUDED.value, data = EXCLUDED.data
+                WHERE tune_artifacts.value IS NULL OR tune_artifacts.value = 'NaN'
+                    OR EXCLUDED.value \(unescaped: better) tune_artifacts.value
+                    OR (EXCLUDED.value = tune_artifacts.value AND EXCLUDED.trial <= tune_artifacts.trial)
                 """)
         }
     }
 
-    /// A file kept in the study, and the trial it came from.
-    public func artifact(_ name: String) throws -> (trial: Int?, data: Data)? {
+    public func artifact(_ name: String) throws -> (trial: Int, data: Data)? {
         try run { s in
             try s.query("SELECT trial, data FROM tune_artifacts WHERE study = \(id) AND name = \(name)")
                 .first.map { row in
-                    let (trial, bytes) = try row.decode((Int?, [UInt8]).self)
-                    return (trial, Data(bytes))
+                    try row.decode((Int, Data).self)
                 }
         }
     }

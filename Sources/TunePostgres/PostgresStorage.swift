@@ -18,7 +18,7 @@ import TuneSearch
 /// - Creating and claiming are recorded with the call's own id, so a call retried after its answer was lost (the
 ///   connection cut after the commit) returns what the first attempt did instead of doing it twice.
 /// - `float8` keeps NaN and the infinities as they were reported.
-public final class PostgresStorage: StudyStorage, @unchecked Sendable {
+public final class PostgresStorage: StudyStorage, StudyArtifacts, @unchecked Sendable {
     public let address: PostgresAddress
     /// The study's name, unique in the database.
     public let name: String
@@ -43,43 +43,42 @@ public final class PostgresStorage: StudyStorage, @unchecked Sendable {
         set { link.onNote = newValue }
     }
 
-    /// Opens the study `name` at `address` (creating the tables and the study if needed; with `create` false, a
-    /// missing study is an error). A study created to the other `direction` is refused. `patience`: seconds of
-    /// retrying an unreachable server before giving up.
+    /// Opens the study `name` at `address`, creating the tables and the study if needed. A study created to the
+    /// other `direction` is refused; with `direction` nil (a worker joining), the study must exist and its direction
+    /// is taken. `patience`: seconds of retrying an unreachable server before giving up.
     public init(
-        address: PostgresAddress, study name: String, direction: Direction, create: Bool = true,
-        patience: Double = 600, clock: (@Sendable () -> Double)? = nil
+        address: PostgresAddress, study name: String, direction: Direction?, patience: Double = 600,
+        clock: (@Sendable () -> Double)? = nil
     ) throws {
         self.address = address
         self.name = name
-        self.direction = direction
         self.clock = clock
         let link = PostgresLink(address: address, patience: patience)
         self.link = link
-        let location = "\(address) study '\(name)'"
         do {
-            id = try link.run { s in
+            (id, self.direction) = try link.run { s in
                 try PostgresSchema.migrate(s)
-                if create {
+                if let direction {
                     try s.query(
                         """
                         INSERT INTO tune_studies (name, direction) VALUES (\(name), \(direction.rawValue))
                         ON CONFLICT (name) DO NOTHING
                         """)
                 }
-                for row in try s.query("SELECT id, direction FROM tune_studies WHERE name = \(name)") {
-                    let (id, stored) = try row.decode((Int, String).self)
-                    guard stored == direction.rawValue else {
-                        throw PostgresFailure(
-                            message: "the study was created to \(stored) its objective, not to \(direction.rawValue) it"
-                        )
-                    }
-                    return id
+                guard
+                    let (id, stored) = try s.query("SELECT id, direction FROM tune_studies WHERE name = \(name)")
+                        .first.map({ try $0.decode((Int, String).self) })
+                else {
+                    throw PostgresFailure(message: "no such study (tune studies --storage ... lists the studies)")
                 }
-                throw PostgresFailure(message: "no such study (tune studies --storage ... lists them)")
+                guard let found = Direction(rawValue: stored), direction == nil || direction == found else {
+                    throw PostgresFailure(
+                        message: "the study was created to \(stored) its objective, not to \(direction!.rawValue) it")
+                }
+                return (id, found)
             }
         } catch {
-            throw SearchError.storage(path: location, "\(PostgresFailure(error))")
+            throw SearchError.storage(path: "\(address) study '\(name)'", "\(PostgresFailure(error))")
         }
     }
 

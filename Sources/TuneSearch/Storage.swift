@@ -32,6 +32,17 @@ public protocol StudyStorage: AnyObject {
     func setStudyAttribute(_ key: String, value: String) throws
 }
 
+/// A storage that keeps files for its study (the best trial's model), so that a study shared by several machines can
+/// write them out on any of them.
+public protocol StudyArtifacts {
+    /// Keeps `data` under `name`, from `trial` whose objective is `value`, unless the file kept under that name comes
+    /// from a better trial (by the study's direction; at a tie, the lower number). Atomic: of two processes keeping
+    /// their trials' files at once, the better trial's stays.
+    func keepArtifact(_ name: String, trial: Int, value: Double, data: Data) throws
+    /// The file kept under `name`, and the trial it came from.
+    func artifact(_ name: String) throws -> (trial: Int, data: Data)?
+}
+
 extension StudyStorage {
     /// Marks failed the running trials without a heartbeat for `seconds`, without queueing them again.
     @discardableResult

@@ -69,7 +69,11 @@ extension TuneCommand {
             help:
                 "Trials trained at once, each in its own process with one BLAS thread (the recipe: a stage's independent candidates)."
         ) var jobs: Int = 1
+        @OptionGroup var shared: StorageOptions
         @Flag(help: .hidden) var worker = false
+        /// Set by `tune worker`: a worker with no leader's pipe on its input, and when it stops without a trial.
+        @Flag(help: .hidden) var remoteWorker = false
+        @Option(help: .hidden) var exitWhenIdle: Double?
 
         func validate() throws {
             if let trials {
@@ -89,6 +93,23 @@ extension TuneCommand {
                     "--budget: expected a whole number of trials, or a number of epochs or minutes, above 0 (30, 30trials, 800epochs, 5min), got '\(budget)'"
                 )
             }
+        }
+
+        /// In a worker process, one BLAS thread, and what tells it to stop between trials: the leader closing its
+        /// input, for the workers of --jobs; nothing for `tune worker`, which stops when the leader has finished or
+        /// when it has been idle for --exit-when-idle.
+        func workerStop() -> () -> Bool {
+            BLAS.setThreadCount(1)
+            guard !remoteWorker else { return { false } }
+            Workers.watchLeader()
+            return Workers.leaderGone
+        }
+
+        /// The study's place when --storage names a database, with this command's arguments for workers to join.
+        func location(_ settings: TrainSettings) throws -> StudyLocation? {
+            let arguments = CommandLine.arguments.dropFirst()
+            let launch = arguments.first == "search" ? Array(arguments.dropFirst()) : []
+            return try shared.location(out: settings.out, launch: StorageOptions.launch(launch))
         }
 
         /// The settings, with the default output directory when --out is not given.
@@ -119,6 +140,8 @@ extension TuneCommand {
                 return try runRecipe()
             }
             let search = SearchRun(settings: try settings())
+            search.location = try location(search.settings)
+            search.exitWhenIdle = exitWhenIdle
             var searched =
                 try space.map { try SearchSpace.load(path: $0) } ?? (param.isEmpty ? .standard : SearchSpace())
             try searched.apply(flags: param)
@@ -126,7 +149,7 @@ extension TuneCommand {
             configure(search, strategy: classic, pruner: prunerKind)
             let summary = try search.run()
             if worker { return }
-            printSummary(summary, out: search.settings.out ?? "")
+            printSummary(summary, out: search.settings.out ?? "", study: search.location?.description)
         }
 
         /// The classic search's settings from the flags, its worker processes and what it prints as it goes.
@@ -138,9 +161,7 @@ extension TuneCommand {
             search.isWorker = worker
             var workers: Workers?
             if worker {
-                Workers.watchLeader()
-                search.shouldStop = Workers.leaderGone
-                BLAS.setThreadCount(1)
+                search.shouldStop = workerStop()
             } else if jobs > 1 {
                 BLAS.setThreadCount(1)
                 // Started once the study exists (the leader creates it), so that workers never race to create it.
@@ -168,7 +189,7 @@ extension TuneCommand {
         }
 
         /// The classic search's end: the trials, the best one with its test metric, its loss chart, the files.
-        func printSummary(_ summary: SearchSummary, out: String) {
+        func printSummary(_ summary: SearchSummary, out: String, study: String?) {
             let counts = summary.counts.keys.sorted().map { "\(summary.counts[$0]!) \($0)" }.joined(separator: ", ")
             print("searched: \(summary.space)")
             print(
@@ -186,20 +207,19 @@ extension TuneCommand {
             }
             printBestChart(out)
             print(
-                "written to \(out): summary.json, study.sqlite, best/ (the best complete trial's model)"
-            )
+                "written to \(out): summary.json, \(study == nil ? "study.sqlite, " : "")best/ (the best complete trial's model)"
+                    + (study.map { "; the study is in \($0)" } ?? ""))
         }
 
         func runRecipe() throws {
             let recipe = RecipeRun(settings: try settings())
+            recipe.location = try location(recipe.settings)
             recipe.budget = budget.flatMap(Budget.init)
             recipe.members = members
             recipe.staleAfter = staleAfter
             recipe.jobs = jobs
             if worker {
-                Workers.watchLeader()
-                BLAS.setThreadCount(1)
-                try recipe.work(shouldStop: Workers.leaderGone)
+                try recipe.work(shouldStop: workerStop(), idleLimit: exitWhenIdle)
                 return
             }
             var workers: Workers?
@@ -238,7 +258,7 @@ func runAndPrint(_ recipe: RecipeRun) throws {
     }
     let out = recipe.settings.out ?? ""
     printNow(
-        "tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(SearchRun.studyPath(out))"
+        "tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(recipe.location?.description ?? SearchRun.studyPath(out))"
     )
     let summary: RecipeSummary
     do {
@@ -252,7 +272,9 @@ func runAndPrint(_ recipe: RecipeRun) throws {
     print("")
     print(RecipeTable.render(summary))
     printBestChart(out)
-    print("written to \(out): summary.json, study.sqlite, best/\(summary.ensemble != nil ? ", ensemble/" : "")")
+    print(
+        "written to \(out): summary.json, \(recipe.location == nil ? "study.sqlite, " : "")best/\(summary.ensemble != nil ? ", ensemble/" : "")"
+    )
 }
 
 /// The best model's training and validation loss, its selected epoch marked, from `best/history.json` of a study.

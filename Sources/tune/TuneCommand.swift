@@ -9,7 +9,7 @@ struct TuneCommand: ParsableCommand {
         version: SwiftTune.version,
         subcommands: [
             Train.self, Predict.self, Evaluate.self, Doctor.self, LRFind.self, Search.self, Ensemble.self, Report.self,
-            MLflowSync.self, Generate.self, Demo.self, Env.self
+            Worker.self, Studies.self, MLflowSync.self, Generate.self, Demo.self, Env.self
         ]
     )
 }

@@ -83,9 +83,16 @@ public final class SearchRun {
     /// this process queues trials in the study while the budget allows, every process claims and samples them, and
     /// the sampler counts running trials as bad ones (TPE's constant liar), so that they spread out.
     public var jobs = 1
+    /// Where the study is kept when not in `out/study.sqlite` (a study shared with workers on other machines, which
+    /// then claim the trials this process queues, as `jobs` workers do).
+    public var location: StudyLocation?
+    /// Whether trials are queued for other processes: several jobs, or a shared study.
+    var queuesTrials: Bool { jobs > 1 || location != nil }
     /// A worker trains the trials another process queues, until `shouldStop` says so (checked between trials).
     public var isWorker = false
     public var shouldStop: () -> Bool = { false }
+    /// A worker on a shared study stops when no trial came for this many seconds.
+    public var exitWhenIdle: Double?
     public var onTrial: (FrozenTrial) -> Void = { _ in }
     public var onNote: (String) -> Void = { _ in }
     /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
@@ -114,9 +121,9 @@ public final class SearchRun {
         let direction: Direction = monitor.higherIsBetter ? .maximize : .minimize
         let session = try StudySession(
             settings: settings, direction: direction,
-            sampler: strategy.sampler(seed: settings.seed, space: space, parallel: jobs > 1),
+            sampler: strategy.sampler(seed: settings.seed, space: space, parallel: queuesTrials),
             pruner: pruner.pruner(epochs: configuration.epochs), isWorker: isWorker, staleAfter: staleAfter,
-            onNote: onNote)
+            location: location, onNote: onNote)
         if !isWorker {
             try session.failStale(requeue: true, then: "marked failed, their configurations queued again")
             try startTensorBoard(monitor: monitor)
@@ -138,7 +145,7 @@ public final class SearchRun {
             onTrial(recorded)
         }
         if isWorker {
-            try session.work(train, shouldStop: shouldStop)
+            try session.work(train, shouldStop: shouldStop, idleLimit: exitWhenIdle)
             return try summary(session.study, monitor: monitor, direction: direction)
         }
         try trainAll(session, lock: lock, train: train)
@@ -155,11 +162,11 @@ public final class SearchRun {
         let retriedBefore = Self.retried(existing)
         let finished = existing.filter { $0.state.isFinished && !retriedBefore.contains($0.number) }.count
         if finished > 0 {
-            onNote("resuming the study in \(Self.studyPath(session.out)): \(finished) trials already finished")
+            onNote("resuming the study in \(session.studyDescription): \(finished) trials already finished")
         }
         let started = Date()
         let earlierSeconds = Self.finishedSeconds(existing)
-        guard jobs > 1 else {
+        guard queuesTrials else {
             func another() throws -> Trial? {
                 try budgetAllowsAnother(try study.trials, started: started, earlierSeconds: earlierSeconds)
                     ? try study.ask() : nil
@@ -173,16 +180,24 @@ public final class SearchRun {
                     && !budgetAllowsAnother(trials, started: started, earlierSeconds: earlierSeconds)
             }, requeue: true, then: "marked failed, their configurations queued again",
             refill: { trials in
-                guard !trials.contains(where: { $0.state == .waiting }),
-                    try budgetAllowsAnother(trials, started: started, earlierSeconds: earlierSeconds)
-                else { return }
-                try study.enqueue([:])
+                // One empty slot for the processes of --jobs, which claim at once; in a shared study one for each
+                // process seen at work lately and one more, so that a worker that just joined finds one.
+                let wanted = location == nil ? 1 : StudySession.recentProcesses(trials, within: 2 * staleAfter) + 1
+                var waiting = trials.filter { $0.state == .waiting }.count
+                while waiting < max(wanted, 1),
+                    try budgetAllowsAnother(trials, started: started, earlierSeconds: earlierSeconds, pending: waiting)
+                {
+                    try study.enqueue([:])
+                    waiting += 1
+                }
             }, train: train)
     }
 
-    /// The leader's end: the summary to summary.json and the MLflow parent run, and report.html.
+    /// The leader's end: the best model from the study when another machine trained it, the summary to summary.json
+    /// and the MLflow parent run, and report.html.
     func finish(_ session: StudySession, monitor: MetricName, direction: Direction) throws -> SearchSummary {
         defer { session.parent?.ended(.finished) }
+        try BestModelFiles.restore(session)
         let result = try summary(session.study, monitor: monitor, direction: direction)
         try session.finish(summary: try jsonData(result), monitor: monitor, best: result.best?.value)
         return result
@@ -219,10 +234,12 @@ public final class SearchRun {
     }
 
     /// Whether another trial should start: the trials started so far (running or finished, a retried one counted
-    /// once) against --trials, or what they spent against the budget.
-    func budgetAllowsAnother(_ all: [FrozenTrial], started: Date, earlierSeconds: Double) throws -> Bool {
+    /// once) and `pending` ones queued, against --trials, or what they spent against the budget.
+    func budgetAllowsAnother(_ all: [FrozenTrial], started: Date, earlierSeconds: Double, pending: Int = 0) throws
+        -> Bool
+    {
         let retried = Self.retried(all)
-        let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }.count
+        let counted = all.filter { $0.state != .waiting && !retried.contains($0.number) }.count + pending
         guard let budget else { return counted < trials }
         return !budget.isSpent(
             trials: counted, epochs: all.map { $0.intermediate.count }.reduce(0, +),
@@ -235,10 +252,12 @@ public final class SearchRun {
         if recorded.state == .complete, let candidate = pendingBest {
             try lock.holding {
                 if try study.bestTrial?.number == recorded.number {
-                    try replaceDirectory(URL(fileURLWithPath: out).appendingPathComponent("best")) {
+                    let best = URL(fileURLWithPath: out).appendingPathComponent("best")
+                    try replaceDirectory(best) {
                         try candidate.run.write(
                             candidate.outcome, model: candidate.outcome.model, to: $0, name: "best")
                     }
+                    try BestModelFiles.keep(best, trial: recorded, in: study.storage)
                 }
             }
         }

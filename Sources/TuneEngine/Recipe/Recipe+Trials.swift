@@ -62,11 +62,11 @@ extension RecipeStudy {
 
     /// Trains `candidates` (or reads their finished trials back from the study) and records them under `stage`, in
     /// order. A candidate gets nil when the budget is spent before it (the first is trained anyway when `force`). With
-    /// `jobs > 1` the batch is queued in the study and trained by every process at once.
+    /// `jobs > 1` or a shared study the batch is queued in the study and trained by every process at once.
     func evaluate(_ candidates: [RecipeCandidate], stage: inout RecipeStage, epochLimit: Int, force: Bool = false)
         throws -> [RecipeTrial?]
     {
-        guard jobs > 1 else {
+        guard options.queuesTrials else {
             return try candidates.enumerated().map { i, c in
                 try evaluate(c, stage: &stage, epochLimit: epochLimit, force: force && i == 0)
             }

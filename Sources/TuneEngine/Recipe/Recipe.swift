@@ -40,6 +40,11 @@ public final class RecipeRun {
     /// whoever runs it, so the results and the decisions are those of a sequential run at one BLAS thread (with an
     /// epochs or minutes budget, a stage's last batch may hold a trial or two more).
     public var jobs = 1
+    /// Where the study is kept when not in `out/study.sqlite` (a study shared with workers on other machines, which
+    /// claim a stage's queued candidates as `jobs` workers do).
+    public var location: StudyLocation?
+    /// Whether a stage's candidates are queued for other processes: several jobs, or a shared study.
+    var queuesTrials: Bool { jobs > 1 || location != nil }
     public var onNote: (String) -> Void = { _ in }
     /// Called at the end of each epoch of this process's trials: the trial's number, the epoch, the history so far
     /// and the trial's epoch limit.
@@ -70,10 +75,12 @@ public final class RecipeRun {
 
     /// A worker: trains the trials the leading process queues in the study until `shouldStop` says so (checked
     /// between trials; `Workers` says so when the leader closes the worker's input).
-    public func work(shouldStop: () -> Bool) throws {
+    /// On a shared study the worker also stops when the leader has finished, or after `idleLimit` seconds without a
+    /// trial.
+    public func work(shouldStop: () -> Bool, idleLimit: Double? = nil) throws {
         defer { MLflowLog.finish(onNote: onNote) }
         let recipe = try RecipeStudy(self, isWorker: true)
-        try recipe.session.work(recipe.trainClaimed, shouldStop: shouldStop)
+        try recipe.session.work(recipe.trainClaimed, shouldStop: shouldStop, idleLimit: idleLimit)
     }
 }
 
@@ -168,7 +175,7 @@ final class RecipeStudy {
         session = try StudySession(
             settings: settings, direction: monitor.higherIsBetter ? .maximize : .minimize,
             sampler: RandomSampler(seed: settings.seed), pruner: NoPruner(), isWorker: isWorker,
-            staleAfter: options.staleAfter, onNote: options.onNote)
+            staleAfter: options.staleAfter, location: options.location, onNote: options.onNote)
     }
 
     /// The stages in order, then summary.json and report.html.

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import Tune
+import TunePostgres
+
+extension TuneCommand {
+    struct Worker: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train the trials of a study kept in PostgreSQL, on any machine that reaches the database.",
+            usage: "tune worker --storage postgresql://USER@HOST:PORT/DATABASE --study <name> [--jobs N] [<options>]",
+            discussion: """
+                The leader (tune search --storage ... --study NAME) keeps its arguments, a digest of its data file and the \
+                trials to train in the study; a worker reads them, checks that its data file is the same (--data names this \
+                machine's copy when the path differs), and claims queued trials until the leader has finished, or until it \
+                has had nothing to do for --exit-when-idle seconds. A worker that dies leaves its trial running: after \
+                --stale-after seconds without a heartbeat the leader marks it failed and queues it again. Each worker \
+                process trains with one BLAS thread; --jobs N runs N of them.
+                """)
+
+        @OptionGroup var shared: StorageOptions
+        @Option(help: "Worker processes on this machine, one BLAS thread each.") var jobs: Int = 1
+        @Option(help: "Stop after this many seconds without a trial to train (default: only when the leader finishes).")
+        var exitWhenIdle: Double?
+        @Option(help: "This machine's copy of the data file (default: the leader's path).") var data: String?
+        @Option(help: "Where this worker writes its trials' runs (default: the leader's --out).") var out: String?
+
+        func validate() throws {
+            guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be in 1...256, got \(jobs)") }
+            if let exitWhenIdle, !(exitWhenIdle > 0 && exitWhenIdle.isFinite) {
+                throw ValidationError("--exit-when-idle must be a number of seconds above 0")
+            }
+        }
+
+        func run() throws {
+            guard let address = try shared.address() else {
+                throw ValidationError("--storage postgresql://... is required: the database the leader's study is in")
+            }
+            guard let name = shared.study else { throw ValidationError("--study NAME is required") }
+            let (storage, launch) = try joinStudy(address, name)
+            if try storage.studyAttribute(StudyLocation.Key.finished) == "true" {
+                print("the study's leader has finished: nothing to train")
+                return
+            }
+            var arguments = StorageOptions.removing(
+                Set([data.map { _ in "--data" }, out.map { _ in "--out" }].compactMap { $0 }), from: launch)
+            arguments += [("--data", data), ("--out", out)].flatMap { flag, value in value.map { [flag, $0] } ?? [] }
+            arguments += shared.arguments + ["--worker", "--remote-worker"]
+            if let exitWhenIdle { arguments += ["--exit-when-idle", String(exitWhenIdle)] }
+            printNow("tune worker: \(storage.location), \(jobs) process\(jobs == 1 ? "" : "es")")
+            let others = try startOthers()
+            var search = try TuneCommand.Search.parse(arguments)
+            try search.run()
+            for process in others {
+                process.waitUntilExit()
+                if process.terminationStatus != 0 {
+                    FileHandle.standardError.write(
+                        Data(
+                            "warning: worker process \(process.processIdentifier) ended with status \(process.terminationStatus)\n"
+                                .utf8))
+                }
+            }
+        }
+
+        /// The study and the leader's arguments, once the leader has started it: a worker started first (all the
+        /// containers of a deployment start at once) waits for it, up to --exit-when-idle (default 10 minutes).
+        func joinStudy(_ address: PostgresAddress, _ name: String) throws -> (PostgresStorage, [String]) {
+            let giveUp = Date().addingTimeInterval(exitWhenIdle ?? 600)
+            var said = false
+            while true {
+                if try PostgresStorage.studies(at: address).contains(where: { $0.name == name }) {
+                    let storage = try PostgresStorage(address: address, study: name, direction: nil)
+                    if let text = try storage.studyAttribute(StudyLocation.Key.launch),
+                        let launch = try? JSONDecoder().decode([String].self, from: Data(text.utf8))
+                    {
+                        return (storage, launch)
+                    }
+                }
+                guard Date() < giveUp else {
+                    throw DataError(
+                        path: "--study",
+                        "no leader started study '\(name)' in \(address): run tune search --storage ... --study \(name)"
+                    )
+                }
+                if !said {
+                    printNow(
+                        "waiting for the leader to start study '\(name)' (tune search --storage ... --study \(name))")
+                    said = true
+                }
+                Thread.sleep(forTimeInterval: 2)
+            }
+        }
+
+        /// The other `jobs - 1` processes: this command again with --jobs 1.
+        func startOthers() throws -> [Process] {
+            guard jobs > 1 else { return [] }
+            let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+            let arguments = StorageOptions.removing(["--jobs"], from: Array(CommandLine.arguments.dropFirst()))
+            var environment = ProcessInfo.processInfo.environment
+            environment["OPENBLAS_NUM_THREADS"] = "1"
+            return try (1..<jobs).map { _ in
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = arguments + ["--jobs", "1"]
+                process.environment = environment
+                try process.run()
+                return process
+            }
+        }
+    }
+
+    struct Studies: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the studies kept in a PostgreSQL database and how far each has got.",
+            usage: "tune studies --storage postgresql://USER@HOST:PORT/DATABASE")
+
+        @OptionGroup var shared: StorageOptions
+
+        func run() throws {
+            guard let address = try shared.address() else {
+                throw ValidationError("--storage postgresql://... is required")
+            }
+            let studies = try PostgresStorage.studies(at: address)
+            guard !studies.isEmpty else {
+                print("no study in \(address)")
+                return
+            }
+            let formatter = ISO8601DateFormatter()
+            print("study\tdirection\tcreated\ttrials\twaiting\trunning\tcomplete\tpruned\tfailed\tbest")
+            for s in studies {
+                let best = s.best.map { String(format: "%.6g", $0) } ?? "-"
+                print(
+                    [
+                        s.name, s.direction.rawValue, formatter.string(from: s.created), "\(s.trials)", "\(s.waiting)",
+                        "\(s.running)", "\(s.complete)", "\(s.pruned)", "\(s.failed)", best
+                    ].joined(separator: "\t"))
+            }
+        }
+    }
+}
