@@ -104,7 +104,7 @@ let package = Package(
                 "TestSupport", "TuneSearch", "TunePostgres", .product(name: "GRDB", package: "GRDB.swift")
             ]),
         .testTarget(name: "TuneDiagnosisTests", dependencies: ["TestSupport", "TuneDiagnosis"]),
-        .testTarget(name: "TunePostgresTests", dependencies: ["TestSupport", "TunePostgres"]),
+        .testTarget(name: "TunePostgresTests", dependencies: ["TestSupport", "TunePostgres", "TuneSearch"]),
         .testTarget(
             name: "TuneReportTests",
             dependencies: ["TestSupport", "TuneReport", "TuneDiagnosis", "TuneSearch", "TuneTraining"]),

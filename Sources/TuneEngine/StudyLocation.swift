@@ -77,17 +77,19 @@ extension StudySession {
 enum BestModelFiles {
     static let name = "best"
 
-    /// The directory's files (one level, as a run directory has them), kept in the study for `trial`, unless the
-    /// study keeps a better trial's.
+    /// The directory's files (by their paths inside it), kept in the study for `trial`, unless the study keeps a
+    /// better trial's.
     static func keep(_ directory: URL, trial: FrozenTrial, in storage: any StudyStorage) throws {
         guard let artifacts = storage as? any StudyArtifacts, let value = trial.value else { return }
         var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
-            let url = directory.appendingPathComponent(name)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue
+        let base = directory.standardizedFileURL.path + "/"
+        for case let url as URL in FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
+            ?? .init()
+        {
+            let path = url.standardizedFileURL.path
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true, path.hasPrefix(base)
             else { continue }
-            files[name] = try Data(contentsOf: url)
+            files[String(path.dropFirst(base.count))] = try Data(contentsOf: url)
         }
         try artifacts.keepArtifact(name, trial: trial.number, value: value, data: try jsonData(files))
     }
@@ -103,8 +105,11 @@ enum BestModelFiles {
         }
         try replaceDirectory(URL(fileURLWithPath: session.out).appendingPathComponent(name)) { directory in
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            for (file, data) in files where !file.contains("/") && file != ".." {
-                try data.write(to: directory.appendingPathComponent(file), options: .atomic)
+            for (file, data) in files where !file.split(separator: "/").contains("..") && !file.hasPrefix("/") {
+                let url = directory.appendingPathComponent(file)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try data.write(to: url, options: .atomic)
             }
         }
     }

@@ -25,7 +25,8 @@ final class PostgresLink: @unchecked Sendable {
     private var connection: PostgresConnection?
     private let lock = NSLock()
     private let logger = Logger(label: "swift-tune.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
-    private var connectionCount = 0
+    /// Connections made so far (a new one after each loss).
+    private(set) var connectionCount = 0
 
     init(address: PostgresAddress, patience: Double = 600, onNote: @escaping (String) -> Void = { _ in }) {
         self.address = address

@@ -45,15 +45,16 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, @unchecked Sen
 
     /// Opens the study `name` at `address`, creating the tables and the study if needed. A study created to the
     /// other `direction` is refused; with `direction` nil (a worker joining), the study must exist and its direction
-    /// is taken. `patience`: seconds of retrying an unreachable server before giving up.
+    /// is taken. `patience`: seconds of retrying an unreachable server before giving up; `onNote` is told when the
+    /// connection is lost and back, and when a late result is refused.
     public init(
         address: PostgresAddress, study name: String, direction: Direction?, patience: Double = 600,
-        clock: (@Sendable () -> Double)? = nil
+        clock: (@Sendable () -> Double)? = nil, onNote: @escaping (String) -> Void = { _ in }
     ) throws {
         self.address = address
         self.name = name
         self.clock = clock
-        let link = PostgresLink(address: address, patience: patience)
+        let link = PostgresLink(address: address, patience: patience, onNote: onNote)
         self.link = link
         do {
             (id, self.direction) = try link.run { s in
@@ -81,6 +82,9 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, @unchecked Sen
             throw SearchError.storage(path: "\(address) study '\(name)'", "\(PostgresFailure(error))")
         }
     }
+
+    /// Closes the connection now (it is also closed when the storage goes away).
+    public func close() { link.close() }
 
     /// Runs `body` on the connection, its failures said with the study's location.
     @discardableResult

@@ -37,9 +37,8 @@ struct StorageOptions: ParsableArguments {
         guard let address = try address() else { return nil }
         let name = study ?? URL(fileURLWithPath: out ?? "study").lastPathComponent
         return StudyLocation(description: "\(address) study '\(name)'", launch: launch) { direction in
-            let storage = try PostgresStorage(address: address, study: name, direction: direction)
-            storage.onNote = { printNow("note: \($0)") }
-            return storage
+            try PostgresStorage(
+                address: address, study: name, direction: direction, onNote: { printNow("note: \($0)") })
         }
     }
 
