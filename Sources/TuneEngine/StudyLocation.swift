@@ -27,6 +27,18 @@ public struct StudyLocation {
         public static let launch = "launch", dataDigest = "data_digest", finished = "finished"
     }
 
+    /// Refuses a worker's data file when it is not the one the study was started with.
+    public static func checkData(_ path: String, against storage: any StudyStorage) throws {
+        guard let expected = try storage.studyAttribute(Key.dataDigest) else { return }
+        let digest = try digest(of: path)
+        guard digest == expected else {
+            throw DataError(
+                path: path,
+                "this data file differs from the one the study was started with (digest \(digest), the study's "
+                    + "\(expected)): every worker must train on the same data (--data names this machine's copy)")
+        }
+    }
+
     /// A digest of a file's bytes (64-bit FNV-1a and the size): enough to tell two copies of a data file apart.
     public static func digest(of path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -50,17 +62,8 @@ extension StudySession {
     /// The leader of a shared study records what workers need; a worker checks that its data is the leader's.
     func prepareShared(_ location: StudyLocation) throws {
         guard let data = settings.data else { return }
-        let digest = try StudyLocation.digest(of: data)
-        if isWorker {
-            if let expected = try storage.studyAttribute(StudyLocation.Key.dataDigest), expected != digest {
-                throw DataError(
-                    path: data,
-                    "this data file differs from the one the study was started with (digest \(digest), the study's "
-                        + "\(expected)): every worker must train on the same data (--data names this machine's copy)")
-            }
-            return
-        }
-        try storage.setStudyAttribute(StudyLocation.Key.dataDigest, value: digest)
+        if isWorker { return try StudyLocation.checkData(data, against: storage) }
+        try storage.setStudyAttribute(StudyLocation.Key.dataDigest, value: try StudyLocation.digest(of: data))
         try storage.setStudyAttribute(
             StudyLocation.Key.launch, value: String(decoding: try jsonData(location.launch), as: UTF8.self))
         try storage.setStudyAttribute(StudyLocation.Key.finished, value: "false")

@@ -219,6 +219,13 @@ extension TuneCommand {
             recipe.staleAfter = staleAfter
             recipe.jobs = jobs
             if worker {
+                if remoteWorker {
+                    recipe.onTrial = { t in
+                        printNow(
+                            "trial \(t.number)  \(t.value.map { String(format: "%.4f", $0) } ?? "failed")  best epoch \(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
+                        )
+                    }
+                }
                 try recipe.work(shouldStop: workerStop(), idleLimit: exitWhenIdle)
                 return
             }

@@ -37,6 +37,9 @@ extension TuneCommand {
             }
             guard let name = shared.study else { throw ValidationError("--study NAME is required") }
             let (storage, launch) = try joinStudy(address, name)
+            if let path = data ?? Self.value(of: "--data", in: launch) {
+                try StudyLocation.checkData(path, against: storage)
+            }
             if try storage.studyAttribute(StudyLocation.Key.finished) == "true" {
                 print("the study's leader has finished: nothing to train")
                 return
@@ -61,11 +64,21 @@ extension TuneCommand {
             }
         }
 
+        /// The value of `flag` in `arguments` (`--flag value` or `--flag=value`).
+        static func value(of flag: String, in arguments: [String]) -> String? {
+            for (i, argument) in arguments.enumerated() {
+                if argument == flag, i + 1 < arguments.count { return arguments[i + 1] }
+                if argument.hasPrefix(flag + "=") { return String(argument.dropFirst(flag.count + 1)) }
+            }
+            return nil
+        }
+
         /// The study and the leader's arguments, once the leader has started it: a worker started first (all the
         /// containers of a deployment start at once) waits for it, up to --exit-when-idle (default 10 minutes).
         func joinStudy(_ address: PostgresAddress, _ name: String) throws -> (PostgresStorage, [String]) {
             let giveUp = Date().addingTimeInterval(exitWhenIdle ?? 600)
             var said = false
+            var pause = 0.25
             while true {
                 if try PostgresStorage.studies(at: address).contains(where: { $0.name == name }) {
                     let storage = try PostgresStorage(address: address, study: name, direction: nil)
@@ -86,7 +99,8 @@ extension TuneCommand {
                         "waiting for the leader to start study '\(name)' (tune search --storage ... --study \(name))")
                     said = true
                 }
-                Thread.sleep(forTimeInterval: 2)
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 2)
             }
         }
 
