@@ -2,15 +2,21 @@
 # Installs what swift-tune needs on a fresh machine, or prints the exact command when it cannot.
 #   Linux (Debian/Ubuntu): OpenBLAS (libopenblas-dev) and SQLite (libsqlite3-dev, for studies kept on disk), and with
 #   --tests the PostgreSQL server (postgresql: the tests start a scratch server of their own to check studies kept
-#   there), through apt-get when run as root.
+#   there) and faketime (a process with its clock an hour ahead), through apt-get when run as root.
 #   macOS: nothing; Accelerate ships with the system.
 set -eu
 
 packages="libopenblas-dev libsqlite3-dev"
-postgres_ok=1
-if [ "${1:-}" = "--tests" ] && [ "$(uname -s)" = Linux ] && [ -z "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ]; then
-    packages="$packages postgresql"
-    postgres_ok=0
+test_tools_ok=1
+if [ "${1:-}" = "--tests" ] && [ "$(uname -s)" = Linux ]; then
+    if [ -z "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ]; then
+        packages="$packages postgresql"
+        test_tools_ok=0
+    fi
+    if ! command -v faketime >/dev/null 2>&1; then
+        packages="$packages faketime"
+        test_tools_ok=0
+    fi
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -24,7 +30,7 @@ Darwin)
     ;;
 Linux)
     if ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' && [ -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h -o -n "$(ls /usr/include/*/cblas*.h 2>/dev/null)" ] \
-        && [ -e /usr/include/sqlite3.h ] && [ $postgres_ok = 1 ]; then
+        && [ -e /usr/include/sqlite3.h ] && [ $test_tools_ok = 1 ]; then
         exit 0
     fi
     if ! command -v apt-get >/dev/null 2>&1; then

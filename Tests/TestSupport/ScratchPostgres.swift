@@ -92,6 +92,21 @@ public final class ScratchPostgres: @unchecked Sendable {
             "psql", ["-h", directory.path, "-p", String(port), "-U", "postgres", "-d", database, "-AtX", "-c", sql])
     }
 
+    /// psql over TCP in the background, running `commands` one after the other (one session): a client to kill.
+    public func psqlInBackground(_ commands: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = bin.appendingPathComponent("psql")
+        process.arguments =
+            ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-AtX"]
+            + commands.flatMap { ["-c", $0] }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     private static var isRoot: Bool { geteuid() == 0 }
 
     private static func serverPrograms() -> URL? {

@@ -89,6 +89,43 @@ struct PostgresStorageTests {
         #expect(claimed.filter { !$0.isEmpty }.count > 1, "the claims spread over the claimers")
     }
 
+    @Test func aClaimerThatDiesBeforeCommittingLeavesItsTrialToAnother() throws {
+        let name = Self.fresh("uncommitted"), server = try ScratchPostgres.shared.get()
+        let storage = try PostgresStorage(address: try Self.address(), study: name, direction: .minimize)
+        let study = Study(direction: .minimize, storage: storage)
+        try study.enqueue(["i": .int(0)])
+        try study.enqueue(["i": .int(1)])
+        // Another client claims trial 0 and dies before committing (the server notices within half a second).
+        let dying = try server.psqlInBackground([
+            "SET client_connection_check_interval = 500", "BEGIN",
+            """
+            UPDATE tune_trials SET state = 'running' FROM tune_studies s
+            WHERE s.id = study AND s.name = '\(name)' AND number = 0
+            """,
+            "SELECT pg_sleep(60)"
+        ])
+        defer { dying.terminate() }
+        let deadline = Date().addingTimeInterval(20)
+        while try server.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'") != "1",
+            Date() < deadline
+        {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let started = Date()
+        #expect(try storage.claimWaitingTrial()?.number == 1, "the locked trial is skipped, not waited for")
+        #expect(try storage.claimWaitingTrial() == nil)
+        #expect(Date().timeIntervalSince(started) < 2)
+        kill(dying.processIdentifier, SIGKILL)
+        dying.waitUntilExit()
+        var claimed: FrozenTrial?
+        while claimed == nil, Date() < deadline {
+            claimed = try storage.claimWaitingTrial()
+            if claimed == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(claimed?.number == 0 && claimed?.state == .running, "its claim rolled back: another takes the trial")
+    }
+
     @Test func trialsCreatedAtOnceGetGaplessNumbers() throws {
         let name = Self.fresh("numbers"), address = try Self.address()
         let created = try Self.concurrently(8) { _ in

@@ -137,6 +137,50 @@ struct DistributedSearchTests {
         #expect(!rows.contains { $0[1] == "running" || $0[1] == "waiting" }, "nothing left: \(rows)")
     }
 
+    @Test func aProcessWhoseClockIsAnHourAheadTakesNoLiveTrialForDead() throws {
+        // The leader reaps stale trials; under faketime its clock is an hour ahead of the worker's and the server's.
+        // Were heartbeats or staleness on the processes' clocks, every trial the worker runs would look an hour old.
+        let faketime = "/usr/bin/faketime"
+        try #require(FileManager.default.isExecutableFile(atPath: faketime), "faketime: make test installs it")
+        let big = directory.appendingPathComponent("moons-skew.csv").path
+        #expect(try runTune(["generate", "moons", "--rows", "6000", "--seed", "5", "--out", big]).status == 0)
+        let study = "skewed-\(UUID().uuidString)"
+        let storage = ["--storage", server.address(), "--study", study]
+        let worker = try start(["worker"] + storage + ["--exit-when-idle", "120"], log: "skew-worker.log")
+        let leader = Process()
+        leader.executableURL = URL(fileURLWithPath: faketime)
+        leader.arguments =
+            [
+                "+1 hour", tuneExecutable().path, "search", "--data", big, "--target", "label", "--epochs", "40",
+                "--strategy", "random", "--pruner", "none", "--trials", "4", "--stale-after", "2",
+                "--out", directory.appendingPathComponent("skewed").path
+            ] + storage
+        leader.environment = ProcessInfo.processInfo.environment.merging(["PGPASSWORD": server.password]) { $1 }
+        leader.standardOutput = FileHandle.nullDevice
+        leader.standardError = FileHandle.nullDevice
+        try leader.run()
+        leader.waitUntilExit()
+        worker.waitUntilExit()
+        #expect(leader.terminationStatus == 0 && worker.terminationStatus == 0, "\(log("skew-worker.log"))")
+        let rows = try server.psql(
+            """
+            SELECT t.state || ' ' || coalesce(p.value, '-') || ' ' || coalesce(st.value, '0')
+            FROM tune_trials t JOIN tune_studies s ON s.id = t.study
+            LEFT JOIN tune_attributes p ON p.study = t.study AND p.trial = t.number AND p.key = 'process'
+            LEFT JOIN tune_attributes st ON st.study = t.study AND st.trial = t.number AND st.key = 'started_at'
+            WHERE s.name = '\(study)' ORDER BY t.number
+            """
+        ).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.count == 4 && rows.allSatisfy { $0[0] == "complete" }, "no trial taken for dead: \(rows)")
+        let now = Date().timeIntervalSince1970
+        let leaders = rows.filter { $0[1].hasSuffix(":\(leader.processIdentifier)") }
+        let workers = rows.filter { $0[1].hasSuffix(":\(worker.processIdentifier)") }
+        #expect(!workers.isEmpty && !leaders.isEmpty, "both trained some: \(rows)")
+        #expect(
+            leaders.allSatisfy { (Double($0[2]) ?? 0) > now + 3000 },
+            "the leader's clock was ahead: \(rows), now \(now)")
+    }
+
     @Test func aWorkerWhoseDataDiffersRefusesToStart() throws {
         let study = "other-data-\(UUID().uuidString)"
         let storage = ["--storage", server.address(), "--study", study]
