@@ -106,16 +106,8 @@ struct DistributedSearchTests {
                 "none", "--trials", "4", "--stale-after", "3", "--out", out
             ] + storage, log: "killed-leader.log")
         // Killed once it trains a trial (its pid is on the trial it claimed).
-        let mark = ":\(worker.processIdentifier)"
         let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            let running = try server.psql(
-                """
-                SELECT count(*) FROM tune_attributes a JOIN tune_trials t ON t.study = a.study AND t.number = a.trial
-                JOIN tune_studies s ON s.id = a.study WHERE s.name = '\(study)' AND a.key = 'process'
-                AND a.value LIKE '%\(mark)' AND t.state = 'running'
-                """)
-            if running == "1" { break }
+        while Date() < deadline, try trialsOf(study, process: worker.processIdentifier, state: "running") != "1" {
             Thread.sleep(forTimeInterval: 0.2)
         }
         kill(worker.processIdentifier, SIGKILL)
@@ -173,12 +165,64 @@ struct DistributedSearchTests {
         ).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(rows.count == 4 && rows.allSatisfy { $0[0] == "complete" }, "no trial taken for dead: \(rows)")
         let now = Date().timeIntervalSince1970
-        let leaders = rows.filter { $0[1].hasSuffix(":\(leader.processIdentifier)") }
+        // The leader's trials are the others (faketime may run it as a child, with a pid of its own).
         let workers = rows.filter { $0[1].hasSuffix(":\(worker.processIdentifier)") }
+        let leaders = rows.filter { !$0[1].hasSuffix(":\(worker.processIdentifier)") }
         #expect(!workers.isEmpty && !leaders.isEmpty, "both trained some: \(rows)")
         #expect(
             leaders.allSatisfy { (Double($0[2]) ?? 0) > now + 3000 },
             "the leader's clock was ahead: \(rows), now \(now)")
+    }
+
+    @Test func aWorkerCutOffLongerThanTheStaleLimitHasItsLateResultRefusedAndCarriesOn() throws {
+        let big = directory.appendingPathComponent("moons-cut.csv").path
+        #expect(try runTune(["generate", "moons", "--rows", "6000", "--seed", "6", "--out", big]).status == 0)
+        let study = "cut-\(UUID().uuidString)"
+        // The worker reaches the server through a link the test cuts; the leader directly.
+        let proxy = try TCPProxy(to: server.port)
+        let far = "postgresql://postgres@127.0.0.1:\(proxy.port)/postgres"
+        let worker = try start(
+            ["worker", "--storage", far, "--study", study, "--exit-when-idle", "120"], log: "cut-worker.log")
+        let leader = try start(
+            [
+                "search", "--data", big, "--target", "label", "--epochs", "40", "--strategy", "random", "--pruner",
+                "none", "--trials", "4", "--stale-after", "2", "--out", directory.appendingPathComponent("cut").path,
+                "--storage", server.address(), "--study", study
+            ], log: "cut-leader.log")
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, try trialsOf(study, process: worker.processIdentifier, state: "running") != "1" {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        proxy.cutOff()
+        // Cut for longer than --stale-after: the leader takes the worker's trial for dead and queues it again.
+        while Date() < deadline, try trialsOf(study, process: worker.processIdentifier, state: "failed") != "1" {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        proxy.mend()
+        leader.waitUntilExit()
+        worker.waitUntilExit()
+        #expect(leader.terminationStatus == 0, "\(log("cut-leader.log"))")
+        #expect(
+            worker.terminationStatus == 0 && log("cut-worker.log").contains("taken for dead"),
+            "\(log("cut-worker.log"))")
+        let states = try server.psql(
+            """
+            SELECT t.state FROM tune_trials t JOIN tune_studies s ON s.id = t.study WHERE s.name = '\(study)'
+            ORDER BY t.number
+            """
+        ).split(separator: "\n")
+        #expect(
+            states.filter { $0 == "failed" }.count == 1 && states.filter { $0 == "complete" }.count == 4, "\(states)")
+    }
+
+    /// How many of `study`'s trials in `state` the process `pid` claimed ("0" before the tables exist).
+    func trialsOf(_ study: String, process pid: Int32, state: String) throws -> String {
+        (try? server.psql(
+            """
+            SELECT count(*) FROM tune_attributes a JOIN tune_trials t ON t.study = a.study AND t.number = a.trial
+            JOIN tune_studies s ON s.id = a.study WHERE s.name = '\(study)' AND a.key = 'process'
+            AND a.value LIKE '%:\(pid)' AND t.state = '\(state)'
+            """)) ?? "0"
     }
 
     @Test func aWorkerWhoseDataDiffersRefusesToStart() throws {
