@@ -101,7 +101,8 @@ package final class StudySession {
     /// best) is done before the worker goes. In a shared study the worker also stops when the leader has finished,
     /// or when no trial came for `idleLimit` seconds.
     /// When nothing waits, the queue is looked at again after 20 ms, doubling up to a second while it stays empty
-    /// (a study shared by many workers is not polled by all of them fifty times a second).
+    /// (a study shared by many workers is not polled by all of them fifty times a second); a storage that signals
+    /// queued trials (PostgreSQL's LISTEN/NOTIFY) wakes the worker at once, the poll staying as a fallback.
     package func work(_ train: (Trial) throws -> Void, shouldStop: () -> Bool, idleLimit: Double? = nil) throws {
         var pause = 0.02
         var idleSince = Date()
@@ -117,7 +118,11 @@ package final class StudySession {
                 onNote("no trial to train for \(Int(idleLimit)) s: stopping (--exit-when-idle)")
                 return
             }
-            Thread.sleep(forTimeInterval: pause)
+            if let signal = storage as? any QueueSignal {
+                signal.waitForQueued(upTo: pause)
+            } else {
+                Thread.sleep(forTimeInterval: pause)
+            }
             pause = min(pause * 2, 1)
         }
     }

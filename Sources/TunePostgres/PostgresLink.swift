@@ -25,6 +25,10 @@ final class PostgresLink: @unchecked Sendable {
     private var connection: PostgresConnection?
     private let lock = NSLock()
     private let logger = Logger(label: "swift-tune.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// The channel this process LISTENs on (again on each new connection), and the notifications received.
+    private var channel: String?
+    private let notifications = NSCondition()
+    private var received = 0
     /// Connections made so far (a new one after each loss).
     private(set) var connectionCount = 0
 
@@ -91,9 +95,43 @@ final class PostgresLink: @unchecked Sendable {
                 logger: logger
             ).wait()
             connection = made
+            if let channel { try subscribe(made, channel) }
             return made
         } catch {
             throw PostgresFailure(error, connecting: true)
+        }
+    }
+
+    /// LISTENs on `channel` from now on, on this connection and the next ones.
+    func listen(_ channel: String) throws {
+        try run { s in
+            guard self.channel == nil else { return }
+            self.channel = channel
+            try subscribe(s.connection, channel)
+        }
+    }
+
+    private func subscribe(_ connection: PostgresConnection, _ channel: String) throws {
+        connection.addListener(channel: channel) { [weak self] _, _ in self?.notified() }
+        do {
+            _ = try connection.query(PostgresQuery(unsafeSQL: "LISTEN \"\(channel)\""), logger: logger).wait()
+        } catch { throw PostgresFailure(error) }
+    }
+
+    private func notified() {
+        notifications.withLock {
+            received += 1
+            notifications.broadcast()
+        }
+    }
+
+    /// Waits until a notification has come since `seen` notifications, or until `seconds` have passed; returns the
+    /// notifications received so far.
+    func waitForNotification(after seen: Int, upTo seconds: Double) -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        return notifications.withLock {
+            while received == seen && notifications.wait(until: deadline) {}
+            return received
         }
     }
 

@@ -18,7 +18,7 @@ import TuneSearch
 /// - Creating and claiming are recorded with the call's own id, so a call retried after its answer was lost (the
 ///   connection cut after the commit) returns what the first attempt did instead of doing it twice.
 /// - `float8` keeps NaN and the infinities as they were reported.
-public final class PostgresStorage: StudyStorage, StudyArtifacts, @unchecked Sendable {
+public final class PostgresStorage: StudyStorage, StudyArtifacts, QueueSignal, @unchecked Sendable {
     public let address: PostgresAddress
     /// The study's name, unique in the database.
     public let name: String
@@ -33,6 +33,8 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, @unchecked Sen
     private let cacheLock = NSLock()
     /// Finished trials already read, which never change (their attributes aside: `setAttribute` forgets them).
     private var finishedCache: [Int: FrozenTrial] = [:]
+    /// Notifications of queued trials seen by `waitForQueued`.
+    private var seenNotifications = 0
 
     /// Where the trials are, without credentials.
     public var location: String { "\(address) study '\(name)'" }
@@ -190,15 +192,32 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, @unchecked Sen
         if written == 0 { try refused(number, what: "its value at step \(step)") }
     }
 
+    /// Writing a waiting trial's configuration makes it claimable: the study's channel is notified in the same
+    /// statement, which wakes the workers waiting in `waitForQueued`.
     public func setAttribute(_ number: Int, key: String, value: String) throws {
+        let queues = key == Study.fixedParametersKey
         try run { s in
             try s.query(
                 """
-                INSERT INTO tune_attributes (study, trial, key, value) VALUES (\(id), \(number), \(key), \(value))
-                ON CONFLICT (study, trial, key) DO UPDATE SET value = EXCLUDED.value
+                WITH written AS (
+                    INSERT INTO tune_attributes (study, trial, key, value) VALUES (\(id), \(number), \(key), \(value))
+                    ON CONFLICT (study, trial, key) DO UPDATE SET value = EXCLUDED.value RETURNING trial)
+                SELECT pg_notify(\(channel), '') FROM written WHERE \(queues)
                 """)
         }
         forget(number)
+    }
+
+    /// The study's notification channel.
+    var channel: String { "tune_queue_\(id)" }
+
+    /// Waits on the study's channel (LISTEN on this process's connection) for a trial to be queued.
+    public func waitForQueued(upTo seconds: Double) {
+        do { try link.listen(channel) } catch {
+            Thread.sleep(forTimeInterval: seconds)
+            return
+        }
+        seenNotifications = link.waitForNotification(after: seenNotifications, upTo: seconds)
     }
 
     public func finish(_ number: Int, state: TrialState, value: Double?, failure: String?) throws {
@@ -251,7 +270,10 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, @unchecked Sen
                     RETURNING number
                     """
                 ).map { try $0.decode(Int.self) }.sorted()
-                if requeue { for number in failed { try requeueTrial(s, number) } }
+                if requeue {
+                    for number in failed { try requeueTrial(s, number) }
+                    if !failed.isEmpty { try s.query("SELECT pg_notify(\(channel), '')") }
+                }
                 return failed
             }
         }

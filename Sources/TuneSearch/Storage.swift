@@ -43,6 +43,12 @@ public protocol StudyArtifacts {
     func artifact(_ name: String) throws -> (trial: Int, data: Data)?
 }
 
+/// A storage that tells a process waiting for work when a trial is queued, so that idle workers need not poll.
+public protocol QueueSignal {
+    /// Returns when a trial may have been queued since the last call, or after `seconds` at most.
+    func waitForQueued(upTo seconds: Double)
+}
+
 extension StudyStorage {
     /// Marks failed the running trials without a heartbeat for `seconds`, without queueing them again.
     @discardableResult

@@ -126,6 +126,25 @@ struct PostgresStorageTests {
         #expect(claimed?.number == 0 && claimed?.state == .running, "its claim rolled back: another takes the trial")
     }
 
+    @Test func anIdleWorkerIsWokenWhenATrialIsQueuedInsteadOfPolling() throws {
+        let name = Self.fresh("notify"), address = try Self.address()
+        let worker = try PostgresStorage(address: address, study: name, direction: .minimize)
+        let leader = try PostgresStorage(address: address, study: name, direction: .minimize)
+        worker.waitForQueued(upTo: 0.01)  // listening from now on
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 0.5)
+            try? Study(direction: .minimize, storage: leader).enqueue(["i": .int(1)])
+        }
+        let started = Date()
+        worker.waitForQueued(upTo: 20)
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited > 0.3 && waited < 5, "woken by the queued trial after \(waited) s, not at the 20 s fallback")
+        #expect(try worker.claimWaitingTrial()?.number == 0)
+        let idle = Date()
+        worker.waitForQueued(upTo: 0.5)
+        #expect(Date().timeIntervalSince(idle) >= 0.45, "nothing queued: the wait lasts its time")
+    }
+
     @Test func trialsCreatedAtOnceGetGaplessNumbers() throws {
         let name = Self.fresh("numbers"), address = try Self.address()
         let created = try Self.concurrently(8) { _ in
