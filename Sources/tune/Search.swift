@@ -18,7 +18,9 @@ extension TuneCommand {
             discussion: """
                 Takes the data and training flags of tune train (--data, --target, --epochs, --early-stop, --metric, ...). \
                 The study is kept in --out/study.sqlite (default: tune-search-<data file name>): running the same command \
-                again resumes it. Writes --out/summary.json.
+                again resumes it. Writes --out/summary.json. With --storage postgresql://... --study NAME the study is kept \
+                in PostgreSQL instead, and tune worker processes on other machines train its queued trials (see tune \
+                worker --help).
 
                 The recipe (--strategy recipe) runs the stages in order and prints each decision with its reason: \
                 0 sanity (initial loss against chance, overfitting one batch, an input-free baseline; a failure stops \
