@@ -100,8 +100,8 @@ package final class StudySession {
     /// worker's input), which is checked between trials, so that a trial's whole work (its model kept when it is the
     /// best) is done before the worker goes. In a shared study the worker also stops when the leader has finished,
     /// or when no trial came for `idleLimit` seconds.
-    /// When nothing waits, the queue is looked at again after 20 ms, doubling up to a second while it stays empty
-    /// (a study shared by many workers is not polled by all of them fifty times a second); a storage that signals
+    /// When nothing waits, the queue is looked at again after 20 ms; in a shared study the pause doubles up to a
+    /// second while the queue stays empty (many workers do not poll it fifty times a second), and a storage that signals
     /// queued trials (PostgreSQL's LISTEN/NOTIFY) wakes the worker at once, the poll staying as a fallback.
     package func work(_ train: (Trial) throws -> Void, shouldStop: () -> Bool, idleLimit: Double? = nil) throws {
         var pause = 0.02
@@ -123,7 +123,8 @@ package final class StudySession {
             } else {
                 Thread.sleep(forTimeInterval: pause)
             }
-            pause = min(pause * 2, 1)
+            // The workers of --jobs on one machine keep to 20 ms: the leader queues one slot at a time.
+            if location != nil { pause = min(pause * 2, 1) }
         }
     }
 

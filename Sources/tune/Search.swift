@@ -164,7 +164,9 @@ extension TuneCommand {
             var workers: Workers?
             if worker {
                 search.shouldStop = workerStop()
-            } else if jobs > 1 {
+            } else if jobs > 1 || shared.storage != nil {
+                // Every process trains with one BLAS thread, the leader too, so that a trial's result does not depend
+                // on which process trained it.
                 BLAS.setThreadCount(1)
                 // Started once the study exists (the leader creates it), so that workers never race to create it.
                 search.onStudyReady = { workers = Workers.start(count: jobs - 1) }
@@ -232,6 +234,7 @@ extension TuneCommand {
                 return
             }
             var workers: Workers?
+            if shared.storage != nil { BLAS.setThreadCount(1) }
             if jobs > 1 {
                 BLAS.setThreadCount(1)
                 recipe.onStudyReady = { workers = Workers.start(count: jobs - 1) }

@@ -75,7 +75,8 @@ struct DistributedSearchTests {
         #expect(
             workers.allSatisfy { $0.terminationStatus == 0 }, "\((0..<3).map { log("\(strategy)-worker-\($0).log") })")
         let a = try summary(local), b = try summary(shared)
-        #expect(try trials(a) == trials(b), "every trial: the same number, configuration and value")
+        let ta = try trials(a), tb = try trials(b)
+        #expect(ta == tb, "every trial: the same number, configuration and value: \(ta) \(tb)")
         if strategy == "recipe" {
             #expect(
                 (a["stages"] as! [[String: Any]]).map { $0["decision"] as! String }.dropLast()
