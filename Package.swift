@@ -19,7 +19,8 @@ let package = Package(
         .library(name: "Tune", targets: ["Tune"]),
         .library(name: "TunePostgres", targets: ["TunePostgres"]),
         .executable(name: "tune", targets: ["tune"]),
-        .executable(name: "tune-bench", targets: ["TuneBench"])
+        .executable(name: "tune-bench", targets: ["TuneBench"]),
+        .executable(name: "tune-storage-bench", targets: ["TuneStorageBench"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,6 +90,9 @@ let package = Package(
             dependencies: ["TuneRandom", "TuneTensor", "TuneNN", "TuneData", "TuneTraining"],
             path: "bench/Sources/TuneBench"
         ),
+        .executableTarget(
+            name: "TuneStorageBench", dependencies: ["TuneSearch", "TunePostgres"],
+            path: "bench/Sources/TuneStorageBench"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TuneTensorTests", dependencies: ["TuneTensor", "TuneRandom"]),
         .testTarget(
