@@ -122,20 +122,27 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, QueueSignal, @
         return nil
     }
 
+    /// One statement: the study's counter taken and the trial inserted together, so that the counter row is locked
+    /// only for the statement (not across a transaction's round trips).
     public func createTrial(state: TrialState) throws -> Int {
         let op = UUID()
         let claim: Int64? = state == .running ? token : nil
         return try run { s in
             if let number = try done(s, op: op) { return number }
-            return try s.transaction {
-                let number = try nextNumber(s)
-                try s.query(
-                    """
-                    INSERT INTO tune_trials (study, number, state, heartbeat, claim, op)
-                    VALUES (\(id), \(number), \(state.rawValue), coalesce(\(now), \(unescaped: Self.serverClock)), \(claim), \(op))
-                    """)
-                return number
+            let created = try s.query(
+                """
+                WITH next AS (
+                    UPDATE tune_studies SET next_number = next_number + 1 WHERE id = \(id)
+                    RETURNING next_number - 1 AS number)
+                INSERT INTO tune_trials (study, number, state, heartbeat, claim, op)
+                SELECT \(id), number, \(state.rawValue), coalesce(\(now), \(unescaped: Self.serverClock)), \(claim), \(op)
+                FROM next
+                RETURNING number
+                """)
+            guard let number = try created.first?.decode(Int.self) else {
+                throw PostgresFailure(message: "the study's row is gone (was the study deleted?)")
             }
+            return number
         }
     }
 
