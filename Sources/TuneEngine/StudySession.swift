@@ -146,7 +146,8 @@ package final class StudySession {
                 continue
             }
             let stale = try failStale(requeue: requeue, then: then)
-            try refill(stale.isEmpty ? trials : try study.trials)
+            // Read again when this turn's first refill queued trials (a shared study): the queue has changed since.
+            try refill(stale.isEmpty && location == nil ? trials : try study.trials)
             Thread.sleep(forTimeInterval: 0.02)
         }
     }

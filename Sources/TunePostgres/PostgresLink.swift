@@ -225,9 +225,17 @@ struct PostgresFailure: Error, CustomStringConvertible {
 
     init(message: String) { self.message = message }
 
+    static func isTLS(_ error: any Error) -> Bool { error is NIOSSLError || error is BoringSSLError }
+
     init(_ error: any Error, connecting: Bool = false) {
         if let failure = error as? PostgresFailure {
             self = failure
+            return
+        }
+        if Self.isTLS(error) || (error as? PSQLError)?.underlying.map(Self.isTLS) == true {
+            // A certificate that is not trusted or a handshake refused: the same on every attempt.
+            let underlying = (error as? PSQLError)?.underlying ?? error
+            message = "TLS: \(underlying) (check sslmode, sslrootcert, sslcert and sslkey)"
             return
         }
         guard let error = error as? PSQLError else {
