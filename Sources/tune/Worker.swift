@@ -50,8 +50,10 @@ extension TuneCommand {
             arguments += shared.arguments + ["--worker", "--remote-worker"]
             if let exitWhenIdle { arguments += ["--exit-when-idle", String(exitWhenIdle)] }
             printNow("tune worker: \(storage.location), \(jobs) process\(jobs == 1 ? "" : "es")")
+            // One connection per worker process: the search opens its own.
+            storage.close()
             let others = try startOthers()
-            var search = try TuneCommand.Search.parse(arguments)
+            let search = try TuneCommand.Search.parse(arguments)
             try search.run()
             for process in others {
                 process.waitUntilExit()

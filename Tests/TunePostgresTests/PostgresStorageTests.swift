@@ -133,7 +133,7 @@ struct PostgresStorageTests {
         worker.waitForQueued(upTo: 0.01)  // listening from now on
         Thread.detachNewThread {
             Thread.sleep(forTimeInterval: 0.5)
-            try? Study(direction: .minimize, storage: leader).enqueue(["i": .int(1)])
+            _ = try? Study(direction: .minimize, storage: leader).enqueue(["i": .int(1)])
         }
         let started = Date()
         worker.waitForQueued(upTo: 20)
