@@ -101,8 +101,8 @@ package final class StudySession {
     /// best) is done before the worker goes. In a shared study the worker also stops when the leader has finished,
     /// or when no trial came for `idleLimit` seconds.
     /// When nothing waits, the queue is looked at again after 20 ms; in a shared study the pause doubles up to a
-    /// second while the queue stays empty (many workers do not poll it fifty times a second), and a storage that signals
-    /// queued trials (PostgreSQL's LISTEN/NOTIFY) wakes the worker at once, the poll staying as a fallback.
+    /// second while the queue stays empty (many workers do not poll it fifty times a second), and a storage that
+    /// signals queued trials (PostgreSQL's LISTEN/NOTIFY) wakes the worker at once, the poll staying as a fallback.
     package func work(_ train: (Trial) throws -> Void, shouldStop: () -> Bool, idleLimit: Double? = nil) throws {
         var pause = 0.02
         var idleSince = Date()

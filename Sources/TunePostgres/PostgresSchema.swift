@@ -20,7 +20,8 @@ enum PostgresSchema {
                 value text NOT NULL, PRIMARY KEY (study, key))
             """,
             // heartbeat: seconds since 1970 on the server's clock. claim: the token of the process running the trial.
-            // op: the call that created or claimed it last, so that a call retried after a lost answer is not done twice.
+            // op: the call that created or claimed it last, so that a call retried after a lost answer is not done
+            // twice.
             """
             CREATE TABLE tune_trials (
                 study bigint NOT NULL REFERENCES tune_studies(id) ON DELETE CASCADE, number integer NOT NULL,

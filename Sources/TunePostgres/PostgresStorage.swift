@@ -135,7 +135,8 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, QueueSignal, @
                     UPDATE tune_studies SET next_number = next_number + 1 WHERE id = \(id)
                     RETURNING next_number - 1 AS number)
                 INSERT INTO tune_trials (study, number, state, heartbeat, claim, op)
-                SELECT \(id), number, \(state.rawValue), coalesce(\(now), \(unescaped: Self.serverClock)), \(claim), \(op)
+                SELECT \(id), number, \(state.rawValue), coalesce(\(now), \(unescaped: Self.serverClock)),
+                    \(claim), \(op)
                 FROM next
                 RETURNING number
                 """)
@@ -273,7 +274,8 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, QueueSignal, @
                 let failed = try s.query(
                     """
                     UPDATE tune_trials SET state = 'failed', failure = \(failure), claim = NULL
-                    WHERE study = \(id) AND state = 'running' AND heartbeat < coalesce(\(now), \(unescaped: Self.serverClock)) - \(seconds)
+                    WHERE study = \(id) AND state = 'running'
+                        AND heartbeat < coalesce(\(now), \(unescaped: Self.serverClock)) - \(seconds)
                     RETURNING number
                     """
                 ).map { try $0.decode(Int.self) }.sorted()
@@ -305,7 +307,8 @@ public final class PostgresStorage: StudyStorage, StudyArtifacts, QueueSignal, @
         try s.query(
             """
             INSERT INTO tune_attributes (study, trial, key, value)
-            VALUES (\(id), \(retry), \(Study.fixedParametersKey), \(json)), (\(id), \(retry), 'retry_of', \(String(number)))
+            VALUES (\(id), \(retry), \(Study.fixedParametersKey), \(json)),
+                (\(id), \(retry), 'retry_of', \(String(number)))
             """)
     }
 

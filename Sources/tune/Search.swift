@@ -18,9 +18,9 @@ extension TuneCommand {
             discussion: """
                 Takes the data and training flags of tune train (--data, --target, --epochs, --early-stop, --metric, ...). \
                 The study is kept in --out/study.sqlite (default: tune-search-<data file name>): running the same command \
-                again resumes it. Writes --out/summary.json. With --storage postgresql://... --study NAME the study is kept \
-                in PostgreSQL instead, and tune worker processes on other machines train its queued trials (see tune \
-                worker --help).
+                again resumes it. Writes --out/summary.json. With --storage postgresql://... --study NAME the study \
+                is kept in PostgreSQL instead, and tune worker processes on other machines train its queued trials \
+                (see tune worker --help).
 
                 The recipe (--strategy recipe) runs the stages in order and prints each decision with its reason: \
                 0 sanity (initial loss against chance, overfitting one batch, an input-free baseline; a failure stops \
@@ -211,8 +211,8 @@ extension TuneCommand {
             }
             printBestChart(out)
             print(
-                "written to \(out): summary.json, \(study == nil ? "study.sqlite, " : "")best/ (the best complete trial's model)"
-                    + (study.map { "; the study is in \($0)" } ?? ""))
+                "written to \(out): summary.json, \(study == nil ? "study.sqlite, " : "")"
+                    + "best/ (the best complete trial's model)" + (study.map { "; the study is in \($0)" } ?? ""))
         }
 
         func runRecipe() throws {
@@ -225,8 +225,10 @@ extension TuneCommand {
             if worker {
                 if remoteWorker {
                     recipe.onTrial = { t in
+                        let value = t.value.map { String(format: "%.4f", $0) } ?? "failed"
                         printNow(
-                            "trial \(t.number)  \(t.value.map { String(format: "%.4f", $0) } ?? "failed")  best epoch \(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
+                            "trial \(t.number)  \(value)  best epoch "
+                                + "\(t.bestEpoch.map(String.init) ?? "-")/\(t.epochsRun)"
                         )
                     }
                 }
@@ -270,7 +272,8 @@ func runAndPrint(_ recipe: RecipeRun) throws {
     }
     let out = recipe.settings.out ?? ""
     printNow(
-        "tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), study in \(recipe.location?.description ?? SearchRun.studyPath(out))"
+        "tune search: the staged recipe on \(recipe.settings.data ?? "") (target \(recipe.settings.target ?? "")), "
+            + "study in \(recipe.location?.description ?? SearchRun.studyPath(out))"
     )
     let summary: RecipeSummary
     do {
@@ -285,7 +288,8 @@ func runAndPrint(_ recipe: RecipeRun) throws {
     print(RecipeTable.render(summary))
     printBestChart(out)
     print(
-        "written to \(out): summary.json, \(recipe.location == nil ? "study.sqlite, " : "")best/\(summary.ensemble != nil ? ", ensemble/" : "")"
+        "written to \(out): summary.json, \(recipe.location == nil ? "study.sqlite, " : "")best/"
+            + (summary.ensemble != nil ? ", ensemble/" : "")
     )
 }
 

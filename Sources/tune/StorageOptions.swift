@@ -7,7 +7,10 @@ import TunePostgres
 struct StorageOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Keep the study in PostgreSQL instead of --out/study.sqlite, shared with `tune worker` on other machines: postgresql://USER@HOST:PORT/DATABASE[?sslmode=disable|require|verify-full&sslrootcert=FILE&sslcert=FILE&sslkey=FILE]. TLS defaults to verify-full for any host but this machine. No password in it: it comes from --storage-password-file, PGPASSWORD or ~/.pgpass.",
+            "Keep the study in PostgreSQL instead of --out/study.sqlite, shared with `tune worker` on other machines: "
+                + "postgresql://USER@HOST:PORT/DATABASE[?sslmode=disable|require|verify-full&sslrootcert=FILE"
+                + "&sslcert=FILE&sslkey=FILE]. TLS defaults to verify-full for any host but this machine. No password "
+                + "in it: it comes from --storage-password-file, PGPASSWORD or ~/.pgpass.",
             valueName: "postgresql-uri")) var storage: String?
     @Option(help: "The study's name in the database (default: the output directory's name).") var study: String?
     @Option(help: "A file whose first line is the database password (readable by its owner only, as ~/.pgpass).")

@@ -9,12 +9,12 @@ extension TuneCommand {
             abstract: "Train the trials of a study kept in PostgreSQL, on any machine that reaches the database.",
             usage: "tune worker --storage postgresql://USER@HOST:PORT/DATABASE --study <name> [--jobs N] [<options>]",
             discussion: """
-                The leader (tune search --storage ... --study NAME) keeps its arguments, a digest of its data file and the \
-                trials to train in the study; a worker reads them, checks that its data file is the same (--data names this \
-                machine's copy when the path differs), and claims queued trials until the leader has finished, or until it \
-                has had nothing to do for --exit-when-idle seconds. A worker that dies leaves its trial running: after \
-                --stale-after seconds without a heartbeat the leader marks it failed and queues it again. Each worker \
-                process trains with one BLAS thread; --jobs N runs N of them.
+                The leader (tune search --storage ... --study NAME) keeps its arguments, a digest of its data file \
+                and the trials to train in the study; a worker reads them, checks that its data file is the same \
+                (--data names this machine's copy when the path differs), and claims queued trials until the leader \
+                has finished, or until it has had nothing to do for --exit-when-idle seconds. A worker that dies \
+                leaves its trial running: after --stale-after seconds without a heartbeat the leader marks it failed \
+                and queues it again. Each worker process trains with one BLAS thread; --jobs N runs N of them.
                 """)
 
         @OptionGroup var shared: StorageOptions
@@ -52,18 +52,14 @@ extension TuneCommand {
             printNow("tune worker: \(storage.location), \(jobs) process\(jobs == 1 ? "" : "es")")
             // One connection per worker process: the search opens its own.
             storage.close()
-            let others = try startOthers()
+            // The other `jobs - 1` processes: this command again with --jobs 1.
+            let others = try Workers(
+                count: jobs - 1,
+                arguments: StorageOptions.removing(["--jobs"], from: Array(CommandLine.arguments.dropFirst()))
+                    + ["--jobs", "1"])
             let search = try TuneCommand.Search.parse(arguments)
             try search.run()
-            for process in others {
-                process.waitUntilExit()
-                if process.terminationStatus != 0 {
-                    FileHandle.standardError.write(
-                        Data(
-                            "warning: worker process \(process.processIdentifier) ended with status \(process.terminationStatus)\n"
-                                .utf8))
-                }
-            }
+            others.stop()
         }
 
         /// The value of `flag` in `arguments` (`--flag value` or `--flag=value`).
@@ -106,22 +102,6 @@ extension TuneCommand {
             }
         }
 
-        /// The other `jobs - 1` processes: this command again with --jobs 1.
-        func startOthers() throws -> [Process] {
-            guard jobs > 1 else { return [] }
-            let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-            let arguments = StorageOptions.removing(["--jobs"], from: Array(CommandLine.arguments.dropFirst()))
-            var environment = ProcessInfo.processInfo.environment
-            environment["OPENBLAS_NUM_THREADS"] = "1"
-            return try (1..<jobs).map { _ in
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = arguments + ["--jobs", "1"]
-                process.environment = environment
-                try process.run()
-                return process
-            }
-        }
     }
 
     struct Studies: ParsableCommand {

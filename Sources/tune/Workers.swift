@@ -13,8 +13,8 @@ final class Workers {
     private var processes: [Process] = []
     private var pipes: [Pipe] = []
 
-    /// Starts `count` workers.
-    init(count: Int) throws {
+    /// Starts `count` workers: this executable with `arguments` (by default this command's own and `--worker`).
+    init(count: Int, arguments: [String] = Array(CommandLine.arguments.dropFirst()) + ["--worker"]) throws {
         guard count > 0 else { return }
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         var environment = ProcessInfo.processInfo.environment
@@ -22,7 +22,7 @@ final class Workers {
         for _ in 0..<count {
             let process = Process()
             process.executableURL = executable
-            process.arguments = Array(CommandLine.arguments.dropFirst()) + ["--worker"]
+            process.arguments = arguments
             process.environment = environment
             let pipe = Pipe()
             process.standardInput = pipe

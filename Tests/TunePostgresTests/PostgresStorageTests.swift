@@ -66,7 +66,10 @@ struct PostgresStorageTests {
         #expect(skew == "0", "the heartbeat is the server's now()")
         #expect(try storage.failStaleTrials(olderThan: 30).isEmpty, "a live trial is not stale")
         try server.psql(
-            "UPDATE tune_trials SET heartbeat = heartbeat - 100 FROM tune_studies s WHERE s.id = study AND s.name = '\(name)'"
+            """
+            UPDATE tune_trials SET heartbeat = heartbeat - 100 FROM tune_studies s
+            WHERE s.id = study AND s.name = '\(name)'
+            """
         )
         #expect(try storage.failStaleTrials(olderThan: 30) == [t])
     }

@@ -27,7 +27,7 @@ struct DistributedSearchTests {
         env["PGPASSWORD"] = server.password
         process.environment = env
         let url = directory.appendingPathComponent(log)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
         process.standardOutput = handle
         process.standardError = handle
@@ -117,8 +117,9 @@ struct DistributedSearchTests {
         #expect(leader.terminationStatus == 0, "\(log("killed-leader.log"))")
         let rows = try server.psql(
             """
-            SELECT t.number || ' ' || t.state || ' ' || coalesce((SELECT value FROM tune_attributes WHERE study = t.study
-                AND trial = t.number AND key = 'retry_of'), '-') || ' ' || coalesce(t.failure, '-')
+            SELECT t.number || ' ' || t.state || ' ' || coalesce((SELECT value FROM tune_attributes
+                WHERE study = t.study AND trial = t.number AND key = 'retry_of'), '-')
+                || ' ' || coalesce(t.failure, '-')
             FROM tune_trials t JOIN tune_studies s ON s.id = t.study WHERE s.name = '\(study)' ORDER BY t.number
             """
         ).split(separator: "\n").map { $0.split(separator: " ", maxSplits: 3).map(String.init) }
